@@ -1,0 +1,40 @@
+/**
+ * Every error wsbench reports to a user carries a stable code (listed in the README), a hint that
+ * names what to change, and the process exit code it maps to (2: the harness itself failed).
+ */
+export type ErrorCode =
+  | 'WSB_UNKNOWN_SCENARIO'
+  | 'WSB_INVALID_OPTION'
+  | 'WSB_CONFIG_INVALID'
+  | 'WSB_MISSING_BINARY'
+  | 'WSB_SETUP_FAILED'
+  | 'WSB_PORT_IN_USE'
+  | 'WSB_PROCESS_EXITED'
+  | 'WSB_NODE_NOT_READY'
+  | 'WSB_REDIS_NOT_READY'
+  | 'WSB_LB_NOT_READY'
+  | 'WSB_CONNECT_FAILED'
+  | 'WSB_JOIN_FAILED'
+  | 'WSB_LB_UNBALANCED'
+  | 'WSB_WORKER_FAILED'
+  | 'WSB_INTERRUPTED'
+  | 'WSB_REPORT_WRITE_FAILED'
+  | 'WSB_INTERNAL';
+
+export class WsbenchError extends Error {
+  readonly code: ErrorCode;
+  readonly hint?: string;
+  readonly exitCode: number;
+
+  constructor(code: ErrorCode, message: string, opts: { hint?: string; exitCode?: number; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'WsbenchError';
+    this.code = code;
+    this.hint = opts.hint;
+    this.exitCode = opts.exitCode ?? 2;
+  }
+}
+
+export function isWsbenchError(e: unknown): e is WsbenchError {
+  return e instanceof WsbenchError;
+}

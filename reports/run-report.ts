@@ -1,0 +1,135 @@
+/**
+ * The RunReport: the versioned, plain-JSON result of one wsbench run. Renderers are pure functions
+ * of it. Bump SCHEMA_VERSION on any incompatible change and document every field in the README.
+ */
+export const SCHEMA_VERSION = 1;
+
+/** Percentile summary of one HDR histogram. All values in the metric's unit (ms for latencies). */
+export interface MetricSummary {
+  unit: 'ms' | 'us' | 'count' | 'bytes' | 'percent';
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  p999: number;
+  max: number;
+  /** Compressed HDR histogram (hdr-histogram-js encodeIntoCompressedBase64), values in microseconds. */
+  hdr?: string;
+}
+
+/** Every expected (message × member) delivery, classified. */
+export interface Accounting {
+  /** Published messages × members of the room at publish time. */
+  expected: number;
+  /** Distinct expected deliveries that arrived. */
+  received: number;
+  /** Expected deliveries that never arrived. */
+  lost: number;
+  /** Arrivals of a (publisher, seq) the receiver had already received. */
+  duplicated: number;
+  /** Arrivals whose seq is lower than one already received from the same publisher. */
+  reordered: number;
+  /** received / expected (1 when nothing was expected). */
+  deliveryRatio: number;
+}
+
+export type Verdict = 'pass' | 'fail' | 'error' | 'interrupted';
+
+export interface TargetResult {
+  /** Stable id, e.g. `latency-p99`. */
+  id: string;
+  /** What it checks, in words. */
+  description: string;
+  /** Path of the value in the report, e.g. `metrics.broadcast_latency_ms.p99`. */
+  metric: string;
+  op: '<=' | '<' | '>=' | '>' | '==';
+  value: number;
+  unit: string;
+  /** The measured value (null when it could not be measured). */
+  actual: number | null;
+  /** pass | fail | unknown (unknown: not measured). */
+  status: 'pass' | 'fail' | 'unknown';
+  /** Where the promise comes from: seed document and its sentence. */
+  source: { seed: string; quote: string };
+}
+
+export interface TimelinePoint {
+  /** Seconds since the measured phase began (negative during warm-up). */
+  t: number;
+  /** Messages published in this second. */
+  sent: number;
+  /** Deliveries received in this second. */
+  received: number;
+  /** Open client connections at the end of this second. */
+  connections: number;
+  /** p99 latency (ms) of the deliveries received in this second, null if none. */
+  p99Ms: number | null;
+}
+
+export interface WorkerHealth {
+  worker: number;
+  clients: number;
+  /** Mean CPU use (percent of one core) over the measured window. */
+  cpuPercentMean: number;
+  cpuPercentMax: number;
+  /** Event-loop delay p99 (ms) over the measured window. */
+  eventLoopLagP99Ms: number;
+  eventLoopLagMaxMs: number;
+}
+
+export interface RunReport {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: 'wsbench'; version: string };
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  environment: {
+    node: string;
+    platform: string;
+    arch: string;
+    cpus: number;
+    cpuModel: string;
+    totalMemBytes: number;
+    hostname: string;
+  };
+  topology: {
+    driver: 'local';
+    server: 'socketio';
+    nodes: number;
+    lb: 'nginx';
+    lbPolicy: string;
+    redis: string;
+    versions: Record<string, string>;
+    /** Server settings the harness changed from the seed defaults, and why. */
+    overrides: Array<{ setting: string; value: string | number; seedDefault: string | number; why: string }>;
+  };
+  scenario: { name: string; describe: string };
+  /** The scenario's options as resolved (defaults < config file < flags). */
+  options: Record<string, unknown>;
+  /** name → summary. Latencies: broadcast_latency_ms, broadcast_latency_same_node_ms, broadcast_latency_cross_node_ms, connect_time_ms. */
+  metrics: Record<string, MetricSummary>;
+  counters: Record<string, number>;
+  accounting: Accounting & {
+    sameNode: Accounting;
+    crossNode: Accounting;
+  };
+  /** Connections per node id (from each client's `welcome`). */
+  connectionsPerNode: Record<string, number>;
+  timeline: TimelinePoint[];
+  /** Chaos actions and phase changes, ms since startedAt. */
+  events: Array<{ atMs: number; type: string; detail?: string; outcome?: 'ok' | 'fail' | 'unknown' }>;
+  generator: {
+    workers: WorkerHealth[];
+    /** True when a worker was saturated for most of the measured window: results not trustworthy. */
+    bottleneck: boolean;
+    notes: string[];
+  };
+  targets: TargetResult[];
+  verdict: Verdict;
+  /** Set when verdict is error or interrupted. */
+  error?: { code: string; message: string; hint?: string };
+}
