@@ -1,0 +1,452 @@
+/**
+ * Reference Socket.IO server — the system under test for wsbench.
+ *
+ * Modelled on the seed ScalableWebSocketServer: Socket.IO 4 + @socket.io/redis-adapter (ioredis),
+ * JWT auth at the handshake, room authorization, per-connection rate limit, message size cap,
+ * graceful `server_shutdown` notification, /health and /metrics on the same HTTP server.
+ *
+ * It deliberately imports nothing from the harness (cli/, cluster/, load/, …): it is a separate program.
+ *
+ * Wire protocol (client → server, all with an optional ack callback):
+ *   join    { room }           → { ok: true, nodeId, members } | { ok: false, error: 'forbidden'|'room_full'|'rate_limited'|'bad_request' }
+ *   leave   { room }           → { ok: true, nodeId } | { ok: false, error: 'bad_request' }
+ *   publish { room, payload }  → { ok: true } | { ok: false, error: 'rate_limited'|'forbidden'|'bad_request' }
+ *   ping    any                → { nodeId, t }   (t echoed from data.t)
+ * Server → client:
+ *   welcome         { nodeId, sid }
+ *   msg             { room, payload }            (payload passed through untouched)
+ *   server_shutdown { nodeId, reconnectDelay: 5000 }
+ */
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { Server, type DefaultEventsMap, type Socket } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Redis, type RedisOptions } from 'ioredis';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { createTokenVerifier, grantsRoom, type TokenGrant } from './token.js';
+
+export interface ReferenceServerOptions {
+  port: number;
+  host: string;
+  redisUrl: string;
+  nodeId: string;
+  jwtSecret: string;
+  /** Max publish+join messages per connection per window. */
+  rateLimit: number;
+  rateWindowMs: number;
+  /** Socket.IO maxHttpBufferSize (bytes). */
+  maxPayload: number;
+  /** Max members of one room on this node. */
+  roomCapacity: number;
+  pingInterval: number;
+  pingTimeout: number;
+  shutdownGraceMs: number;
+}
+
+export const DEFAULT_OPTIONS: Omit<ReferenceServerOptions, 'jwtSecret'> = {
+  port: 3001,
+  host: '127.0.0.1',
+  redisUrl: 'redis://127.0.0.1:6379',
+  nodeId: 'node-1',
+  rateLimit: 100,
+  rateWindowMs: 60_000,
+  maxPayload: 1_048_576,
+  roomCapacity: 1000,
+  pingInterval: 25_000,
+  pingTimeout: 60_000,
+  shutdownGraceMs: 1000,
+};
+
+/** Delay clients are told to wait before reconnecting after `server_shutdown` (seed 000). */
+export const RECONNECT_DELAY_MS = 5000;
+const MAX_ROOM_NAME_LENGTH = 256;
+
+export interface Versions {
+  'socket.io': string;
+  '@socket.io/redis-adapter': string;
+  node: string;
+}
+
+export interface ReferenceServer {
+  readonly nodeId: string;
+  /** Actual listening port (useful with port 0). */
+  readonly port: number;
+  readonly io: RefServer;
+  readonly httpServer: HttpServer;
+  readonly registry: Registry;
+  readonly versions: Versions;
+  /** Notify local clients, wait `graceMs`, close Socket.IO and Redis. Idempotent. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+export type Log = (msg: string) => void;
+const stderrLog: Log = (msg) => process.stderr.write(`[reference-server] ${msg}\n`);
+
+export function packageVersions(): Versions {
+  const require = createRequire(import.meta.url);
+  const version = (name: string): string => (require(`${name}/package.json`) as { version: string }).version;
+  return {
+    'socket.io': version('socket.io'),
+    '@socket.io/redis-adapter': version('@socket.io/redis-adapter'),
+    node: process.version,
+  };
+}
+
+type Ack = (response: unknown) => void;
+export interface SocketData {
+  grant: TokenGrant;
+}
+export type RefServer = Server<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>;
+type RefSocket = Socket<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>;
+
+// Shared immutable ack bodies: no per-message allocation for the common replies.
+const ACK_OK = Object.freeze({ ok: true });
+const ERR_BAD_REQUEST = Object.freeze({ ok: false, error: 'bad_request' });
+const ERR_FORBIDDEN = Object.freeze({ ok: false, error: 'forbidden' });
+const ERR_RATE_LIMITED = Object.freeze({ ok: false, error: 'rate_limited' });
+const ERR_ROOM_FULL = Object.freeze({ ok: false, error: 'room_full' });
+
+/** Socket.IO passes the ack callback as the last argument (if the client asked for one). */
+function splitArgs(args: unknown[]): [unknown, Ack | undefined] {
+  const last = args[args.length - 1];
+  if (typeof last === 'function') return [args.length > 1 ? args[0] : undefined, last as Ack];
+  return [args[0], undefined];
+}
+
+function roomOf(data: unknown): string | null {
+  if (typeof data !== 'object' || data === null) return null;
+  const room = (data as { room?: unknown }).room;
+  return typeof room === 'string' && room.length > 0 && room.length <= MAX_ROOM_NAME_LENGTH ? room : null;
+}
+
+/** Logs Redis errors tersely: once per distinct message per 5 s, plus a line on recovery. */
+function watchRedis(client: Redis, name: string, log: Log): void {
+  let lastMsg = '';
+  let lastAt = 0;
+  let failing = false;
+  client.on('error', (err: Error) => {
+    const msg = err.message;
+    const now = Date.now();
+    failing = true;
+    if (msg !== lastMsg || now - lastAt > 5000) {
+      lastMsg = msg;
+      lastAt = now;
+      log(`redis ${name} error: ${msg}`);
+    }
+  });
+  client.on('ready', () => {
+    if (failing) log(`redis ${name} ready again`);
+    failing = false;
+    lastMsg = '';
+  });
+}
+
+function whenReady(client: Redis): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => client.once('ready', () => resolve()));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<void> {
+  await Promise.race([p.then(() => undefined, () => undefined), delay(ms)]);
+}
+
+async function quitRedis(client: Redis): Promise<void> {
+  if (client.status === 'end') return;
+  // quit() waits for queued commands; during a Redis outage it would never finish, so bound it.
+  await withTimeout(client.quit(), 1000);
+  client.disconnect();
+}
+
+export async function startReferenceServer(
+  opts: ReferenceServerOptions,
+  log: Log = stderrLog,
+): Promise<ReferenceServer> {
+  const { nodeId } = opts;
+  const verify = await createTokenVerifier(opts.jwtSecret);
+  const versions = packageVersions();
+
+  // ---- metrics -------------------------------------------------------------------------------
+  const registry = new Registry();
+  registry.setDefaultLabels({ node_id: nodeId });
+  collectDefaultMetrics({ register: registry });
+  // `io` is assigned below; the collect callbacks only run on scrape.
+  let io: RefServer | undefined;
+  new Gauge({
+    name: 'wsb_connections',
+    help: 'Socket.IO connections on this node',
+    registers: [registry],
+    collect() {
+      this.set(io ? io.of('/').sockets.size : 0);
+    },
+  });
+  new Gauge({
+    name: 'wsb_rooms',
+    help: 'Rooms with at least one local member (socket-id rooms excluded)',
+    registers: [registry],
+    collect() {
+      if (!io) return this.set(0);
+      const adapter = io.of('/').adapter;
+      let n = 0;
+      for (const room of adapter.rooms.keys()) if (!adapter.sids.has(room)) n++;
+      this.set(n);
+    },
+  });
+  const messagesIn = new Counter({
+    name: 'wsb_messages_in_total',
+    help: 'Client events received, by event',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
+  const publishTotal = new Counter({
+    name: 'wsb_publish_total',
+    help: 'Accepted publishes (broadcast to the room cluster-wide)',
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: 'wsb_rejected_total',
+    help: 'Rejected handshakes / events, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  // Pre-bound children: no label hashing on the hot path.
+  const inJoin = messagesIn.labels('join');
+  const inLeave = messagesIn.labels('leave');
+  const inPublish = messagesIn.labels('publish');
+  const inPing = messagesIn.labels('ping');
+  const rejUnauthorized = rejected.labels('unauthorized');
+  const rejForbidden = rejected.labels('forbidden');
+  const rejRateLimited = rejected.labels('rate_limited');
+  const rejRoomFull = rejected.labels('room_full');
+  for (const c of [inJoin, inLeave, inPublish, inPing, rejUnauthorized, rejForbidden, rejRateLimited, rejRoomFull]) c.inc(0);
+
+  // ---- redis ---------------------------------------------------------------------------------
+  const redisOptions: RedisOptions = {
+    // Never fail commands during an outage (the adapter does not catch publish rejections):
+    // they wait in the offline queue and are flushed on reconnect.
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    retryStrategy: (times) => Math.min(times * 100, 1000),
+    connectionName: `wsbench-ref-${nodeId}`,
+  };
+  const pub = new Redis(opts.redisUrl, redisOptions);
+  const sub = pub.duplicate();
+  watchRedis(pub, 'pub', log);
+  watchRedis(sub, 'sub', log);
+
+  // ---- http ----------------------------------------------------------------------------------
+  let draining = false;
+  const redisReady = (): boolean => pub.status === 'ready' && sub.status === 'ready';
+
+  const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (path.startsWith('/socket.io/')) return; // engine.io handles these (it wraps this listener)
+    if (path === '/health') {
+      const ok = redisReady() && !draining;
+      sendJson(res, ok ? 200 : 503, {
+        status: ok ? 'ok' : draining ? 'draining' : 'degraded',
+        nodeId,
+        connections: io ? io.of('/').sockets.size : 0,
+        redis: redisReady() ? 'ready' : `pub:${pub.status},sub:${sub.status}`,
+      });
+      return;
+    }
+    if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(text);
+        },
+        (err: unknown) => {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(String(err));
+        },
+      );
+      return;
+    }
+    sendJson(res, 404, { error: 'not_found' });
+  };
+
+  const httpServer = createServer(onRequest);
+
+  // ---- socket.io -----------------------------------------------------------------------------
+  const server: RefServer = new Server<DefaultEventsMap, DefaultEventsMap, DefaultEventsMap, SocketData>(
+    httpServer,
+    {
+      path: '/socket.io/',
+      transports: ['websocket'],
+      serveClient: false,
+      maxHttpBufferSize: opts.maxPayload,
+      pingInterval: opts.pingInterval,
+      pingTimeout: opts.pingTimeout,
+      adapter: createAdapter(pub, sub),
+    },
+  );
+  io = server;
+  const nsp = server.of('/');
+  const adapter = nsp.adapter;
+
+  server.use((socket, next) => {
+    if (draining) return next(new Error('shutting_down'));
+    const token: unknown = socket.handshake.auth?.token;
+    if (typeof token !== 'string' || token.length === 0) {
+      rejUnauthorized.inc();
+      return next(new Error('unauthorized: no token'));
+    }
+    verify(token).then(
+      (grant) => {
+        socket.data.grant = grant;
+        next();
+      },
+      (err: unknown) => {
+        rejUnauthorized.inc();
+        const code = (err as { code?: unknown }).code;
+        next(new Error(`unauthorized: ${typeof code === 'string' ? code : String(err)}`));
+      },
+    );
+  });
+
+  const { rateLimit, rateWindowMs, roomCapacity } = opts;
+
+  server.on('connection', (socket: RefSocket) => {
+    const grant = socket.data.grant;
+    // Per-connection fixed-window limiter (seed 001: "Max 100 messages/minute per connection").
+    let windowStart = 0;
+    let used = 0;
+    const allow = (): boolean => {
+      const now = Date.now();
+      if (now - windowStart >= rateWindowMs) {
+        windowStart = now;
+        used = 0;
+      }
+      return ++used <= rateLimit;
+    };
+
+    socket.emit('welcome', { nodeId, sid: socket.id });
+
+    socket.on('join' , (...args: unknown[]) => {
+      inJoin.inc();
+      const [data, ack] = splitArgs(args);
+      if (!allow()) {
+        rejRateLimited.inc();
+        return ack?.(ERR_RATE_LIMITED);
+      }
+      const room = roomOf(data);
+      if (room === null) return ack?.(ERR_BAD_REQUEST);
+      if (!grantsRoom(grant, room)) {
+        rejForbidden.inc();
+        return ack?.(ERR_FORBIDDEN);
+      }
+      if (!socket.rooms.has(room)) {
+        // Capacity is checked against this node's LOCAL members of the room only (a cluster-wide
+        // count would need a cross-node request per join); the cluster-wide limit is thus
+        // roomCapacity × nodes.
+        const members = adapter.rooms.get(room)?.size ?? 0;
+        if (members >= roomCapacity) {
+          rejRoomFull.inc();
+          return ack?.(ERR_ROOM_FULL);
+        }
+        void socket.join(room);
+      }
+      ack?.({ ok: true, nodeId, members: adapter.rooms.get(room)?.size ?? 0 });
+    });
+
+    socket.on('leave' , (...args: unknown[]) => {
+      inLeave.inc();
+      const [data, ack] = splitArgs(args);
+      const room = roomOf(data);
+      if (room === null) return ack?.(ERR_BAD_REQUEST);
+      void socket.leave(room);
+      ack?.({ ok: true, nodeId });
+    });
+
+    socket.on('publish' , (...args: unknown[]) => {
+      inPublish.inc();
+      const [data, ack] = splitArgs(args);
+      if (!allow()) {
+        rejRateLimited.inc();
+        return ack?.(ERR_RATE_LIMITED);
+      }
+      const room = roomOf(data);
+      if (room === null) return ack?.(ERR_BAD_REQUEST);
+      if (!grantsRoom(grant, room)) {
+        rejForbidden.inc();
+        return ack?.(ERR_FORBIDDEN);
+      }
+      // Delivered locally and, via the Redis adapter, to the room's members on every other node.
+      server.to(room).emit('msg', { room, payload: (data as { payload?: unknown }).payload });
+      publishTotal.inc();
+      ack?.(ACK_OK);
+    });
+
+    socket.on('ping' , (...args: unknown[]) => {
+      inPing.inc();
+      const [data, ack] = splitArgs(args);
+      if (!ack) return;
+      const t = typeof data === 'object' && data !== null ? (data as { t?: unknown }).t : undefined;
+      ack({ nodeId, t });
+    });
+  });
+
+  // ---- start ---------------------------------------------------------------------------------
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      httpServer.once('error', onError);
+      httpServer.listen(opts.port, opts.host, () => {
+        httpServer.off('error', onError);
+        resolve();
+      });
+    });
+  } catch (err) {
+    server.engine.close();
+    pub.disconnect();
+    sub.disconnect();
+    throw err;
+  }
+  httpServer.on('error', (err) => log(`http server error: ${err.message}`));
+  // The harness only learns about this node once the adapter can actually fan out messages.
+  await Promise.all([whenReady(pub), whenReady(sub)]);
+  // Commands on one connection are answered in order: once this PING returns, the adapter's
+  // (p)subscribe calls queued before it are active, so cross-node delivery works from the start.
+  await withTimeout(sub.ping(), 5000);
+  const port = (httpServer.address() as AddressInfo).port;
+
+  let shutdownPromise: Promise<void> | undefined;
+  const shutdown = (graceMs: number = opts.shutdownGraceMs): Promise<void> => {
+    shutdownPromise ??= (async () => {
+      draining = true;
+      // Local sockets only: io.emit would also go through Redis to every other node's clients.
+      server.local.emit('server_shutdown', { nodeId, reconnectDelay: RECONNECT_DELAY_MS });
+      // Stop accepting new TCP connections now so a load balancer fails over to other nodes;
+      // established WebSocket connections stay open for the grace period.
+      httpServer.close();
+      if (graceMs > 0) await delay(graceMs);
+      await withTimeout(server.close(), 3000);
+      await Promise.all([quitRedis(pub), quitRedis(sub)]);
+    })();
+    return shutdownPromise;
+  };
+
+  return {
+    nodeId,
+    port,
+    io: server,
+    httpServer,
+    registry,
+    versions,
+    shutdown,
+  };
+}
