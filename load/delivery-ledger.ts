@@ -1,0 +1,283 @@
+/**
+ * DeliveryLedger: accounts for every expected (message × receiver) delivery of one worker process.
+ *
+ * Receivers are numbered clients; publishers are numbered streams; every message carries
+ * `(pub, seq)` with seq = 0, 1, 2, … per publisher. For each (receiver, pub) pair that saw at
+ * least one arrival the ledger keeps a growable bitset of received seqs (1 bit per seq; the
+ * fully-received prefix is dropped as it forms, so memory follows the out-of-order window, not
+ * the run length) and, only when anomalies occur, a log of duplicate / reordered seqs.
+ *
+ * Definitions (per (receiver, pub) stream; `sent` from the expectation, expected seqs are
+ * [from, sent), `from` defaulting to 0):
+ * - expected   = sent − from.
+ * - received   = distinct expected seqs that arrived at least once.
+ * - lost       = expected − received.
+ * - duplicated = arrivals of an expected seq that had already been received (each extra arrival
+ *                counts once: a seq arriving 3 times adds 2).
+ * - reordered  = FIRST arrivals of an expected seq lower than the highest seq already received on
+ *                that stream (a duplicate is never also counted as reordered; a swapped pair
+ *                counts exactly 1).
+ * - unexpected = every arrival (first or repeated) of a seq outside [from, sent), plus every
+ *                arrival on a stream no expectation mentions. Reported once, next to `total`.
+ * - deliveryRatio = received / expected (1 when expected is 0).
+ *
+ * record() classifies an arrival immediately (it does not know `sent` yet), against everything
+ * received so far on the stream, including seqs that later turn out to be unexpected.
+ */
+import type { Accounting } from '../reports/run-report.js';
+
+export type ArrivalKind = 'new' | 'duplicate' | 'reordered';
+
+export interface DeliveryExpectation {
+  receiver: number;
+  pub: number;
+  /** Messages the publisher sent: seqs [from, sent) were expected at `receiver`. */
+  sent: number;
+  /** Receiver and publisher sat on different server nodes. */
+  cross: boolean;
+  /** First expected seq (e.g. the receiver joined late). Default 0. */
+  from?: number;
+}
+
+export interface LedgerAccounting {
+  total: Accounting;
+  sameNode: Accounting;
+  crossNode: Accounting;
+  /** Arrivals outside every expectation (see DeliveryLedger). */
+  unexpected: number;
+}
+
+export function emptyAccounting(): Accounting {
+  return { expected: 0, received: 0, lost: 0, duplicated: 0, reordered: 0, deliveryRatio: 1 };
+}
+
+function ratio(received: number, expected: number): number {
+  return expected === 0 ? 1 : received / expected;
+}
+
+/** Field-wise sum; deliveryRatio recomputed from the summed received / expected. */
+export function addAccounting(a: Accounting, b: Accounting): Accounting {
+  const expected = a.expected + b.expected;
+  const received = a.received + b.received;
+  return {
+    expected,
+    received,
+    lost: a.lost + b.lost,
+    duplicated: a.duplicated + b.duplicated,
+    reordered: a.reordered + b.reordered,
+    deliveryRatio: ratio(received, expected),
+  };
+}
+
+const FULL = 0xffffffff;
+/**
+ * Seqs more than this far above a stream's fully-received prefix (2^24: 2 MiB of bitset) go to a
+ * sparse set instead, so one corrupt or absurd seq cannot make the bitset explode.
+ */
+const MAX_WINDOW = 1 << 24;
+
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/** One (receiver, pub) stream. */
+class Stream {
+  /** Every seq < base has been received (base is a multiple of 32). */
+  base = 0;
+  /** Bit (seq − base) set ⇔ seq received. */
+  words: Uint32Array = new Uint32Array(2);
+  /** Highest seq received so far, −1 if none. */
+  highest = -1;
+  /** Distinct seqs received. */
+  distinct = 0;
+  /** Seq of every duplicate arrival (null until the first). */
+  dups: number[] | null = null;
+  /** Seq of every reordered first arrival (null until the first). */
+  reord: number[] | null = null;
+  /** Received seqs too far ahead for the bitset (null until the first). */
+  far: Set<number> | null = null;
+  /** account() epoch in which an expectation matched this stream. */
+  epoch = 0;
+
+  record(seq: number): ArrivalKind {
+    if (seq < this.base) return this.dup(seq);
+    if (this.far !== null && this.far.has(seq)) return this.dup(seq);
+    let off = seq - this.base;
+    if (off >= this.words.length * 32) {
+      this.compact();
+      off = seq - this.base;
+      if (off >= MAX_WINDOW) {
+        (this.far ??= new Set()).add(seq);
+        return this.first(seq);
+      }
+      const need = (off >>> 5) + 1;
+      if (need > this.words.length) {
+        let len = this.words.length * 2;
+        while (len < need) len *= 2;
+        const grown = new Uint32Array(len);
+        grown.set(this.words);
+        this.words = grown;
+      }
+    }
+    const w = off >>> 5;
+    const bit = 1 << (off & 31);
+    const word = this.words[w];
+    if ((word & bit) !== 0) return this.dup(seq);
+    this.words[w] = word | bit;
+    return this.first(seq);
+  }
+
+  private first(seq: number): ArrivalKind {
+    this.distinct++;
+    if (seq > this.highest) {
+      this.highest = seq;
+      return 'new';
+    }
+    (this.reord ??= []).push(seq);
+    return 'reordered';
+  }
+
+  private dup(seq: number): ArrivalKind {
+    (this.dups ??= []).push(seq);
+    return 'duplicate';
+  }
+
+  /** Drop fully received leading words, advancing base. */
+  private compact(): void {
+    const words = this.words;
+    let n = 0;
+    while (n < words.length && words[n] === FULL) n++;
+    if (n === 0) return;
+    words.copyWithin(0, n);
+    words.fill(0, words.length - n);
+    this.base += n * 32;
+  }
+
+  /** Distinct received seqs in [lo, hi). */
+  countRange(lo: number, hi: number): number {
+    if (hi <= lo) return 0;
+    let count = 0;
+    if (this.far !== null) for (const s of this.far) if (s >= lo && s < hi) count++;
+    if (lo < this.base) {
+      count += Math.min(hi, this.base) - lo;
+      lo = this.base;
+      if (hi <= lo) return count;
+    }
+    const end = Math.min(hi - this.base, this.words.length * 32);
+    let off = lo - this.base;
+    if (off >= end) return count;
+    // Leading partial word.
+    while (off < end && (off & 31) !== 0) {
+      if ((this.words[off >>> 5] & (1 << (off & 31))) !== 0) count++;
+      off++;
+    }
+    // Whole words.
+    while (off + 32 <= end) {
+      count += popcount32(this.words[off >>> 5]);
+      off += 32;
+    }
+    // Trailing partial word.
+    while (off < end) {
+      if ((this.words[off >>> 5] & (1 << (off & 31))) !== 0) count++;
+      off++;
+    }
+    return count;
+  }
+}
+
+function countIn(list: number[] | null, lo: number, hi: number): number {
+  if (list === null) return 0;
+  let n = 0;
+  for (const s of list) if (s >= lo && s < hi) n++;
+  return n;
+}
+
+export class DeliveryLedger {
+  private readonly receivers = new Map<number, Map<number, Stream>>();
+  private epoch = 0;
+
+  /**
+   * Record one arrival at `receiver` of message `seq` from publisher `pub`. O(1) amortized.
+   * `seq` must be a non-negative integer (anything else throws RangeError).
+   */
+  record(receiver: number, pub: number, seq: number): ArrivalKind {
+    if (!Number.isInteger(seq) || seq < 0) throw new RangeError(`invalid seq ${seq}`);
+    let byPub = this.receivers.get(receiver);
+    if (byPub === undefined) {
+      byPub = new Map();
+      this.receivers.set(receiver, byPub);
+    }
+    let s = byPub.get(pub);
+    if (s === undefined) {
+      s = new Stream();
+      byPub.set(pub, s);
+    }
+    return s.record(seq);
+  }
+
+  /**
+   * Account every expected delivery (definitions in the module comment). Each (receiver, pub)
+   * pair should appear once; if it appears again, the later entry is ignored except that its
+   * range widens the first one's (min from, max sent). Non-destructive: may be called again.
+   */
+  account(expectations: Iterable<DeliveryExpectation>): LedgerAccounting {
+    // Merge repeated pairs first.
+    const merged = new Map<number, Map<number, { from: number; sent: number; cross: boolean }>>();
+    for (const e of expectations) {
+      const from = Math.max(0, e.from ?? 0);
+      const sent = Math.max(0, e.sent);
+      let byPub = merged.get(e.receiver);
+      if (byPub === undefined) {
+        byPub = new Map();
+        merged.set(e.receiver, byPub);
+      }
+      const prev = byPub.get(e.pub);
+      if (prev === undefined) byPub.set(e.pub, { from, sent, cross: e.cross });
+      else {
+        prev.from = Math.min(prev.from, from);
+        prev.sent = Math.max(prev.sent, sent);
+      }
+    }
+
+    const epoch = ++this.epoch;
+    const same = emptyAccounting();
+    const cross = emptyAccounting();
+    let unexpected = 0;
+
+    for (const [receiver, byPub] of merged) {
+      const streams = this.receivers.get(receiver);
+      for (const [pub, x] of byPub) {
+        const acc = x.cross ? cross : same;
+        const expected = Math.max(0, x.sent - x.from);
+        acc.expected += expected;
+        const s = streams?.get(pub);
+        if (s === undefined) {
+          acc.lost += expected;
+          continue;
+        }
+        s.epoch = epoch;
+        const received = s.countRange(x.from, x.sent);
+        const dupIn = countIn(s.dups, x.from, x.sent);
+        acc.received += received;
+        acc.lost += expected - received;
+        acc.duplicated += dupIn;
+        acc.reordered += countIn(s.reord, x.from, x.sent);
+        unexpected += s.distinct - received + (s.dups === null ? 0 : s.dups.length - dupIn);
+      }
+    }
+
+    // Streams no expectation mentioned: every arrival is unexpected.
+    for (const byPub of this.receivers.values()) {
+      for (const s of byPub.values()) {
+        if (s.epoch !== epoch) unexpected += s.distinct + (s.dups === null ? 0 : s.dups.length);
+      }
+    }
+
+    same.deliveryRatio = ratio(same.received, same.expected);
+    cross.deliveryRatio = ratio(cross.received, cross.expected);
+    return { total: addAccounting(same, cross), sameNode: same, crossNode: cross, unexpected };
+  }
+}

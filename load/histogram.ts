@@ -1,0 +1,120 @@
+/**
+ * HDR latency histograms. Every histogram in wsbench stores MICROSECONDS (from common/clock.ts
+ * nowUs()), range 1 µs … 120 s, 3 significant digits (≤ 0.1 % value error), plain JS
+ * implementation (no WebAssembly: nothing to free, safe to pass around and merge), fixed range
+ * (auto-resize off, so histograms from different workers always merge).
+ */
+import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
+import type { Histogram } from 'hdr-histogram-js';
+import type { MetricSummary } from '../reports/run-report.js';
+
+/** Lowest trackable value: 1 µs. */
+export const HIST_LOWEST_US = 1;
+/** Highest trackable value: 120 s in µs. Larger values are clamped to it. */
+export const HIST_HIGHEST_US = 120_000_000;
+export const HIST_SIGNIFICANT_DIGITS = 3;
+
+/**
+ * Process-wide tally of values recordUs() could not record as given. Callers report them (e.g. as
+ * counters `clock_anomalies` / `latency_clamped_high`); reset with resetRecordStats().
+ */
+export const recordStats = {
+  /** Negative, NaN or infinite inputs (clock anomalies), recorded as 1 µs. */
+  anomalies: 0,
+  /** Inputs above HIST_HIGHEST_US, recorded as HIST_HIGHEST_US. */
+  clampedHigh: 0,
+};
+
+export function resetRecordStats(): void {
+  recordStats.anomalies = 0;
+  recordStats.clampedHigh = 0;
+}
+
+export function createLatencyHistogram(): Histogram {
+  return build({
+    lowestDiscernibleValue: HIST_LOWEST_US,
+    highestTrackableValue: HIST_HIGHEST_US,
+    numberOfSignificantValueDigits: HIST_SIGNIFICANT_DIGITS,
+    bitBucketSize: 32,
+    autoResize: false,
+    useWebAssembly: false,
+  });
+}
+
+/**
+ * Record one value in µs (rounded to an integer). Values in [0, 1) are recorded as 1 µs (below
+ * the clock's resolution; not an anomaly). Negative / non-finite values are recorded as 1 µs and
+ * counted in recordStats.anomalies; values above 120 s are recorded as 120 s and counted in
+ * recordStats.clampedHigh. Returns true when the value was recorded as given, false when clamped
+ * for one of those two reasons.
+ */
+export function recordUs(h: Histogram, us: number): boolean {
+  if (!(us >= 0) || us === Infinity) {
+    // NaN, negative, ±Infinity (+Infinity is treated as a clock anomaly too).
+    recordStats.anomalies++;
+    h.recordValue(HIST_LOWEST_US);
+    return false;
+  }
+  if (us > HIST_HIGHEST_US) {
+    recordStats.clampedHigh++;
+    h.recordValue(HIST_HIGHEST_US);
+    return false;
+  }
+  const v = Math.round(us);
+  h.recordValue(v < HIST_LOWEST_US ? HIST_LOWEST_US : v);
+  return true;
+}
+
+/** Compressed base64 (HdrHistogram V2 "HISTFAA…" format, readable by other HDR implementations). */
+export function encodeHistogram(h: Histogram): string {
+  return encodeIntoCompressedBase64(h);
+}
+
+export function decodeHistogram(s: string): Histogram {
+  return decodeFromCompressedBase64(s, 32, false);
+}
+
+/** Decode each string and add() it into a fresh latency histogram. Throws on malformed input. */
+export function mergeEncoded(encoded: string[]): Histogram {
+  const out = createLatencyHistogram();
+  for (const s of encoded) {
+    const h = decodeHistogram(s);
+    out.add(h);
+  }
+  return out;
+}
+
+function convert(us: number, unit: 'ms' | 'us'): number {
+  const v = unit === 'ms' ? us / 1000 : us;
+  return Math.round(v * 1000) / 1000;
+}
+
+/**
+ * Summarize a µs histogram, converting to ms (3 decimal places) or keeping µs (3 decimal places
+ * for the mean). All numbers are computed from the bucket counts, so a histogram and its
+ * encode/decode/merge round trip summarize identically: min is the lowest and max the highest
+ * value equivalent (within HDR precision) to the smallest/largest recorded value. `hdr` carries
+ * the encoded histogram. An empty histogram yields count 0 and all numbers 0.
+ */
+export function summarizeUs(h: Histogram, unit: 'ms' | 'us'): MetricSummary {
+  const count = h.totalCount;
+  if (count === 0) {
+    return {
+      unit, count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0,
+      hdr: encodeHistogram(h),
+    };
+  }
+  return {
+    unit,
+    count,
+    min: convert(h.getValueAtPercentile(0), unit),
+    mean: convert(h.mean, unit),
+    p50: convert(h.getValueAtPercentile(50), unit),
+    p90: convert(h.getValueAtPercentile(90), unit),
+    p95: convert(h.getValueAtPercentile(95), unit),
+    p99: convert(h.getValueAtPercentile(99), unit),
+    p999: convert(h.getValueAtPercentile(99.9), unit),
+    max: convert(h.getValueAtPercentile(100), unit),
+    hdr: encodeHistogram(h),
+  };
+}
