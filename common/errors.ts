@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'WSB_WORKER_FAILED'
   | 'WSB_INTERRUPTED'
   | 'WSB_REPORT_WRITE_FAILED'
+  | 'WSB_REPORT_INVALID'
   | 'WSB_INTERNAL';
 
 export class WsbenchError extends Error {

@@ -52,8 +52,10 @@ export interface TargetResult {
   actual: number | null;
   /** pass | fail | unknown (unknown: not measured). */
   status: 'pass' | 'fail' | 'unknown';
-  /** Where the promise comes from: seed document and its sentence. */
-  source: { seed: string; quote: string };
+  /** Where the promise comes from: seed document, its sentence (verbatim) and the section it sits in. */
+  source: { seed: string; quote: string; section?: string };
+  /** Present when a user flag (`--target id=value`) replaced the seed's threshold. */
+  override?: { seedValue: number };
 }
 
 export interface TimelinePoint {

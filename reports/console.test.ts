@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { formatPercent, renderConsole, renderProgressLine, verdictLine } from './console.js';
+import { finalizeReport } from './evaluate.js';
+import { pickTargets, withValue } from './targets.js';
+import type { RunReport } from './run-report.js';
+
+const sample = (): RunReport => JSON.parse(readFileSync(new URL('../fixtures/sample-report.json', import.meta.url), 'utf8'));
+const CROSS_NODE_TARGETS = ['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order'];
+
+function lossless(): RunReport {
+  const r = sample();
+  const fix = (a: RunReport['accounting']['sameNode']) => ({ ...a, received: a.expected, lost: 0, deliveryRatio: 1 });
+  r.accounting = { ...fix(r.accounting), sameNode: fix(r.accounting.sameNode), crossNode: fix(r.accounting.crossNode) };
+  return finalizeReport(r, pickTargets(CROSS_NODE_TARGETS));
+}
+
+describe('renderConsole', () => {
+  it('renders the header, every section, each target id and the verdict', () => {
+    const r = sample();
+    const out = renderConsole(r);
+    expect(out).toContain('scenario cross-node-broadcast');
+    expect(out).toContain('server socketio');
+    expect(out).toContain('3 nodes');
+    expect(out).toContain('lb nginx (ip_hash)');
+    expect(out).toContain('10,000 connections');
+    expect(out).toContain(`run ${r.runId}`);
+    for (const row of ['all', 'same-node', 'cross-node', 'connect time']) expect(out).toMatch(new RegExp(`│ ${row}\\s+│`));
+    expect(out).toContain('13.48'); // p99 of all, 2 decimals
+    for (const node of ['node-1', 'node-2', 'node-3']) expect(out).toContain(node);
+    expect(out).toContain('49,999.7 deliveries/s');
+    expect(out).toContain('30,000 messages published');
+    for (const t of r.targets) expect(out).toContain(t.id);
+    expect(out).toContain('004_ef208ec7b515aee1.txt');
+    expect(out).toContain('p99 <= 50 ms');
+    expect(out).toContain('lost == 0');
+    expect(out).toMatch(/FAIL\s+│ no-loss/);
+    expect(out.split('\n').at(-1)).toBe('verdict: FAIL (1 of 5 targets missed: no-loss)');
+  });
+
+  it('does not round 99.999% to 100%', () => {
+    const out = renderConsole(sample());
+    expect(out).toContain('99.999%'); // cross-node: 20 of 2,000,000 lost
+    expect(out).toMatch(/│ same-node .*│\s+100% │/); // exactly 1 is 100%
+    expect(out).toMatch(/│ total\s+│ 3,000,000 │.*│\s+99\.999% │/);
+    expect(out).toMatch(/│ cross-node\s+│ 2,000,000 │.*│\s+99\.999% │/);
+  });
+
+  it('prints GENERATOR-BOUND only when the generator was the bottleneck', () => {
+    const r = sample();
+    expect(renderConsole(r)).not.toContain('GENERATOR-BOUND');
+    r.generator.bottleneck = true;
+    expect(renderConsole(r)).toContain('GENERATOR-BOUND: results not trustworthy');
+  });
+
+  it('prints generator health and notes', () => {
+    const out = renderConsole(sample());
+    expect(out).toContain('generator: 4 workers');
+    expect(out).toMatch(/│ #3\s+│\s+2,500 │\s+46\.1 │\s+70\.3 │\s+6\.00 │/);
+    expect(out).toContain('note: 4 workers on 8 cpus');
+  });
+
+  it('carries no colour codes by default, and some with color: true', () => {
+    expect(renderConsole(sample())).not.toContain('\x1b[');
+    expect(renderConsole(sample(), { color: true })).toContain('\x1b[');
+  });
+
+  it('renders only the latency rows present', () => {
+    const r = sample();
+    delete r.metrics.connect_time_ms;
+    delete r.metrics.broadcast_latency_same_node_ms;
+    const out = renderConsole(r);
+    expect(out).not.toContain('connect time');
+    expect(out).not.toMatch(/│ same-node\s+│\s+[\d,]+ │\s+[\d.]+ │\s+[\d.]+ │/); // (the accounting row stays)
+    expect(out).toMatch(/│ cross-node\s+│/);
+  });
+
+  it('says PASS with the count of met targets', () => {
+    const r = lossless();
+    expect(r.verdict).toBe('pass');
+    expect(renderConsole(r).split('\n').at(-1)).toBe('verdict: PASS (5/5 targets met)');
+  });
+
+  it('marks unknown targets and counts them as missed', () => {
+    const r = sample();
+    delete r.metrics.broadcast_latency_cross_node_ms;
+    const fin = finalizeReport(r, pickTargets(CROSS_NODE_TARGETS));
+    const out = renderConsole(fin);
+    expect(out).toMatch(/UNKNOWN\s+│ cross-node-latency-p99/);
+    expect(out).toContain('not measured');
+    expect(out.split('\n').at(-1)).toBe('verdict: FAIL (2 of 5 targets missed: cross-node-latency-p99 (not measured), no-loss)');
+  });
+
+  it('shows an overridden threshold next to the seed value', () => {
+    const r = finalizeReport(sample(), [withValue('latency-p99', 10)]);
+    const out = renderConsole(r);
+    expect(out).toContain('p99 <= 10 ms (seed: 50 ms)');
+    expect(out.split('\n').at(-1)).toBe('verdict: FAIL (1 of 1 targets missed: latency-p99)');
+  });
+
+  it('prints the error code, message and hint', () => {
+    const r = finalizeReport(
+      { ...sample(), error: { code: 'WSB_NODE_NOT_READY', message: '2 of 3 nodes ready after 30000 ms', hint: 'raise --ready-timeout' } },
+      pickTargets(CROSS_NODE_TARGETS),
+    );
+    const out = renderConsole(r);
+    expect(out).toContain('verdict: ERROR');
+    expect(out).toContain('WSB_NODE_NOT_READY');
+    expect(out).toContain('2 of 3 nodes ready after 30000 ms');
+    expect(out).toContain('hint: raise --ready-timeout');
+  });
+
+  it('says INTERRUPTED for an interrupted run', () => {
+    const r = finalizeReport(sample(), pickTargets(CROSS_NODE_TARGETS), { interrupted: true });
+    expect(verdictLine(r)).toMatch(/^verdict: INTERRUPTED \(stopped early/);
+  });
+
+  it('renders a report with empty collections', () => {
+    const r = sample();
+    r.metrics = {};
+    r.connectionsPerNode = {};
+    r.generator = { workers: [], bottleneck: false, notes: [] };
+    r.events = [];
+    r.targets = [];
+    r.verdict = 'pass';
+    const out = renderConsole(r);
+    expect(out).toContain('no latency metrics');
+    expect(out).toContain('targets: none checked');
+    expect(out.split('\n').at(-1)).toBe('verdict: PASS (no targets checked)');
+  });
+});
+
+describe('formatPercent', () => {
+  it.each([
+    [1, '100%'],
+    [0.5, '50.00%'],
+    [0.99999, '99.999%'],
+    [0.999999, '99.9999%'],
+    [0.9999933333, '99.999%'],
+    [1 - 1e-9, '99.9999999%'],
+    [0, '0.00%'],
+  ])('%d → %s', (ratio, text) => {
+    expect(formatPercent(ratio)).toBe(text);
+  });
+  it('never prints a ratio below 1 as 100', () => {
+    for (let k = 1; k <= 12; k++) expect(formatPercent(1 - 10 ** -k)).not.toMatch(/^100(\.0*)?%$/);
+  });
+});
+
+describe('renderProgressLine', () => {
+  it('is one line with fixed fields, aligned across lines', () => {
+    const a = renderProgressLine({ phase: 'measure', elapsedS: 12, connected: 9998, total: 10000, sentPerS: 500, receivedPerS: 49980, p99Ms: 13.4 });
+    const b = renderProgressLine({ phase: 'connect', elapsedS: 2.5, connected: 12, total: 10000, sentPerS: 0, receivedPerS: 0, p99Ms: null });
+    expect(a).not.toContain('\n');
+    expect(a).toContain('[measure  ]');
+    expect(a).toContain('12.0s');
+    expect(a).toContain('9,998/10,000');
+    expect(a).toContain('500/s');
+    expect(a).toContain('49,980/s');
+    expect(a).toContain('13.40 ms');
+    expect(b).toMatch(/p99\s+- ms$/);
+    expect(a.length).toBe(b.length);
+    for (const field of [' conn ', ' sent ', ' recv ', ' p99 ']) expect(a.indexOf(field)).toBe(b.indexOf(field));
+  });
+});

@@ -1,0 +1,300 @@
+/**
+ * The console renderer: a pure function of a RunReport to text (autocannon `printResult.js`).
+ * No colour codes unless asked for, so the output can be diffed, grepped and asserted on.
+ */
+import Table from 'cli-table3';
+import type { Accounting, MetricSummary, RunReport, TargetResult } from './run-report.js';
+import { summarizeTargets } from './evaluate.js';
+
+export interface ConsoleOptions {
+  /** Wrap statuses and headings in ANSI colour codes. Default false. */
+  color?: boolean;
+}
+
+/** The latency rows, in display order: metric name → row label. */
+const LATENCY_ROWS: ReadonlyArray<readonly [string, string]> = [
+  ['broadcast_latency_ms', 'all'],
+  ['broadcast_latency_same_node_ms', 'same-node'],
+  ['broadcast_latency_cross_node_ms', 'cross-node'],
+  ['connect_time_ms', 'connect time'],
+];
+
+/** Events listed in full up to this many; beyond it the rest are counted. */
+const MAX_EVENTS = 20;
+
+const ANSI = { red: 31, green: 32, yellow: 33, cyan: 36, bold: 1 } as const;
+
+type Paint = (s: string, ...codes: Array<keyof typeof ANSI>) => string;
+
+function painter(color: boolean): Paint {
+  if (!color) return (s) => s;
+  return (s, ...codes) => (codes.length === 0 ? s : `\x1b[${codes.map((c) => ANSI[c]).join(';')}m${s}\x1b[0m`);
+}
+
+function table(head: string[], color: boolean, colAligns?: Array<'left' | 'right'>): Table.Table {
+  return new Table({
+    head,
+    // cli-table3 colours heads red and borders grey by default; plain output must carry no codes.
+    style: color ? { head: ['cyan'], border: ['grey'], compact: true } : { head: [], border: [], compact: true },
+    ...(colAligns ? { colAligns } : {}),
+  });
+}
+
+/** An integer with thousands separators: 12,345. */
+export function formatInt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** A number with `digits` decimals and thousands separators: 12,345.68. */
+export function formatNum(n: number, digits = 2): string {
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/**
+ * A ratio (0..1) as a percentage with as many decimals as it takes (2 to 10) for a ratio below 1
+ * never to print as 100%: 0.99999 → `99.999%`, 1 → `100%`, 0.5 → `50.00%`.
+ */
+export function formatPercent(ratio: number): string {
+  if (!Number.isFinite(ratio)) return 'n/a';
+  if (ratio === 1) return '100%';
+  const pct = ratio * 100;
+  if (ratio < 1) {
+    for (let d = 2; d <= 10; d++) {
+      const s = pct.toFixed(d);
+      if (Number(s) < 100) return `${s}%`;
+    }
+    return '>99.9999999999%';
+  }
+  return `${pct.toFixed(2)}%`;
+}
+
+function formatMs(n: number): string {
+  return formatNum(n, 2);
+}
+
+function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function formatValue(n: number, unit: string): string {
+  const num = Number.isInteger(n) ? formatInt(n) : formatNum(n, 2);
+  return unit ? `${num} ${unit}` : num;
+}
+
+/** Natural order for node ids, so node-10 follows node-9. */
+function byNatural(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+function headerSection(r: RunReport): string[] {
+  const connections = typeof r.options.connections === 'number' ? r.options.connections : r.counters.connections_peak;
+  const parts = [
+    `wsbench ${r.tool.version}`,
+    `scenario ${r.scenario.name}`,
+    `server ${r.topology.server}`,
+    `${r.topology.nodes} node${r.topology.nodes === 1 ? '' : 's'}`,
+    `lb ${r.topology.lb} (${r.topology.lbPolicy})`,
+    ...(connections !== undefined ? [`${formatInt(connections)} connections`] : []),
+    formatSeconds(r.durationMs),
+    `run ${r.runId}`,
+  ];
+  const env = r.environment;
+  const lines = [
+    parts.join(' · '),
+    `${r.scenario.describe}`,
+    `started ${r.startedAt} · finished ${r.finishedAt} · node ${env.node} · ${env.platform}/${env.arch} · ${env.cpus} × ${env.cpuModel} · ${formatNum(env.totalMemBytes / 2 ** 30, 1)} GiB · redis ${r.topology.redis}`,
+  ];
+  for (const o of r.topology.overrides) {
+    lines.push(`override: ${o.setting} = ${o.value} (seed default ${o.seedDefault}) — ${o.why}`);
+  }
+  return lines;
+}
+
+function latencySection(r: RunReport, color: boolean): string[] {
+  const rows = LATENCY_ROWS.filter(([name]) => r.metrics[name] !== undefined);
+  if (rows.length === 0) return ['latency: no latency metrics in this report'];
+  const t = table(['latency (ms)', 'count', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max'], color, [
+    'left',
+    'right',
+    'right',
+    'right',
+    'right',
+    'right',
+    'right',
+    'right',
+  ]);
+  for (const [name, label] of rows) {
+    const m: MetricSummary = r.metrics[name];
+    t.push([label, formatInt(m.count), formatMs(m.p50), formatMs(m.p90), formatMs(m.p95), formatMs(m.p99), formatMs(m.p999), formatMs(m.max)]);
+  }
+  return [t.toString()];
+}
+
+function accountingSection(r: RunReport, color: boolean): string[] {
+  const t = table(['deliveries', 'expected', 'received', 'lost', 'duplicated', 'reordered', 'delivered'], color, [
+    'left',
+    'right',
+    'right',
+    'right',
+    'right',
+    'right',
+    'right',
+  ]);
+  const rows: Array<[string, Accounting]> = [
+    ['total', r.accounting],
+    ['same-node', r.accounting.sameNode],
+    ['cross-node', r.accounting.crossNode],
+  ];
+  for (const [label, a] of rows) {
+    if (!a) continue;
+    t.push([label, formatInt(a.expected), formatInt(a.received), formatInt(a.lost), formatInt(a.duplicated), formatInt(a.reordered), formatPercent(a.deliveryRatio)]);
+  }
+  return [t.toString()];
+}
+
+function connectionsSection(r: RunReport, color: boolean): string[] {
+  const entries = Object.entries(r.connectionsPerNode).sort(([a], [b]) => byNatural(a, b));
+  if (entries.length === 0) return ['connections per node: none reported'];
+  const total = entries.reduce((s, [, n]) => s + n, 0);
+  const t = table(['node', 'connections', 'share'], color, ['left', 'right', 'right']);
+  for (const [node, n] of entries) t.push([node, formatInt(n), total > 0 ? `${((n / total) * 100).toFixed(1)}%` : 'n/a']);
+  t.push(['total', formatInt(total), total > 0 ? '100.0%' : 'n/a']);
+  return [t.toString()];
+}
+
+function throughputLine(r: RunReport): string {
+  const dps = r.counters.deliveries_per_sec;
+  const pub = r.counters.messages_published;
+  return [
+    `throughput: ${dps !== undefined ? `${formatNum(dps, 1)} deliveries/s` : 'n/a'}`,
+    `${pub !== undefined ? formatInt(pub) : 'n/a'} messages published`,
+  ].join(' · ');
+}
+
+function generatorSection(r: RunReport, color: boolean, paint: Paint): string[] {
+  const out: string[] = [];
+  const g = r.generator;
+  if (g.workers.length > 0) {
+    const t = table(['worker', 'clients', 'cpu mean %', 'cpu max %', 'lag p99 ms', 'lag max ms'], color, [
+      'left',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+    ]);
+    for (const w of g.workers) {
+      t.push([`#${w.worker}`, formatInt(w.clients), formatNum(w.cpuPercentMean, 1), formatNum(w.cpuPercentMax, 1), formatMs(w.eventLoopLagP99Ms), formatMs(w.eventLoopLagMaxMs)]);
+    }
+    out.push(`generator: ${g.workers.length} worker${g.workers.length === 1 ? '' : 's'}`, t.toString());
+  } else {
+    out.push('generator: no worker health reported');
+  }
+  if (g.bottleneck) {
+    out.push(paint('GENERATOR-BOUND: results not trustworthy — the load generator, not the cluster, was saturated', 'red', 'bold'));
+  }
+  for (const n of g.notes) out.push(`note: ${n}`);
+  return out;
+}
+
+function eventsSection(r: RunReport): string[] {
+  if (r.events.length === 0) return [];
+  const out = ['events:'];
+  for (const e of r.events.slice(0, MAX_EVENTS)) {
+    const at = `+${(e.atMs / 1000).toFixed(1)}s`.padStart(9);
+    out.push(`  ${at}  ${e.type}${e.detail ? ` ${e.detail}` : ''}${e.outcome ? ` → ${e.outcome}` : ''}`);
+  }
+  if (r.events.length > MAX_EVENTS) out.push(`  … ${r.events.length - MAX_EVENTS} more in the JSON report`);
+  return out;
+}
+
+/** The threshold of a target in short form: `p99 <= 50 ms`, `lost == 0`. */
+export function formatTarget(t: Pick<TargetResult, 'metric' | 'op' | 'value' | 'unit' | 'override'>): string {
+  const field = t.metric.split('.').pop() ?? t.metric;
+  const unit = t.unit === 'deliveries' ? '' : t.unit;
+  const base = `${field} ${t.op} ${formatValue(t.value, unit)}`;
+  return t.override ? `${base} (seed: ${formatValue(t.override.seedValue, unit)})` : base;
+}
+
+function statusLabel(s: TargetResult['status'], paint: Paint): string {
+  if (s === 'pass') return paint('PASS', 'green');
+  if (s === 'fail') return paint('FAIL', 'red', 'bold');
+  return paint('UNKNOWN', 'yellow', 'bold');
+}
+
+function targetsSection(r: RunReport, color: boolean, paint: Paint): string[] {
+  if (r.targets.length === 0) return ['targets: none checked'];
+  const t = table(['status', 'id', 'target', 'actual', 'source'], color, ['left', 'left', 'left', 'right', 'left']);
+  for (const x of r.targets) {
+    const unit = x.unit === 'deliveries' ? '' : x.unit;
+    t.push([statusLabel(x.status, paint), x.id, formatTarget(x), x.actual === null ? 'not measured' : formatValue(x.actual, unit), x.source.seed]);
+  }
+  const quotes = r.targets.map((x) => `  ${x.id}: "${x.source.quote}" (${x.source.seed}${x.source.section ? `, ${x.source.section}` : ''})`);
+  return [t.toString(), ...quotes];
+}
+
+/** The final line: `verdict: PASS (5/5 targets met)`, `verdict: FAIL (1 of 5 targets missed: latency-p99)`. */
+export function verdictLine(r: Pick<RunReport, 'verdict' | 'targets' | 'error'>, opts: ConsoleOptions = {}): string {
+  const paint = painter(opts.color ?? false);
+  const s = summarizeTargets(r.targets);
+  const missed = s.missed.map((id) => (s.unknown.includes(id) ? `${id} (not measured)` : id)).join(', ');
+  switch (r.verdict) {
+    case 'pass':
+      return `verdict: ${paint('PASS', 'green', 'bold')} (${s.total === 0 ? 'no targets checked' : `${s.met}/${s.total} targets met`})`;
+    case 'fail':
+      return `verdict: ${paint('FAIL', 'red', 'bold')} (${s.missed.length} of ${s.total} targets missed: ${missed})`;
+    case 'error':
+      return `verdict: ${paint('ERROR', 'red', 'bold')} (the harness failed${r.error ? `: ${r.error.code}` : ''}; targets not judged)`;
+    case 'interrupted':
+      return `verdict: ${paint('INTERRUPTED', 'yellow', 'bold')} (stopped early; partial results, ${s.met}/${s.total} targets met so far)`;
+  }
+}
+
+/** The whole report as console text (no trailing newline). */
+export function renderConsole(report: RunReport, opts: ConsoleOptions = {}): string {
+  const color = opts.color ?? false;
+  const paint = painter(color);
+  const sections: string[][] = [
+    headerSection(report),
+    latencySection(report, color),
+    accountingSection(report, color),
+    connectionsSection(report, color),
+    [throughputLine(report)],
+    generatorSection(report, color, paint),
+    eventsSection(report),
+    targetsSection(report, color, paint),
+  ];
+  const tail = [verdictLine(report, opts)];
+  if (report.error) {
+    tail.push(`error ${report.error.code}: ${report.error.message}`);
+    if (report.error.hint) tail.push(`hint: ${report.error.hint}`);
+  }
+  return [...sections.filter((s) => s.length > 0).map((s) => s.join('\n')), tail.join('\n')].join('\n\n');
+}
+
+export interface ProgressSnapshot {
+  phase: string;
+  elapsedS: number;
+  connected: number;
+  total: number;
+  sentPerS: number;
+  receivedPerS: number;
+  p99Ms: number | null;
+}
+
+/**
+ * One line of live progress with fixed-width fields, so successive lines align:
+ * `[measure  ]   12.0s  conn  9,998/10,000  sent     1,000/s  recv    99,800/s  p99    12.34 ms`.
+ */
+export function renderProgressLine(p: ProgressSnapshot): string {
+  const totalStr = formatInt(p.total);
+  const phase = p.phase.length > 9 ? p.phase.slice(0, 9) : p.phase.padEnd(9);
+  return [
+    `[${phase}]`,
+    `${p.elapsedS.toFixed(1)}s`.padStart(8),
+    ` conn ${formatInt(p.connected).padStart(totalStr.length)}/${totalStr}`,
+    ` sent ${formatInt(p.sentPerS).padStart(9)}/s`,
+    ` recv ${formatInt(p.receivedPerS).padStart(10)}/s`,
+    ` p99 ${(p.p99Ms === null ? '-' : formatMs(p.p99Ms)).padStart(8)} ms`,
+  ].join(' ');
+}

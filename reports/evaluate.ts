@@ -1,0 +1,137 @@
+/**
+ * Target evaluation: reads each target's metric from a report, compares it, and folds the results
+ * into a verdict and an exit code. Pure functions; every target ends pass | fail | unknown
+ * (Jepsen's checker vocabulary), and unknown never counts as met.
+ */
+import type { RunReport, TargetResult, Verdict } from './run-report.js';
+import type { TargetSpec } from './targets.js';
+
+/** A report before evaluation (or a complete one, which is re-evaluated). */
+export type EvaluableReport = Omit<RunReport, 'targets' | 'verdict'> | RunReport;
+
+/**
+ * The number at a dotted path (`metrics.broadcast_latency_ms.p99`) of `obj`, or null when a step
+ * is missing or the value is not a finite number. Only own properties are followed.
+ */
+export function readPath(obj: unknown, path: string): number | null {
+  let cur: unknown = obj;
+  for (const key of path.split('.')) {
+    if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, key)) return null;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return typeof cur === 'number' && Number.isFinite(cur) ? cur : null;
+}
+
+/**
+ * Whether the value at `path` was actually measured. A histogram with no samples reports zeros
+ * (`metrics.x.p99 = 0` when nothing was received), and accounting with nothing expected reports
+ * `lost = 0` — both would pass a target vacuously, so both count as not measured.
+ */
+function measured(report: EvaluableReport, path: string): boolean {
+  const parts = path.split('.');
+  if (parts[0] === 'metrics' && parts.length >= 3) {
+    const count = readPath(report, `metrics.${parts[1]}.count`);
+    return count !== null && count > 0;
+  }
+  if (parts[0] === 'accounting' && parts.length >= 2) {
+    // accounting.lost → accounting.expected; accounting.crossNode.lost → accounting.crossNode.expected
+    const owner = parts.slice(0, -1).join('.');
+    const expected = readPath(report, `${owner}.expected`);
+    return expected !== null && expected > 0;
+  }
+  return true;
+}
+
+/** `actual op value`. */
+export function compare(actual: number, op: TargetSpec['op'], value: number): boolean {
+  switch (op) {
+    case '<=':
+      return actual <= value;
+    case '<':
+      return actual < value;
+    case '>=':
+      return actual >= value;
+    case '>':
+      return actual > value;
+    case '==':
+      return actual === value;
+  }
+}
+
+/**
+ * Evaluates each spec against the report, in order. `actual` is read from `spec.metric` (a dotted
+ * path); a missing or non-finite value, a latency metric with no samples, or accounting with
+ * nothing expected gives `status: 'unknown'` and `actual: null`.
+ */
+export function evaluateTargets(report: EvaluableReport, specs: readonly TargetSpec[]): TargetResult[] {
+  return specs.map((spec) => {
+    const raw = readPath(report, spec.metric);
+    const actual = raw !== null && measured(report, spec.metric) ? raw : null;
+    const status: TargetResult['status'] = actual === null ? 'unknown' : compare(actual, spec.op, spec.value) ? 'pass' : 'fail';
+    const result: TargetResult = {
+      id: spec.id,
+      description: spec.description,
+      metric: spec.metric,
+      op: spec.op,
+      value: spec.value,
+      unit: spec.unit,
+      actual,
+      status,
+      source: { ...spec.source },
+    };
+    if (spec.override) result.override = { ...spec.override };
+    return result;
+  });
+}
+
+/**
+ * The verdict of a run, first rule that applies:
+ * 1. `error` when the harness itself failed (`opts.error`);
+ * 2. `interrupted` when the run was stopped early (`opts.interrupted`);
+ * 3. `fail` when any target failed **or is unknown** — a promise that could not be measured must
+ *    not pass silently;
+ * 4. `pass` otherwise (also with no targets at all: nothing was promised, nothing was missed).
+ */
+export function verdictOf(targets: readonly TargetResult[], opts: { error?: boolean; interrupted?: boolean } = {}): Verdict {
+  if (opts.error) return 'error';
+  if (opts.interrupted) return 'interrupted';
+  return targets.every((t) => t.status === 'pass') ? 'pass' : 'fail';
+}
+
+/**
+ * The process exit code of a verdict: 0 pass (all targets met), 1 fail (a target missed or could
+ * not be measured), 2 error or interrupted (the harness did not finish a measurement).
+ */
+export function exitCodeFor(verdict: Verdict): 0 | 1 | 2 {
+  switch (verdict) {
+    case 'pass':
+      return 0;
+    case 'fail':
+      return 1;
+    case 'error':
+    case 'interrupted':
+      return 2;
+  }
+}
+
+/** Counts for a one-line summary: met, total, and the ids not met (failed or unknown). */
+export function summarizeTargets(targets: readonly TargetResult[]): { met: number; total: number; missed: string[]; unknown: string[] } {
+  return {
+    met: targets.filter((t) => t.status === 'pass').length,
+    total: targets.length,
+    missed: targets.filter((t) => t.status !== 'pass').map((t) => t.id),
+    unknown: targets.filter((t) => t.status === 'unknown').map((t) => t.id),
+  };
+}
+
+/**
+ * Completes a report: evaluates `specs` and sets `targets` and `verdict`. The verdict is
+ * `interrupted` when `opts.interrupted` or `report.error.code === 'WSB_INTERRUPTED'`, `error` when
+ * any other `report.error` is present, else from the targets (see verdictOf).
+ */
+export function finalizeReport(report: EvaluableReport, specs: readonly TargetSpec[], opts: { interrupted?: boolean } = {}): RunReport {
+  const targets = evaluateTargets(report, specs);
+  const interrupted = opts.interrupted === true || report.error?.code === 'WSB_INTERRUPTED';
+  const error = report.error !== undefined && !interrupted;
+  return { ...report, targets, verdict: verdictOf(targets, { error, interrupted }) };
+}
