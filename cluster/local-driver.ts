@@ -1,0 +1,318 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WsbenchError } from '../common/errors.js';
+import { DisposerStack } from '../common/disposer-stack.js';
+import { distEntry } from '../common/paths.js';
+import { logger } from '../common/logger.js';
+import { ManagedProcess } from './managed-process.js';
+import { requireBinary } from './binaries.js';
+import { getFreePort, isPortInUse } from './ports.js';
+import { renderNginxConfig } from './nginx-config.js';
+import { httpGet, waitForHttp } from './wait.js';
+import { promValue } from './prom-metrics.js';
+import type { ClusterDriver, ClusterNode, NodeMetrics, StartedCluster, Topology } from './types.js';
+
+const log = logger('cluster');
+
+/** Per-process open-file limit on these machines (20,000, not raisable). */
+export const FILE_LIMIT = 20_000;
+
+interface NodeListening {
+  nodeId: string;
+  port: number;
+  pid: number;
+  versions?: Record<string, string>;
+}
+
+function parseListening(line: string): NodeListening | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const v = JSON.parse(line) as { event?: string } & NodeListening;
+    return v.event === 'listening' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function versionOf(cmd: string, args: string[], re: RegExp): string {
+  try {
+    const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return re.exec(out)?.[1] ?? 'unknown';
+  } catch (e) {
+    // `nginx -v` prints to stderr and exits 0; execFileSync only returns stdout.
+    const err = e as { stderr?: string; stdout?: string };
+    return re.exec(`${err.stdout ?? ''}${err.stderr ?? ''}`)?.[1] ?? 'unknown';
+  }
+}
+
+function nginxVersion(bin: string): string {
+  try {
+    const r = execFileSync(bin, ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return /nginx\/(\S+)/.exec(r)?.[1] ?? 'unknown';
+  } catch (e) {
+    return /nginx\/(\S+)/.exec(String((e as { stderr?: string }).stderr ?? ''))?.[1] ?? 'unknown';
+  }
+}
+
+/** Turns "exited before ready" into WSB_PORT_IN_USE when the process said so. */
+function portInUseOr(err: unknown, proc: ManagedProcess, port: number): unknown {
+  if (err instanceof WsbenchError && /address already in use|EADDRINUSE/i.test(proc.lastLines(20))) {
+    return new WsbenchError('WSB_PORT_IN_USE', `${proc.name} could not listen on 127.0.0.1:${port}: address already in use`, {
+      hint: 'free the port, or let wsbench pick free ports (omit --lb-port)',
+    });
+  }
+  return err;
+}
+
+/**
+ * Starts the cluster as local processes: redis-server (own port, no persistence), N reference
+ * nodes on free loopback ports, and nginx with a generated config in the run folder. Every started
+ * process is pushed on a disposer stack; if startup fails half-way, what was started is stopped
+ * and the original error is rethrown.
+ */
+export class LocalDriver implements ClusterDriver {
+  readonly name = 'local' as const;
+
+  async start(topology: Topology, opts: { runId: string; runDir: string; signal?: AbortSignal }): Promise<StartedCluster> {
+    const redisBin = requireBinary('redis-server');
+    const nginxBin = requireBinary('nginx');
+    const nodeEntry = distEntry('reference-server/main.js');
+    if (topology.lbPort !== 0 && (await isPortInUse(topology.lbPort))) {
+      throw new WsbenchError('WSB_PORT_IN_USE', `load balancer port 127.0.0.1:${topology.lbPort} is already in use`, {
+        hint: 'choose another --lb-port, or omit it to let wsbench pick a free port',
+      });
+    }
+
+    const logsDir = join(opts.runDir, 'logs');
+    mkdirSync(logsDir, { recursive: true });
+    const stack = new DisposerStack();
+    const processes = new Set<ManagedProcess>();
+    const track = (p: ManagedProcess): ManagedProcess => {
+      processes.add(p);
+      stack.push(p.name, async () => {
+        await p.stop();
+      });
+      return p;
+    };
+    const checkAbort = () => {
+      if (opts.signal?.aborted) throw new WsbenchError('WSB_INTERRUPTED', 'interrupted while starting the cluster');
+    };
+
+    try {
+      // --- Redis -----------------------------------------------------------------------------
+      const redisPort = await getFreePort();
+      const redisDir = join(opts.runDir, 'redis');
+      mkdirSync(redisDir, { recursive: true });
+      const redisArgs = ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--dir', redisDir, '--maxclients', '10000'];
+      let redisProc: ManagedProcess;
+      const startRedis = async () => {
+        redisProc = track(ManagedProcess.start({ name: 'redis', command: redisBin, args: redisArgs, logFile: join(logsDir, 'redis.log') }));
+        await redisProc
+          .waitForLine((l) => (/Ready to accept connections/.test(l) ? true : undefined), topology.readyTimeoutMs, 'WSB_REDIS_NOT_READY', 'see the redis log in the run folder')
+          .catch((e: unknown) => {
+            throw portInUseOr(e, redisProc, redisPort);
+          });
+      };
+      await startRedis();
+      const redisUrl = `redis://127.0.0.1:${redisPort}`;
+      log(`redis ready on ${redisPort}`);
+      checkAbort();
+
+      // --- Reference nodes ---------------------------------------------------------------------
+      const so = topology.serverOptions;
+      const nodeVersions: Record<string, string> = {};
+      const nodePorts = await Promise.all(Array.from({ length: topology.nodes }, () => getFreePort()));
+      const nodes: LocalNode[] = nodePorts.map(
+        (port, i) =>
+          new LocalNode(`node-${i + 1}`, port, () => {
+            const proc = track(
+              ManagedProcess.start({
+                name: `node-${i + 1}`,
+                command: process.execPath,
+                args: [
+                  nodeEntry,
+                  '--port', String(port),
+                  '--host', '127.0.0.1',
+                  '--redis', redisUrl,
+                  '--node-id', `node-${i + 1}`,
+                  '--rate-limit', String(so.rateLimit),
+                  '--rate-window-ms', String(so.rateWindowMs),
+                  '--max-payload', String(so.maxPayload),
+                  '--room-capacity', String(so.roomCapacity),
+                  '--ping-interval', String(so.pingInterval),
+                  '--ping-timeout', String(so.pingTimeout),
+                ],
+                env: { ...process.env, WSB_JWT_SECRET: topology.jwtSecret },
+                logFile: join(logsDir, `node-${i + 1}.log`),
+              }),
+            );
+            return proc;
+          }, topology.readyTimeoutMs),
+      );
+      const listening = await Promise.all(nodes.map((n) => n.launch()));
+      Object.assign(nodeVersions, listening[0]?.versions ?? {});
+      checkAbort();
+
+      // --- NGINX -------------------------------------------------------------------------------
+      const lbPort = topology.lbPort || (await getFreePort());
+      const nginxDir = join(opts.runDir, 'nginx');
+      for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(nginxDir, 'tmp', d), { recursive: true });
+      // Workers run as nobody when the master is root; they must be able to use the temp folders.
+      chmodSync(nginxDir, 0o755);
+      for (const d of ['', 'body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) chmodSync(join(nginxDir, 'tmp', d), 0o777);
+      const conf = renderNginxConfig({
+        prefix: nginxDir,
+        listenPort: lbPort,
+        upstreams: nodePorts.map((port) => ({ host: '127.0.0.1', port })),
+        policy: topology.lbPolicy,
+        expectedConnections: topology.expectedConnections,
+        fileLimit: FILE_LIMIT,
+        pingWindowMs: so.pingInterval + so.pingTimeout,
+      });
+      const confPath = join(nginxDir, 'nginx.conf');
+      writeFileSync(confPath, conf);
+      const nginx = track(
+        ManagedProcess.start({
+          name: 'nginx',
+          command: nginxBin,
+          args: ['-p', nginxDir, '-c', confPath, '-e', join(nginxDir, 'error.log')],
+          logFile: join(logsDir, 'nginx.log'),
+        }),
+      );
+      const lbReady = await Promise.race([
+        waitForHttp(`http://127.0.0.1:${lbPort}/nginx-health`, topology.readyTimeoutMs, 100, opts.signal),
+        nginx.exited.then(() => false),
+      ]);
+      if (!lbReady) {
+        const tail = nginx.lastLines(10);
+        if (/Address already in use/i.test(tail)) {
+          throw new WsbenchError('WSB_PORT_IN_USE', `nginx could not listen on 127.0.0.1:${lbPort}: address already in use`, {
+            hint: 'choose another --lb-port, or omit it to let wsbench pick a free port',
+          });
+        }
+        throw new WsbenchError('WSB_LB_NOT_READY', `nginx not ready on 127.0.0.1:${lbPort} after ${topology.readyTimeoutMs} ms; output:\n${tail}`, {
+          hint: `see ${join(nginxDir, 'error.log')}`,
+        });
+      }
+      // Through the balancer to a node: proves the upstream block works, not only nginx itself.
+      if (!(await waitForHttp(`http://127.0.0.1:${lbPort}/health`, topology.readyTimeoutMs, 100, opts.signal))) {
+        throw new WsbenchError('WSB_LB_NOT_READY', `nginx on ${lbPort} does not reach any node's /health after ${topology.readyTimeoutMs} ms`, {
+          hint: `see ${join(nginxDir, 'error.log')}`,
+        });
+      }
+      checkAbort();
+
+      const versions: Record<string, string> = {
+        node: process.version,
+        redis: versionOf(redisBin, ['--version'], /v=(\S+)/),
+        nginx: nginxVersion(nginxBin),
+        ...Object.fromEntries(Object.entries(nodeVersions).filter(([k]) => k !== 'node')),
+      };
+      log(`cluster up: lb ${lbPort}, nodes ${nodePorts.join(',')}, redis ${redisPort}`);
+
+      const cluster: StartedCluster = {
+        runId: opts.runId,
+        url: `http://127.0.0.1:${lbPort}`,
+        nodes,
+        redis: {
+          url: redisUrl,
+          port: redisPort,
+          pid: () => redisProc.pid,
+          stop: async () => {
+            await redisProc.stop();
+          },
+          start: startRedis,
+        },
+        lb: { port: lbPort, pid: () => nginx.pid, policy: topology.lbPolicy },
+        versions,
+        pids: () => [...processes].map((p) => p.pid).filter((p): p is number => p !== undefined),
+        metrics: () => Promise.all(nodes.map((n) => n.metrics())),
+        down: () => stack.dispose(),
+        [Symbol.asyncDispose]: async () => {
+          await stack.dispose();
+        },
+      };
+      return cluster;
+    } catch (err) {
+      const errors = await stack.dispose();
+      for (const e of errors) log(`teardown after failed start: ${e.message}`);
+      throw err;
+    }
+  }
+}
+
+class LocalNode implements ClusterNode {
+  readonly url: string;
+  private proc: ManagedProcess | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly port: number,
+    private readonly spawnProc: () => ManagedProcess,
+    private readonly readyTimeoutMs: number,
+  ) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  running(): boolean {
+    return this.proc?.running ?? false;
+  }
+
+  async start(): Promise<void> {
+    await this.launch();
+  }
+
+  /** Spawns the node and resolves with its `listening` line. */
+  async launch(): Promise<NodeListening> {
+    const proc = this.spawnProc();
+    this.proc = proc;
+    try {
+      return await proc.waitForLine(parseListening, this.readyTimeoutMs, 'WSB_NODE_NOT_READY', `see the ${this.id} log in the run folder's logs/`);
+    } catch (e) {
+      throw portInUseOr(e, proc, this.port);
+    }
+  }
+
+  async kill(): Promise<void> {
+    this.proc?.signal('SIGKILL');
+    await this.proc?.exited;
+  }
+
+  async stop(): Promise<void> {
+    await this.proc?.stop();
+  }
+
+  async pause(): Promise<void> {
+    this.proc?.signal('SIGSTOP');
+  }
+
+  async resume(): Promise<void> {
+    this.proc?.signal('SIGCONT');
+  }
+
+  async metrics(): Promise<NodeMetrics> {
+    const empty: NodeMetrics = { nodeId: this.id, up: false, connections: null, rssBytes: null, heapUsedBytes: null, eventLoopLagMs: null, publishTotal: null };
+    if (!this.running()) return empty;
+    try {
+      const { status, body } = await httpGet(`${this.url}/metrics`, 2000);
+      if (status !== 200) return empty;
+      const lag = promValue(body, 'nodejs_eventloop_lag_seconds');
+      return {
+        nodeId: this.id,
+        up: true,
+        connections: promValue(body, 'wsb_connections'),
+        rssBytes: promValue(body, 'process_resident_memory_bytes'),
+        heapUsedBytes: promValue(body, 'nodejs_heap_size_used_bytes'),
+        eventLoopLagMs: lag === null ? null : lag * 1000,
+        publishTotal: promValue(body, 'wsb_publish_total', true),
+      };
+    } catch {
+      return empty;
+    }
+  }
+}

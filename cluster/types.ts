@@ -1,0 +1,94 @@
+import type { LbPolicy } from './nginx-config.js';
+
+/** Server settings passed to every reference node. Seed defaults in SERVER_DEFAULTS. */
+export interface ServerOptions {
+  /** Max `publish`/`join` messages per connection per window (seed 001: 100/minute). */
+  rateLimit: number;
+  /** Rate-limit window, ms (seed 001: one minute). */
+  rateWindowMs: number;
+  /** Max message size, bytes (seed 001: 1 MB). */
+  maxPayload: number;
+  /** Max members per room on one node (seed 000: maxRoomSize 1000). */
+  roomCapacity: number;
+  /** Engine.IO ping interval, ms (seed 000: 25000). */
+  pingInterval: number;
+  /** Engine.IO ping timeout, ms (seed 000: 60000). */
+  pingTimeout: number;
+}
+
+export const SERVER_DEFAULTS: ServerOptions = {
+  rateLimit: 100,
+  rateWindowMs: 60_000,
+  maxPayload: 1_048_576,
+  roomCapacity: 1000,
+  pingInterval: 25_000,
+  pingTimeout: 60_000,
+};
+
+/** What to stand up. Defaults run on a laptop. */
+export interface Topology {
+  server: 'socketio';
+  /** Reference nodes behind the load balancer (default 3). */
+  nodes: number;
+  lb: 'nginx';
+  lbPolicy: LbPolicy;
+  /** Load balancer listen port on 127.0.0.1; 0 picks a free one. */
+  lbPort: number;
+  /** Peak client connections expected (sizes nginx). */
+  expectedConnections: number;
+  serverOptions: ServerOptions;
+  /** HS256 secret the nodes verify and the generator signs with. */
+  jwtSecret: string;
+  /** ms to wait for each part to become ready (default 30000). */
+  readyTimeoutMs: number;
+}
+
+export interface NodeMetrics {
+  nodeId: string;
+  up: boolean;
+  connections: number | null;
+  rssBytes: number | null;
+  heapUsedBytes: number | null;
+  eventLoopLagMs: number | null;
+  publishTotal: number | null;
+}
+
+export interface ClusterNode {
+  readonly id: string;
+  /** Direct URL of this node (bypassing the load balancer). */
+  readonly url: string;
+  readonly port: number;
+  pid(): number | undefined;
+  running(): boolean;
+  /** SIGKILL. */
+  kill(): Promise<void>;
+  /** SIGTERM (graceful: the node says `server_shutdown` to its clients). */
+  stop(): Promise<void>;
+  /** Starts the node again on the same port and waits until it is ready. */
+  start(): Promise<void>;
+  /** SIGSTOP / SIGCONT. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+}
+
+export interface StartedCluster extends AsyncDisposable {
+  readonly runId: string;
+  /** URL through the load balancer: what clients connect to. */
+  readonly url: string;
+  readonly nodes: ClusterNode[];
+  readonly redis: { url: string; port: number; pid(): number | undefined; stop(): Promise<void>; start(): Promise<void> };
+  readonly lb: { port: number; pid(): number | undefined; policy: LbPolicy };
+  /** Component versions (redis, nginx, node, socket.io, adapter). */
+  readonly versions: Record<string, string>;
+  /** Every pid the cluster started (for leak checks and `wsbench clean`). */
+  pids(): number[];
+  /** Scrapes each node's /metrics. */
+  metrics(): Promise<NodeMetrics[]>;
+  /** Stops everything; idempotent; resolves with every teardown failure. */
+  down(): Promise<Error[]>;
+}
+
+export interface ClusterDriver {
+  readonly name: 'local';
+  start(topology: Topology, opts: { runId: string; runDir: string; signal?: AbortSignal }): Promise<StartedCluster>;
+}

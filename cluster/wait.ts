@@ -1,0 +1,36 @@
+import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** One HTTP GET on loopback; resolves with status and body, rejects on connection errors. */
+export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Polls `url` until it answers with status 200 or `timeoutMs` passes. Resolves true when ready,
+ * false on timeout (callers turn that into a coded error naming what did not come up).
+ */
+export async function waitForHttp(url: string, timeoutMs: number, intervalMs = 100, signal?: AbortSignal): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (signal?.aborted) return false;
+    try {
+      const res = await httpGet(url, Math.min(2000, timeoutMs));
+      if (res.status === 200) return true;
+    } catch {
+      // not up yet
+    }
+    await sleep(intervalMs);
+  }
+  return false;
+}
