@@ -1,0 +1,59 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { WsbenchError } from '../common/errors.js';
+import { buildPlan } from './plan.js';
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof WsbenchError ? e.code : 'not-a-WsbenchError';
+  }
+  return undefined;
+}
+
+describe('buildPlan', () => {
+  it('applies defaults, then the config file, then flags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsb-plan-'));
+    const cfg = join(dir, 'c.json');
+    writeFileSync(cfg, JSON.stringify({ connections: 2000, rooms: 20, nodes: 2, targets: { 'latency-p99': 30 } }));
+    const plan = buildPlan('cross-node-broadcast', { config: cfg, rooms: '25' });
+    expect(plan.options.connections).toBe(2000);
+    expect(plan.options.rooms).toBe(25);
+    expect(plan.options.rate).toBe(8);
+    expect(plan.topology.nodes).toBe(2);
+    expect(plan.topology.lbPolicy).toBe('ip_hash');
+    expect(plan.targets.find((t) => t.id === 'latency-p99')!.value).toBe(30);
+  });
+
+  it('raises the rate limit for load and records why', () => {
+    const plan = buildPlan('cross-node-broadcast', { rate: '20' });
+    expect(plan.topology.serverOptions.rateLimit).toBeGreaterThanOrEqual(20 * 60);
+    expect(plan.serverOverrides.map((o) => o.setting)).toContain('rateLimit');
+  });
+
+  it('reports every problem at once, in flag names', () => {
+    try {
+      buildPlan('cross-node-broadcast', { connections: 'abc', duration: '0', nodes: '0' });
+      expect.unreachable();
+    } catch (e) {
+      const err = e as WsbenchError;
+      expect(err.code).toBe('WSB_INVALID_OPTION');
+      expect(err.message).toContain('--connections');
+      expect(err.message).toContain('--duration');
+      expect(err.message).toContain('--nodes');
+    }
+  });
+
+  it('codes unknown scenarios, bad target overrides, and config problems', () => {
+    expect(codeOf(() => buildPlan('nope', {}))).toBe('WSB_UNKNOWN_SCENARIO');
+    expect(codeOf(() => buildPlan('cross-node-broadcast', { target: ['latency-p99=fast'] }))).toBe('WSB_INVALID_OPTION');
+    expect(codeOf(() => buildPlan('cross-node-broadcast', { target: ['throughput=5'] }))).toBe('WSB_INVALID_OPTION');
+    expect(codeOf(() => buildPlan('cross-node-broadcast', { config: '/nonexistent/wsb.json' }))).toBe('WSB_CONFIG_INVALID');
+    const dir = mkdtempSync(join(tmpdir(), 'wsb-plan-'));
+    writeFileSync(join(dir, 'u.json'), JSON.stringify({ conections: 5 }));
+    expect(codeOf(() => buildPlan('cross-node-broadcast', { config: join(dir, 'u.json') }))).toBe('WSB_CONFIG_INVALID');
+  });
+});

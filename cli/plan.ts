@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { WsbenchError } from '../common/errors.js';
+import { LB_POLICIES, type LbPolicy } from '../cluster/nginx-config.js';
+import { SERVER_DEFAULTS, type Topology } from '../cluster/types.js';
+import { SCENARIOS, type Scenario, type ServerOverride } from '../scenarios/index.js';
+import { SEED_TARGETS, withValue, type TargetSpec } from '../reports/targets.js';
+
+/** Everything one run needs, resolved and validated: defaults < config file < flags. */
+export interface RunPlan {
+  scenario: Scenario<any>;
+  options: Record<string, unknown>;
+  topology: Topology;
+  serverOverrides: ServerOverride[];
+  targets: TargetSpec[];
+  /** Output folder for report.json and logs; default wsbench-results/<run id>. */
+  outDir: string | undefined;
+  /** Print the JSON report on stdout instead of the table. */
+  json: boolean;
+  runId: string;
+}
+
+/** Run-level settings (not scenario options), with defaults. */
+export const RUN_DEFAULTS = {
+  /** Reference nodes behind NGINX. */
+  nodes: 3,
+  /** NGINX upstream policy; seed 001 uses ip_hash. */
+  lbPolicy: 'ip_hash' as LbPolicy,
+  /** Load-balancer port on 127.0.0.1; 0 picks a free port. */
+  lbPort: 0,
+  /** Cluster driver. */
+  driver: 'local' as const,
+  /** Reference server variant. */
+  server: 'socketio' as const,
+  /** ms each part of the cluster gets to become ready. */
+  readyTimeout: 30_000,
+};
+
+const runSchema = z
+  .object({
+    nodes: z.number().int().min(1).max(32).default(RUN_DEFAULTS.nodes),
+    lbPolicy: z.enum(LB_POLICIES).default(RUN_DEFAULTS.lbPolicy),
+    lbPort: z.number().int().min(0).max(65535).default(RUN_DEFAULTS.lbPort),
+    driver: z.literal('local').default('local'),
+    server: z.literal('socketio').default('socketio'),
+    readyTimeout: z.number().int().min(1000).max(600_000).default(RUN_DEFAULTS.readyTimeout),
+  })
+  .strict();
+
+/** Flags of `wsbench run` that are not scenario options: key → flag spelling (for messages). */
+export const RUN_FLAGS: Record<keyof z.infer<typeof runSchema>, string> = {
+  nodes: '--nodes',
+  lbPolicy: '--lb-policy',
+  lbPort: '--lb-port',
+  driver: '--driver',
+  server: '--server',
+  readyTimeout: '--ready-timeout',
+};
+
+export function newRunId(scenario: string, now = new Date()): string {
+  const ts = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return `${scenario}-${ts}-${randomBytes(2).toString('hex')}`;
+}
+
+export function lookupScenario(name: string): Scenario<any> {
+  const s = SCENARIOS[name];
+  if (!s) {
+    throw new WsbenchError('WSB_UNKNOWN_SCENARIO', `unknown scenario "${name}"`, {
+      hint: `available: ${Object.keys(SCENARIOS).join(', ')} (see \`wsbench list\`)`,
+    });
+  }
+  return s;
+}
+
+/** Numbers from the command line arrive as strings; anything not a finite number stays as is so zod names it. */
+function coerceNumbers(raw: Record<string, unknown>, numericKeys: Set<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === undefined) continue;
+    if (numericKeys.has(k) && typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) out[k] = Number(v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+function describeIssues(issues: z.ZodIssue[], flagOf: (key: string) => string, given: Record<string, unknown>): string[] {
+  return issues.map((i) => {
+    const key = String(i.path[0] ?? '');
+    if (i.code === 'unrecognized_keys') return `unknown option(s): ${i.keys.join(', ')}`;
+    const got = key in given ? ` (got ${JSON.stringify(given[key])})` : '';
+    return `${flagOf(key)}: ${i.message.replace(/^Expected number, received string$/, 'must be a number')}${got}`;
+  });
+}
+
+function readConfig(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new WsbenchError('WSB_CONFIG_INVALID', `cannot read config file ${path}: ${(e as Error).message}`, { hint: 'check the --config path' });
+  }
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('top level must be an object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new WsbenchError('WSB_CONFIG_INVALID', `config file ${path} is not a valid JSON object: ${(e as Error).message}`, {
+      hint: 'the config file is JSON: { "connections": 2000, "nodes": 3, "targets": { "latency-p99": 30 } }',
+    });
+  }
+}
+
+function parseTargetOverrides(list: string[], allowed: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of list) {
+    const m = /^([a-z0-9-]+)=(-?\d+(?:\.\d+)?)$/.exec(item.trim());
+    if (!m) throw new WsbenchError('WSB_INVALID_OPTION', `--target ${item}: expected <id>=<number>, e.g. latency-p99=30`, { hint: `targets of this scenario: ${allowed.join(', ')}` });
+    if (!allowed.includes(m[1])) throw new WsbenchError('WSB_INVALID_OPTION', `--target ${item}: this scenario has no target "${m[1]}"`, { hint: `targets of this scenario: ${allowed.join(', ')}` });
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+/**
+ * Builds a RunPlan from the scenario name and the raw flag values. Every problem is reported at
+ * once, in the user's terms (flag names), as one WSB_INVALID_OPTION error.
+ */
+export function buildPlan(
+  scenarioName: string,
+  flags: Record<string, unknown> & { config?: string; out?: string; json?: boolean; target?: string[] },
+): RunPlan {
+  const scenario = lookupScenario(scenarioName);
+  const fileConfig = flags.config ? readConfig(flags.config) : {};
+  const { targets: fileTargets, ...fileRest } = fileConfig as { targets?: Record<string, number> };
+  const scenarioKeys = new Set(scenario.flags.map((f) => f.key));
+  const runKeys = new Set(Object.keys(RUN_FLAGS));
+  const flagOf = (key: string) => RUN_FLAGS[key as keyof typeof RUN_FLAGS] ?? scenario.flags.find((f) => f.key === key)?.flag.split(' ')[0] ?? key;
+
+  const unknownInFile = Object.keys(fileRest).filter((k) => !scenarioKeys.has(k) && !runKeys.has(k));
+  if (unknownInFile.length) {
+    throw new WsbenchError('WSB_CONFIG_INVALID', `config file ${flags.config} has unknown key(s): ${unknownInFile.join(', ')}`, {
+      hint: `known keys: ${[...runKeys, ...scenarioKeys, 'targets'].join(', ')}`,
+    });
+  }
+  const pick = (src: Record<string, unknown>, keys: Set<string>) => Object.fromEntries(Object.entries(src).filter(([k, v]) => keys.has(k) && v !== undefined));
+  const numeric = new Set([...scenarioKeys, 'nodes', 'lbPort', 'readyTimeout']);
+  const rawRun = { ...pick(fileRest, runKeys), ...coerceNumbers(pick(flags, runKeys), numeric) };
+  const rawScenario = { ...pick(fileRest, scenarioKeys), ...coerceNumbers(pick(flags, scenarioKeys), numeric) };
+
+  const problems: string[] = [];
+  const runParsed = runSchema.safeParse(rawRun);
+  if (!runParsed.success) problems.push(...describeIssues(runParsed.error.issues, flagOf, rawRun));
+  const scParsed = scenario.options.safeParse(rawScenario);
+  if (!scParsed.success) problems.push(...describeIssues(scParsed.error.issues, flagOf, rawScenario));
+  if (runParsed.success && scParsed.success && scenario.validate) problems.push(...scenario.validate(scParsed.data, { nodes: runParsed.data.nodes }));
+  if (problems.length || !runParsed.success || !scParsed.success) {
+    throw new WsbenchError('WSB_INVALID_OPTION', `invalid options for ${scenario.name}:\n  - ${problems.join('\n  - ')}`, {
+      hint: `see \`wsbench run ${scenario.name} --help\``,
+    });
+  }
+
+  const r = runParsed.data;
+  const options = scParsed.data as Record<string, unknown>;
+  const overridesByTarget = {
+    ...parseTargetOverrides(Object.entries(fileTargets ?? {}).map(([k, v]) => `${k}=${String(v)}`), scenario.targets),
+    ...parseTargetOverrides(flags.target ?? [], scenario.targets),
+  };
+  const targets = scenario.targets.map((id) => {
+    const spec = SEED_TARGETS[id];
+    if (!spec) throw new WsbenchError('WSB_INTERNAL', `scenario ${scenario.name} names unknown target ${id}`);
+    const v = overridesByTarget[id];
+    return v === undefined ? spec : withValue(spec, v);
+  });
+  const { expectedConnections, serverOverrides } = scenario.topology(options);
+  const serverOptions = { ...SERVER_DEFAULTS };
+  for (const o of serverOverrides) serverOptions[o.setting] = o.value;
+  const runId = newRunId(scenario.name);
+  return {
+    scenario,
+    options,
+    topology: {
+      server: r.server,
+      nodes: r.nodes,
+      lb: 'nginx',
+      lbPolicy: r.lbPolicy,
+      lbPort: r.lbPort,
+      expectedConnections,
+      serverOptions,
+      jwtSecret: randomBytes(32).toString('hex'),
+      readyTimeoutMs: r.readyTimeout,
+    },
+    serverOverrides,
+    targets,
+    outDir: flags.out,
+    json: flags.json ?? false,
+    runId,
+  };
+}

@@ -1,0 +1,205 @@
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { WsbenchError, isWsbenchError } from '../common/errors.js';
+import { DisposerStack } from '../common/disposer-stack.js';
+import { packageRoot } from '../common/paths.js';
+import { LocalDriver } from '../cluster/local-driver.js';
+import type { StartedCluster } from '../cluster/types.js';
+import { LoadGenerator } from '../load/load-generator.js';
+import { emptyAccounting } from '../load/delivery-ledger.js';
+import { SCHEMA_VERSION, type RunReport } from '../reports/run-report.js';
+import { evaluateTargets, exitCodeFor, verdictOf } from '../reports/evaluate.js';
+import { renderConsole, renderProgressLine } from '../reports/console.js';
+import { writeReportAtomic } from '../reports/write-report.js';
+import type { ProgressSnapshot, ScenarioResult } from '../scenarios/define.js';
+import type { RunPlan } from './plan.js';
+
+/** Process globals the run uses, passed in (k6's GlobalState): tests give their own. */
+export interface RunIO {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  signal: AbortSignal;
+  /** Called with every pid the run starts, so a forced exit can kill them. */
+  onPids?: (pids: () => number[]) => void;
+}
+
+export interface RunOutcome {
+  report: RunReport;
+  reportPath: string;
+  exitCode: number;
+}
+
+export function toolVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function environment(): RunReport['environment'] {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    totalMemBytes: os.totalmem(),
+    hostname: os.hostname(),
+  };
+}
+
+function emptyResult(): ScenarioResult {
+  return {
+    metrics: {},
+    counters: {},
+    accounting: { ...emptyAccounting(), sameNode: emptyAccounting(), crossNode: emptyAccounting() },
+    connectionsPerNode: {},
+    timeline: [],
+    generator: { workers: [], bottleneck: false, notes: [] },
+  };
+}
+
+/**
+ * Runs one plan end to end: cluster up, scenario, teardown, report. Never leaves a process
+ * running: the cluster and every load generator are on one disposer stack that runs on success,
+ * failure and abort. Resolves with the report and the exit code (0 pass, 1 target missed,
+ * 2 harness error or interrupted); a report is written in every case where the run started.
+ */
+export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
+  const startedAt = new Date();
+  const t0 = Date.now();
+  const outDir = resolve(plan.outDir ?? join('wsbench-results', plan.runId));
+  mkdirSync(outDir, { recursive: true });
+  const reportPath = join(outDir, 'report.json');
+  const stack = new DisposerStack();
+  const events: RunReport['events'] = [];
+  const event = (type: string, detail?: string, outcome?: 'ok' | 'fail' | 'unknown') => events.push({ atMs: Date.now() - t0, type, detail, outcome });
+  let cluster: StartedCluster | undefined;
+  const loads: LoadGenerator[] = [];
+  const allPids = () => [...(cluster?.pids() ?? []), ...loads.flatMap((l) => l.pids())];
+  io.onPids?.(allPids);
+  const say = (line: string) => io.stderr.write(`${line}\n`);
+  const tty = Boolean(io.stderr.isTTY);
+  let lastProgress = 0;
+  let progressShown = false;
+  const progress = (p: ProgressSnapshot) => {
+    const line = renderProgressLine(p);
+    if (tty) {
+      io.stderr.write(`\r${line}\x1b[K`);
+      progressShown = true;
+    } else if (Date.now() - lastProgress >= 5000) {
+      lastProgress = Date.now();
+      say(line);
+    }
+  };
+  const endProgress = () => {
+    if (progressShown) io.stderr.write('\n');
+    progressShown = false;
+  };
+  const recordPids = () => writeFileSync(join(outDir, 'pids.json'), JSON.stringify({ runId: plan.runId, cli: process.pid, pids: allPids() }, null, 2));
+
+  let result: ScenarioResult = emptyResult();
+  let failure: WsbenchError | undefined;
+  const notes: string[] = [];
+  try {
+    const t = plan.topology;
+    say(`wsbench ${toolVersion()} · ${plan.scenario.name} · run ${plan.runId}`);
+    say(`starting cluster: redis-server, ${t.nodes} ${t.server} nodes, nginx (${t.lbPolicy}) — logs in ${outDir}/logs`);
+    event('cluster', 'starting');
+    cluster = await new LocalDriver().start(t, { runId: plan.runId, runDir: outDir, signal: io.signal });
+    const started = cluster;
+    stack.push('cluster', async () => {
+      const errs = await started.down();
+      if (errs.length) throw new Error(errs.map((e) => e.message).join('; '));
+    });
+    recordPids();
+    event('cluster', `up at ${cluster.url}`, 'ok');
+    say(`cluster up: ${cluster.url} → ${cluster.nodes.map((n) => `${n.id} :${n.port}`).join(', ')} · redis :${cluster.redis.port}`);
+    if (io.signal.aborted) throw new WsbenchError('WSB_INTERRUPTED', 'interrupted');
+
+    result = await plan.scenario.run({
+      cluster,
+      options: plan.options,
+      topology: t,
+      signal: io.signal,
+      event,
+      progress,
+      startLoad: async (opts) => {
+        const gen = await LoadGenerator.start({ ...opts, url: started.url, jwtSecret: t.jwtSecret });
+        loads.push(gen);
+        stack.push('load generator', () => gen.close());
+        recordPids();
+        return gen;
+      },
+    });
+    endProgress();
+  } catch (e) {
+    endProgress();
+    failure = isWsbenchError(e)
+      ? e
+      : new WsbenchError('WSB_INTERNAL', e instanceof Error ? e.message : String(e), { hint: 'this is a wsbench bug; run with --debug and report it', cause: e });
+    if (io.signal.aborted && failure.code !== 'WSB_INTERRUPTED') {
+      failure = new WsbenchError('WSB_INTERRUPTED', `interrupted (${failure.message})`);
+    }
+  } finally {
+    say('tearing down…');
+    const errors = await stack.dispose();
+    for (const e of errors) notes.push(`teardown: ${e.message}`);
+    event('teardown', errors.length ? `${errors.length} errors` : 'clean', errors.length ? 'fail' : 'ok');
+  }
+
+  const base: Omit<RunReport, 'targets' | 'verdict'> = {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'wsbench', version: toolVersion() },
+    runId: plan.runId,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    durationMs: Date.now() - t0,
+    environment: environment(),
+    topology: {
+      driver: 'local',
+      server: plan.topology.server,
+      nodes: plan.topology.nodes,
+      lb: 'nginx',
+      lbPolicy: plan.topology.lbPolicy,
+      redis: cluster?.redis.url ?? 'not started',
+      versions: cluster?.versions ?? {},
+      overrides: plan.serverOverrides.map((o) => ({
+        setting: o.setting,
+        value: o.value,
+        seedDefault: { rateLimit: 100, rateWindowMs: 60_000, maxPayload: 1_048_576, roomCapacity: 1000 }[o.setting],
+        why: o.why,
+      })),
+    },
+    scenario: { name: plan.scenario.name, describe: plan.scenario.describe },
+    options: plan.options,
+    metrics: result.metrics,
+    counters: result.counters,
+    accounting: result.accounting,
+    connectionsPerNode: result.connectionsPerNode,
+    timeline: result.timeline,
+    events,
+    generator: { ...result.generator, notes: [...result.generator.notes, ...(result.notes ?? []), ...notes] },
+  };
+  const targets = failure ? [] : evaluateTargets(base, plan.targets);
+  const verdict = verdictOf(targets, { error: failure !== undefined && failure.code !== 'WSB_INTERRUPTED', interrupted: failure?.code === 'WSB_INTERRUPTED' });
+  const report: RunReport = {
+    ...base,
+    targets,
+    verdict,
+    ...(failure ? { error: { code: failure.code, message: failure.message, hint: failure.hint } } : {}),
+  };
+  try {
+    await writeReportAtomic(reportPath, report);
+  } catch (e) {
+    failure ??= new WsbenchError('WSB_REPORT_WRITE_FAILED', `cannot write ${reportPath}: ${(e as Error).message}`, { hint: 'choose a writable --out folder' });
+  }
+  if (plan.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else if (!failure || result.timeline.length > 0) io.stdout.write(`${renderConsole(report)}\n`);
+  if (failure) say(`error ${failure.code}: ${failure.message}${failure.hint ? `\nhint: ${failure.hint}` : ''}`);
+  say(`report: ${reportPath}`);
+  return { report, reportPath, exitCode: failure ? failure.exitCode : exitCodeFor(verdict) };
+}

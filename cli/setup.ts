@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process';
+import { WsbenchError } from '../common/errors.js';
+import { REQUIRED_BINARIES, findBinary } from '../cluster/binaries.js';
+
+export interface SetupIO {
+  stdout: NodeJS.WritableStream;
+}
+
+/**
+ * Installs what the local driver needs and the machine lacks (redis-server and nginx through the
+ * OS package manager, like Playwright's `install --with-deps`), saying what it will run first.
+ * With `check` it only reports.
+ */
+export function setup(io: SetupIO, opts: { check?: boolean } = {}): number {
+  const say = (s: string) => io.stdout.write(`${s}\n`);
+  const missing = Object.keys(REQUIRED_BINARIES).filter((b) => !findBinary(b));
+  for (const b of Object.keys(REQUIRED_BINARIES)) say(`${findBinary(b) ? 'ok     ' : 'missing'} ${b}${findBinary(b) ? ` (${findBinary(b)})` : ''}`);
+  if (missing.length === 0) {
+    say('everything the local driver needs is installed');
+    return 0;
+  }
+  const packages = [...new Set(missing.map((b) => REQUIRED_BINARIES[b]))];
+  if (opts.check) {
+    say(`missing: ${packages.join(', ')} — run \`npx wsbench setup\` to install`);
+    return 1;
+  }
+  if (!findBinary('apt-get')) {
+    throw new WsbenchError('WSB_SETUP_FAILED', `cannot install ${packages.join(', ')}: apt-get not found (wsbench setup supports Debian/Ubuntu)`, {
+      hint: `install ${packages.join(' and ')} with your package manager, then run wsbench again`,
+    });
+  }
+  const root = process.getuid?.() === 0;
+  const sudo = root ? [] : ['sudo', '-n'];
+  if (!root && !findBinary('sudo')) {
+    throw new WsbenchError('WSB_SETUP_FAILED', `installing ${packages.join(', ')} needs root, and sudo is not available`, {
+      hint: `as root: apt-get update && apt-get install -y ${packages.join(' ')}`,
+    });
+  }
+  const steps: string[][] = [
+    [...sudo, 'apt-get', 'update'],
+    [...sudo, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', ...packages],
+  ];
+  say(`wsbench setup will install ${packages.join(', ')} with the OS package manager:`);
+  for (const s of steps) say(`  $ ${s.join(' ')}`);
+  for (const s of steps) {
+    const r = spawnSync(s[0], s.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) {
+      throw new WsbenchError('WSB_SETUP_FAILED', `\`${s.join(' ')}\` exited with ${r.status ?? r.signal}`, {
+        hint: root ? 'see the apt output above' : 'run `sudo npx wsbench setup`, or install the packages yourself',
+      });
+    }
+  }
+  const still = Object.keys(REQUIRED_BINARIES).filter((b) => !findBinary(b));
+  if (still.length) throw new WsbenchError('WSB_SETUP_FAILED', `still missing after install: ${still.join(', ')}`, { hint: 'install them yourself and put them on PATH' });
+  say('setup complete: redis-server and nginx are installed (wsbench starts its own instances on free ports; it does not use the system services)');
+  return 0;
+}

@@ -1,0 +1,43 @@
+/**
+ * A run-scoped stack of closers. Every started resource (process, worker, container) pushes one;
+ * `dispose()` runs them in reverse order with Promise.allSettled semantics per layer and reports
+ * every failure instead of stopping at the first. Calling dispose twice returns the first result.
+ */
+export class DisposerStack {
+  private readonly stack: Array<{ name: string; close: () => Promise<void> | void }> = [];
+  private disposing: Promise<Error[]> | undefined;
+
+  push(name: string, close: () => Promise<void> | void): void {
+    if (this.disposing) {
+      // Started after teardown began (a race with Ctrl-C): close it right away.
+      void Promise.resolve().then(close).catch(() => undefined);
+      return;
+    }
+    this.stack.push({ name, close });
+  }
+
+  get size(): number {
+    return this.stack.length;
+  }
+
+  /** Runs every closer, last pushed first; resolves with the errors (empty when all closed). */
+  dispose(): Promise<Error[]> {
+    this.disposing ??= (async () => {
+      const errors: Error[] = [];
+      while (this.stack.length > 0) {
+        const { name, close } = this.stack.pop()!;
+        try {
+          await close();
+        } catch (e) {
+          errors.push(new Error(`closing ${name}: ${e instanceof Error ? e.message : String(e)}`));
+        }
+      }
+      return errors;
+    })();
+    return this.disposing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+}

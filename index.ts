@@ -1,0 +1,8 @@
+/** wsbench as a library: the CLI is a thin layer over these. */
+export { run, type RunIO, type RunOutcome } from './cli/run.js';
+export { buildPlan, type RunPlan } from './cli/plan.js';
+export { main } from './cli/main.js';
+export * from './common/index.js';
+export * from './cluster/index.js';
+export { SCENARIOS, defineScenario, type Scenario, type ScenarioContext, type ScenarioResult } from './scenarios/index.js';
+export * from './reports/index.js';

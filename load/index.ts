@@ -1,0 +1,3 @@
+export * from './sio-client.js';
+export * from './delivery-ledger.js';
+export * from './histogram.js';

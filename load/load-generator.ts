@@ -1,0 +1,229 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { WsbenchError } from '../common/errors.js';
+import { distEntry } from '../common/paths.js';
+import { logger } from '../common/logger.js';
+import { sourceAddressFor } from './source-address.js';
+import type { Assignment } from './room-plan.js';
+import type { ConnectResult, FromWorker, ToWorker, WorkerTick } from './ipc.js';
+
+const log = logger('load');
+
+/** Open files per process here: 20,000, not raisable. Keep headroom for the worker's own fds. */
+export const MAX_CLIENTS_PER_WORKER = 18_000;
+
+export interface LoadGeneratorOptions {
+  /** URL clients connect to (the load balancer). */
+  url: string;
+  jwtSecret: string;
+  /** Total client connections. */
+  connections: number;
+  /** Worker processes (default: enough for the open-file limit, at least 2). */
+  workers?: number;
+  /** Connections opened per second across all workers (default 2000). */
+  connectRate?: number;
+  /** ms for one connection to reach the Socket.IO CONNECT ack (default 10000). */
+  connectTimeoutMs?: number;
+  /** Called with every worker's per-second report. */
+  onTick?: (tick: WorkerTick) => void;
+}
+
+export const LOAD_DEFAULTS = { connectRate: 2000, connectTimeoutMs: 10_000 };
+
+export function defaultWorkerCount(connections: number): number {
+  return Math.max(2, Math.ceil(connections / MAX_CLIENTS_PER_WORKER));
+}
+
+type Results = Extract<FromWorker, { type: 'results' }>;
+
+interface Worker {
+  id: number;
+  proc: ChildProcess;
+  clientIds: number[];
+}
+
+/**
+ * The coordinator side of the load generator: forks worker processes, hands each a share of the
+ * clients (spread over source addresses in 127.0.0.0/8), and drives them phase by phase.
+ */
+export class LoadGenerator {
+  readonly workers: Worker[] = [];
+  private readonly waiters = new Map<string, Array<(m: FromWorker) => void>>();
+  private failure: WsbenchError | undefined;
+  private failureListeners: Array<(e: WsbenchError) => void> = [];
+  private closed: Promise<void> | undefined;
+  /** Client id → worker id. */
+  readonly workerOf = new Map<number, number>();
+
+  private constructor(private readonly opts: LoadGeneratorOptions) {}
+
+  static async start(opts: LoadGeneratorOptions): Promise<LoadGenerator> {
+    const gen = new LoadGenerator(opts);
+    try {
+      await gen.spawnWorkers();
+    } catch (e) {
+      await gen.close();
+      throw e;
+    }
+    return gen;
+  }
+
+  private async spawnWorkers(): Promise<void> {
+    const n = Math.max(1, this.opts.workers ?? defaultWorkerCount(this.opts.connections));
+    const perWorker = Math.ceil(this.opts.connections / n);
+    if (perWorker > MAX_CLIENTS_PER_WORKER) {
+      throw new WsbenchError('WSB_INVALID_OPTION', `${perWorker} connections per worker exceeds the ${MAX_CLIENTS_PER_WORKER} one process can hold (open-file limit 20,000)`, {
+        hint: `use --workers ${Math.ceil(this.opts.connections / MAX_CLIENTS_PER_WORKER)} or more`,
+      });
+    }
+    const entry = distEntry('load/worker.js');
+    const connectRate = this.opts.connectRate ?? LOAD_DEFAULTS.connectRate;
+    const ready: Array<Promise<FromWorker>> = [];
+    for (let w = 0; w < n; w++) {
+      // Client i goes to worker i % n: each worker gets clients on every source address block.
+      const clientIds: number[] = [];
+      for (let i = w; i < this.opts.connections; i += n) clientIds.push(i);
+      const proc = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+      const worker: Worker = { id: w, proc, clientIds };
+      this.workers.push(worker);
+      for (const id of clientIds) this.workerOf.set(id, w);
+      proc.on('message', (m: FromWorker) => this.onMessage(m));
+      proc.on('exit', (code, signal) => {
+        if (this.closed) return;
+        this.fail(new WsbenchError('WSB_WORKER_FAILED', `load worker ${w} exited unexpectedly (code ${code}, signal ${signal})`, { hint: 'run with --debug for details' }));
+      });
+      ready.push(this.waitFor('ready', w));
+      this.post(worker, {
+        type: 'init',
+        workerId: w,
+        url: this.opts.url,
+        jwtSecret: this.opts.jwtSecret,
+        clients: clientIds.map((id) => ({ id, localAddress: sourceAddressFor(id) })),
+        connectRate: connectRate / n,
+        connectTimeoutMs: this.opts.connectTimeoutMs ?? LOAD_DEFAULTS.connectTimeoutMs,
+      });
+    }
+    await Promise.all(ready);
+    log(`${n} workers ready`);
+  }
+
+  private post(w: Worker, msg: ToWorker): void {
+    if (w.proc.connected) w.proc.send(msg);
+  }
+
+  private onMessage(m: FromWorker): void {
+    if (m.type === 'tick') {
+      this.opts.onTick?.(m);
+      return;
+    }
+    if (m.type === 'error') {
+      this.fail(new WsbenchError('WSB_WORKER_FAILED', `load worker ${m.workerId} failed: ${m.message}`));
+      return;
+    }
+    const key = `${m.type}:${m.workerId}`;
+    const list = this.waiters.get(key);
+    const waiter = list?.shift();
+    if (waiter) waiter(m);
+  }
+
+  private fail(e: WsbenchError): void {
+    if (this.failure) return;
+    this.failure = e;
+    for (const l of this.failureListeners) l(e);
+  }
+
+  private waitFor(type: FromWorker['type'], workerId: number): Promise<FromWorker> {
+    return new Promise((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      const key = `${type}:${workerId}`;
+      const list = this.waiters.get(key) ?? [];
+      list.push(resolve);
+      this.waiters.set(key, list);
+      this.failureListeners.push(reject);
+    });
+  }
+
+  private async all<T extends FromWorker['type']>(type: T, make: (w: Worker) => ToWorker | null): Promise<Array<Extract<FromWorker, { type: T }>>> {
+    const waits: Array<Promise<FromWorker>> = [];
+    for (const w of this.workers) {
+      const msg = make(w);
+      if (!msg) continue;
+      waits.push(this.waitFor(type, w.id));
+      this.post(w, msg);
+    }
+    return (await Promise.all(waits)) as Array<Extract<FromWorker, { type: T }>>;
+  }
+
+  /** Opens every connection (ramped); resolves with one result per client. */
+  async connect(): Promise<ConnectResult[]> {
+    const res = await this.all('connected', () => ({ type: 'connect' }));
+    return res.flatMap((r) => r.results);
+  }
+
+  /** Sends room assignments to the workers holding the clients; resolves with the failed joins. */
+  async join(assignments: Assignment[]): Promise<Array<{ id: number; room: string; error: string }>> {
+    const per = new Map<number, Assignment[]>();
+    for (const a of assignments) {
+      const w = this.workerOf.get(a.id)!;
+      const l = per.get(w) ?? [];
+      l.push(a);
+      per.set(w, l);
+    }
+    const res = await this.all('joined', (w) => ({ type: 'join', assignments: per.get(w.id) ?? [] }));
+    return res.flatMap((r) => r.failures);
+  }
+
+  /** Runs the publish schedule; resolves when every publisher has sent its last message. */
+  async publish(plan: {
+    startUs: number;
+    measureFromUs: number;
+    endUs: number;
+    rate: number;
+    payloadBytes: number;
+    publishers: Array<{ id: number; pub: number; room: string; phase: number }>;
+  }): Promise<{ sent: Array<{ pub: number; sent: number; nodeId: string }>; lateSends: number }> {
+    const res = await this.all('published', (w) => ({
+      type: 'publish',
+      startUs: plan.startUs,
+      measureFromUs: plan.measureFromUs,
+      endUs: plan.endUs,
+      rate: plan.rate,
+      payloadBytes: plan.payloadBytes,
+      publishers: plan.publishers.filter((p) => this.workerOf.get(p.id) === w.id),
+    }));
+    return { sent: res.flatMap((r) => r.sent), lateSends: res.reduce((a, r) => a + r.lateSends, 0) };
+  }
+
+  /** Collects histograms, accounting and health from every worker. */
+  collect(publishers: Array<{ pub: number; room: string; nodeId: string; sent: number }>): Promise<Results[]> {
+    return this.all('results', () => ({ type: 'collect', publishers }));
+  }
+
+  /** Rejects as soon as any worker fails (for racing against a phase). */
+  failed(): Promise<never> {
+    return new Promise((_, reject) => {
+      if (this.failure) reject(this.failure);
+      else this.failureListeners.push(reject);
+    });
+  }
+
+  pids(): number[] {
+    return this.workers.map((w) => w.proc.pid).filter((p): p is number => p !== undefined);
+  }
+
+  /** Closes every connection and stops the workers (SIGKILL after 3 s). Idempotent. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await Promise.all(
+        this.workers.map(async (w) => {
+          if (w.proc.exitCode !== null || w.proc.signalCode !== null) return;
+          const exited = new Promise<void>((r) => w.proc.once('exit', () => r()));
+          this.post(w, { type: 'close' });
+          const timer = setTimeout(() => w.proc.kill('SIGKILL'), 3000);
+          await exited;
+          clearTimeout(timer);
+        }),
+      );
+    })();
+    return this.closed;
+  }
+}

@@ -1,0 +1,52 @@
+/** One client's part in a broadcast run. */
+export interface Assignment {
+  id: number;
+  room: string;
+  role: 'member' | 'publisher';
+}
+
+export const roomName = (r: number): string => `room-${r + 1}`;
+
+/**
+ * Assigns connected clients to rooms so that every room has members on every node and publishers
+ * sit on different nodes. Publishers are taken from the clients interleaved by node (n1, n2, n3,
+ * n1, …), room by room; each node's remaining clients are then dealt round-robin over the rooms
+ * starting at a node-specific offset, so with at least `rooms` members per node every room has
+ * members on every node, whatever the number of rooms.
+ */
+export function planRooms(
+  clients: Array<{ id: number; nodeId: string }>,
+  opts: { rooms: number; publishersPerRoom: number },
+): Assignment[] {
+  const byNode = new Map<string, number[]>();
+  for (const c of clients) {
+    const list = byNode.get(c.nodeId) ?? [];
+    list.push(c.id);
+    byNode.set(c.nodeId, list);
+  }
+  const lists = [...byNode.keys()].sort().map((k) => byNode.get(k)!);
+  const publishers = Math.min(clients.length, opts.rooms * opts.publishersPerRoom);
+  const out: Assignment[] = [];
+  const taken = new Set<number>();
+  for (let i = 0; out.length < publishers; i++) {
+    for (const l of lists) {
+      if (out.length >= publishers) break;
+      if (i < l.length) {
+        out.push({ id: l[i], room: roomName(out.length % opts.rooms), role: 'publisher' });
+        taken.add(l[i]);
+      }
+    }
+  }
+  let offset = 0;
+  lists.forEach((l) => {
+    let j = 0;
+    for (const id of l) {
+      if (taken.has(id)) continue;
+      out.push({ id, room: roomName((offset + j) % opts.rooms), role: 'member' });
+      j++;
+    }
+    // Continue where this node stopped so room sizes stay even across nodes.
+    offset = (offset + j) % opts.rooms;
+  });
+  return out;
+}

@@ -1,0 +1,69 @@
+import type { z } from 'zod';
+import type { StartedCluster, Topology } from '../cluster/types.js';
+import type { LoadGenerator, LoadGeneratorOptions } from '../load/load-generator.js';
+import type { RunReport } from '../reports/run-report.js';
+
+/** What a scenario measured; the runner adds environment, topology, targets and verdict. */
+export type ScenarioResult = Pick<RunReport, 'metrics' | 'counters' | 'accounting' | 'connectionsPerNode' | 'timeline' | 'generator'> & {
+  /** Scenario-specific notes for the report (e.g. nodes that got no connections). */
+  notes?: string[];
+};
+
+export interface ProgressSnapshot {
+  phase: string;
+  elapsedS: number;
+  connected: number;
+  total: number;
+  sentPerS: number;
+  receivedPerS: number;
+  p99Ms: number | null;
+}
+
+export interface ScenarioContext<O> {
+  cluster: StartedCluster;
+  options: O;
+  topology: Topology;
+  signal: AbortSignal;
+  /** Starts the load generator; it is closed by the runner on every exit path. */
+  startLoad(opts: Omit<LoadGeneratorOptions, 'url' | 'jwtSecret'>): Promise<LoadGenerator>;
+  /** Records a phase change or chaos action on the run's timeline. */
+  event(type: string, detail?: string, outcome?: 'ok' | 'fail' | 'unknown'): void;
+  progress(p: ProgressSnapshot): void;
+}
+
+/** A server setting a scenario changes from the seed default, and why (recorded in the report). */
+export interface ServerOverride {
+  setting: 'rateLimit' | 'rateWindowMs' | 'maxPayload' | 'roomCapacity';
+  value: number;
+  why: string;
+}
+
+/** One command-line flag of a scenario option, typed against the option's key. */
+export interface ScenarioFlag<O> {
+  key: keyof O & string;
+  flag: string;
+  description: string;
+}
+
+/**
+ * A scenario is a module, as a k6 script is: its options (zod schema with defaults, and the flags
+ * that set them), the metrics it produces, the seed targets it judges, and run(ctx).
+ */
+export interface Scenario<O extends Record<string, unknown> = Record<string, unknown>> {
+  name: string;
+  describe: string;
+  options: z.ZodType<O, z.ZodTypeDef, unknown>;
+  flags: Array<ScenarioFlag<O>>;
+  metrics: string[];
+  /** Ids in SEED_TARGETS this scenario judges. */
+  targets: string[];
+  /** Checks that span several options (after the schema); returns problems in the user's terms. */
+  validate?(options: O, topology: Pick<Topology, 'nodes'>): string[];
+  /** Topology the scenario needs: expected connections and server settings it overrides. */
+  topology(options: O): { expectedConnections: number; serverOverrides: ServerOverride[] };
+  run(ctx: ScenarioContext<O>): Promise<ScenarioResult>;
+}
+
+export function defineScenario<O extends Record<string, unknown>>(s: Scenario<O>): Scenario<O> {
+  return s;
+}
