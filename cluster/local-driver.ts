@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WsbenchError } from '../common/errors.js';
@@ -35,24 +35,10 @@ function parseListening(line: string): NodeListening | undefined {
   }
 }
 
+/** First match of `re` in what `cmd args` prints on stdout or stderr (`nginx -v` uses stderr). */
 function versionOf(cmd: string, args: string[], re: RegExp): string {
-  try {
-    const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return re.exec(out)?.[1] ?? 'unknown';
-  } catch (e) {
-    // `nginx -v` prints to stderr and exits 0; execFileSync only returns stdout.
-    const err = e as { stderr?: string; stdout?: string };
-    return re.exec(`${err.stdout ?? ''}${err.stderr ?? ''}`)?.[1] ?? 'unknown';
-  }
-}
-
-function nginxVersion(bin: string): string {
-  try {
-    const r = execFileSync(bin, ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return /nginx\/(\S+)/.exec(r)?.[1] ?? 'unknown';
-  } catch (e) {
-    return /nginx\/(\S+)/.exec(String((e as { stderr?: string }).stderr ?? ''))?.[1] ?? 'unknown';
-  }
+  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return re.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`)?.[1] ?? 'unknown';
 }
 
 /** Turns "exited before ready" into WSB_PORT_IN_USE when the process said so. */
@@ -206,7 +192,7 @@ export class LocalDriver implements ClusterDriver {
       const versions: Record<string, string> = {
         node: process.version,
         redis: versionOf(redisBin, ['--version'], /v=(\S+)/),
-        nginx: nginxVersion(nginxBin),
+        nginx: versionOf(nginxBin, ['-v'], /nginx\/(\S+)/),
         ...Object.fromEntries(Object.entries(nodeVersions).filter(([k]) => k !== 'node')),
       };
       log(`cluster up: lb ${lbPort}, nodes ${nodePorts.join(',')}, redis ${redisPort}`);

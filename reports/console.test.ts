@@ -152,7 +152,7 @@ describe('renderProgressLine', () => {
     const a = renderProgressLine({ phase: 'measure', elapsedS: 12, connected: 9998, total: 10000, sentPerS: 500, receivedPerS: 49980, p99Ms: 13.4 });
     const b = renderProgressLine({ phase: 'connect', elapsedS: 2.5, connected: 12, total: 10000, sentPerS: 0, receivedPerS: 0, p99Ms: null });
     expect(a).not.toContain('\n');
-    expect(a).toContain('[measure  ]');
+    expect(a).toContain('[measure   ]');
     expect(a).toContain('12.0s');
     expect(a).toContain('9,998/10,000');
     expect(a).toContain('500/s');

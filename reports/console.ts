@@ -284,11 +284,11 @@ export interface ProgressSnapshot {
 
 /**
  * One line of live progress with fixed-width fields, so successive lines align:
- * `[measure  ]   12.0s  conn  9,998/10,000  sent     1,000/s  recv    99,800/s  p99    12.34 ms`.
+ * `[measure   ]   12.0s  conn  9,998/10,000  sent     1,000/s  recv    99,800/s  p99    12.34 ms`.
  */
 export function renderProgressLine(p: ProgressSnapshot): string {
   const totalStr = formatInt(p.total);
-  const phase = p.phase.length > 9 ? p.phase.slice(0, 9) : p.phase.padEnd(9);
+  const phase = p.phase.length > 10 ? p.phase.slice(0, 10) : p.phase.padEnd(10);
   return [
     `[${phase}]`,
     `${p.elapsedS.toFixed(1)}s`.padStart(8),

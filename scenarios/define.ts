@@ -2,6 +2,9 @@ import type { z } from 'zod';
 import type { StartedCluster, Topology } from '../cluster/types.js';
 import type { LoadGenerator, LoadGeneratorOptions } from '../load/load-generator.js';
 import type { RunReport } from '../reports/run-report.js';
+import type { ProgressSnapshot } from '../reports/console.js';
+
+export type { ProgressSnapshot };
 
 /** What a scenario measured; the runner adds environment, topology, targets and verdict. */
 export type ScenarioResult = Pick<RunReport, 'metrics' | 'counters' | 'accounting' | 'connectionsPerNode' | 'timeline' | 'generator'> & {
@@ -9,15 +12,6 @@ export type ScenarioResult = Pick<RunReport, 'metrics' | 'counters' | 'accountin
   notes?: string[];
 };
 
-export interface ProgressSnapshot {
-  phase: string;
-  elapsedS: number;
-  connected: number;
-  total: number;
-  sentPerS: number;
-  receivedPerS: number;
-  p99Ms: number | null;
-}
 
 export interface ScenarioContext<O> {
   cluster: StartedCluster;
