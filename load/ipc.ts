@@ -1,5 +1,6 @@
 import type { Accounting } from '../reports/run-report.js';
 import type { Assignment } from './room-plan.js';
+import type { WireProtocol } from './protocol-client.js';
 
 /** What the coordinator tells a worker process. */
 export type ToWorker =
@@ -7,6 +8,8 @@ export type ToWorker =
       type: 'init';
       workerId: number;
       url: string;
+      /** Wire protocol of the server variant under test. */
+      protocol: WireProtocol;
       jwtSecret: string;
       /** Global client ids this worker holds, with their source addresses. */
       clients: Array<{ id: number; localAddress: string }>;

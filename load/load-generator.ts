@@ -4,6 +4,7 @@ import { distEntry } from '../common/paths.js';
 import { logger } from '../common/logger.js';
 import { sourceAddressFor } from './source-address.js';
 import type { Assignment } from './room-plan.js';
+import type { WireProtocol } from './protocol-client.js';
 import type { ConnectResult, FromWorker, ToWorker, WorkerTick } from './ipc.js';
 
 const log = logger('load');
@@ -14,6 +15,8 @@ export const MAX_CLIENTS_PER_WORKER = 18_000;
 export interface LoadGeneratorOptions {
   /** URL clients connect to (the load balancer). */
   url: string;
+  /** Wire protocol of the server variant (default socketio). */
+  protocol?: WireProtocol;
   jwtSecret: string;
   /** Total client connections. */
   connections: number;
@@ -96,6 +99,7 @@ export class LoadGenerator {
         type: 'init',
         workerId: w,
         url: this.opts.url,
+        protocol: this.opts.protocol ?? 'socketio',
         jwtSecret: this.opts.jwtSecret,
         clients: clientIds.map((id) => ({ id, localAddress: sourceAddressFor(id) })),
         connectRate: connectRate / n,

@@ -6,7 +6,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nowUs } from '../common/clock.js';
-import { SioClient, SioConnectError } from './sio-client.js';
+import { connectClient, ClientConnectError, type ProtocolClient, type WireProtocol } from './protocol-client.js';
 import { DeliveryLedger } from './delivery-ledger.js';
 import { createLatencyHistogram, encodeHistogram, recordUs } from './histogram.js';
 import { mintToken } from './token.js';
@@ -15,7 +15,7 @@ import type { ConnectResult, FromWorker, ToWorker } from './ipc.js';
 interface ClientState {
   id: number;
   localAddress: string;
-  client: SioClient | null;
+  client: ProtocolClient | null;
   nodeId: string | null;
   room: string | null;
   role: 'member' | 'publisher' | null;
@@ -30,6 +30,7 @@ interface Payload {
 
 let workerId = -1;
 let url = '';
+let protocol: WireProtocol = 'socketio';
 let jwtSecret = '';
 let connectRate = 1000;
 let connectTimeoutMs = 10_000;
@@ -80,7 +81,7 @@ async function connectOne(state: ClientState): Promise<ConnectResult> {
   try {
     let welcomed: (nodeId: string) => void = () => undefined;
     const welcome = new Promise<string>((resolve) => (welcomed = resolve));
-    const client = await SioClient.connect({ url, token, localAddress: state.localAddress, connectTimeoutMs });
+    const client = await connectClient(protocol, { url, token, localAddress: state.localAddress, connectTimeoutMs });
     const connectUs = nowUs() - t0;
     client.onEvent = (event, data) => {
       if (event === 'msg') onArrival(state, data);
@@ -96,7 +97,7 @@ async function connectOne(state: ClientState): Promise<ConnectResult> {
     if (nodeId === null) return { id: state.id, nodeId: null, connectUs, error: 'no_welcome', errorMessage: 'no welcome event after connect' };
     return { id: state.id, nodeId, connectUs };
   } catch (e) {
-    const cause = e instanceof SioConnectError ? e.cause : 'error';
+    const cause = e instanceof ClientConnectError ? e.cause : 'error';
     return { id: state.id, nodeId: null, connectUs: nowUs() - t0, error: String(cause), errorMessage: e instanceof Error ? e.message : String(e) };
   }
 }
@@ -250,6 +251,7 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'init':
       workerId = msg.workerId;
       url = msg.url;
+      protocol = msg.protocol;
       jwtSecret = msg.jwtSecret;
       connectRate = msg.connectRate;
       connectTimeoutMs = msg.connectTimeoutMs;

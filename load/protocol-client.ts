@@ -1,0 +1,30 @@
+import { SioClient, SioConnectError, type SioConnectOptions, type ConnectFailureCause } from './sio-client.js';
+
+/** Wire protocol a reference-server variant speaks (bun speaks the ws variant's JSON frames). */
+export type WireProtocol = 'socketio' | 'ws';
+
+/**
+ * What the load worker needs of a client connection, whatever the wire protocol: the application
+ * protocol (`welcome`, `join`/ack, `publish` → `msg`, `ping`) has the same meaning on every variant.
+ */
+export interface ProtocolClient {
+  readonly connected: boolean;
+  onEvent: ((event: string, data: unknown) => void) | null;
+  onClose: ((code: number, reason: string) => void) | null;
+  emit(event: string, data?: unknown): boolean;
+  emitWithAck(event: string, data: unknown, timeoutMs?: number): Promise<unknown>;
+  close(): void;
+}
+
+export type ClientConnectOptions = SioConnectOptions;
+export { SioConnectError as ClientConnectError, type ConnectFailureCause };
+
+/** Opens one client connection speaking `protocol`; rejects with ClientConnectError. */
+export function connectClient(protocol: WireProtocol, opts: ClientConnectOptions): Promise<ProtocolClient> {
+  switch (protocol) {
+    case 'socketio':
+      return SioClient.connect(opts);
+    case 'ws':
+      return Promise.reject(new SioConnectError('error', 'the ws wire protocol client is not implemented yet'));
+  }
+}
