@@ -76,7 +76,12 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
   const reportPath = join(outDir, 'report.json');
   const stack = new DisposerStack();
   const events: RunReport['events'] = [];
-  const event = (type: string, detail?: string, outcome?: 'ok' | 'fail' | 'unknown') => events.push({ atMs: Date.now() - t0, type, detail, outcome });
+  const event = (type: string, detail?: string, outcome?: 'ok' | 'fail' | 'unknown', action?: { target: string; durationMs: number }) => {
+    const endMs = Date.now() - t0;
+    // A chaos action is reported when it ends: its start is its end minus its duration.
+    const atMs = action ? Math.round(endMs - action.durationMs) : endMs;
+    events.push({ atMs, type, ...(detail === undefined ? {} : { detail }), ...(outcome ? { outcome } : {}), ...(action ? { target: action.target, endMs } : {}) });
+  };
   let cluster: StartedCluster | undefined;
   const loads: LoadGenerator[] = [];
   const allPids = () => [...(cluster?.pids() ?? []), ...loads.flatMap((l) => l.pids())];
@@ -182,6 +187,7 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
     connectionsPerNode: result.connectionsPerNode,
     timeline: result.timeline,
     events,
+    ...(result.extra ?? {}),
     generator: { ...result.generator, notes: [...result.generator.notes, ...(result.notes ?? []), ...notes] },
   };
   const targets = failure ? [] : evaluateTargets(base, plan.targets);

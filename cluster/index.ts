@@ -5,3 +5,4 @@ export * from './binaries.js';
 export * from './managed-process.js';
 export * from './ports.js';
 export * from './wait.js';
+export * from './chaos.js';

@@ -158,29 +158,33 @@ export class LocalDriver implements ClusterDriver {
       });
       const confPath = join(nginxDir, 'nginx.conf');
       writeFileSync(confPath, conf);
-      const nginx = track(
-        ManagedProcess.start({
-          name: 'nginx',
-          command: nginxBin,
-          args: ['-p', nginxDir, '-c', confPath, '-e', join(nginxDir, 'error.log')],
-          logFile: join(logsDir, 'nginx.log'),
-        }),
-      );
-      const lbReady = await Promise.race([
-        waitForHttp(`http://127.0.0.1:${lbPort}/nginx-health`, topology.readyTimeoutMs, 100, opts.signal),
-        nginx.exited.then(() => false),
-      ]);
-      if (!lbReady) {
-        const tail = nginx.lastLines(10);
-        if (/Address already in use/i.test(tail)) {
-          throw new WsbenchError('WSB_PORT_IN_USE', `nginx could not listen on 127.0.0.1:${lbPort}: address already in use`, {
-            hint: 'choose another --lb-port, or omit it to let wsbench pick a free port',
+      let nginx: ManagedProcess;
+      const startNginx = async () => {
+        nginx = track(
+          ManagedProcess.start({
+            name: 'nginx',
+            command: nginxBin,
+            args: ['-p', nginxDir, '-c', confPath, '-e', join(nginxDir, 'error.log')],
+            logFile: join(logsDir, 'nginx.log'),
+          }),
+        );
+        const lbReady = await Promise.race([
+          waitForHttp(`http://127.0.0.1:${lbPort}/nginx-health`, topology.readyTimeoutMs, 100, opts.signal),
+          nginx.exited.then(() => false),
+        ]);
+        if (!lbReady) {
+          const tail = nginx.lastLines(10);
+          if (/Address already in use/i.test(tail)) {
+            throw new WsbenchError('WSB_PORT_IN_USE', `nginx could not listen on 127.0.0.1:${lbPort}: address already in use`, {
+              hint: 'choose another --lb-port, or omit it to let wsbench pick a free port',
+            });
+          }
+          throw new WsbenchError('WSB_LB_NOT_READY', `nginx not ready on 127.0.0.1:${lbPort} after ${topology.readyTimeoutMs} ms; output:\n${tail}`, {
+            hint: `see ${join(nginxDir, 'error.log')}`,
           });
         }
-        throw new WsbenchError('WSB_LB_NOT_READY', `nginx not ready on 127.0.0.1:${lbPort} after ${topology.readyTimeoutMs} ms; output:\n${tail}`, {
-          hint: `see ${join(nginxDir, 'error.log')}`,
-        });
-      }
+      };
+      await startNginx();
       // Through the balancer to a node: proves the upstream block works, not only nginx itself.
       if (!(await waitForHttp(`http://127.0.0.1:${lbPort}/health`, topology.readyTimeoutMs, 100, opts.signal))) {
         throw new WsbenchError('WSB_LB_NOT_READY', `nginx on ${lbPort} does not reach any node's /health after ${topology.readyTimeoutMs} ms`, {
@@ -210,7 +214,20 @@ export class LocalDriver implements ClusterDriver {
           },
           start: startRedis,
         },
-        lb: { port: lbPort, pid: () => nginx.pid, policy: topology.lbPolicy },
+        lb: {
+          port: lbPort,
+          pid: () => nginx.pid,
+          policy: topology.lbPolicy,
+          // SIGTERM is nginx's fast shutdown: every proxied connection drops at once.
+          stop: async () => {
+            await nginx.stop();
+          },
+          start: startNginx,
+          // SIGHUP: new workers take new connections; old ones keep theirs until they close.
+          reload: async () => {
+            nginx.signal('SIGHUP');
+          },
+        },
         versions,
         pids: () => [...processes].map((p) => p.pid).filter((p): p is number => p !== undefined),
         metrics: () => Promise.all(nodes.map((n) => n.metrics())),

@@ -77,7 +77,17 @@ export interface StartedCluster extends AsyncDisposable {
   readonly url: string;
   readonly nodes: ClusterNode[];
   readonly redis: { url: string; port: number; pid(): number | undefined; stop(): Promise<void>; start(): Promise<void> };
-  readonly lb: { port: number; pid(): number | undefined; policy: LbPolicy };
+  readonly lb: {
+    port: number;
+    pid(): number | undefined;
+    policy: LbPolicy;
+    /** Stops the load balancer: every client connection through it drops. */
+    stop(): Promise<void>;
+    /** Starts it again on the same port and waits until it answers. */
+    start(): Promise<void>;
+    /** Reloads its configuration (SIGHUP); established connections stay. */
+    reload(): Promise<void>;
+  };
   /** Component versions (redis, nginx, node, socket.io, adapter). */
   readonly versions: Record<string, string>;
   /** Every pid the cluster started (for leak checks and `wsbench clean`). */
@@ -89,6 +99,7 @@ export interface StartedCluster extends AsyncDisposable {
 }
 
 export interface ClusterDriver {
-  readonly name: 'local';
+  /** `local`: processes on this machine; `docker`: containers through testcontainers. */
+  readonly name: 'local' | 'docker';
   start(topology: Topology, opts: { runId: string; runDir: string; signal?: AbortSignal }): Promise<StartedCluster>;
 }

@@ -245,3 +245,16 @@ describe('DeliveryLedger: properties', () => {
     );
   });
 });
+
+describe('DeliveryLedger.has / missing', () => {
+  it('lists exactly the seqs never received, across the compacted prefix and the bitset', () => {
+    const l = new DeliveryLedger();
+    const got = new Set<number>();
+    for (let s = 0; s < 200; s++) if (s % 7 !== 3 && s !== 150) got.add(s);
+    for (const s of got) l.record(1, 2, s);
+    expect([...l.missing(1, 2, 0, 210)]).toEqual(Array.from({ length: 210 }, (_, i) => i).filter((i) => !got.has(i)));
+    expect(l.has(1, 2, 0)).toBe(true);
+    expect(l.has(1, 2, 3)).toBe(false);
+    expect([...l.missing(9, 9, 5, 8)]).toEqual([5, 6, 7]);
+  });
+});

@@ -156,6 +156,15 @@ class Stream {
     this.base += n * 32;
   }
 
+  /** True when `seq` was received at least once. */
+  has(seq: number): boolean {
+    if (seq < this.base) return true;
+    if (this.far !== null && this.far.has(seq)) return true;
+    const off = seq - this.base;
+    if (off >= this.words.length * 32) return false;
+    return (this.words[off >>> 5] & (1 << (off & 31))) !== 0;
+  }
+
   /** Distinct received seqs in [lo, hi). */
   countRange(lo: number, hi: number): number {
     if (hi <= lo) return 0;
@@ -216,6 +225,17 @@ export class DeliveryLedger {
       byPub.set(pub, s);
     }
     return s.record(seq);
+  }
+
+  /** True when `receiver` received `seq` of `pub` at least once. */
+  has(receiver: number, pub: number, seq: number): boolean {
+    return this.receivers.get(receiver)?.get(pub)?.has(seq) ?? false;
+  }
+
+  /** Seqs in [from, to) of `pub` that `receiver` never received, ascending. */
+  *missing(receiver: number, pub: number, from: number, to: number): Generator<number> {
+    const s = this.receivers.get(receiver)?.get(pub);
+    for (let seq = Math.max(0, from); seq < to; seq++) if (s === undefined || !s.has(seq)) yield seq;
   }
 
   /**

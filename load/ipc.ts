@@ -1,6 +1,10 @@
 import type { Accounting } from '../reports/run-report.js';
 import type { Assignment } from './room-plan.js';
 import type { WireProtocol } from './protocol-client.js';
+import type { ReconnectPolicy } from './reconnect-policy.js';
+
+/** A span of CLOCK_MONOTONIC µs; `endUs` null while still open. */
+export type Span = [startUs: number, endUs: number | null];
 
 /** What the coordinator tells a worker process. */
 export type ToWorker =
@@ -16,9 +20,12 @@ export type ToWorker =
       /** Connections per second this worker opens (its share of the ramp). */
       connectRate: number;
       connectTimeoutMs: number;
+      reconnect: ReconnectPolicy;
     }
   | { type: 'connect' }
   | { type: 'join'; assignments: Assignment[] }
+  | { type: 'set-reconnect'; reconnect: ReconnectPolicy }
+  | { type: 'disconnections' }
   | {
       type: 'publish';
       /** CLOCK_MONOTONIC µs of the first intended send. */
@@ -36,10 +43,38 @@ export type ToWorker =
     }
   | {
       type: 'collect';
-      /** Every publisher of the run with its final sent count and node. */
-      publishers: Array<{ pub: number; room: string; nodeId: string; sent: number }>;
+      /** Every publisher of the run: its schedule, what it sent and when it was disconnected. */
+      publishers: PublisherReport[];
+      measureFromUs: number;
+      /** Windows to account separately (before / during / after each fault). */
+      windows: Array<{ name: string; startUs: number; endUs: number }>;
+      /** Faults: a delivery intended inside one and received after its end is *late*. */
+      faults: Array<{ startUs: number; endUs: number }>;
+      /**
+       * A lost message intended up to this long before a disconnection still counts as lost
+       * while disconnected (it was in flight when the connection died).
+       */
+      inflightMarginUs: number;
     }
   | { type: 'close' };
+
+export interface PublisherReport {
+  pub: number;
+  room: string;
+  /** Node the publisher sat on when publishing began. */
+  nodeId: string;
+  /** Messages emitted: seqs [0, sent), queued-then-flushed ones included. */
+  sent: number;
+  /** Intended time of seq 0 (µs); seq k was intended at t0Us + k·intervalUs. */
+  t0Us: number;
+  intervalUs: number;
+  /** Spans during which the publisher was disconnected. */
+  down: Span[];
+  /** Messages queued while disconnected and flushed after reconnecting. */
+  queued: number;
+  /** Messages still queued when publishing ended (never sent; not expected anywhere). */
+  unflushed: number;
+}
 
 export interface ConnectResult {
   id: number;
@@ -64,20 +99,59 @@ export interface WorkerTick {
   lagP99Ms: number;
 }
 
+/** One disconnection of one client, from the close to the rejoin. */
+export interface Disconnection {
+  id: number;
+  role: 'member' | 'publisher' | null;
+  downUs: number;
+  /** Rejoined (members) or reconnected (publishers); null if it never came back. */
+  upUs: number | null;
+  attempts: number;
+  failedAttempts: number;
+  code: number;
+  reason: string;
+  nodeBefore: string | null;
+  nodeAfter: string | null;
+}
+
+export interface LossClasses {
+  /** Lost although the receiver was connected and the publisher too: the cluster's failure. */
+  lostConnected: number;
+  /** Lost while the receiver was disconnected (or its messages were in flight then). */
+  lostDisconnected: number;
+  /** Lost because the publisher's own connection was down when it sent. */
+  lostPublisherDown: number;
+  /** Received, but intended during a fault and arrived after it ended. */
+  late: number;
+}
+
+export interface WorkerResults {
+  type: 'results';
+  workerId: number;
+  hdr: { all: string; same: string; cross: string; queued: string };
+  accounting: { total: Accounting; sameNode: Accounting; crossNode: Accounting; unexpected: number };
+  losses: { total: LossClasses; sameNode: LossClasses; crossNode: LossClasses };
+  /** Receivers that lost a message while connected (first few, for the report). */
+  lostConnectedSamples: Array<{ receiver: number; pub: number; seq: number; node: string | null }>;
+  windows: Array<{ name: string; accounting: Accounting; sameNode: Accounting; crossNode: Accounting }>;
+  /** Per intended second (relative to measureFrom): latency histogram and same/cross arrivals. */
+  perSecond: Array<{ s: number; hdr: string; same: number; cross: number }>;
+  disconnections: Disconnection[];
+  /** Cross-node arrivals per 100 ms of arrival time: [floor(µs / 100,000), count]. */
+  crossArrivalBins: Array<[number, number]>;
+  disconnects: number;
+  clockAnomalies: number;
+  health: { cpuPercent: number[]; lagP99Ms: number[] };
+}
+
 /** What a worker tells the coordinator. */
 export type FromWorker =
   | { type: 'ready'; workerId: number }
   | { type: 'connected'; workerId: number; results: ConnectResult[] }
   | { type: 'joined'; workerId: number; failures: Array<{ id: number; room: string; error: string }> }
-  | { type: 'published'; workerId: number; sent: Array<{ pub: number; sent: number; nodeId: string }>; lateSends: number }
+  | { type: 'reconnect-set'; workerId: number }
+  | { type: 'disconnections'; workerId: number; list: Disconnection[] }
+  | { type: 'published'; workerId: number; publishers: PublisherReport[]; lateSends: number }
   | WorkerTick
-  | {
-      type: 'results';
-      workerId: number;
-      hdr: { all: string; same: string; cross: string };
-      accounting: { total: Accounting; sameNode: Accounting; crossNode: Accounting; unexpected: number };
-      disconnects: number;
-      clockAnomalies: number;
-      health: { cpuPercent: number[]; lagP99Ms: number[] };
-    }
+  | WorkerResults
   | { type: 'error'; workerId: number; message: string };

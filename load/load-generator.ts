@@ -5,7 +5,8 @@ import { logger } from '../common/logger.js';
 import { sourceAddressFor } from './source-address.js';
 import type { Assignment } from './room-plan.js';
 import type { WireProtocol } from './protocol-client.js';
-import type { ConnectResult, FromWorker, ToWorker, WorkerTick } from './ipc.js';
+import type { ConnectResult, Disconnection, FromWorker, PublisherReport, ToWorker, WorkerTick } from './ipc.js';
+import type { ReconnectPolicy } from './reconnect-policy.js';
 
 const log = logger('load');
 
@@ -26,6 +27,8 @@ export interface LoadGeneratorOptions {
   connectRate?: number;
   /** ms for one connection to reach the Socket.IO CONNECT ack (default 10000). */
   connectTimeoutMs?: number;
+  /** How clients reconnect after a disconnection (default socketio: socket.io-client's defaults). */
+  reconnect?: ReconnectPolicy;
   /** Called with every worker's per-second report. */
   onTick?: (tick: WorkerTick) => void;
 }
@@ -104,6 +107,7 @@ export class LoadGenerator {
         clients: clientIds.map((id) => ({ id, localAddress: sourceAddressFor(id) })),
         connectRate: connectRate / n,
         connectTimeoutMs: this.opts.connectTimeoutMs ?? LOAD_DEFAULTS.connectTimeoutMs,
+        reconnect: this.opts.reconnect ?? 'socketio',
       });
     }
     await Promise.all(ready);
@@ -184,7 +188,7 @@ export class LoadGenerator {
     rate: number;
     payloadBytes: number;
     publishers: Array<{ id: number; pub: number; room: string; phase: number }>;
-  }): Promise<{ sent: Array<{ pub: number; sent: number; nodeId: string }>; lateSends: number }> {
+  }): Promise<{ publishers: PublisherReport[]; lateSends: number }> {
     const res = await this.all('published', (w) => ({
       type: 'publish',
       startUs: plan.startUs,
@@ -194,12 +198,23 @@ export class LoadGenerator {
       payloadBytes: plan.payloadBytes,
       publishers: plan.publishers.filter((p) => this.workerOf.get(p.id) === w.id),
     }));
-    return { sent: res.flatMap((r) => r.sent), lateSends: res.reduce((a, r) => a + r.lateSends, 0) };
+    return { publishers: res.flatMap((r) => r.publishers), lateSends: res.reduce((a, r) => a + r.lateSends, 0) };
   }
 
-  /** Collects histograms, accounting and health from every worker. */
-  collect(publishers: Array<{ pub: number; room: string; nodeId: string; sent: number }>): Promise<Results[]> {
-    return this.all('results', () => ({ type: 'collect', publishers }));
+  /** Changes how clients reconnect from now on. */
+  async setReconnect(reconnect: ReconnectPolicy): Promise<void> {
+    await this.all('reconnect-set', () => ({ type: 'set-reconnect', reconnect }));
+  }
+
+  /** Every disconnection so far, from every worker. */
+  async disconnections(): Promise<Disconnection[]> {
+    const res = await this.all('disconnections', () => ({ type: 'disconnections' }));
+    return res.flatMap((r) => r.list);
+  }
+
+  /** Collects histograms, accounting, losses, windows and health from every worker. */
+  collect(req: Omit<Extract<ToWorker, { type: 'collect' }>, 'type'>): Promise<Results[]> {
+    return this.all('results', () => ({ type: 'collect', ...req }));
   }
 
   /** Rejects as soon as any worker fails (for racing against a phase). */

@@ -1,24 +1,35 @@
 /**
  * A load-generator worker process: holds a share of the client connections, publishes on a fixed
  * schedule, records every arrival (latency into HDR histograms, identity into the delivery
- * ledger) and reports to the coordinator over IPC. Started with child_process.fork.
+ * ledger), reconnects and rejoins as real clients do, and reports to the coordinator over IPC.
+ * Started with child_process.fork.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Histogram } from 'hdr-histogram-js';
 import { nowUs } from '../common/clock.js';
 import { connectClient, ClientConnectError, type ProtocolClient, type WireProtocol } from './protocol-client.js';
 import { DeliveryLedger } from './delivery-ledger.js';
 import { createLatencyHistogram, encodeHistogram, recordUs } from './histogram.js';
 import { mintToken } from './token.js';
-import type { ConnectResult, FromWorker, ToWorker } from './ipc.js';
+import { reconnectDelayMs, type ReconnectPolicy } from './reconnect-policy.js';
+import type { ConnectResult, Disconnection, FromWorker, LossClasses, PublisherReport, Span, ToWorker, WorkerResults } from './ipc.js';
 
 interface ClientState {
   id: number;
   localAddress: string;
   client: ProtocolClient | null;
   nodeId: string | null;
+  /** Node at join time: same-node / cross-node accounting is by the original placement. */
+  joinNode: string | null;
   room: string | null;
   role: 'member' | 'publisher' | null;
+  /** Spans during which this client was disconnected (or not yet rejoined). */
+  down: Span[];
+  /** The open disconnection record, while reconnecting. */
+  current: Disconnection | null;
+  /** Set when we close it ourselves: no reconnection. */
+  closing: boolean;
 }
 
 interface Payload {
@@ -26,7 +37,12 @@ interface Payload {
   seq: number;
   t: number;
   n: string;
+  /** Set on messages that waited in the publisher's queue while it was disconnected. */
+  q?: 1;
 }
+
+/** Arrivals slower than this are kept individually, to find the *late* ones after a fault. */
+const SLOW_ARRIVAL_US = 250_000;
 
 let workerId = -1;
 let url = '';
@@ -34,21 +50,30 @@ let protocol: WireProtocol = 'socketio';
 let jwtSecret = '';
 let connectRate = 1000;
 let connectTimeoutMs = 10_000;
+let reconnectPolicy: ReconnectPolicy = 'socketio';
+let shuttingDown = false;
 const clients = new Map<number, ClientState>();
 const ledger = new DeliveryLedger();
 const histAll = createLatencyHistogram();
 const histSame = createLatencyHistogram();
 const histCross = createLatencyHistogram();
+const histQueued = createLatencyHistogram();
 let histSecond = createLatencyHistogram();
 let measureFromUs = Number.POSITIVE_INFINITY;
+/** Latency and same/cross arrival counts per intended second since measureFrom. */
+const perSecond = new Map<number, { h: Histogram; same: number; cross: number }>();
+const slowArrivals: Array<{ t: number; at: number }> = [];
+/** Cross-node arrivals per 100 ms of arrival time: when did cross-node traffic flow. */
+const crossArrivalBins = new Map<number, number>();
 let sentThisSecond = 0;
 let receivedThisSecond = 0;
 let disconnects = 0;
 let clockAnomalies = 0;
+const disconnections: Disconnection[] = [];
 /** Per-second self-monitoring samples; only those of the measured window judge the generator. */
 const healthSeries: Array<{ atUs: number; cpu: number; lag: number }> = [];
 let tickTimer: NodeJS.Timeout | undefined;
-const publisherSent = new Map<number, { sent: number; nodeId: string }>();
+const publishers = new Map<number, PublisherReport & { state: ClientState; queue: Array<{ seq: number; t: number }> }>();
 
 function send(msg: FromWorker): void {
   process.send?.(msg);
@@ -67,38 +92,119 @@ function onArrival(state: ClientState, data: unknown): void {
   receivedThisSecond++;
   const kind = ledger.record(state.id, p.pub, p.seq);
   // A duplicate's latency is not a delivery latency; it is counted in the ledger only.
-  if (kind === 'duplicate' || p.t < measureFromUs) return;
+  if (kind === 'duplicate') return;
   const lat = now - p.t;
   if (lat < 0) clockAnomalies++;
+  if (lat > SLOW_ARRIVAL_US) slowArrivals.push({ t: p.t, at: now });
+  const cross = p.n !== state.nodeId;
+  if (cross) {
+    const bin = Math.floor(now / 100_000);
+    crossArrivalBins.set(bin, (crossArrivalBins.get(bin) ?? 0) + 1);
+  }
+  if (p.t < measureFromUs) return;
+  if (p.q) {
+    // Queued while its publisher was disconnected: timed from the intended send, kept apart.
+    recordUs(histQueued, lat);
+    return;
+  }
   recordUs(histAll, lat);
-  recordUs(p.n === state.nodeId ? histSame : histCross, lat);
+  recordUs(cross ? histCross : histSame, lat);
   recordUs(histSecond, lat);
+  const s = Math.floor((p.t - measureFromUs) / 1e6);
+  let bucket = perSecond.get(s);
+  if (bucket === undefined) {
+    bucket = { h: createLatencyHistogram(), same: 0, cross: 0 };
+    perSecond.set(s, bucket);
+  }
+  recordUs(bucket.h, lat);
+  if (cross) bucket.cross++;
+  else bucket.same++;
+}
+
+/** Dials, authenticates and waits for `welcome`; resolves with the node id. */
+async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeId: string }> {
+  const token = mintToken(jwtSecret, `client-${state.id}`);
+  let welcomed: (nodeId: string) => void = () => undefined;
+  const welcome = new Promise<string>((resolve) => (welcomed = resolve));
+  const client = await connectClient(protocol, { url, token, localAddress: state.localAddress, connectTimeoutMs });
+  client.onEvent = (event, data) => {
+    if (event === 'msg') onArrival(state, data);
+    else if (event === 'welcome') welcomed((data as { nodeId: string }).nodeId);
+  };
+  client.onClose = (code, reason) => onClosed(state, client, code, reason);
+  const nodeId = await Promise.race([welcome, sleep(connectTimeoutMs).then(() => null)]);
+  if (nodeId === null) {
+    client.close();
+    throw new ClientConnectError('timeout', `no welcome within ${connectTimeoutMs} ms`);
+  }
+  return { client, nodeId };
 }
 
 async function connectOne(state: ClientState): Promise<ConnectResult> {
-  const token = mintToken(jwtSecret, `client-${state.id}`);
   const t0 = nowUs();
   try {
-    let welcomed: (nodeId: string) => void = () => undefined;
-    const welcome = new Promise<string>((resolve) => (welcomed = resolve));
-    const client = await connectClient(protocol, { url, token, localAddress: state.localAddress, connectTimeoutMs });
-    const connectUs = nowUs() - t0;
-    client.onEvent = (event, data) => {
-      if (event === 'msg') onArrival(state, data);
-      else if (event === 'welcome') welcomed((data as { nodeId: string }).nodeId);
-    };
-    client.onClose = () => {
-      disconnects++;
-    };
+    const { client, nodeId } = await dial(state);
     state.client = client;
-    // `welcome` follows the CONNECT ack immediately; bound the wait like the connect itself.
-    const nodeId = await Promise.race([welcome, sleep(connectTimeoutMs).then(() => null)]);
     state.nodeId = nodeId;
-    if (nodeId === null) return { id: state.id, nodeId: null, connectUs, error: 'no_welcome', errorMessage: 'no welcome event after connect' };
-    return { id: state.id, nodeId, connectUs };
+    return { id: state.id, nodeId, connectUs: nowUs() - t0 };
   } catch (e) {
     const cause = e instanceof ClientConnectError ? e.cause : 'error';
     return { id: state.id, nodeId: null, connectUs: nowUs() - t0, error: String(cause), errorMessage: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+function onClosed(state: ClientState, client: ProtocolClient, code: number, reason: string): void {
+  if (state.client !== client) return; // an older connection of this client
+  disconnects++;
+  state.client = null;
+  if (state.closing || shuttingDown) return;
+  const rec: Disconnection = {
+    id: state.id,
+    role: state.role,
+    downUs: nowUs(),
+    upUs: null,
+    attempts: 0,
+    failedAttempts: 0,
+    code,
+    reason,
+    nodeBefore: state.nodeId,
+    nodeAfter: null,
+  };
+  disconnections.push(rec);
+  state.current = rec;
+  state.down.push([rec.downUs, null]);
+  void reconnect(state, rec);
+}
+
+async function reconnect(state: ClientState, rec: Disconnection): Promise<void> {
+  for (;;) {
+    const delay = reconnectDelayMs(reconnectPolicy, rec.attempts);
+    if (!Number.isFinite(delay)) return;
+    await sleep(delay);
+    if (shuttingDown || state.closing) return;
+    rec.attempts++;
+    try {
+      const { client, nodeId } = await dial(state);
+      state.client = client;
+      state.nodeId = nodeId;
+      if (state.role === 'member' && state.room !== null) {
+        const ack = (await client.emitWithAck('join', { room: state.room }, connectTimeoutMs)) as { ok?: boolean; error?: string };
+        if (!ack?.ok) throw new Error(`rejoin refused: ${ack?.error ?? 'no ack'}`);
+      }
+      rec.upUs = nowUs();
+      rec.nodeAfter = nodeId;
+      state.down[state.down.length - 1][1] = rec.upUs;
+      state.current = null;
+      flushQueue(state);
+      return;
+    } catch {
+      rec.failedAttempts++;
+      if (state.client) {
+        const c = state.client;
+        state.client = null;
+        c.close();
+      }
+    }
   }
 }
 
@@ -108,8 +214,7 @@ async function connectAll(): Promise<ConnectResult[]> {
   const start = Date.now();
   const pending: Array<Promise<ConnectResult>> = [];
   for (let i = 0; i < list.length; i++) {
-    const due = start + i * spacingMs;
-    const wait = due - Date.now();
+    const wait = start + i * spacingMs - Date.now();
     if (wait >= 1) await sleep(wait);
     pending.push(connectOne(list[i]));
   }
@@ -124,6 +229,7 @@ async function joinAll(assignments: Array<{ id: number; room: string; role: 'mem
       if (!state) return;
       state.room = a.room;
       state.role = a.role;
+      state.joinNode = state.nodeId;
       if (a.role !== 'member') return;
       if (!state.client?.connected) {
         failures.push({ id: a.id, room: a.room, error: 'not_connected' });
@@ -140,16 +246,44 @@ async function joinAll(assignments: Array<{ id: number; room: string; role: 'mem
   return failures;
 }
 
+let padding: string | undefined;
+
+function emitPublish(pub: PublisherReport & { state: ClientState }, seq: number, t: number, queued: boolean): boolean {
+  const payload: Payload & { pad?: string } = { pub: pub.pub, seq, t: Math.round(t), n: pub.state.nodeId ?? 'unknown' };
+  if (queued) payload.q = 1;
+  if (padding) payload.pad = padding;
+  return pub.state.client?.emit('publish', { room: pub.room, payload }) ?? false;
+}
+
+/** Seed 000's messageQueue / 004's queueMessage: what waited while disconnected goes out now. */
+function flushQueue(state: ClientState): void {
+  if (state.role !== 'publisher') return;
+  for (const p of publishers.values()) {
+    if (p.state !== state) continue;
+    while (p.queue.length > 0 && state.client?.connected) {
+      const m = p.queue.shift()!;
+      if (!emitPublish(p, m.seq, m.t, true)) {
+        p.queue.unshift(m);
+        break;
+      }
+      p.queued++;
+      p.sent = m.seq + 1;
+      sentThisSecond++;
+    }
+  }
+}
+
 function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
   measureFromUs = msg.measureFromUs;
   const intervalUs = 1e6 / msg.rate;
-  const pad = msg.payloadBytes > 0 ? 'x'.repeat(msg.payloadBytes) : undefined;
+  padding = msg.payloadBytes > 0 ? 'x'.repeat(msg.payloadBytes) : undefined;
   let lateSends = 0;
   const pubs = msg.publishers.map((p) => {
     const state = clients.get(p.id)!;
-    const rec = { sent: 0, nodeId: state.nodeId ?? 'unknown' };
-    publisherSent.set(p.pub, rec);
-    return { ...p, state, rec, seq: 0, nextT: msg.startUs + p.phase * intervalUs };
+    const t0Us = msg.startUs + p.phase * intervalUs;
+    const rec = { pub: p.pub, room: p.room, nodeId: state.nodeId ?? 'unknown', sent: 0, t0Us, intervalUs, down: state.down, queued: 0, unflushed: 0, state, queue: [] as Array<{ seq: number; t: number }> };
+    publishers.set(p.pub, rec);
+    return { rec, seq: 0, nextT: t0Us };
   });
   return new Promise((resolve) => {
     const pump = () => {
@@ -159,14 +293,13 @@ function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
         // Every message due by now goes out with its *intended* time: a stalled publisher shows
         // up as latency at the receivers instead of as fewer samples (no coordinated omission).
         while (p.nextT <= now && p.nextT < msg.endUs) {
-          if (p.state.client?.connected) {
-            const payload: Record<string, unknown> = { pub: p.pub, seq: p.seq, t: Math.round(p.nextT), n: p.rec.nodeId };
-            if (pad) payload.pad = pad;
-            p.state.client.emit('publish', { room: p.room, payload });
-            p.seq++;
-            p.rec.sent++;
+          const seq = p.seq++;
+          if (p.rec.queue.length === 0 && emitPublish(p.rec, seq, p.nextT, false)) {
+            p.rec.sent = seq + 1;
             sentThisSecond++;
             if (now - p.nextT > 10_000) lateSends++;
+          } else {
+            p.rec.queue.push({ seq, t: p.nextT });
           }
           p.nextT += intervalUs;
         }
@@ -175,9 +308,8 @@ function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
       if (next === Number.POSITIVE_INFINITY) resolve(lateSends);
       else setTimeout(pump, Math.max(0, (next - nowUs()) / 1000));
     };
-    const first = Math.min(...pubs.map((p) => p.nextT));
     if (pubs.length === 0) resolve(0);
-    else setTimeout(pump, Math.max(0, (first - nowUs()) / 1000));
+    else setTimeout(pump, Math.max(0, (Math.min(...pubs.map((p) => p.nextT)) - nowUs()) / 1000));
   });
 }
 
@@ -213,37 +345,87 @@ function startTicks(): void {
   }, 1000);
 }
 
-function collect(msg: Extract<ToWorker, { type: 'collect' }>): FromWorker {
-  const byRoom = new Map<string, Array<{ pub: number; nodeId: string; sent: number }>>();
+const emptyLoss = (): LossClasses => ({ lostConnected: 0, lostDisconnected: 0, lostPublisherDown: 0, late: 0 });
+
+function inSpans(spans: Span[], t: number, marginUs: number, openEnd: number): boolean {
+  for (const [a, b] of spans) if (t >= a - marginUs && t <= (b ?? openEnd)) return true;
+  return false;
+}
+
+function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
+  const byRoom = new Map<string, typeof msg.publishers>();
   for (const p of msg.publishers) {
     const l = byRoom.get(p.room) ?? [];
     l.push(p);
     byRoom.set(p.room, l);
   }
-  const expectations = function* () {
-    for (const c of clients.values()) {
-      if (c.role !== 'member' || c.room === null) continue;
-      for (const p of byRoom.get(c.room) ?? []) yield { receiver: c.id, pub: p.pub, sent: p.sent, cross: p.nodeId !== c.nodeId };
+  const members = [...clients.values()].filter((c) => c.role === 'member' && c.room !== null);
+  const expectations = function* (fromUs = Number.NEGATIVE_INFINITY, toUs = Number.POSITIVE_INFINITY) {
+    for (const c of members) {
+      for (const p of byRoom.get(c.room!) ?? []) {
+        // Seqs whose intended time lies in [fromUs, toUs).
+        const from = Number.isFinite(fromUs) ? Math.max(0, Math.ceil((fromUs - p.t0Us) / p.intervalUs)) : 0;
+        const to = Number.isFinite(toUs) ? Math.min(p.sent, Math.max(0, Math.ceil((toUs - p.t0Us) / p.intervalUs))) : p.sent;
+        yield { receiver: c.id, pub: p.pub, from, sent: Math.max(from, to), cross: p.nodeId !== c.joinNode };
+      }
     }
   };
   const accounting = ledger.account(expectations());
+
+  // Classify every lost delivery by who was disconnected when it was intended.
+  const losses = { total: emptyLoss(), sameNode: emptyLoss(), crossNode: emptyLoss() };
+  const samples: WorkerResults['lostConnectedSamples'] = [];
+  const openEnd = nowUs();
+  for (const c of members) {
+    for (const p of byRoom.get(c.room!) ?? []) {
+      const cls = p.nodeId !== c.joinNode ? losses.crossNode : losses.sameNode;
+      for (const seq of ledger.missing(c.id, p.pub, 0, p.sent)) {
+        const t = p.t0Us + seq * p.intervalUs;
+        let key: keyof LossClasses;
+        if (inSpans(p.down, t, msg.inflightMarginUs, openEnd)) key = 'lostPublisherDown';
+        else if (inSpans(c.down, t, msg.inflightMarginUs, openEnd)) key = 'lostDisconnected';
+        else {
+          key = 'lostConnected';
+          if (samples.length < 20) samples.push({ receiver: c.id, pub: p.pub, seq, node: c.nodeId });
+        }
+        cls[key]++;
+        losses.total[key]++;
+      }
+    }
+  }
+  for (const a of slowArrivals) {
+    if (msg.faults.some((f) => a.t >= f.startUs && a.t < f.endUs && a.at >= f.endUs)) losses.total.late++;
+  }
+
+  const windows = msg.windows.map((w) => {
+    const acc = ledger.account(expectations(w.startUs, w.endUs));
+    return { name: w.name, accounting: acc.total, sameNode: acc.sameNode, crossNode: acc.crossNode };
+  });
+  const measured = healthSeries.filter((h) => h.atUs > measureFromUs + 1e6);
   return {
     type: 'results',
     workerId,
-    hdr: { all: encodeHistogram(histAll), same: encodeHistogram(histSame), cross: encodeHistogram(histCross) },
+    hdr: { all: encodeHistogram(histAll), same: encodeHistogram(histSame), cross: encodeHistogram(histCross), queued: encodeHistogram(histQueued) },
     accounting,
+    losses,
+    lostConnectedSamples: samples,
+    windows,
+    perSecond: [...perSecond].map(([s, b]) => ({ s, hdr: encodeHistogram(b.h), same: b.same, cross: b.cross })),
+    disconnections,
+    crossArrivalBins: [...crossArrivalBins],
     disconnects,
     clockAnomalies,
-    health: (() => {
-      const measured = healthSeries.filter((h) => h.atUs > measureFromUs + 1e6);
-      return { cpuPercent: measured.map((h) => h.cpu), lagP99Ms: measured.map((h) => h.lag) };
-    })(),
+    health: { cpuPercent: measured.map((h) => h.cpu), lagP99Ms: measured.map((h) => h.lag) },
   };
 }
 
 function closeAll(): void {
+  shuttingDown = true;
   if (tickTimer) clearInterval(tickTimer);
-  for (const c of clients.values()) c.client?.close();
+  for (const c of clients.values()) {
+    c.closing = true;
+    c.client?.close();
+  }
 }
 
 async function handle(msg: ToWorker): Promise<void> {
@@ -255,7 +437,10 @@ async function handle(msg: ToWorker): Promise<void> {
       jwtSecret = msg.jwtSecret;
       connectRate = msg.connectRate;
       connectTimeoutMs = msg.connectTimeoutMs;
-      for (const c of msg.clients) clients.set(c.id, { id: c.id, localAddress: c.localAddress, client: null, nodeId: null, room: null, role: null });
+      reconnectPolicy = msg.reconnect;
+      for (const c of msg.clients) {
+        clients.set(c.id, { id: c.id, localAddress: c.localAddress, client: null, nodeId: null, joinNode: null, room: null, role: null, down: [], current: null, closing: false });
+      }
       startTicks();
       send({ type: 'ready', workerId });
       return;
@@ -265,9 +450,17 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'join':
       send({ type: 'joined', workerId, failures: await joinAll(msg.assignments) });
       return;
+    case 'set-reconnect':
+      reconnectPolicy = msg.reconnect;
+      send({ type: 'reconnect-set', workerId });
+      return;
+    case 'disconnections':
+      send({ type: 'disconnections', workerId, list: disconnections });
+      return;
     case 'publish': {
       const lateSends = await publish(msg);
-      send({ type: 'published', workerId, sent: [...publisherSent].map(([pub, r]) => ({ pub, sent: r.sent, nodeId: r.nodeId })), lateSends });
+      const reports: PublisherReport[] = [...publishers.values()].map(({ state: _s, queue, ...r }) => ({ ...r, unflushed: queue.length }));
+      send({ type: 'published', workerId, publishers: reports, lateSends });
       return;
     }
     case 'collect':

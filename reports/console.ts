@@ -17,6 +17,8 @@ const LATENCY_ROWS: ReadonlyArray<readonly [string, string]> = [
   ['broadcast_latency_same_node_ms', 'same-node'],
   ['broadcast_latency_cross_node_ms', 'cross-node'],
   ['connect_time_ms', 'connect time'],
+  ['reconnect_time_ms', 'reconnect time'],
+  ['queued_delivery_latency_ms', 'queued msgs'],
 ];
 
 /** Events listed in full up to this many; beyond it the rest are counted. */
@@ -152,6 +154,76 @@ function accountingSection(r: RunReport, color: boolean): string[] {
   return [t.toString()];
 }
 
+/** Lost deliveries by who was disconnected, per window figures and reconnection, for runs with faults. */
+function faultSections(r: RunReport, color: boolean): string[] {
+  const out: string[] = [];
+  const l = r.accounting.losses;
+  if (l) {
+    const t = table(['lost by cause', 'receiver+publisher connected', 'receiver disconnected', 'publisher disconnected', 'late (received)'], color, ['left', 'right', 'right', 'right', 'right']);
+    for (const [label, x] of [
+      ['total', l],
+      ['same-node', l.sameNode],
+      ['cross-node', l.crossNode],
+    ] as const) {
+      t.push([label, formatInt(x.lostConnected), formatInt(x.lostDisconnected), formatInt(x.lostPublisherDown), formatInt(x.late)]);
+    }
+    out.push(t.toString());
+    out.push(
+      l.lostConnected > 0
+        ? `CLUSTER FAILURE: ${formatInt(l.lostConnected)} deliveries were lost while both receiver and publisher stayed connected`
+        : 'no delivery was lost while receiver and publisher were connected',
+    );
+  }
+  if (r.windows && Object.keys(r.windows).length) {
+    const t = table(['window', 'from s', 'to s', 'p50 ms', 'p99 ms', 'max ms', 'expected', 'lost', 'same-node delivered', 'cross-node delivered'], color, [
+      'left',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+      'right',
+    ]);
+    for (const [name, w] of Object.entries(r.windows)) {
+      const m = w.broadcast_latency_ms;
+      const ms = (v: number) => (m.count > 0 ? formatMs(v) : '-');
+      t.push([name, (w.startMs / 1000).toFixed(1), (w.endMs / 1000).toFixed(1), ms(m.p50), ms(m.p99), ms(m.max), formatInt(w.accounting.expected), formatInt(w.accounting.lost), formatPercent(w.sameNode.deliveryRatio), formatPercent(w.crossNode.deliveryRatio)]);
+    }
+    out.push(t.toString());
+  }
+  const rc = r.reconnection;
+  if (rc) {
+    out.push(
+      `reconnection (${rc.policy}): ${formatInt(rc.disconnections)} disconnections, ${formatInt(rc.reconnected)} back, ${formatInt(rc.neverBack)} never back, ${formatInt(rc.attempts)} attempts (${formatInt(rc.failedAttempts)} failed)`,
+    );
+    if (rc.faults.length) {
+      const t = table(['fault', 'backoff', 'clients', '99 % back ms', '100 % back ms', 'accepts/100ms peak', 'mean', 'failed attempts', 'landed on'], color, [
+        'left',
+        'left',
+        'right',
+        'right',
+        'right',
+        'right',
+        'right',
+        'right',
+        'left',
+      ]);
+      for (const f of rc.faults) {
+        const landed = Object.entries(f.landedOn)
+          .sort(([a], [b]) => byNatural(a, b))
+          .map(([n, c]) => `${n} ${c}`)
+          .join(', ');
+        t.push([f.fault, f.policy, formatInt(f.affected), f.backWithin99PercentMs === null ? 'never' : formatMs(f.backWithin99PercentMs), f.backWithin100PercentMs === null ? 'never' : formatMs(f.backWithin100PercentMs), formatInt(f.acceptPer100msPeak), formatNum(f.acceptPer100msMean, 1), formatInt(f.failedAttempts), landed]);
+      }
+      out.push(t.toString());
+    }
+  }
+  return out;
+}
+
 function connectionsSection(r: RunReport, color: boolean): string[] {
   const entries = Object.entries(r.connectionsPerNode).sort(([a], [b]) => byNatural(a, b));
   if (entries.length === 0) return ['connections per node: none reported'];
@@ -202,7 +274,8 @@ function eventsSection(r: RunReport): string[] {
   const out = ['events:'];
   for (const e of r.events.slice(0, MAX_EVENTS)) {
     const at = `+${(e.atMs / 1000).toFixed(1)}s`.padStart(9);
-    out.push(`  ${at}  ${e.type}${e.detail ? ` ${e.detail}` : ''}${e.outcome ? ` → ${e.outcome}` : ''}`);
+    const took = e.endMs !== undefined ? ` (${((e.endMs - e.atMs) / 1000).toFixed(2)} s)` : '';
+    out.push(`  ${at}  ${e.type}${e.target ? ` ${e.target}` : ''}${e.detail ? ` ${e.detail}` : ''}${took}${e.outcome ? ` → ${e.outcome}` : ''}`);
   }
   if (r.events.length > MAX_EVENTS) out.push(`  … ${r.events.length - MAX_EVENTS} more in the JSON report`);
   return out;
@@ -258,6 +331,7 @@ export function renderConsole(report: RunReport, opts: ConsoleOptions = {}): str
     headerSection(report),
     latencySection(report, color),
     accountingSection(report, color),
+    faultSections(report, color),
     connectionsSection(report, color),
     [throughputLine(report)],
     generatorSection(report, color, paint),

@@ -177,3 +177,26 @@ describe('overrides', () => {
     ]);
   });
 });
+
+describe('nested accounting and window paths', () => {
+  const acc = (expected: number, lost: number) => ({ expected, received: expected - lost, lost, duplicated: 0, reordered: 0, deliveryRatio: expected ? (expected - lost) / expected : 1 });
+  const base = {
+    metrics: {},
+    accounting: { ...acc(100, 0), sameNode: acc(50, 0), crossNode: acc(50, 0), losses: { lostConnected: 0, lostDisconnected: 3, lostPublisherDown: 0, late: 0 } },
+    windows: { 'redis-outage': { sameNode: acc(10, 0), crossNode: acc(0, 0) }, after: { broadcast_latency_ms: { count: 0, p99: 0 } } },
+  } as unknown as Parameters<typeof evaluateTargets>[0];
+  const spec = (metric: string, op: '==' | '<=', value: number) => ({ id: metric, description: metric, metric, op, value, unit: '', source: { seed: 's', quote: 'q' } });
+
+  it('judges accounting.losses.* by the enclosing accounting, and windows by their own summaries', () => {
+    const [lostConnected, sameRatio, crossRatio, afterP99] = evaluateTargets(base, [
+      spec('accounting.losses.lostConnected', '==', 0),
+      spec('windows.redis-outage.sameNode.deliveryRatio', '==', 1),
+      spec('windows.redis-outage.crossNode.deliveryRatio', '==', 1),
+      spec('windows.after.broadcast_latency_ms.p99', '<=', 50),
+    ]);
+    expect(lostConnected.status).toBe('pass');
+    expect(sameRatio.status).toBe('pass');
+    expect(crossRatio.status).toBe('unknown'); // nothing expected cross-node in that window
+    expect(afterP99.status).toBe('unknown'); // no samples
+  });
+});

@@ -29,15 +29,16 @@ export function readPath(obj: unknown, path: string): number | null {
  */
 function measured(report: EvaluableReport, path: string): boolean {
   const parts = path.split('.');
-  if (parts[0] === 'metrics' && parts.length >= 3) {
-    const count = readPath(report, `metrics.${parts[1]}.count`);
-    return count !== null && count > 0;
-  }
-  if (parts[0] === 'accounting' && parts.length >= 2) {
-    // accounting.lost → accounting.expected; accounting.crossNode.lost → accounting.crossNode.expected
-    const owner = parts.slice(0, -1).join('.');
+  // The nearest enclosing summary decides: a histogram summary (has `count`, e.g. metrics.x or
+  // windows.after.broadcast_latency_ms) needs samples; an accounting (has `expected`, e.g.
+  // accounting, accounting.crossNode, windows.w.sameNode — also for accounting.losses.*, whose
+  // owner is accounting) needs something expected.
+  for (let end = parts.length - 1; end >= 1; end--) {
+    const owner = parts.slice(0, end).join('.');
+    const count = readPath(report, `${owner}.count`);
+    if (count !== null && parts[0] !== 'counters') return count > 0;
     const expected = readPath(report, `${owner}.expected`);
-    return expected !== null && expected > 0;
+    if (expected !== null) return expected > 0;
   }
   return true;
 }

@@ -82,6 +82,59 @@ export interface WorkerHealth {
   eventLoopLagMaxMs: number;
 }
 
+export interface LossBreakdown {
+  /** Lost although receiver and publisher were connected: the cluster's failure. */
+  lostConnected: number;
+  /** Lost while the receiver was disconnected (or in flight when it dropped). */
+  lostDisconnected: number;
+  /** Lost because the publisher's own connection was down when it sent. */
+  lostPublisherDown: number;
+  /** Received, but intended during a fault and arrived after it healed. */
+  late: number;
+}
+
+export interface WindowReport {
+  /** ms since the measured phase began. */
+  startMs: number;
+  endMs: number;
+  /** Latency of deliveries intended in this window (whole seconds inside it). */
+  broadcast_latency_ms: MetricSummary;
+  accounting: Accounting;
+  sameNode: Accounting;
+  crossNode: Accounting;
+}
+
+export interface ReconnectionReport {
+  /** Client reconnection policy (socketio defaults or full-jitter). */
+  policy: string;
+  disconnections: number;
+  reconnected: number;
+  /** Clients that never came back before the run ended. */
+  neverBack: number;
+  attempts: number;
+  failedAttempts: number;
+  /** Per fault: how long until 99 % / 100 % of the clients it disconnected were back (rejoined). */
+  faults: Array<{
+    fault: string;
+    policy: string;
+    affected: number;
+    backWithin99PercentMs: number | null;
+    backWithin100PercentMs: number | null;
+    /** Successful reconnections per 100 ms: the peak and the mean over the recovery. */
+    acceptPer100msPeak: number;
+    acceptPer100msMean: number;
+    failedAttempts: number;
+    /** Where the affected clients landed, node → count. */
+    landedOn: Record<string, number>;
+  }>;
+}
+
+export interface NodeMetricsPoint {
+  /** Seconds since the measured phase began. */
+  t: number;
+  nodes: Array<{ nodeId: string; up: boolean; connections: number | null; rssBytes: number | null; heapUsedBytes: number | null; eventLoopLagMs: number | null; publishTotal: number | null }>;
+}
+
 export interface RunReport {
   schemaVersion: typeof SCHEMA_VERSION;
   tool: { name: 'wsbench'; version: string };
@@ -118,12 +171,20 @@ export interface RunReport {
   accounting: Accounting & {
     sameNode: Accounting;
     crossNode: Accounting;
+    /** Lost deliveries classified by who was disconnected (scenarios with faults). */
+    losses?: LossBreakdown & { sameNode: LossBreakdown; crossNode: LossBreakdown };
   };
   /** Connections per node id (from each client's `welcome`). */
   connectionsPerNode: Record<string, number>;
   timeline: TimelinePoint[];
   /** Chaos actions and phase changes, ms since startedAt. */
-  events: Array<{ atMs: number; type: string; detail?: string; outcome?: 'ok' | 'fail' | 'unknown' }>;
+  events: Array<{ atMs: number; type: string; detail?: string; outcome?: 'ok' | 'fail' | 'unknown'; endMs?: number; target?: string }>;
+  /** Per-window figures (before / during / after each fault), by window name. */
+  windows?: Record<string, WindowReport>;
+  /** Disconnections and reconnections of the generator's clients (scenarios with faults). */
+  reconnection?: ReconnectionReport;
+  /** Each node's /metrics, scraped every second. */
+  nodeMetrics?: NodeMetricsPoint[];
   generator: {
     workers: WorkerHealth[];
     /** True when a worker was saturated for most of the measured window: results not trustworthy. */

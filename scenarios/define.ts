@@ -10,6 +10,8 @@ export type { ProgressSnapshot };
 export type ScenarioResult = Pick<RunReport, 'metrics' | 'counters' | 'accounting' | 'connectionsPerNode' | 'timeline' | 'generator'> & {
   /** Scenario-specific notes for the report (e.g. nodes that got no connections). */
   notes?: string[];
+  /** Optional report sections the scenario produced. */
+  extra?: Partial<Pick<RunReport, 'windows' | 'reconnection' | 'nodeMetrics'>>;
 };
 
 
@@ -20,8 +22,8 @@ export interface ScenarioContext<O> {
   signal: AbortSignal;
   /** Starts the load generator; it is closed by the runner on every exit path. */
   startLoad(opts: Omit<LoadGeneratorOptions, 'url' | 'jwtSecret'>): Promise<LoadGenerator>;
-  /** Records a phase change or chaos action on the run's timeline. */
-  event(type: string, detail?: string, outcome?: 'ok' | 'fail' | 'unknown'): void;
+  /** Records a phase change or chaos action on the run's timeline (a chaos action with its target and duration). */
+  event(type: string, detail?: string, outcome?: 'ok' | 'fail' | 'unknown', action?: { target: string; durationMs: number }): void;
   progress(p: ProgressSnapshot): void;
 }
 

@@ -1,0 +1,519 @@
+import { z } from 'zod';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WsbenchError } from '../common/errors.js';
+import { nowUs } from '../common/clock.js';
+import { applyChaos, type ChaosAction, type ChaosRecord } from '../cluster/chaos.js';
+import type { StartedCluster } from '../cluster/types.js';
+import { planRooms } from '../load/room-plan.js';
+import { createLatencyHistogram, decodeHistogram, mergeEncoded, summarizeUs } from '../load/histogram.js';
+import { addAccounting, emptyAccounting } from '../load/delivery-ledger.js';
+import { RECONNECT_POLICIES, type ReconnectPolicy } from '../load/reconnect-policy.js';
+import type { Disconnection, LossClasses, WorkerResults, WorkerTick } from '../load/ipc.js';
+import type { LoadGenerator } from '../load/load-generator.js';
+import type { NodeMetricsPoint, ReconnectionReport, TimelinePoint, WindowReport, WorkerHealth } from '../reports/run-report.js';
+import type { ScenarioContext, ScenarioFlag, ScenarioResult, ServerOverride } from './define.js';
+
+/** Options every broadcast-based scenario shares (zod shape; defaults documented per field). */
+export const broadcastShape = {
+  /** Client connections in all, publishers included (default 1240 = 40 rooms × (30 members + 1 publisher)). */
+  connections: z.number().int().min(2).max(200_000).default(1240),
+  /** Rooms (default 40). */
+  rooms: z.number().int().min(1).max(100_000).default(40),
+  /** Publishing connections per room (default 1). */
+  publishersPerRoom: z.number().int().min(1).max(1000).default(1),
+  /** Messages per second per publisher (default 8: 40 rooms × 8/s × 30 members ≈ 9,600 deliveries/s). */
+  rate: z.number().positive().max(10_000).default(8),
+  /** Measured seconds of publishing (default 20). */
+  duration: z.number().positive().max(86_400).default(20),
+  /** Seconds of publishing before measuring (default 3); warm-up messages are accounted, not timed. */
+  warmup: z.number().min(0).max(3600).default(3),
+  /** Seconds to wait after the last publish for in-flight deliveries (default 2). */
+  drain: z.number().min(0).max(600).default(2),
+  /** Load-generator worker processes (default: 2, more when the open-file limit requires). */
+  workers: z.number().int().min(1).max(64).optional(),
+  /** Connections opened per second (default 500: faster ramps saturate this 2-core box and inflate connect times). */
+  connectRate: z.number().positive().max(100_000).default(500),
+  /** Padding bytes added to every payload (default 0). */
+  payloadBytes: z.number().int().min(0).max(1_000_000).default(0),
+  /** How clients reconnect after a disconnection (default socketio: socket.io-client's defaults). */
+  reconnect: z.enum(RECONNECT_POLICIES).default('socketio'),
+  /** ms before a disconnection within which a lost message still counts as lost while disconnected (in flight). Default 500. */
+  inflightMargin: z.number().min(0).max(60_000).default(500),
+};
+
+export type BroadcastOptions = z.infer<z.ZodObject<typeof broadcastShape>>;
+
+export const broadcastFlags: Array<ScenarioFlag<BroadcastOptions>> = [
+  { key: 'connections', flag: '--connections <n>', description: 'client connections in all, publishers included (default 1240)' },
+  { key: 'rooms', flag: '--rooms <n>', description: 'rooms (default 40)' },
+  { key: 'publishersPerRoom', flag: '--publishers <n>', description: 'publishers per room (default 1)' },
+  { key: 'rate', flag: '--rate <msgs>', description: 'messages per second per publisher (default 8)' },
+  { key: 'duration', flag: '--duration <s>', description: 'measured seconds of publishing (default 20)' },
+  { key: 'warmup', flag: '--warmup <s>', description: 'seconds of publishing before measuring (default 3)' },
+  { key: 'drain', flag: '--drain <s>', description: 'seconds to wait for in-flight deliveries (default 2)' },
+  { key: 'workers', flag: '--workers <n>', description: 'load-generator processes (default 2)' },
+  { key: 'connectRate', flag: '--connect-rate <n>', description: 'connections opened per second (default 500)' },
+  { key: 'payloadBytes', flag: '--payload-bytes <n>', description: 'padding bytes per message (default 0)' },
+  { key: 'reconnect', flag: '--reconnect <policy>', description: 'client reconnection: socketio (socket.io-client defaults), full-jitter, none (default socketio)' },
+  { key: 'inflightMargin', flag: '--inflight-margin <ms>', description: 'ms before a disconnection a lost message counts as in flight (default 500)' },
+];
+
+export function validateBroadcast(o: BroadcastOptions, topology: { nodes: number }): string[] {
+  const members = o.connections - o.rooms * o.publishersPerRoom;
+  if (members < o.rooms * topology.nodes) {
+    return [
+      `--connections ${o.connections} leaves ${members} members for ${o.rooms} rooms; every room needs a member on each of ${topology.nodes} nodes, so at least ${o.rooms * (o.publishersPerRoom + topology.nodes)} connections (or fewer --rooms)`,
+    ];
+  }
+  return [];
+}
+
+export function broadcastTopology(o: BroadcastOptions): { expectedConnections: number; serverOverrides: ServerOverride[] } {
+  // Seed 001 allows 100 messages/minute per connection; a publisher here sends `rate`/s, so the
+  // limit is raised for the run (and the report says so), with room for joins and rejoins.
+  const needed = Math.ceil(o.rate * 60 * 1.5) + 10;
+  const members = o.connections - o.rooms * o.publishersPerRoom;
+  const perNodeRoom = Math.ceil(members / o.rooms);
+  const overrides: ServerOverride[] = [];
+  if (needed > 100) overrides.push({ setting: 'rateLimit', value: needed, why: `publishers send ${o.rate} msg/s (${o.rate * 60}/min)` });
+  if (perNodeRoom > 1000) overrides.push({ setting: 'roomCapacity', value: perNodeRoom, why: `rooms of ${perNodeRoom} members` });
+  return { expectedConnections: o.connections, serverOverrides: overrides };
+}
+
+/** A fault on the run's timeline, for windows, *late* deliveries and reconnection figures. */
+export interface Fault {
+  name: string;
+  startUs: number;
+  /** When the fault was healed; `auto`: when the last client it disconnected was back. */
+  endUs: number | 'auto';
+  /** End of the action that caused it (disconnections up to 2 s later are attributed to it). */
+  actionEndUs: number;
+  policy: ReconnectPolicy;
+}
+
+/** What a chaos schedule can do while the broadcast runs. */
+export interface ChaosApi {
+  cluster: StartedCluster;
+  /** Resolves `s` seconds after the measured phase began (immediately if that has passed). */
+  at(s: number): Promise<void>;
+  /** Applies a chaos action and records it on the timeline with start, end and outcome. */
+  act(action: ChaosAction): Promise<ChaosRecord>;
+  /** Declares a fault window. */
+  fault(f: Omit<Fault, 'policy'>): void;
+  /** Changes how clients reconnect from now on. */
+  setReconnect(policy: ReconnectPolicy): Promise<void>;
+  /** Open client connections right now (from the workers' last per-second reports). */
+  connected(): number;
+  /** Polls `cond` every 100 ms until it holds or `timeoutMs` passes. */
+  waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean>;
+  signal: AbortSignal;
+}
+
+export interface BroadcastHooks {
+  chaos?: (api: ChaosApi) => Promise<void>;
+}
+
+export interface BroadcastOutcome extends ScenarioResult {
+  faults: Array<Fault & { endUs: number }>;
+  disconnections: Disconnection[];
+  /** Cross-node arrivals per 100 ms of arrival time (bin = floor(µs / 100,000)). */
+  crossArrivalBins: Map<number, number>;
+  measureFromUs: number;
+}
+
+function summarizeTicks(ticks: WorkerTick[], fromUs: number, measureFromUs: number): TimelinePoint[] {
+  const buckets = new Map<number, WorkerTick[]>();
+  for (const t of ticks) {
+    if (t.atUs < fromUs) continue;
+    const k = Math.floor((t.atUs - fromUs) / 1e6);
+    const l = buckets.get(k) ?? [];
+    l.push(t);
+    buckets.set(k, l);
+  }
+  return [...buckets.keys()]
+    .sort((a, b) => a - b)
+    .map((k) => {
+      const l = buckets.get(k)!;
+      const h = mergeEncoded(l.map((t) => t.hdr));
+      return {
+        t: Math.round((fromUs + (k + 1) * 1e6 - measureFromUs) / 1e6),
+        sent: l.reduce((a, t) => a + t.sent, 0),
+        received: l.reduce((a, t) => a + t.received, 0),
+        connections: l.reduce((a, t) => a + t.connections, 0),
+        p99Ms: h.totalCount > 0 ? Math.round(h.getValueAtPercentile(99)) / 1000 : null,
+      };
+    });
+}
+
+function workerHealth(id: number, clients: number, cpu: number[], lag: number[]): WorkerHealth {
+  const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : 0);
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return {
+    worker: id,
+    clients,
+    cpuPercentMean: round(mean(cpu)),
+    cpuPercentMax: round(cpu.length ? Math.max(...cpu) : 0),
+    eventLoopLagP99Ms: round(lag.length ? [...lag].sort((a, b) => a - b)[Math.min(lag.length - 1, Math.floor(lag.length * 0.99))] : 0),
+    eventLoopLagMaxMs: round(lag.length ? Math.max(...lag) : 0),
+  };
+}
+
+const sumLoss = (a: LossClasses, b: LossClasses): LossClasses => ({
+  lostConnected: a.lostConnected + b.lostConnected,
+  lostDisconnected: a.lostDisconnected + b.lostDisconnected,
+  lostPublisherDown: a.lostPublisherDown + b.lostPublisherDown,
+  late: a.late + b.late,
+});
+const noLoss = (): LossClasses => ({ lostConnected: 0, lostDisconnected: 0, lostPublisherDown: 0, late: 0 });
+
+/** Disconnections a fault caused: closed between its start and 2 s after its action ended. */
+function affectedBy(f: { startUs: number; actionEndUs: number }, list: Disconnection[]): Disconnection[] {
+  return list.filter((d) => d.downUs >= f.startUs && d.downUs <= f.actionEndUs + 2e6);
+}
+
+export function reconnectionFigures(fault: Fault, list: Disconnection[]): ReconnectionReport['faults'][number] {
+  const affected = affectedBy(fault, list);
+  const back = affected.filter((d) => d.upUs !== null).map((d) => (d.upUs! - fault.startUs) / 1000).sort((a, b) => a - b);
+  const n = affected.length;
+  const need99 = Math.ceil(n * 0.99);
+  const landedOn: Record<string, number> = {};
+  for (const d of affected) if (d.nodeAfter) landedOn[d.nodeAfter] = (landedOn[d.nodeAfter] ?? 0) + 1;
+  const bins = new Map<number, number>();
+  for (const ms of back) bins.set(Math.floor(ms / 100), (bins.get(Math.floor(ms / 100)) ?? 0) + 1);
+  const firstBin = back.length ? Math.floor(back[0] / 100) : 0;
+  const lastBin = back.length ? Math.floor(back[back.length - 1] / 100) : 0;
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return {
+    fault: fault.name,
+    policy: fault.policy,
+    affected: n,
+    backWithin99PercentMs: n > 0 && back.length >= need99 ? round(back[need99 - 1]) : null,
+    backWithin100PercentMs: n > 0 && back.length === n ? round(back[n - 1]) : null,
+    acceptPer100msPeak: bins.size ? Math.max(...bins.values()) : 0,
+    acceptPer100msMean: back.length ? round(back.length / (lastBin - firstBin + 1)) : 0,
+    failedAttempts: affected.reduce((a, d) => a + d.failedAttempts, 0),
+    landedOn,
+  };
+}
+
+/**
+ * The broadcast workload every broadcast scenario runs: connect C clients spread over the nodes,
+ * deal them into R rooms with members on every node, publish on a fixed schedule, optionally run a
+ * chaos schedule on the same timeline, then account for every expected delivery.
+ */
+export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks: BroadcastHooks = {}): Promise<BroadcastOutcome> {
+  const o = ctx.options;
+  const ticks: WorkerTick[] = [];
+  let phase = 'connecting';
+  const phaseStart = Date.now();
+  const latest = new Map<number, WorkerTick>();
+  const nodeMetrics: Array<{ atUs: number; nodes: NodeMetricsPoint['nodes'] }> = [];
+  const load: LoadGenerator = await ctx.startLoad({
+    connections: o.connections,
+    workers: o.workers,
+    connectRate: o.connectRate,
+    reconnect: o.reconnect,
+    onTick: (t) => {
+      ticks.push(t);
+      latest.set(t.workerId, t);
+    },
+  });
+  const connectedNow = () => [...latest.values()].reduce((a, t) => a + t.connections, 0);
+  const progressTimer = setInterval(() => {
+    const l = [...latest.values()];
+    const merged = createLatencyHistogram();
+    for (const t of l) merged.add(decodeHistogram(t.hdr));
+    ctx.progress({
+      phase,
+      elapsedS: (Date.now() - phaseStart) / 1000,
+      connected: connectedNow(),
+      total: o.connections,
+      sentPerS: l.reduce((a, t) => a + t.sent, 0),
+      receivedPerS: l.reduce((a, t) => a + t.received, 0),
+      p99Ms: merged.totalCount > 0 ? merged.getValueAtPercentile(99) / 1000 : null,
+    });
+  }, 1000);
+  // Each node's /metrics every second, on the same timeline (a paused or dead node reads as down).
+  let scraping = true;
+  const scraper = (async () => {
+    while (scraping) {
+      const at = nowUs();
+      const nodes = await ctx.cluster.metrics().catch(() => []);
+      nodeMetrics.push({ atUs: at, nodes });
+      await sleep(Math.max(0, 1000 - (nowUs() - at) / 1000));
+    }
+  })();
+  const abort = new Promise<never>((_, reject) => {
+    const onAbort = () => reject(new WsbenchError('WSB_INTERRUPTED', 'run interrupted'));
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  abort.catch(() => undefined);
+  const step = <T>(p: Promise<T>): Promise<T> => Promise.race([p, load.failed(), abort]);
+
+  try {
+    // --- connect -------------------------------------------------------------------------------
+    ctx.event('phase', 'connect');
+    const results = await step(load.connect());
+    const connected = results.filter((r) => r.nodeId !== null);
+    const failures = new Map<string, number>();
+    for (const r of results) if (r.error) failures.set(r.error, (failures.get(r.error) ?? 0) + 1);
+    const connectHist = createLatencyHistogram();
+    for (const r of connected) connectHist.recordValue(Math.max(1, r.connectUs));
+    const perNode: Record<string, number> = {};
+    for (const n of ctx.cluster.nodes) perNode[n.id] = 0;
+    for (const r of connected) perNode[r.nodeId!] = (perNode[r.nodeId!] ?? 0) + 1;
+    if (connected.length < results.length) {
+      const first = results.find((r) => r.error);
+      throw new WsbenchError(
+        'WSB_CONNECT_FAILED',
+        `${results.length - connected.length} of ${results.length} connections failed (${[...failures].map(([k, v]) => `${k}: ${v}`).join(', ')}); first: ${first?.errorMessage}`,
+        { hint: 'lower --connections or --connect-rate, or see the node logs in the run folder' },
+      );
+    }
+    const nodesUsed = Object.values(perNode).filter((v) => v > 0).length;
+    if (ctx.cluster.nodes.length > 1 && nodesUsed < 2) {
+      throw new WsbenchError('WSB_LB_UNBALANCED', `the load balancer put all ${connected.length} connections on one node (${JSON.stringify(perNode)}); nothing would cross nodes`, {
+        hint: 'use --lb-policy least_conn or round_robin, or check that clients bind distinct 127.0.x.* source addresses',
+      });
+    }
+    const notes: string[] = [];
+    const idle = Object.entries(perNode).filter(([, v]) => v === 0).map(([k]) => k);
+    if (idle.length) notes.push(`nodes with no connections: ${idle.join(', ')} (load balancer spread)`);
+
+    // --- join ----------------------------------------------------------------------------------
+    phase = 'joining';
+    ctx.event('phase', 'join');
+    const assignments = planRooms(connected.map((r) => ({ id: r.id, nodeId: r.nodeId! })), { rooms: o.rooms, publishersPerRoom: o.publishersPerRoom });
+    const joinFailures = await step(load.join(assignments));
+    if (joinFailures.length > 0) {
+      throw new WsbenchError('WSB_JOIN_FAILED', `${joinFailures.length} of ${assignments.filter((a) => a.role === 'member').length} room joins failed; first: ${joinFailures[0].error} (room ${joinFailures[0].room})`, {
+        hint: joinFailures[0].error === 'room_full' ? 'use more --rooms' : 'see the node logs in the run folder',
+      });
+    }
+    const nodeOf = new Map(connected.map((r) => [r.id, r.nodeId!]));
+    const roomNodes = new Map<string, Set<string>>();
+    for (const a of assignments) {
+      if (a.role !== 'member') continue;
+      const s = roomNodes.get(a.room) ?? new Set<string>();
+      s.add(nodeOf.get(a.id)!);
+      roomNodes.set(a.room, s);
+    }
+    const partial = [...roomNodes.values()].filter((s) => s.size < nodesUsed).length;
+    if (partial) notes.push(`${partial} rooms lack members on some node`);
+
+    // --- publish (and chaos, on the same timeline) ---------------------------------------------
+    phase = 'warm-up';
+    const pubs = assignments.filter((a) => a.role === 'publisher');
+    const startUs = nowUs() + 500_000;
+    const measureFromUs = startUs + o.warmup * 1e6;
+    const endUs = measureFromUs + o.duration * 1e6;
+    ctx.event('phase', 'publish');
+    const phaseTimer = setTimeout(() => {
+      phase = 'measuring';
+      ctx.event('phase', 'measure');
+    }, (measureFromUs - nowUs()) / 1000);
+    const faults: Fault[] = [];
+    let policy: ReconnectPolicy = o.reconnect;
+    const chaosApi: ChaosApi = {
+      cluster: ctx.cluster,
+      signal: ctx.signal,
+      at: async (s) => {
+        const wait = (measureFromUs + s * 1e6 - nowUs()) / 1000;
+        if (wait > 0) await sleep(wait, undefined, { signal: ctx.signal });
+      },
+      act: async (action) => {
+        const rec = await applyChaos(ctx.cluster, action, nowUs);
+        ctx.event(rec.action, rec.detail, rec.outcome, { target: rec.target, durationMs: (rec.endUs - rec.startUs) / 1000 });
+        return rec;
+      },
+      fault: (f) => faults.push({ ...f, policy }),
+      setReconnect: async (p) => {
+        await load.setReconnect(p);
+        policy = p;
+      },
+      connected: connectedNow,
+      waitFor: async (cond, timeoutMs) => {
+        const deadline = Date.now() + timeoutMs;
+        while (Date.now() < deadline) {
+          if (cond()) return true;
+          await sleep(100, undefined, { signal: ctx.signal });
+        }
+        return cond();
+      },
+    };
+    const publishing = load.publish({
+      startUs,
+      measureFromUs,
+      endUs,
+      rate: o.rate,
+      payloadBytes: o.payloadBytes,
+      // Publishers are staggered over one interval so the rooms do not all fire at once.
+      publishers: pubs.map((a, i) => ({ id: a.id, pub: i, room: a.room, phase: i / pubs.length })),
+    });
+    const chaos = hooks.chaos ? hooks.chaos(chaosApi) : Promise.resolve();
+    const [published] = await step(Promise.all([publishing, chaos]));
+    clearTimeout(phaseTimer);
+    phase = 'draining';
+    ctx.event('phase', 'drain');
+    await step(sleep(o.drain * 1000));
+
+    // --- collect -------------------------------------------------------------------------------
+    const disconnections = await step(load.disconnections());
+    const resolvedFaults = faults.map((f) => {
+      if (f.endUs !== 'auto') return { ...f, endUs: f.endUs };
+      const ups = affectedBy(f, disconnections).map((d) => d.upUs ?? nowUs());
+      return { ...f, endUs: ups.length ? Math.max(...ups) : f.actionEndUs };
+    });
+    const windows: Array<{ name: string; startUs: number; endUs: number }> = [];
+    let cursor = measureFromUs;
+    let prev = 'before';
+    for (const f of [...resolvedFaults].sort((a, b) => a.startUs - b.startUs)) {
+      if (f.startUs > cursor) windows.push({ name: prev, startUs: cursor, endUs: f.startUs });
+      windows.push({ name: f.name, startUs: f.startUs, endUs: f.endUs });
+      cursor = f.endUs;
+      prev = `after-${f.name}`;
+    }
+    // The last window is always `after`, so a target can name it whatever the faults were called.
+    if (resolvedFaults.length && endUs > cursor) windows.push({ name: 'after', startUs: cursor, endUs });
+    const collected: WorkerResults[] = await step(
+      load.collect({
+        publishers: published.publishers,
+        measureFromUs,
+        windows,
+        faults: resolvedFaults.map((f) => ({ startUs: f.startUs, endUs: f.endUs })),
+        inflightMarginUs: o.inflightMargin * 1000,
+      }),
+    );
+    ctx.event('phase', 'collected');
+
+    const total = collected.reduce((a, r) => addAccounting(a, r.accounting.total), emptyAccounting());
+    const sameNode = collected.reduce((a, r) => addAccounting(a, r.accounting.sameNode), emptyAccounting());
+    const crossNode = collected.reduce((a, r) => addAccounting(a, r.accounting.crossNode), emptyAccounting());
+    const losses = {
+      ...collected.reduce((a, r) => sumLoss(a, r.losses.total), noLoss()),
+      sameNode: collected.reduce((a, r) => sumLoss(a, r.losses.sameNode), noLoss()),
+      crossNode: collected.reduce((a, r) => sumLoss(a, r.losses.crossNode), noLoss()),
+    };
+    const unexpected = collected.reduce((a, r) => a + r.accounting.unexpected, 0);
+    const messagesPublished = published.publishers.reduce((a, p) => a + p.sent, 0);
+    const timeline = summarizeTicks(ticks, startUs, measureFromUs);
+    const measured = timeline.filter((p) => p.t > 0 && p.t <= o.duration);
+    const deliveriesPerSec = measured.length ? measured.reduce((a, p) => a + p.received, 0) / measured.length : 0;
+
+    const health = collected.map((r) => workerHealth(r.workerId, load.workers[r.workerId].clientIds.length, r.health.cpuPercent, r.health.lagP99Ms));
+    // Saturated: CPU ≥ 90 % or event-loop lag ≥ 50 ms for most of the measured window.
+    const saturated = collected.filter((r) => {
+      const n = r.health.cpuPercent.length;
+      if (n === 0) return false;
+      const bad = r.health.cpuPercent.filter((c, i) => c >= 90 || (r.health.lagP99Ms[i] ?? 0) >= 50).length;
+      return bad / n > 0.5;
+    });
+    const genNotes: string[] = [];
+    if (saturated.length) genNotes.push(`worker(s) ${saturated.map((r) => r.workerId).join(', ')} saturated (CPU ≥ 90 % or event-loop lag ≥ 50 ms) for most of the run`);
+    if (published.lateSends > 0) genNotes.push(`${published.lateSends} messages left the publisher more than 10 ms after their intended time (counted in latency)`);
+    const anomalies = collected.reduce((a, r) => a + r.clockAnomalies, 0);
+    if (anomalies) genNotes.push(`${anomalies} arrivals had a negative latency (clock anomaly)`);
+    if (losses.lostConnected > 0) {
+      const s = collected.flatMap((r) => r.lostConnectedSamples).slice(0, 3);
+      notes.push(
+        `CLUSTER FAILURE: ${losses.lostConnected} deliveries were lost to receivers that stayed connected while their publisher was connected too (e.g. ${s.map((x) => `client ${x.receiver} on ${x.node}: pub ${x.pub} seq ${x.seq}`).join('; ')})`,
+      );
+    }
+
+    // Per-window latency: whole intended seconds inside the window, from the workers' per-second histograms.
+    const perSecond = new Map<number, string[]>();
+    for (const r of collected) for (const p of r.perSecond) perSecond.set(p.s, [...(perSecond.get(p.s) ?? []), p.hdr]);
+    const windowReports: Record<string, WindowReport> = {};
+    for (const w of windows) {
+      const fromS = Math.ceil((w.startUs - measureFromUs) / 1e6);
+      const toS = Math.floor((w.endUs - measureFromUs) / 1e6);
+      const hdrs: string[] = [];
+      for (let s = fromS; s < toS; s++) hdrs.push(...(perSecond.get(s) ?? []));
+      const wr = collected.map((r) => r.windows.find((x) => x.name === w.name)!);
+      windowReports[w.name] = {
+        startMs: Math.round((w.startUs - measureFromUs) / 1000),
+        endMs: Math.round((w.endUs - measureFromUs) / 1000),
+        broadcast_latency_ms: summarizeUs(mergeEncoded(hdrs), 'ms'),
+        accounting: wr.reduce((a, x) => addAccounting(a, x.accounting), emptyAccounting()),
+        sameNode: wr.reduce((a, x) => addAccounting(a, x.sameNode), emptyAccounting()),
+        crossNode: wr.reduce((a, x) => addAccounting(a, x.crossNode), emptyAccounting()),
+      };
+    }
+
+    const reconnectHist = createLatencyHistogram();
+    for (const d of disconnections) if (d.upUs !== null) reconnectHist.recordValue(Math.max(1, d.upUs - d.downUs));
+    const faultFigures = resolvedFaults.map((f) => reconnectionFigures(f, disconnections));
+    const worstBack = faultFigures.filter((f) => f.affected > 0).map((f) => f.backWithin100PercentMs);
+    const queued = published.publishers.reduce((a, p) => a + p.queued, 0);
+    const unflushed = published.publishers.reduce((a, p) => a + p.unflushed, 0);
+
+    const metrics: ScenarioResult['metrics'] = {
+      broadcast_latency_ms: summarizeUs(mergeEncoded(collected.map((r) => r.hdr.all)), 'ms'),
+      broadcast_latency_same_node_ms: summarizeUs(mergeEncoded(collected.map((r) => r.hdr.same)), 'ms'),
+      broadcast_latency_cross_node_ms: summarizeUs(mergeEncoded(collected.map((r) => r.hdr.cross)), 'ms'),
+      connect_time_ms: summarizeUs(connectHist, 'ms'),
+    };
+    if (disconnections.length) metrics.reconnect_time_ms = summarizeUs(reconnectHist, 'ms');
+    if (queued) metrics.queued_delivery_latency_ms = summarizeUs(mergeEncoded(collected.map((r) => r.hdr.queued)), 'ms');
+    const counters: Record<string, number> = {
+      connections: connected.length,
+      connections_peak: connected.length,
+      connect_failures: results.length - connected.length,
+      rooms: o.rooms,
+      publishers: pubs.length,
+      messages_published: messagesPublished,
+      deliveries_expected: total.expected,
+      deliveries_received: total.received,
+      deliveries_per_sec: Math.round(deliveriesPerSec),
+      unexpected_arrivals: unexpected,
+      disconnects: collected.reduce((a, r) => a + r.disconnects, 0),
+      late_sends: published.lateSends,
+    };
+    if (resolvedFaults.length) {
+      counters.messages_queued_while_disconnected = queued;
+      counters.messages_never_flushed = unflushed;
+      // Null (never all back) becomes unknown for the target: it is left out rather than faked.
+      if (worstBack.length && worstBack.every((v) => v !== null)) counters.reconnect_all_back_ms = Math.max(...(worstBack as number[]));
+    }
+
+    return {
+      metrics,
+      counters,
+      accounting: { ...total, sameNode, crossNode, ...(resolvedFaults.length ? { losses } : {}) },
+      connectionsPerNode: perNode,
+      timeline,
+      generator: { workers: health, bottleneck: saturated.length > 0, notes: genNotes },
+      notes,
+      faults: resolvedFaults,
+      disconnections,
+      measureFromUs,
+      crossArrivalBins: (() => {
+        const m = new Map<number, number>();
+        for (const r of collected) for (const [bin, n] of r.crossArrivalBins) m.set(bin, (m.get(bin) ?? 0) + n);
+        return m;
+      })(),
+      extra: {
+        ...(resolvedFaults.length ? { windows: windowReports } : {}),
+        ...(disconnections.length || resolvedFaults.length
+          ? {
+              reconnection: {
+                policy: o.reconnect,
+                disconnections: disconnections.length,
+                reconnected: disconnections.filter((d) => d.upUs !== null).length,
+                neverBack: disconnections.filter((d) => d.upUs === null).length,
+                attempts: disconnections.reduce((a, d) => a + d.attempts, 0),
+                failedAttempts: disconnections.reduce((a, d) => a + d.failedAttempts, 0),
+                faults: faultFigures,
+              },
+            }
+          : {}),
+        nodeMetrics: nodeMetrics.map((p) => ({ t: Math.round((p.atUs - measureFromUs) / 1e5) / 10, nodes: p.nodes })),
+      },
+    };
+  } finally {
+    clearInterval(progressTimer);
+    scraping = false;
+    await scraper;
+  }
+}
