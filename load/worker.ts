@@ -62,7 +62,7 @@ let histSecond = createLatencyHistogram();
 let measureFromUs = Number.POSITIVE_INFINITY;
 /** Latency and same/cross arrival counts per intended second since measureFrom. */
 const perSecond = new Map<number, { h: Histogram; same: number; cross: number }>();
-const slowArrivals: Array<{ t: number; at: number }> = [];
+const slowArrivals: Array<{ t: number; at: number; cross: boolean }> = [];
 /** Cross-node arrivals per 100 ms of arrival time: when did cross-node traffic flow. */
 const crossArrivalBins = new Map<number, number>();
 let sentThisSecond = 0;
@@ -95,8 +95,8 @@ function onArrival(state: ClientState, data: unknown): void {
   if (kind === 'duplicate') return;
   const lat = now - p.t;
   if (lat < 0) clockAnomalies++;
-  if (lat > SLOW_ARRIVAL_US) slowArrivals.push({ t: p.t, at: now });
   const cross = p.n !== state.nodeId;
+  if (lat > SLOW_ARRIVAL_US) slowArrivals.push({ t: p.t, at: now, cross });
   if (cross) {
     const bin = Math.floor(now / 100_000);
     crossArrivalBins.set(bin, (crossArrivalBins.get(bin) ?? 0) + 1);
@@ -394,7 +394,10 @@ function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
     }
   }
   for (const a of slowArrivals) {
-    if (msg.faults.some((f) => a.t >= f.startUs && a.t < f.endUs && a.at >= f.endUs)) losses.total.late++;
+    if (msg.faults.some((f) => a.t >= f.startUs && a.t < f.endUs && a.at >= f.endUs)) {
+      losses.total.late++;
+      (a.cross ? losses.crossNode : losses.sameNode).late++;
+    }
   }
 
   const windows = msg.windows.map((w) => {

@@ -168,6 +168,15 @@ export const SEED_TARGETS: Record<string, TargetSpec> = {
     unit: 'ratio',
     source: { seed: SEED_002, quote: 'Local operations continue during Redis outages', section: 'Key Features' },
   }),
+  'cross-node-resumes': spec({
+    id: 'cross-node-resumes',
+    description: 'ms from Redis being back until cross-node deliveries arrive again (threshold: seed 004\'s 5 s reconnection figure)',
+    metric: 'counters.cross_node_resumed_after_ms',
+    op: '<=',
+    value: 5000,
+    unit: 'ms',
+    source: { seed: SEED_002, quote: 'Automatic reconnection and state recovery', section: 'Key Features' },
+  }),
   'memory-per-connection': spec({
     id: 'memory-per-connection',
     description: 'server memory (RSS growth) per open connection, averaged over nodes',

@@ -495,7 +495,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       })(),
       extra: {
         ...(resolvedFaults.length ? { windows: windowReports } : {}),
-        ...(disconnections.length || resolvedFaults.length
+        ...(disconnections.length
           ? {
               reconnection: {
                 policy: o.reconnect,
@@ -504,7 +504,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
                 neverBack: disconnections.filter((d) => d.upUs === null).length,
                 attempts: disconnections.reduce((a, d) => a + d.attempts, 0),
                 failedAttempts: disconnections.reduce((a, d) => a + d.failedAttempts, 0),
-                faults: faultFigures,
+                faults: faultFigures.filter((f) => f.affected > 0),
               },
             }
           : {}),
