@@ -104,6 +104,11 @@ export interface ChaosApi {
   setReconnect(policy: ReconnectPolicy): Promise<void>;
   /** Open client connections right now (from the workers' last per-second reports). */
   connected(): number;
+  /**
+   * Resolves true once every worker has reported (after `sinceUs`) that all its clients are
+   * connected again, false after `timeoutMs`. Reports older than `sinceUs` are not trusted.
+   */
+  allBack(sinceUs: number, timeoutMs: number): Promise<boolean>;
   /** Polls `cond` every 100 ms until it holds or `timeoutMs` passes. */
   waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean>;
   signal: AbortSignal;
@@ -333,6 +338,11 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
         policy = p;
       },
       connected: connectedNow,
+      allBack: (sinceUs, timeoutMs) =>
+        chaosApi.waitFor(() => {
+          const l = [...latest.values()];
+          return l.length === load.workers.length && l.every((t) => t.atUs > sinceUs) && connectedNow() >= o.connections;
+        }, timeoutMs),
       waitFor: async (cond, timeoutMs) => {
         const deadline = Date.now() + timeoutMs;
         while (Date.now() < deadline) {

@@ -40,9 +40,9 @@ export default defineScenario<Options>({
         for (const policy of ['socketio', 'full-jitter'] as const) {
           await api.setReconnect(policy);
           const stop = await api.act({ type: 'stop-lb' });
-          await api.act({ type: 'start-lb' });
+          const start = await api.act({ type: 'start-lb' });
           api.fault({ name: `storm-${policy}`, startUs: stop.startUs, endUs: 'auto', actionEndUs: stop.endUs });
-          await api.waitFor(() => api.connected() >= ctx.options.connections, 40_000);
+          await api.allBack(start.endUs, 40_000);
           if (policy === 'socketio') await sleep(ctx.options.gap * 1000, undefined, { signal: api.signal });
         }
       },

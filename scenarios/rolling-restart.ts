@@ -40,9 +40,8 @@ export default defineScenario<Options>({
         for (const node of api.cluster.nodes) {
           const stop = await api.act({ type: 'stop-node', node: node.id });
           api.fault({ name: `restart-${node.id}`, startUs: stop.startUs, endUs: 'auto', actionEndUs: stop.endUs });
-          await api.act({ type: 'start-node', node: node.id });
-          const total = ctx.options.connections;
-          await api.waitFor(() => api.connected() >= total, 20_000);
+          const start = await api.act({ type: 'start-node', node: node.id });
+          await api.allBack(start.endUs, 20_000);
           await sleep(ctx.options.settle * 1000, undefined, { signal: api.signal });
         }
       },
