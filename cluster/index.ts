@@ -6,3 +6,4 @@ export * from './managed-process.js';
 export * from './ports.js';
 export * from './wait.js';
 export * from './chaos.js';
+export * from './proc-stats.js';

@@ -6,12 +6,13 @@ import { DisposerStack } from '../common/disposer-stack.js';
 import { distEntry } from '../common/paths.js';
 import { logger } from '../common/logger.js';
 import { ManagedProcess } from './managed-process.js';
-import { requireBinary } from './binaries.js';
+import { bunBinary, requireBinary } from './binaries.js';
 import { getFreePort, isPortInUse } from './ports.js';
 import { renderNginxConfig } from './nginx-config.js';
 import { httpGet, waitForHttp } from './wait.js';
 import { promValue } from './prom-metrics.js';
-import type { ClusterDriver, ClusterNode, NodeMetrics, StartedCluster, Topology } from './types.js';
+import { rssOfTree } from './proc-stats.js';
+import { SERVER_VARIANT_INFO, type ClusterDriver, type ClusterNode, type NodeMetrics, type StartedCluster, type Topology } from './types.js';
 
 const log = logger('cluster');
 
@@ -63,7 +64,12 @@ export class LocalDriver implements ClusterDriver {
   async start(topology: Topology, opts: { runId: string; runDir: string; signal?: AbortSignal }): Promise<StartedCluster> {
     const redisBin = requireBinary('redis-server');
     const nginxBin = requireBinary('nginx');
-    const nodeEntry = distEntry('reference-server/main.js');
+    // The node program per variant: main.js under Node (--server socketio|ws), bun-main.js under the
+    // bun binary of the `bun` npm dependency.
+    const runtime = SERVER_VARIANT_INFO[topology.server].runtime;
+    const nodeCommand = runtime === 'bun' ? bunBinary() : process.execPath;
+    const nodeProgram =
+      runtime === 'bun' ? [distEntry('reference-server/bun-main.js')] : [distEntry('reference-server/main.js'), '--server', topology.server];
     if (topology.lbPort !== 0 && (await isPortInUse(topology.lbPort))) {
       throw new WsbenchError('WSB_PORT_IN_USE', `load balancer port 127.0.0.1:${topology.lbPort} is already in use`, {
         hint: 'choose another --lb-port, or omit it to let wsbench pick a free port',
@@ -115,9 +121,9 @@ export class LocalDriver implements ClusterDriver {
             const proc = track(
               ManagedProcess.start({
                 name: `node-${i + 1}`,
-                command: process.execPath,
+                command: nodeCommand,
                 args: [
-                  nodeEntry,
+                  ...nodeProgram,
                   '--port', String(port),
                   '--host', '127.0.0.1',
                   '--redis', redisUrl,
@@ -231,6 +237,10 @@ export class LocalDriver implements ClusterDriver {
         versions,
         pids: () => [...processes].map((p) => p.pid).filter((p): p is number => p !== undefined),
         metrics: () => Promise.all(nodes.map((n) => n.metrics())),
+        processRss: async () => ({
+          redis: redisProc.pid === undefined ? null : await rssOfTree(redisProc.pid),
+          lb: nginx.pid === undefined ? null : await rssOfTree(nginx.pid),
+        }),
         down: () => stack.dispose(),
         [Symbol.asyncDispose]: async () => {
           await stack.dispose();

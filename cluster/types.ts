@@ -25,9 +25,21 @@ export const SERVER_DEFAULTS: ServerOptions = {
   pingTimeout: 60_000,
 };
 
+/** Reference-server variants (reference-server/options.ts; the harness does not import it). */
+export const SERVER_KINDS = ['socketio', 'ws', 'bun'] as const;
+export type ServerKind = (typeof SERVER_KINDS)[number];
+
+/** What each variant runs and how it spreads room messages over the nodes (recorded in the report). */
+export const SERVER_VARIANT_INFO: Record<ServerKind, { adapter: string; protocol: 'socketio' | 'ws'; runtime: 'node' | 'bun' }> = {
+  socketio: { adapter: '@socket.io/redis-adapter', protocol: 'socketio', runtime: 'node' },
+  ws: { adapter: 'custom ioredis pub/sub', protocol: 'ws', runtime: 'node' },
+  bun: { adapter: 'Bun server.publish + ioredis pub/sub', protocol: 'ws', runtime: 'bun' },
+};
+
 /** What to stand up. Defaults run on a laptop. */
 export interface Topology {
-  server: 'socketio';
+  /** Reference-server variant (default socketio). */
+  server: ServerKind;
   /** Reference nodes behind the load balancer (default 3). */
   nodes: number;
   lb: 'nginx';
@@ -92,6 +104,8 @@ export interface StartedCluster extends AsyncDisposable {
   readonly versions: Record<string, string>;
   /** Every pid the cluster started (for leak checks and `wsbench clean`). */
   pids(): number[];
+  /** RSS in bytes of Redis and of the load balancer (all its processes); null where unknown. */
+  processRss?(): Promise<{ redis: number | null; lb: number | null }>;
   /** Scrapes each node's /metrics. */
   metrics(): Promise<NodeMetrics[]>;
   /** Stops everything; idempotent; resolves with every teardown failure. */

@@ -1,4 +1,5 @@
 export * from './sio-client.js';
+export * from './ws-client.js';
 export * from './delivery-ledger.js';
 export * from './histogram.js';
 export * from './protocol-client.js';

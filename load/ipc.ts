@@ -26,6 +26,8 @@ export type ToWorker =
   | { type: 'join'; assignments: Assignment[] }
   | { type: 'set-reconnect'; reconnect: ReconnectPolicy }
   | { type: 'disconnections' }
+  | { type: 'stats' }
+  | { type: 'hold'; durationMs: number; pingIntervalMs: number }
   | {
       type: 'publish';
       /** CLOCK_MONOTONIC µs of the first intended send. */
@@ -151,6 +153,8 @@ export type FromWorker =
   | { type: 'joined'; workerId: number; failures: Array<{ id: number; room: string; error: string }> }
   | { type: 'reconnect-set'; workerId: number }
   | { type: 'disconnections'; workerId: number; list: Disconnection[] }
+  | { type: 'stats'; workerId: number; rssBytes: number; heapUsedBytes: number; connected: number }
+  | { type: 'held'; workerId: number; pingsOk: number; pingsFailed: number; pingHdr: string; connectedAtEnd: number; disconnects: number }
   | { type: 'published'; workerId: number; publishers: PublisherReport[]; lateSends: number }
   | WorkerTick
   | WorkerResults

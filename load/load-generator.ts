@@ -88,7 +88,7 @@ export class LoadGenerator {
       // Client i goes to worker i % n: each worker gets clients on every source address block.
       const clientIds: number[] = [];
       for (let i = w; i < this.opts.connections; i += n) clientIds.push(i);
-      const proc = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+      const proc = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', execArgv: ['--expose-gc'] });
       const worker: Worker = { id: w, proc, clientIds };
       this.workers.push(worker);
       for (const id of clientIds) this.workerOf.set(id, w);
@@ -204,6 +204,16 @@ export class LoadGenerator {
   /** Changes how clients reconnect from now on. */
   async setReconnect(reconnect: ReconnectPolicy): Promise<void> {
     await this.all('reconnect-set', () => ({ type: 'set-reconnect', reconnect }));
+  }
+
+  /** Each worker's memory (after a forced GC) and open connections. */
+  stats(): Promise<Array<Extract<FromWorker, { type: 'stats' }>>> {
+    return this.all('stats', () => ({ type: 'stats' }));
+  }
+
+  /** Holds every connection for `durationMs`, each pinging every `pingIntervalMs`. */
+  hold(durationMs: number, pingIntervalMs: number): Promise<Array<Extract<FromWorker, { type: 'held' }>>> {
+    return this.all('held', () => ({ type: 'hold', durationMs, pingIntervalMs }));
   }
 
   /** Every disconnection so far, from every worker. */

@@ -1,4 +1,5 @@
 import { SioClient, SioConnectError, type SioConnectOptions, type ConnectFailureCause } from './sio-client.js';
+import { WsClient } from './ws-client.js';
 
 /** Wire protocol a reference-server variant speaks (bun speaks the ws variant's JSON frames). */
 export type WireProtocol = 'socketio' | 'ws';
@@ -25,6 +26,7 @@ export function connectClient(protocol: WireProtocol, opts: ClientConnectOptions
     case 'socketio':
       return SioClient.connect(opts);
     case 'ws':
-      return Promise.reject(new SioConnectError('error', 'the ws wire protocol client is not implemented yet'));
+      // `path` defaults per protocol: '/socket.io/' for socket.io, '/ws' for the JSON protocol.
+      return WsClient.connect(opts);
   }
 }

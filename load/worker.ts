@@ -132,7 +132,11 @@ async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeI
     else if (event === 'welcome') welcomed((data as { nodeId: string }).nodeId);
   };
   client.onClose = (code, reason) => onClosed(state, client, code, reason);
-  const nodeId = await Promise.race([welcome, sleep(connectTimeoutMs).then(() => null)]);
+  // `welcome` follows the CONNECT ack at once; the bound is a plain timer cleared on arrival, so
+  // thousands of connecting clients do not each keep a pending timer alive for the whole timeout.
+  let timer: NodeJS.Timeout | undefined;
+  const nodeId = await Promise.race([welcome, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), connectTimeoutMs)))]);
+  clearTimeout(timer);
   if (nodeId === null) {
     client.close();
     throw new ClientConnectError('timeout', `no welcome within ${connectTimeoutMs} ms`);
@@ -313,6 +317,37 @@ function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
   });
 }
 
+/** Holds the connections for `durationMs`, each client pinging (with ack) every `pingIntervalMs`, staggered. */
+async function hold(durationMs: number, pingIntervalMs: number): Promise<{ pingsOk: number; pingsFailed: number; pingHdr: string }> {
+  const rtt = createLatencyHistogram();
+  let ok = 0;
+  let failed = 0;
+  const end = Date.now() + durationMs;
+  const list = [...clients.values()];
+  await Promise.all(
+    list.map(async (c, i) => {
+      await sleep((i / list.length) * pingIntervalMs);
+      while (Date.now() < end) {
+        const client = c.client;
+        if (client?.connected) {
+          const t0 = nowUs();
+          try {
+            await client.emitWithAck('ping', { t: t0 }, connectTimeoutMs);
+            recordUs(rtt, nowUs() - t0);
+            ok++;
+          } catch {
+            failed++;
+          }
+        } else failed++;
+        const left = end - Date.now();
+        if (left <= 0) break;
+        await sleep(Math.min(pingIntervalMs, left));
+      }
+    }),
+  );
+  return { pingsOk: ok, pingsFailed: failed, pingHdr: encodeHistogram(rtt) };
+}
+
 function startTicks(): void {
   const lag = monitorEventLoopDelay({ resolution: 10 });
   lag.enable();
@@ -456,6 +491,16 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'set-reconnect':
       reconnectPolicy = msg.reconnect;
       send({ type: 'reconnect-set', workerId });
+      return;
+    case 'stats': {
+      // A forced GC first (the worker runs with --expose-gc) so RSS reflects live memory.
+      (globalThis as { gc?: () => void }).gc?.();
+      const m = process.memoryUsage();
+      send({ type: 'stats', workerId, rssBytes: m.rss, heapUsedBytes: m.heapUsed, connected: connectedCount() });
+      return;
+    }
+    case 'hold':
+      send({ type: 'held', workerId, ...(await hold(msg.durationMs, msg.pingIntervalMs)), connectedAtEnd: connectedCount(), disconnects });
       return;
     case 'disconnections':
       send({ type: 'disconnections', workerId, list: disconnections });

@@ -18,6 +18,7 @@ const LATENCY_ROWS: ReadonlyArray<readonly [string, string]> = [
   ['broadcast_latency_cross_node_ms', 'cross-node'],
   ['connect_time_ms', 'connect time'],
   ['reconnect_time_ms', 'reconnect time'],
+  ['ping_rtt_ms', 'ping rtt'],
   ['queued_delivery_latency_ms', 'queued msgs'],
 ];
 
@@ -224,6 +225,24 @@ function faultSections(r: RunReport, color: boolean): string[] {
   return out;
 }
 
+/** What each connection cost on every side (connection-capacity). */
+function capacitySection(r: RunReport, color: boolean): string[] {
+  const c = r.capacity;
+  if (!c) return [];
+  const kib = (b: number | null) => (b === null ? 'n/a' : `${formatNum(b / 1024, 2)} KiB`);
+  const mib = (b: number | null) => (b === null ? 'n/a' : `${formatNum(b / 1048576, 1)} MiB`);
+  const t = table(['side', 'connections', 'RSS delta', 'RSS / connection', 'heap / connection'], color, ['left', 'right', 'right', 'right', 'right']);
+  for (const n of c.nodes) t.push([n.nodeId, formatInt(n.connections), mib(n.rssDeltaBytes), kib(n.rssPerConnectionBytes), kib(n.heapPerConnectionBytes)]);
+  t.push(['nginx', formatInt(c.connected), mib(c.lb.rssDeltaBytes), kib(c.lb.perConnectionBytes), '']);
+  t.push(['redis', formatInt(c.connected), mib(c.redis.rssDeltaBytes), kib(c.redis.perConnectionBytes), '']);
+  for (const g of c.generator) t.push([`generator #${g.worker}`, formatInt(g.clients), mib(g.rssDeltaBytes), kib(g.perConnectionBytes), '']);
+  const causes = Object.entries(c.failuresByCause);
+  return [
+    t.toString(),
+    `connected ${formatInt(c.connected)} · failures: ${causes.length ? causes.map(([k, v]) => `${k} ${formatInt(v)}`).join(', ') : 'none'} · pings ok ${formatInt(c.pings.ok)}, failed ${formatInt(c.pings.failed)}`,
+  ];
+}
+
 function connectionsSection(r: RunReport, color: boolean): string[] {
   const entries = Object.entries(r.connectionsPerNode).sort(([a], [b]) => byNatural(a, b));
   if (entries.length === 0) return ['connections per node: none reported'];
@@ -332,6 +351,7 @@ export function renderConsole(report: RunReport, opts: ConsoleOptions = {}): str
     latencySection(report, color),
     accountingSection(report, color),
     faultSections(report, color),
+    capacitySection(report, color),
     connectionsSection(report, color),
     [throughputLine(report)],
     generatorSection(report, color, paint),

@@ -129,6 +129,18 @@ export interface ReconnectionReport {
   }>;
 }
 
+/** What each connection costs, on every side (connection-capacity). Deltas: held minus baseline. */
+export interface CapacityReport {
+  connected: number;
+  /** Failed connection attempts by cause: refused, timeout, http_<status> (e.g. 502 from nginx), auth, closed, error. */
+  failuresByCause: Record<string, number>;
+  pings: { ok: number; failed: number };
+  nodes: Array<{ nodeId: string; connections: number; rssDeltaBytes: number | null; heapDeltaBytes: number | null; rssPerConnectionBytes: number | null; heapPerConnectionBytes: number | null }>;
+  lb: { rssDeltaBytes: number | null; perConnectionBytes: number | null };
+  redis: { rssDeltaBytes: number | null; perConnectionBytes: number | null };
+  generator: Array<{ worker: number; clients: number; rssDeltaBytes: number; perConnectionBytes: number }>;
+}
+
 export interface NodeMetricsPoint {
   /** Seconds since the measured phase began. */
   t: number;
@@ -152,8 +164,12 @@ export interface RunReport {
     hostname: string;
   };
   topology: {
-    driver: 'local';
-    server: 'socketio';
+    /** How the cluster was started: `local` processes or `docker` containers (testcontainers). */
+    driver: 'local' | 'docker';
+    /** Reference-server variant under test. */
+    server: 'socketio' | 'ws' | 'bun';
+    /** How the variant spreads room messages over the nodes (e.g. `custom ioredis pub/sub`); absent in older reports. */
+    adapter?: string;
     nodes: number;
     lb: 'nginx';
     lbPolicy: string;
@@ -183,6 +199,8 @@ export interface RunReport {
   windows?: Record<string, WindowReport>;
   /** Disconnections and reconnections of the generator's clients (scenarios with faults). */
   reconnection?: ReconnectionReport;
+  /** Cost per connection on every side (connection-capacity). */
+  capacity?: CapacityReport;
   /** Each node's /metrics, scraped every second. */
   nodeMetrics?: NodeMetricsPoint[];
   generator: {

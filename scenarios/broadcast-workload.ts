@@ -5,13 +5,13 @@ import { nowUs } from '../common/clock.js';
 import { applyChaos, type ChaosAction, type ChaosRecord } from '../cluster/chaos.js';
 import type { StartedCluster } from '../cluster/types.js';
 import { planRooms } from '../load/room-plan.js';
-import { createLatencyHistogram, decodeHistogram, mergeEncoded, summarizeUs } from '../load/histogram.js';
+import { createLatencyHistogram, mergeEncoded, summarizeUs } from '../load/histogram.js';
 import { addAccounting, emptyAccounting } from '../load/delivery-ledger.js';
 import { RECONNECT_POLICIES, type ReconnectPolicy } from '../load/reconnect-policy.js';
-import type { Disconnection, LossClasses, WorkerResults, WorkerTick } from '../load/ipc.js';
-import type { LoadGenerator } from '../load/load-generator.js';
-import type { NodeMetricsPoint, ReconnectionReport, TimelinePoint, WindowReport, WorkerHealth } from '../reports/run-report.js';
+import type { Disconnection, LossClasses, WorkerResults } from '../load/ipc.js';
+import type { ReconnectionReport, WindowReport } from '../reports/run-report.js';
 import type { ScenarioContext, ScenarioFlag, ScenarioResult, ServerOverride } from './define.js';
+import { saturatedWorkers, startMonitor, summarizeTicks, workerHealth } from './run-monitor.js';
 
 /** Options every broadcast-based scenario shares (zod shape; defaults documented per field). */
 export const broadcastShape = {
@@ -126,43 +126,6 @@ export interface BroadcastOutcome extends ScenarioResult {
   measureFromUs: number;
 }
 
-function summarizeTicks(ticks: WorkerTick[], fromUs: number, measureFromUs: number): TimelinePoint[] {
-  const buckets = new Map<number, WorkerTick[]>();
-  for (const t of ticks) {
-    if (t.atUs < fromUs) continue;
-    const k = Math.floor((t.atUs - fromUs) / 1e6);
-    const l = buckets.get(k) ?? [];
-    l.push(t);
-    buckets.set(k, l);
-  }
-  return [...buckets.keys()]
-    .sort((a, b) => a - b)
-    .map((k) => {
-      const l = buckets.get(k)!;
-      const h = mergeEncoded(l.map((t) => t.hdr));
-      return {
-        t: Math.round((fromUs + (k + 1) * 1e6 - measureFromUs) / 1e6),
-        sent: l.reduce((a, t) => a + t.sent, 0),
-        received: l.reduce((a, t) => a + t.received, 0),
-        connections: l.reduce((a, t) => a + t.connections, 0),
-        p99Ms: h.totalCount > 0 ? Math.round(h.getValueAtPercentile(99)) / 1000 : null,
-      };
-    });
-}
-
-function workerHealth(id: number, clients: number, cpu: number[], lag: number[]): WorkerHealth {
-  const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : 0);
-  const round = (v: number) => Math.round(v * 10) / 10;
-  return {
-    worker: id,
-    clients,
-    cpuPercentMean: round(mean(cpu)),
-    cpuPercentMax: round(cpu.length ? Math.max(...cpu) : 0),
-    eventLoopLagP99Ms: round(lag.length ? [...lag].sort((a, b) => a - b)[Math.min(lag.length - 1, Math.floor(lag.length * 0.99))] : 0),
-    eventLoopLagMaxMs: round(lag.length ? Math.max(...lag) : 0),
-  };
-}
-
 const sumLoss = (a: LossClasses, b: LossClasses): LossClasses => ({
   lostConnected: a.lostConnected + b.lostConnected,
   lostDisconnected: a.lostDisconnected + b.lostDisconnected,
@@ -208,53 +171,9 @@ export function reconnectionFigures(fault: Fault, list: Disconnection[]): Reconn
  */
 export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks: BroadcastHooks = {}): Promise<BroadcastOutcome> {
   const o = ctx.options;
-  const ticks: WorkerTick[] = [];
-  let phase = 'connecting';
-  const phaseStart = Date.now();
-  const latest = new Map<number, WorkerTick>();
-  const nodeMetrics: Array<{ atUs: number; nodes: NodeMetricsPoint['nodes'] }> = [];
-  const load: LoadGenerator = await ctx.startLoad({
-    connections: o.connections,
-    workers: o.workers,
-    connectRate: o.connectRate,
-    reconnect: o.reconnect,
-    onTick: (t) => {
-      ticks.push(t);
-      latest.set(t.workerId, t);
-    },
-  });
-  const connectedNow = () => [...latest.values()].reduce((a, t) => a + t.connections, 0);
-  const progressTimer = setInterval(() => {
-    const l = [...latest.values()];
-    const merged = createLatencyHistogram();
-    for (const t of l) merged.add(decodeHistogram(t.hdr));
-    ctx.progress({
-      phase,
-      elapsedS: (Date.now() - phaseStart) / 1000,
-      connected: connectedNow(),
-      total: o.connections,
-      sentPerS: l.reduce((a, t) => a + t.sent, 0),
-      receivedPerS: l.reduce((a, t) => a + t.received, 0),
-      p99Ms: merged.totalCount > 0 ? merged.getValueAtPercentile(99) / 1000 : null,
-    });
-  }, 1000);
-  // Each node's /metrics every second, on the same timeline (a paused or dead node reads as down).
-  let scraping = true;
-  const scraper = (async () => {
-    while (scraping) {
-      const at = nowUs();
-      const nodes = await ctx.cluster.metrics().catch(() => []);
-      nodeMetrics.push({ atUs: at, nodes });
-      await sleep(Math.max(0, 1000 - (nowUs() - at) / 1000));
-    }
-  })();
-  const abort = new Promise<never>((_, reject) => {
-    const onAbort = () => reject(new WsbenchError('WSB_INTERRUPTED', 'run interrupted'));
-    if (ctx.signal.aborted) onAbort();
-    else ctx.signal.addEventListener('abort', onAbort, { once: true });
-  });
-  abort.catch(() => undefined);
-  const step = <T>(p: Promise<T>): Promise<T> => Promise.race([p, load.failed(), abort]);
+  const mon = await startMonitor(ctx as ScenarioContext<unknown>, { connections: o.connections, workers: o.workers, connectRate: o.connectRate, reconnect: o.reconnect });
+  const { load, ticks, latest, nodeMetrics, connectedNow, step } = mon;
+  const setPhase = mon.setPhase;
 
   try {
     // --- connect -------------------------------------------------------------------------------
@@ -287,7 +206,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     if (idle.length) notes.push(`nodes with no connections: ${idle.join(', ')} (load balancer spread)`);
 
     // --- join ----------------------------------------------------------------------------------
-    phase = 'joining';
+    setPhase('joining');
     ctx.event('phase', 'join');
     const assignments = planRooms(connected.map((r) => ({ id: r.id, nodeId: r.nodeId! })), { rooms: o.rooms, publishersPerRoom: o.publishersPerRoom });
     const joinFailures = await step(load.join(assignments));
@@ -308,14 +227,14 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     if (partial) notes.push(`${partial} rooms lack members on some node`);
 
     // --- publish (and chaos, on the same timeline) ---------------------------------------------
-    phase = 'warm-up';
+    setPhase('warm-up');
     const pubs = assignments.filter((a) => a.role === 'publisher');
     const startUs = nowUs() + 500_000;
     const measureFromUs = startUs + o.warmup * 1e6;
     const endUs = measureFromUs + o.duration * 1e6;
     ctx.event('phase', 'publish');
     const phaseTimer = setTimeout(() => {
-      phase = 'measuring';
+      setPhase('measuring');
       ctx.event('phase', 'measure');
     }, (measureFromUs - nowUs()) / 1000);
     const faults: Fault[] = [];
@@ -364,7 +283,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     const chaos = hooks.chaos ? hooks.chaos(chaosApi) : Promise.resolve();
     const [published] = await step(Promise.all([publishing, chaos]));
     clearTimeout(phaseTimer);
-    phase = 'draining';
+    setPhase('draining');
     ctx.event('phase', 'drain');
     await step(sleep(o.drain * 1000));
 
@@ -412,15 +331,9 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     const deliveriesPerSec = measured.length ? measured.reduce((a, p) => a + p.received, 0) / measured.length : 0;
 
     const health = collected.map((r) => workerHealth(r.workerId, load.workers[r.workerId].clientIds.length, r.health.cpuPercent, r.health.lagP99Ms));
-    // Saturated: CPU ≥ 90 % or event-loop lag ≥ 50 ms for most of the measured window.
-    const saturated = collected.filter((r) => {
-      const n = r.health.cpuPercent.length;
-      if (n === 0) return false;
-      const bad = r.health.cpuPercent.filter((c, i) => c >= 90 || (r.health.lagP99Ms[i] ?? 0) >= 50).length;
-      return bad / n > 0.5;
-    });
+    const saturated = saturatedWorkers(collected.map((r) => ({ workerId: r.workerId, cpu: r.health.cpuPercent, lag: r.health.lagP99Ms })));
     const genNotes: string[] = [];
-    if (saturated.length) genNotes.push(`worker(s) ${saturated.map((r) => r.workerId).join(', ')} saturated (CPU ≥ 90 % or event-loop lag ≥ 50 ms) for most of the run`);
+    if (saturated.length) genNotes.push(`worker(s) ${saturated.join(', ')} saturated (CPU ≥ 90 % or event-loop lag ≥ 50 ms) for most of the run`);
     if (published.lateSends > 0) genNotes.push(`${published.lateSends} messages left the publisher more than 10 ms after their intended time (counted in latency)`);
     const anomalies = collected.reduce((a, r) => a + r.clockAnomalies, 0);
     if (anomalies) genNotes.push(`${anomalies} arrivals had a negative latency (clock anomaly)`);
@@ -522,8 +435,6 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       },
     };
   } finally {
-    clearInterval(progressTimer);
-    scraping = false;
-    await scraper;
+    await mon.stop();
   }
 }

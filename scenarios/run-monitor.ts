@@ -1,0 +1,135 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WsbenchError } from '../common/errors.js';
+import { nowUs } from '../common/clock.js';
+import { createLatencyHistogram, decodeHistogram, mergeEncoded } from '../load/histogram.js';
+import type { WorkerTick } from '../load/ipc.js';
+import type { LoadGenerator, LoadGeneratorOptions } from '../load/load-generator.js';
+import type { NodeMetricsPoint, TimelinePoint, WorkerHealth } from '../reports/run-report.js';
+import type { ScenarioContext } from './define.js';
+
+/**
+ * What every scenario that drives load needs around its phases: the load generator, its workers'
+ * per-second reports, a live progress line, each node's /metrics every second, and `step()`, which
+ * races a phase against a worker failure and Ctrl-C.
+ */
+export interface RunMonitor {
+  load: LoadGenerator;
+  ticks: WorkerTick[];
+  latest: Map<number, WorkerTick>;
+  nodeMetrics: Array<{ atUs: number; nodes: NodeMetricsPoint['nodes'] }>;
+  setPhase(phase: string): void;
+  connectedNow(): number;
+  step<T>(p: Promise<T>): Promise<T>;
+  /** Stops the progress line and the scraper. */
+  stop(): Promise<void>;
+}
+
+export async function startMonitor(ctx: ScenarioContext<unknown>, opts: Omit<LoadGeneratorOptions, 'url' | 'jwtSecret' | 'onTick'>): Promise<RunMonitor> {
+  const ticks: WorkerTick[] = [];
+  const latest = new Map<number, WorkerTick>();
+  const nodeMetrics: RunMonitor['nodeMetrics'] = [];
+  let phase = 'connecting';
+  const phaseStart = Date.now();
+  const load = await ctx.startLoad({
+    ...opts,
+    onTick: (t) => {
+      ticks.push(t);
+      latest.set(t.workerId, t);
+    },
+  });
+  const connectedNow = () => [...latest.values()].reduce((a, t) => a + t.connections, 0);
+  const progressTimer = setInterval(() => {
+    const l = [...latest.values()];
+    const merged = createLatencyHistogram();
+    for (const t of l) merged.add(decodeHistogram(t.hdr));
+    ctx.progress({
+      phase,
+      elapsedS: (Date.now() - phaseStart) / 1000,
+      connected: connectedNow(),
+      total: opts.connections,
+      sentPerS: l.reduce((a, t) => a + t.sent, 0),
+      receivedPerS: l.reduce((a, t) => a + t.received, 0),
+      p99Ms: merged.totalCount > 0 ? merged.getValueAtPercentile(99) / 1000 : null,
+    });
+  }, 1000);
+  // Each node's /metrics every second, on the same timeline (a paused or dead node reads as down).
+  let scraping = true;
+  const scraper = (async () => {
+    while (scraping) {
+      const at = nowUs();
+      const nodes = await ctx.cluster.metrics().catch(() => []);
+      nodeMetrics.push({ atUs: at, nodes });
+      await sleep(Math.max(0, 1000 - (nowUs() - at) / 1000));
+    }
+  })();
+  const abort = new Promise<never>((_, reject) => {
+    const onAbort = () => reject(new WsbenchError('WSB_INTERRUPTED', 'run interrupted'));
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  abort.catch(() => undefined);
+  return {
+    load,
+    ticks,
+    latest,
+    nodeMetrics,
+    setPhase: (p) => (phase = p),
+    connectedNow,
+    step: (p) => Promise.race([p, load.failed(), abort]),
+    stop: async () => {
+      clearInterval(progressTimer);
+      scraping = false;
+      await scraper;
+    },
+  };
+}
+
+/** Per-second timeline from the workers' ticks, t in seconds relative to `zeroUs`. */
+export function summarizeTicks(ticks: WorkerTick[], fromUs: number, zeroUs: number): TimelinePoint[] {
+  const buckets = new Map<number, WorkerTick[]>();
+  for (const t of ticks) {
+    if (t.atUs < fromUs) continue;
+    const k = Math.floor((t.atUs - fromUs) / 1e6);
+    const l = buckets.get(k) ?? [];
+    l.push(t);
+    buckets.set(k, l);
+  }
+  return [...buckets.keys()]
+    .sort((a, b) => a - b)
+    .map((k) => {
+      const l = buckets.get(k)!;
+      const h = mergeEncoded(l.map((t) => t.hdr));
+      return {
+        t: Math.round((fromUs + (k + 1) * 1e6 - zeroUs) / 1e6),
+        sent: l.reduce((a, t) => a + t.sent, 0),
+        received: l.reduce((a, t) => a + t.received, 0),
+        connections: l.reduce((a, t) => a + t.connections, 0),
+        p99Ms: h.totalCount > 0 ? Math.round(h.getValueAtPercentile(99)) / 1000 : null,
+      };
+    });
+}
+
+export function workerHealth(id: number, clients: number, cpu: number[], lag: number[]): WorkerHealth {
+  const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : 0);
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return {
+    worker: id,
+    clients,
+    cpuPercentMean: round(mean(cpu)),
+    cpuPercentMax: round(cpu.length ? Math.max(...cpu) : 0),
+    eventLoopLagP99Ms: round(lag.length ? [...lag].sort((a, b) => a - b)[Math.min(lag.length - 1, Math.floor(lag.length * 0.99))] : 0),
+    eventLoopLagMaxMs: round(lag.length ? Math.max(...lag) : 0),
+  };
+}
+
+/** Saturated: CPU ≥ 90 % or event-loop lag ≥ 50 ms for most of the measured window. */
+export function saturatedWorkers(series: Array<{ workerId: number; cpu: number[]; lag: number[] }>): number[] {
+  return series
+    .filter((r) => {
+      const n = r.cpu.length;
+      if (n === 0) return false;
+      const bad = r.cpu.filter((c, i) => c >= 90 || (r.lag[i] ?? 0) >= 50).length;
+      return bad / n > 0.5;
+    })
+    .map((r) => r.workerId);
+}
