@@ -3,8 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { WsbenchError } from '../common/errors.js';
 import { LB_POLICIES, type LbPolicy } from '../cluster/nginx-config.js';
-import { SERVER_DEFAULTS, type Topology } from '../cluster/types.js';
+import { SERVER_DEFAULTS, SERVER_KINDS, type ServerKind, type Topology } from '../cluster/types.js';
+import { DOCKER_IMAGE_DEFAULTS, DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES, type DockerDriverOptions } from '../cluster/docker-options.js';
 import { SCENARIOS, type Scenario, type ServerOverride } from '../scenarios/index.js';
+import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
 import { SEED_TARGETS, withValue, type TargetSpec } from '../reports/targets.js';
 
 /** Everything one run needs, resolved and validated: defaults < config file < flags. */
@@ -18,7 +20,15 @@ export interface RunPlan {
   outDir: string | undefined;
   /** Print the JSON report on stdout instead of the table. */
   json: boolean;
+  /** What drives the load: the Node engine (load/ workers, default) or k6 (engines/k6/). */
+  engine: 'node' | 'k6';
+  /** k6 binary given with --k6 (else K6_BIN, else PATH); only with engine `k6`. */
+  k6Path: string | undefined;
   runId: string;
+  /** Cluster driver: `local` processes (default) or `docker` containers. */
+  driver: 'local' | 'docker';
+  /** Docker driver settings (images, network, pull policy); only used with driver `docker`. */
+  docker: DockerDriverOptions;
 }
 
 /** Run-level settings (not scenario options), with defaults. */
@@ -29,22 +39,33 @@ export const RUN_DEFAULTS = {
   lbPolicy: 'ip_hash' as LbPolicy,
   /** Load-balancer port on 127.0.0.1; 0 picks a free port. */
   lbPort: 0,
-  /** Cluster driver. */
-  driver: 'local' as const,
-  /** Reference server variant. */
-  server: 'socketio' as const,
+  /** Cluster driver: `local` processes or `docker` containers. */
+  driver: 'local' as 'local' | 'docker',
+  /** Reference server variant: socketio, ws or bun. */
+  server: 'socketio' as ServerKind,
   /** ms each part of the cluster gets to become ready. */
   readyTimeout: 30_000,
 };
+
+/** `[registry/]name[:tag][@digest]`, as docker accepts it. */
+const IMAGE_REF = /^[a-z0-9][a-z0-9._\/:@-]*$/i;
 
 const runSchema = z
   .object({
     nodes: z.number().int().min(1).max(32).default(RUN_DEFAULTS.nodes),
     lbPolicy: z.enum(LB_POLICIES).default(RUN_DEFAULTS.lbPolicy),
     lbPort: z.number().int().min(0).max(65535).default(RUN_DEFAULTS.lbPort),
-    driver: z.literal('local').default('local'),
-    server: z.literal('socketio').default('socketio'),
+    driver: z.enum(['local', 'docker']).default('local'),
+    redisImage: z.string().regex(IMAGE_REF, 'must be an image reference like redis:7.4-bookworm').optional(),
+    nginxImage: z.string().regex(IMAGE_REF, 'must be an image reference like nginx:1.28-bookworm').optional(),
+    nodeImage: z.string().regex(IMAGE_REF, 'must be an image reference like node:20-bookworm-slim').optional(),
+    dockerNetwork: z.enum(DOCKER_NETWORK_CHOICES).default('auto'),
+    dockerPull: z.enum(DOCKER_PULL_CHOICES).default('missing'),
+    server: z.enum(SERVER_KINDS).default(RUN_DEFAULTS.server),
     readyTimeout: z.number().int().min(1000).max(600_000).default(RUN_DEFAULTS.readyTimeout),
+    engine: z.enum(['node', 'k6']).default('node'),
+    k6: z.string().min(1).optional(),
+    serverRateLimit: z.number().int().min(1).max(100_000_000).optional(),
   })
   .strict();
 
@@ -54,8 +75,16 @@ export const RUN_FLAGS: Record<keyof z.infer<typeof runSchema>, string> = {
   lbPolicy: '--lb-policy',
   lbPort: '--lb-port',
   driver: '--driver',
+  redisImage: '--redis-image',
+  nginxImage: '--nginx-image',
+  nodeImage: '--node-image',
+  dockerNetwork: '--docker-network',
+  dockerPull: '--docker-pull',
   server: '--server',
   readyTimeout: '--ready-timeout',
+  engine: '--engine',
+  k6: '--k6',
+  serverRateLimit: '--server-rate-limit',
 };
 
 export function newRunId(scenario: string, now = new Date()): string {
@@ -144,7 +173,7 @@ export function buildPlan(
     });
   }
   const pick = (src: Record<string, unknown>, keys: Set<string>) => Object.fromEntries(Object.entries(src).filter(([k, v]) => keys.has(k) && v !== undefined));
-  const numeric = new Set([...scenarioKeys, 'nodes', 'lbPort', 'readyTimeout']);
+  const numeric = new Set([...scenarioKeys, 'nodes', 'lbPort', 'readyTimeout', 'serverRateLimit']);
   const rawRun = { ...pick(fileRest, runKeys), ...coerceNumbers(pick(flags, runKeys), numeric) };
   const rawScenario = { ...pick(fileRest, scenarioKeys), ...coerceNumbers(pick(flags, scenarioKeys), numeric) };
 
@@ -154,6 +183,15 @@ export function buildPlan(
   const scParsed = scenario.options.safeParse(rawScenario);
   if (!scParsed.success) problems.push(...describeIssues(scParsed.error.issues, flagOf, rawScenario));
   if (runParsed.success && scParsed.success && scenario.validate) problems.push(...scenario.validate(scParsed.data, { nodes: runParsed.data.nodes }));
+  if (runParsed.success && runParsed.data.engine === 'k6' && !K6_ADAPTERS[scenario.name]) {
+    problems.push(`--engine k6: ${scenario.name} has no k6 script (k6 scripts: ${Object.keys(K6_ADAPTERS).join(', ')})`);
+  }
+  if (runParsed.success && runParsed.data.engine !== 'k6' && 'k6' in rawRun) problems.push('--k6: only applies with --engine k6');
+  if (runParsed.success && runParsed.data.driver !== 'docker') {
+    for (const k of ['redisImage', 'nginxImage', 'nodeImage', 'dockerNetwork', 'dockerPull'] as const) {
+      if (k in rawRun) problems.push(`${RUN_FLAGS[k]}: only applies with --driver docker`);
+    }
+  }
   if (problems.length || !runParsed.success || !scParsed.success) {
     throw new WsbenchError('WSB_INVALID_OPTION', `invalid options for ${scenario.name}:\n  - ${problems.join('\n  - ')}`, {
       hint: `see \`wsbench run ${scenario.name} --help\``,
@@ -172,7 +210,13 @@ export function buildPlan(
     const v = overridesByTarget[id];
     return v === undefined ? spec : withValue(spec, v);
   });
-  const { expectedConnections, serverOverrides } = scenario.topology(options);
+  const { expectedConnections, serverOverrides: scenarioOverrides } = scenario.topology(options);
+  // --server-rate-limit wins over what the scenario would raise the limit to (e.g. to put a known
+  // limit in the cluster's way, or to keep the seed's 100 messages/minute).
+  const serverOverrides =
+    r.serverRateLimit === undefined
+      ? scenarioOverrides
+      : [...scenarioOverrides.filter((o) => o.setting !== 'rateLimit'), { setting: 'rateLimit' as const, value: r.serverRateLimit, why: 'set with --server-rate-limit' }];
   const serverOptions = { ...SERVER_DEFAULTS };
   for (const o of serverOverrides) serverOptions[o.setting] = o.value;
   const runId = newRunId(scenario.name);
@@ -195,5 +239,13 @@ export function buildPlan(
     outDir: flags.out,
     json: flags.json ?? false,
     runId,
+    engine: r.engine,
+    k6Path: r.k6,
+    driver: r.driver,
+    docker: {
+      images: { redis: r.redisImage ?? DOCKER_IMAGE_DEFAULTS.redis, nginx: r.nginxImage ?? DOCKER_IMAGE_DEFAULTS.nginx, node: r.nodeImage ?? DOCKER_IMAGE_DEFAULTS.node },
+      network: r.dockerNetwork,
+      pull: r.dockerPull,
+    },
   };
 }

@@ -21,6 +21,8 @@ export type ToWorker =
       connectRate: number;
       connectTimeoutMs: number;
       reconnect: ReconnectPolicy;
+      /** Calibration: busy CPU µs per received message. */
+      receiveCostUs: number;
     }
   | { type: 'connect' }
   | { type: 'join'; assignments: Assignment[] }
@@ -143,7 +145,14 @@ export interface WorkerResults {
   crossArrivalBins: Array<[number, number]>;
   disconnects: number;
   clockAnomalies: number;
-  health: { cpuPercent: number[]; lagP99Ms: number[] };
+  health: {
+    cpuPercent: number[];
+    lagP99Ms: number[];
+    /** CPU µs this worker spent per delivery over the measured window (everything it did, divided). */
+    cpuPerDeliveryUs: number | null;
+    /** Deliveries one broadcast lands on this worker (mean over rooms with a publisher). */
+    burstSize: number;
+  };
 }
 
 /** What a worker tells the coordinator. */

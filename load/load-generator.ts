@@ -29,6 +29,8 @@ export interface LoadGeneratorOptions {
   connectTimeoutMs?: number;
   /** How clients reconnect after a disconnection (default socketio: socket.io-client's defaults). */
   reconnect?: ReconnectPolicy;
+  /** Calibration: busy CPU µs per received message (default 0). */
+  receiveCostUs?: number;
   /** Called with every worker's per-second report. */
   onTick?: (tick: WorkerTick) => void;
 }
@@ -108,6 +110,7 @@ export class LoadGenerator {
         connectRate: connectRate / n,
         connectTimeoutMs: this.opts.connectTimeoutMs ?? LOAD_DEFAULTS.connectTimeoutMs,
         reconnect: this.opts.reconnect ?? 'socketio',
+        receiveCostUs: this.opts.receiveCostUs ?? 0,
       });
     }
     await Promise.all(ready);

@@ -51,6 +51,7 @@ let jwtSecret = '';
 let connectRate = 1000;
 let connectTimeoutMs = 10_000;
 let reconnectPolicy: ReconnectPolicy = 'socketio';
+let receiveCostUs = 0;
 let shuttingDown = false;
 const clients = new Map<number, ClientState>();
 const ledger = new DeliveryLedger();
@@ -65,6 +66,10 @@ const perSecond = new Map<number, { h: Histogram; same: number; cross: number }>
 const slowArrivals: Array<{ t: number; at: number; cross: boolean }> = [];
 /** Cross-node arrivals per 100 ms of arrival time: when did cross-node traffic flow. */
 const crossArrivalBins = new Map<number, number>();
+/** CPU and deliveries over the measured window, for the generator's own cost per delivery. */
+let measuredCpu: NodeJS.CpuUsage | null = null;
+let measuredCpuUs = 0;
+let measuredDeliveries = 0;
 let sentThisSecond = 0;
 let receivedThisSecond = 0;
 let disconnects = 0;
@@ -86,6 +91,11 @@ function connectedCount(): number {
 }
 
 function onArrival(state: ClientState, data: unknown): void {
+  if (receiveCostUs > 0) {
+    // Calibration only: burn CPU as a slower generator would.
+    const until = nowUs() + receiveCostUs;
+    while (nowUs() < until);
+  }
   const now = nowUs();
   const p = (data as { payload?: Payload } | undefined)?.payload;
   if (!p || typeof p.seq !== 'number') return;
@@ -102,6 +112,8 @@ function onArrival(state: ClientState, data: unknown): void {
     crossArrivalBins.set(bin, (crossArrivalBins.get(bin) ?? 0) + 1);
   }
   if (p.t < measureFromUs) return;
+  if (measuredCpu === null) measuredCpu = process.cpuUsage();
+  measuredDeliveries++;
   if (p.q) {
     // Queued while its publisher was disconnected: timed from the intended send, kept apart.
     recordUs(histQueued, lat);
@@ -440,6 +452,11 @@ function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
     return { name: w.name, accounting: acc.total, sameNode: acc.sameNode, crossNode: acc.crossNode };
   });
   const measured = healthSeries.filter((h) => h.atUs > measureFromUs + 1e6);
+  // Burst: how many deliveries one broadcast lands on this worker (its members of the room),
+  // averaged over the rooms that have a publisher.
+  const roomMembers = new Map<string, number>();
+  for (const c of members) roomMembers.set(c.room!, (roomMembers.get(c.room!) ?? 0) + 1);
+  const pubRooms = msg.publishers.map((p) => roomMembers.get(p.room) ?? 0);
   return {
     type: 'results',
     workerId,
@@ -453,7 +470,12 @@ function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
     crossArrivalBins: [...crossArrivalBins],
     disconnects,
     clockAnomalies,
-    health: { cpuPercent: measured.map((h) => h.cpu), lagP99Ms: measured.map((h) => h.lag) },
+    health: {
+      cpuPercent: measured.map((h) => h.cpu),
+      lagP99Ms: measured.map((h) => h.lag),
+      cpuPerDeliveryUs: measuredDeliveries > 0 ? measuredCpuUs / measuredDeliveries : null,
+      burstSize: pubRooms.length ? pubRooms.reduce((a, b) => a + b, 0) / pubRooms.length : 0,
+    },
   };
 }
 
@@ -476,6 +498,7 @@ async function handle(msg: ToWorker): Promise<void> {
       connectRate = msg.connectRate;
       connectTimeoutMs = msg.connectTimeoutMs;
       reconnectPolicy = msg.reconnect;
+      receiveCostUs = msg.receiveCostUs;
       for (const c of msg.clients) {
         clients.set(c.id, { id: c.id, localAddress: c.localAddress, client: null, nodeId: null, joinNode: null, room: null, role: null, down: [], current: null, closing: false });
       }
@@ -507,6 +530,10 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     case 'publish': {
       const lateSends = await publish(msg);
+      if (measuredCpu !== null) {
+        const d = process.cpuUsage(measuredCpu);
+        measuredCpuUs = d.user + d.system;
+      }
       const reports: PublisherReport[] = [...publishers.values()].map(({ state: _s, queue, ...r }) => ({ ...r, unflushed: queue.length }));
       send({ type: 'published', workerId, publishers: reports, lateSends });
       return;

@@ -243,6 +243,24 @@ function capacitySection(r: RunReport, color: boolean): string[] {
   ];
 }
 
+/** Every step of a capacity search, and the knee. */
+function capacitySearchSection(r: RunReport, color: boolean): string[] {
+  const c = r.capacitySearch;
+  if (!c) return [];
+  const t = table(['offered /s', 'achieved /s', 'p50 ms', 'p99 ms', 'lost', 'dup', 'reord', 'held'], color, ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'left']);
+  for (const s of c.steps) {
+    t.push([formatInt(s.offeredPerSec), formatInt(s.achievedPerSec), formatMs(s.p50Ms), formatMs(s.p99Ms), formatInt(s.lost), formatInt(s.duplicated), formatInt(s.reordered), s.broke.length ? `no: ${s.broke.join(', ')}` : 'yes']);
+  }
+  const k = c.knee;
+  return [
+    `capacity search (a step holds while p99 <= ${c.limits.p99Ms} ms, loss <= ${c.limits.maxLost}, generator not saturated):`,
+    t.toString(),
+    k.firstBadPerSec === null
+      ? `knee: not reached — every step up to ${k.lastGoodPerSec === null ? 'n/a' : formatInt(k.lastGoodPerSec)} deliveries/s held`
+      : `knee: last held ${k.lastGoodPerSec === null ? 'none' : formatInt(k.lastGoodPerSec)} deliveries/s, first broke ${formatInt(k.firstBadPerSec)} deliveries/s`,
+  ];
+}
+
 function connectionsSection(r: RunReport, color: boolean): string[] {
   const entries = Object.entries(r.connectionsPerNode).sort(([a], [b]) => byNatural(a, b));
   if (entries.length === 0) return ['connections per node: none reported'];
@@ -266,16 +284,13 @@ function generatorSection(r: RunReport, color: boolean, paint: Paint): string[] 
   const out: string[] = [];
   const g = r.generator;
   if (g.workers.length > 0) {
-    const t = table(['worker', 'clients', 'cpu mean %', 'cpu max %', 'lag p99 ms', 'lag max ms'], color, [
-      'left',
-      'right',
-      'right',
-      'right',
-      'right',
-      'right',
-    ]);
+    const burst = g.workers.some((w) => w.burstServiceMs !== undefined);
+    const head = ['worker', 'clients', 'cpu mean %', 'cpu max %', 'lag p99 ms', 'lag max ms', ...(burst ? ['µs / delivery', 'burst', 'burst drain ms'] : [])];
+    const t = table(head, color, ['left', ...head.slice(1).map(() => 'right' as const)]);
     for (const w of g.workers) {
-      t.push([`#${w.worker}`, formatInt(w.clients), formatNum(w.cpuPercentMean, 1), formatNum(w.cpuPercentMax, 1), formatMs(w.eventLoopLagP99Ms), formatMs(w.eventLoopLagMaxMs)]);
+      const row = [`#${w.worker}`, formatInt(w.clients), formatNum(w.cpuPercentMean, 1), formatNum(w.cpuPercentMax, 1), formatMs(w.eventLoopLagP99Ms), formatMs(w.eventLoopLagMaxMs)];
+      if (burst) row.push(w.cpuPerDeliveryUs === undefined ? '-' : formatNum(w.cpuPerDeliveryUs, 1), w.burstSize === undefined ? '-' : formatNum(w.burstSize, 1), w.burstServiceMs === undefined ? '-' : formatMs(w.burstServiceMs));
+      t.push(row);
     }
     out.push(`generator: ${g.workers.length} worker${g.workers.length === 1 ? '' : 's'}`, t.toString());
   } else {
@@ -352,6 +367,7 @@ export function renderConsole(report: RunReport, opts: ConsoleOptions = {}): str
     accountingSection(report, color),
     faultSections(report, color),
     capacitySection(report, color),
+    capacitySearchSection(report, color),
     connectionsSection(report, color),
     [throughputLine(report)],
     generatorSection(report, color, paint),

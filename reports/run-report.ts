@@ -80,6 +80,12 @@ export interface WorkerHealth {
   /** Event-loop delay p99 (ms) over the measured window. */
   eventLoopLagP99Ms: number;
   eventLoopLagMaxMs: number;
+  /** CPU µs the worker spent per delivery over the measured window. */
+  cpuPerDeliveryUs?: number;
+  /** Deliveries one broadcast lands on this worker. */
+  burstSize?: number;
+  /** Time the worker needs to drain one burst (burst × CPU per delivery): latency it adds itself. */
+  burstServiceMs?: number;
 }
 
 export interface LossBreakdown {
@@ -199,6 +205,13 @@ export interface RunReport {
   windows?: Record<string, WindowReport>;
   /** Disconnections and reconnections of the generator's clients (scenarios with faults). */
   reconnection?: ReconnectionReport;
+  /** The steps of `throughput --find-capacity` and the knee. */
+  capacitySearch?: {
+    limits: { p99Ms: number; maxLost: number };
+    steps: Array<{ offeredPerSec: number; achievedPerSec: number; p50Ms: number; p99Ms: number; lost: number; duplicated: number; reordered: number; generatorBound: boolean; broke: string[] }>;
+    /** Offered deliveries/s of the last step that held and of the first that broke (null: none). */
+    knee: { lastGoodPerSec: number | null; firstBadPerSec: number | null };
+  };
   /** Cost per connection on every side (connection-capacity). */
   capacity?: CapacityReport;
   /** Each node's /metrics, scraped every second. */

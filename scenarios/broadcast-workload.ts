@@ -39,6 +39,11 @@ export const broadcastShape = {
   reconnect: z.enum(RECONNECT_POLICIES).default('socketio'),
   /** ms before a disconnection within which a lost message still counts as lost while disconnected (in flight). Default 500. */
   inflightMargin: z.number().min(0).max(60_000).default(500),
+  /**
+   * Calibration: busy CPU µs the generator spends per received message on top of its real work
+   * (default 0). Makes the generator the bottleneck on purpose, to check that wsbench says so.
+   */
+  generatorCostUs: z.number().min(0).max(1_000_000).default(0),
 };
 
 export type BroadcastOptions = z.infer<z.ZodObject<typeof broadcastShape>>;
@@ -56,6 +61,7 @@ export const broadcastFlags: Array<ScenarioFlag<BroadcastOptions>> = [
   { key: 'payloadBytes', flag: '--payload-bytes <n>', description: 'padding bytes per message (default 0)' },
   { key: 'reconnect', flag: '--reconnect <policy>', description: 'client reconnection: socketio (socket.io-client defaults), full-jitter, none (default socketio)' },
   { key: 'inflightMargin', flag: '--inflight-margin <ms>', description: 'ms before a disconnection a lost message counts as in flight (default 500)' },
+  { key: 'generatorCostUs', flag: '--generator-cost-us <n>', description: 'calibration: extra busy CPU µs per received message in the generator (default 0)' },
 ];
 
 export function validateBroadcast(o: BroadcastOptions, topology: { nodes: number }): string[] {
@@ -116,6 +122,8 @@ export interface ChaosApi {
 
 export interface BroadcastHooks {
   chaos?: (api: ChaosApi) => Promise<void>;
+  /** Close the load generator when done (a scenario that runs the workload several times). */
+  closeLoad?: boolean;
 }
 
 export interface BroadcastOutcome extends ScenarioResult {
@@ -171,7 +179,7 @@ export function reconnectionFigures(fault: Fault, list: Disconnection[]): Reconn
  */
 export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks: BroadcastHooks = {}): Promise<BroadcastOutcome> {
   const o = ctx.options;
-  const mon = await startMonitor(ctx as ScenarioContext<unknown>, { connections: o.connections, workers: o.workers, connectRate: o.connectRate, reconnect: o.reconnect });
+  const mon = await startMonitor(ctx as ScenarioContext<unknown>, { connections: o.connections, workers: o.workers, connectRate: o.connectRate, reconnect: o.reconnect, receiveCostUs: o.generatorCostUs });
   const { load, ticks, latest, nodeMetrics, connectedNow, step } = mon;
   const setPhase = mon.setPhase;
 
@@ -330,11 +338,27 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     const measured = timeline.filter((p) => p.t > 0 && p.t <= o.duration);
     const deliveriesPerSec = measured.length ? measured.reduce((a, p) => a + p.received, 0) / measured.length : 0;
 
-    const health = collected.map((r) => workerHealth(r.workerId, load.workers[r.workerId].clientIds.length, r.health.cpuPercent, r.health.lagP99Ms));
+    const health = collected.map((r) => {
+      const h = workerHealth(r.workerId, load.workers[r.workerId].clientIds.length, r.health.cpuPercent, r.health.lagP99Ms);
+      if (r.health.cpuPerDeliveryUs !== null) {
+        h.cpuPerDeliveryUs = Math.round(r.health.cpuPerDeliveryUs * 10) / 10;
+        h.burstSize = Math.round(r.health.burstSize * 10) / 10;
+        h.burstServiceMs = Math.round(r.health.burstSize * r.health.cpuPerDeliveryUs) / 1000;
+      }
+      return h;
+    });
     const saturated = saturatedWorkers(collected.map((r) => ({ workerId: r.workerId, cpu: r.health.cpuPercent, lag: r.health.lagP99Ms })));
     const genNotes: string[] = [];
     if (saturated.length) genNotes.push(`worker(s) ${saturated.join(', ')} saturated (CPU ≥ 90 % or event-loop lag ≥ 50 ms) for most of the run`);
     if (published.lateSends > 0) genNotes.push(`${published.lateSends} messages left the publisher more than 10 ms after their intended time (counted in latency)`);
+    // A worker draining a burst adds its own service time to every latency it records, long before
+    // its CPU is full: say so when that is a large share of the median.
+    const p50 = summarizeUs(mergeEncoded(collected.map((r) => r.hdr.all)), 'ms').p50;
+    for (const h of health) {
+      if (h.burstServiceMs !== undefined && p50 > 0 && h.burstServiceMs > 0.25 * p50) {
+        genNotes.push(`worker ${h.worker} needs ${h.burstServiceMs} ms to drain one burst of ${h.burstSize} deliveries (${h.cpuPerDeliveryUs} µs each): ${Math.round((h.burstServiceMs / p50) * 100)} % of the p50 latency is the generator's own`);
+      }
+    }
     const anomalies = collected.reduce((a, r) => a + r.clockAnomalies, 0);
     if (anomalies) genNotes.push(`${anomalies} arrivals had a negative latency (clock anomaly)`);
     if (losses.lostConnected > 0) {
@@ -436,5 +460,6 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     };
   } finally {
     await mon.stop();
+    if (hooks.closeLoad) await mon.load.close();
   }
 }

@@ -1,0 +1,90 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { buildPlan } from '../../cli/plan.js';
+import { run, type RunOutcome } from '../../cli/run.js';
+
+async function runScenario(name: string, flags: Record<string, unknown>): Promise<{ outcome: RunOutcome; stderr: string }> {
+  const out = mkdtempSync(join(tmpdir(), `wsb-${name}-`));
+  const plan = buildPlan(name, { ...flags, out });
+  let stderr = '';
+  const err = new PassThrough();
+  err.on('data', (c: Buffer) => (stderr += c.toString()));
+  const outcome = await run(plan, { stdout: new PassThrough(), stderr: err, signal: new AbortController().signal });
+  return { outcome, stderr };
+}
+
+describe('capacity mechanics at small scale (real cluster)', () => {
+  it('connection-capacity spreads clients over workers and nodes, and accounts the cost on every side', async () => {
+    const { outcome, stderr } = await runScenario('connection-capacity', { connections: '600', workers: '3', hold: '2', pingInterval: '1' });
+    const r = outcome.report;
+    expect(r.error, stderr).toBeUndefined();
+    const c = r.capacity!;
+    expect(c.connected).toBe(600);
+    expect(c.failuresByCause).toEqual({});
+    // Three workers of 200 clients each (client i → worker i % 3).
+    expect(c.generator.map((g) => g.clients)).toEqual([200, 200, 200]);
+    expect(r.generator.workers.map((w) => w.clients)).toEqual([200, 200, 200]);
+    // Every node got connections (source addresses vary the third octet for ip_hash) and the counts sum up,
+    // on the generator's side and on the nodes' own /metrics.
+    const perNode = Object.values(r.connectionsPerNode);
+    expect(perNode).toHaveLength(3);
+    for (const n of perNode) expect(n).toBeGreaterThan(0);
+    expect(perNode.reduce((a, b) => a + b, 0)).toBe(600);
+    expect(c.nodes.reduce((a, n) => a + n.connections, 0)).toBe(600);
+    expect(r.counters.server_connections_reported).toBe(600);
+    for (const n of c.nodes) expect(n.rssPerConnectionBytes).not.toBeNull();
+    expect(c.lb.perConnectionBytes).not.toBeNull();
+    expect(c.redis.perConnectionBytes).not.toBeNull();
+    expect(c.pings.ok).toBeGreaterThan(0);
+    expect(c.pings.failed).toBe(0);
+    expect(r.metrics.connect_time_ms.count).toBe(600);
+    expect(r.nodeMetrics!.length).toBeGreaterThan(0);
+  });
+
+  it('throughput --find-capacity finds the knee a synthetic limit puts in the way', async () => {
+    // The nodes allow 100 messages per minute per connection; each step runs on fresh connections for
+    // 3 s of schedule (1 s warm-up + 2 s): at 30 msg/s a publisher sends 90 (held), at 40 msg/s 120 (20 dropped).
+    const { outcome, stderr } = await runScenario('throughput', {
+      findCapacity: true,
+      connections: '150',
+      rooms: '5',
+      from: '1450',
+      step: '1450',
+      to: '8700',
+      stepDuration: '2',
+      warmup: '1',
+      drain: '1',
+      serverRateLimit: '100',
+      kneeP99: '60000',
+    });
+    const r = outcome.report;
+    expect(r.error, stderr).toBeUndefined();
+    const cs = r.capacitySearch!;
+    expect(cs.steps.map((s) => s.offeredPerSec)).toEqual([1450, 2900, 4350, 5800]);
+    expect(cs.knee).toEqual({ lastGoodPerSec: 4350, firstBadPerSec: 5800 });
+    // 5 publishers × 20 dropped messages × 29 members.
+    expect(cs.steps[3].lost).toBe(2900);
+    expect(cs.steps.slice(0, 3).every((s) => s.lost === 0)).toBe(true);
+    expect(r.topology.overrides).toContainEqual(expect.objectContaining({ setting: 'rateLimit', value: 100 }));
+  });
+
+  it('flags a run whose generator was the bottleneck as generator-bound', async () => {
+    const { outcome, stderr } = await runScenario('cross-node-broadcast', {
+      connections: '310',
+      rooms: '10',
+      rate: '10',
+      duration: '4',
+      warmup: '1',
+      drain: '1',
+      workers: '1',
+      generatorCostUs: '400',
+    });
+    const r = outcome.report;
+    expect(r.error, stderr).toBeUndefined();
+    expect(r.generator.bottleneck).toBe(true);
+    expect(r.generator.notes.join('\n')).toMatch(/saturated/);
+  });
+});
