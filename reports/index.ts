@@ -3,3 +3,7 @@ export * from './targets.js';
 export * from './evaluate.js';
 export * from './console.js';
 export * from './write-report.js';
+export * from './schema.js';
+export * from './html.js';
+export * from './junit.js';
+export * from './compare.js';

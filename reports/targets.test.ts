@@ -20,7 +20,9 @@ describe('SEED_TARGETS', () => {
     for (const [key, t] of Object.entries(SEED_TARGETS)) {
       expect(t.id).toBe(key);
       expect(Number.isFinite(t.value)).toBe(true);
-      expect(t.metric).toMatch(/^(metrics\.[a-z0-9_]+\.(p50|p90|p95|p99|p999|max|mean)|counters\.[a-z0-9_]+|accounting(\.(sameNode|crossNode))?\.[a-zA-Z]+)$/);
+      expect(t.metric).toMatch(
+        /^(metrics\.[a-z0-9_]+\.(p50|p90|p95|p99|p999|max|mean)|counters\.[a-z0-9_]+|accounting(\.(sameNode|crossNode|losses))?\.[a-zA-Z]+|windows\.[a-z0-9-]+\.((sameNode|crossNode|accounting)\.[a-zA-Z]+|broadcast_latency_ms\.(p50|p99|max)))$/,
+      );
       expect(t.source.seed).toMatch(/^\d{3}_[0-9a-f]{16}\.txt$/);
     }
   });

@@ -85,7 +85,18 @@ describe('writeReportAtomic / readReport', () => {
     const path = join(dir, 'report.json');
     const { accounting: _drop, ...rest } = sample();
     await writeFile(path, JSON.stringify(rest));
-    await expectInvalid(readReport(path), /accounting: Required/);
+    await expectInvalid(readReport(path), /accounting: is missing/);
+  });
+
+  it('rejects a report whose field has the wrong type, naming it by path, and writes nothing invalid', async () => {
+    const path = join(dir, 'report.json');
+    const bad = sample() as unknown as { metrics: Record<string, Record<string, unknown>> };
+    bad.metrics.broadcast_latency_ms.p99 = 'fast';
+    await writeFile(path, JSON.stringify(bad));
+    await expectInvalid(readReport(path), /metrics\.broadcast_latency_ms\.p99: must be number/);
+    const out = join(dir, 'out', 'report.json');
+    await expectInvalid(writeReportAtomic(out, bad as unknown as RunReport), /metrics\.broadcast_latency_ms\.p99: must be number/);
+    expect(await readdir(dir)).toEqual(['report.json']);
   });
 
   it('rejects a missing file and a non-object', async () => {

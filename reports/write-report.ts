@@ -5,29 +5,49 @@
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 import { WsbenchError } from '../common/errors.js';
 import { SCHEMA_VERSION, type RunReport } from './run-report.js';
+import { REPORT_SCHEMA_PATH, formatProblems, validateReport } from './schema.js';
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
 /**
- * Writes `report` as pretty JSON to `path`: creates the folder, writes a temp file beside the
- * target, fsyncs it, and renames it over the target. On any failure the temp file is removed and a
- * WsbenchError `WSB_REPORT_WRITE_FAILED` (exit code 2) is thrown, with the cause attached.
+ * Writes `report` as pretty JSON to `path`: validates it against the RunReport schema (as it will
+ * be read back, i.e. after JSON serialisation), creates the folder, writes a temp file beside the
+ * target, fsyncs it, and renames it over the target. A report that does not match the schema is
+ * not written: WsbenchError `WSB_REPORT_INVALID` naming the first problems by path. On any write
+ * failure the temp file is removed and a WsbenchError `WSB_REPORT_WRITE_FAILED` (exit code 2) is
+ * thrown, with the cause attached.
  */
 export async function writeReportAtomic(path: string, report: RunReport): Promise<void> {
   const target = resolve(path);
-  const dir = dirname(target);
-  const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let body: string;
   try {
     body = `${JSON.stringify(report, null, 2)}\n`;
   } catch (e) {
     throw new WsbenchError('WSB_REPORT_WRITE_FAILED', `cannot serialise the report for ${target}: ${message(e)}`, { cause: e });
   }
+  const problems = validateReport(JSON.parse(body));
+  if (problems.length > 0) {
+    throw new WsbenchError('WSB_REPORT_INVALID', `the report for ${target} does not match the RunReport schema: ${formatProblems(problems)}`, {
+      hint: `this is a wsbench bug (the run produced a report outside ${REPORT_SCHEMA_PATH}); run with --debug and report it`,
+    });
+  }
+  await writeFileAtomic(target, body);
+}
+
+/**
+ * Writes `body` to `path` atomically (temp file beside it, fsync, rename): the file is either
+ * complete or absent (an existing one is replaced whole). Creates the folder. Throws WsbenchError
+ * `WSB_REPORT_WRITE_FAILED` on failure, after removing the temp file; `opts.hint` names the flag
+ * that chose the path (default: `--out`).
+ */
+export async function writeFileAtomic(path: string, body: string, opts: { hint?: string } = {}): Promise<void> {
+  const target = resolve(path);
+  const dir = dirname(target);
+  const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     await mkdir(dir, { recursive: true });
     const fh = await open(tmp, 'wx');
@@ -40,50 +60,12 @@ export async function writeReportAtomic(path: string, report: RunReport): Promis
     await rename(tmp, target);
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined);
-    throw new WsbenchError('WSB_REPORT_WRITE_FAILED', `cannot write the report to ${target}: ${message(e)}`, {
-      hint: 'check that the --out folder exists or can be created and is writable',
+    throw new WsbenchError('WSB_REPORT_WRITE_FAILED', `cannot write ${target}: ${message(e)}`, {
+      hint: opts.hint ?? 'check that the --out folder exists or can be created and is writable',
       cause: e,
     });
   }
 }
-
-const accounting = z.object({
-  expected: z.number(),
-  received: z.number(),
-  lost: z.number(),
-  duplicated: z.number(),
-  reordered: z.number(),
-  deliveryRatio: z.number(),
-});
-
-/**
- * The minimal shape a report must have to be read back: the schema version and every required
- * top-level key, with the containers the renderers walk. Unknown keys pass through.
- */
-const reportShape = z
-  .object({
-    schemaVersion: z.literal(SCHEMA_VERSION),
-    tool: z.object({ name: z.literal('wsbench'), version: z.string() }).passthrough(),
-    runId: z.string(),
-    startedAt: z.string(),
-    finishedAt: z.string(),
-    durationMs: z.number(),
-    environment: z.object({}).passthrough(),
-    topology: z.object({ nodes: z.number(), overrides: z.array(z.unknown()) }).passthrough(),
-    scenario: z.object({ name: z.string(), describe: z.string() }).passthrough(),
-    options: z.record(z.unknown()),
-    metrics: z.record(z.object({ count: z.number(), p99: z.number() }).passthrough()),
-    counters: z.record(z.number()),
-    accounting: accounting.extend({ sameNode: accounting, crossNode: accounting }).passthrough(),
-    connectionsPerNode: z.record(z.number()),
-    timeline: z.array(z.unknown()),
-    events: z.array(z.unknown()),
-    generator: z.object({ workers: z.array(z.unknown()), bottleneck: z.boolean(), notes: z.array(z.string()) }).passthrough(),
-    targets: z.array(z.object({ id: z.string(), status: z.enum(['pass', 'fail', 'unknown']) }).passthrough()),
-    verdict: z.enum(['pass', 'fail', 'error', 'interrupted']),
-    error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }).optional(),
-  })
-  .passthrough();
 
 function invalid(path: string, what: string, cause?: unknown): WsbenchError {
   return new WsbenchError('WSB_REPORT_INVALID', `${path} is not a readable wsbench report: ${what}`, {
@@ -95,7 +77,8 @@ function invalid(path: string, what: string, cause?: unknown): WsbenchError {
 /**
  * Reads and validates a report written by writeReportAtomic. Throws a WsbenchError
  * (`WSB_REPORT_INVALID`, exit code 2) naming the file and the problem when the file is missing,
- * is not JSON (e.g. truncated), has another schemaVersion, or lacks a required key.
+ * is not JSON (e.g. truncated), has another schemaVersion, or does not match the RunReport schema
+ * (`reports/run-report.schema.json`; the first problems are named by path).
  */
 export async function readReport(path: string): Promise<RunReport> {
   let text: string;
@@ -115,10 +98,7 @@ export async function readReport(path: string): Promise<RunReport> {
   if (version !== SCHEMA_VERSION) {
     throw invalid(path, `schemaVersion is ${JSON.stringify(version)}, this wsbench reads ${SCHEMA_VERSION}`);
   }
-  const parsed = reportShape.safeParse(data);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw invalid(path, problems.join('; '));
-  }
+  const problems = validateReport(data);
+  if (problems.length > 0) throw invalid(path, formatProblems(problems));
   return data as RunReport;
 }

@@ -84,26 +84,35 @@ export async function startMonitor(ctx: ScenarioContext<unknown>, opts: Omit<Loa
   };
 }
 
-/** Per-second timeline from the workers' ticks, t in seconds relative to `zeroUs`. */
+/**
+ * Per-second timeline from the workers' ticks, t in seconds relative to `zeroUs`. Workers tick
+ * on their own phase, so a second can miss one worker's tick (or hold two): counts are summed as
+ * they come, and a worker without a tick in a second keeps its last known connection count.
+ */
 export function summarizeTicks(ticks: WorkerTick[], fromUs: number, zeroUs: number): TimelinePoint[] {
   const buckets = new Map<number, WorkerTick[]>();
+  const workers = new Set<number>();
   for (const t of ticks) {
+    workers.add(t.workerId);
     if (t.atUs < fromUs) continue;
     const k = Math.floor((t.atUs - fromUs) / 1e6);
     const l = buckets.get(k) ?? [];
     l.push(t);
     buckets.set(k, l);
   }
+  const lastConnections = new Map<number, number>();
+  for (const t of [...ticks].sort((a, b) => a.atUs - b.atUs)) if (t.atUs < fromUs) lastConnections.set(t.workerId, t.connections);
   return [...buckets.keys()]
     .sort((a, b) => a - b)
     .map((k) => {
-      const l = buckets.get(k)!;
+      const l = buckets.get(k)!.sort((a, b) => a.atUs - b.atUs);
+      for (const t of l) lastConnections.set(t.workerId, t.connections);
       const h = mergeEncoded(l.map((t) => t.hdr));
       return {
         t: Math.round((fromUs + (k + 1) * 1e6 - zeroUs) / 1e6),
         sent: l.reduce((a, t) => a + t.sent, 0),
         received: l.reduce((a, t) => a + t.received, 0),
-        connections: l.reduce((a, t) => a + t.connections, 0),
+        connections: [...workers].reduce((a, w) => a + (lastConnections.get(w) ?? 0), 0),
         p99Ms: h.totalCount > 0 ? Math.round(h.getValueAtPercentile(99)) / 1000 : null,
       };
     });

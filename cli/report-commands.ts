@@ -1,0 +1,78 @@
+/**
+ * `wsbench report` and `wsbench compare`: thin commands over reports/ (read, render, compare).
+ * They take their streams from the caller and return the exit code; errors are WsbenchErrors
+ * (exit 2: unreadable report, bad flag) that main() prints with their hint.
+ */
+import { resolve } from 'node:path';
+import { WsbenchError } from '../common/errors.js';
+import { readReport, writeFileAtomic } from '../reports/write-report.js';
+import { renderConsole } from '../reports/console.js';
+import { exitCodeFor } from '../reports/evaluate.js';
+import { renderHtml } from '../reports/html.js';
+import { renderJunit } from '../reports/junit.js';
+import { compareReports, parseMetricTolerance, parsePercent, renderComparison, COMPARE_DEFAULTS } from '../reports/compare.js';
+
+export interface CommandIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export interface ReportFlags {
+  /** Write the HTML report here. */
+  html?: string;
+  /** Write JUnit XML here. */
+  junit?: string;
+  /** Print the JSON report instead of the console table. */
+  json?: boolean;
+}
+
+/**
+ * Re-renders a saved report: the console table (or the JSON with `--json`) on stdout, and the
+ * HTML report / JUnit XML to the given files (each written atomically). Resolves with the exit code
+ * of the report's verdict (0 pass, 1 fail, 2 error or interrupted), so it can gate a pipeline too.
+ */
+export async function reportCommand(file: string, flags: ReportFlags, io: CommandIO): Promise<number> {
+  const report = await readReport(file);
+  if (flags.html) {
+    await writeFileAtomic(flags.html, renderHtml(report), { hint: 'choose a writable path for --html' });
+    io.stderr.write(`html: ${resolve(flags.html)}\n`);
+  }
+  if (flags.junit) {
+    await writeFileAtomic(flags.junit, renderJunit(report), { hint: 'choose a writable path for --junit' });
+    io.stderr.write(`junit: ${resolve(flags.junit)}\n`);
+  }
+  io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderConsole(report)}\n`);
+  return exitCodeFor(report.verdict);
+}
+
+export interface CompareFlags {
+  /** Default tolerance, e.g. `10%`. */
+  maxRegression?: string;
+  /** Per-metric tolerances, `name=pct%` (repeatable). */
+  metric?: string[];
+  json?: boolean;
+}
+
+/**
+ * Compares `current` against `baseline`: a table (or the comparison as JSON with `--json`) on
+ * stdout. Resolves 1 when a value regressed beyond its tolerance, 0 otherwise; throws a
+ * WsbenchError (exit 2) on a bad flag, an unreadable report, or reports that cannot be compared.
+ */
+export async function compareCommand(baselinePath: string, currentPath: string, flags: CompareFlags, io: CommandIO): Promise<number> {
+  const maxRegressionPct = flags.maxRegression === undefined ? COMPARE_DEFAULTS.maxRegressionPct : parsePercent(flags.maxRegression, '--max-regression');
+  const metricTolerances: Record<string, number> = {};
+  for (const m of flags.metric ?? []) {
+    const [name, pct] = parseMetricTolerance(m);
+    metricTolerances[name] = pct;
+  }
+  if (resolve(baselinePath) === resolve(currentPath)) {
+    throw new WsbenchError('WSB_INVALID_OPTION', `baseline and current are the same file (${baselinePath})`, {
+      hint: 'wsbench compare <baseline.json> <current.json>: the committed baseline first, then the new run',
+    });
+  }
+  const baseline = await readReport(baselinePath);
+  const current = await readReport(currentPath);
+  const cmp = compareReports(baseline, current, { maxRegressionPct, metricTolerances });
+  io.stdout.write(flags.json ? `${JSON.stringify(cmp, null, 2)}\n` : `${renderComparison(cmp)}\n`);
+  return cmp.regressed ? 1 : 0;
+}

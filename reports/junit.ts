@@ -1,0 +1,98 @@
+/**
+ * The JUnit XML renderer: a pure function of a RunReport, for CI systems that show test results
+ * (GitHub, GitLab, Jenkins, …). One `<testcase>` per target — classname the scenario, name the
+ * target id and what it checks. A failed target is a `<failure>` with actual vs expected and the
+ * seed sentence it comes from; a target that could not be measured is a `<failure>` "not
+ * measured" (nothing passes silently); a run that errored or was interrupted adds an `<error>`.
+ */
+import type { RunReport, TargetResult } from './run-report.js';
+import { formatTarget, verdictLine } from './console.js';
+
+const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+/**
+ * Text safe in XML content and in double-quoted attributes: `& < > " '` as entities, characters
+ * XML 1.0 does not allow (most C0 controls, lone surrogates, U+FFFE/U+FFFF) replaced by U+FFFD.
+ */
+export function escapeXml(v: unknown): string {
+  return String(v)
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
+    .replace(/[&<>"']/g, (c) => XML_ENTITIES[c]);
+}
+
+function attrs(a: Record<string, string | number>): string {
+  return Object.entries(a)
+    .map(([k, v]) => ` ${k}="${escapeXml(v)}"`)
+    .join('');
+}
+
+function fmt(n: number | null, unit: string): string {
+  if (n === null) return 'not measured';
+  return unit && unit !== 'deliveries' ? `${n} ${unit}` : String(n);
+}
+
+function sourceText(t: TargetResult): string {
+  return `seed ${t.source.seed}${t.source.section ? ` (${t.source.section})` : ''}: "${t.source.quote}"`;
+}
+
+function detail(t: TargetResult): string {
+  return [
+    `target: ${t.id} — ${t.description}`,
+    `metric: ${t.metric}`,
+    `expected: ${formatTarget(t)}`,
+    `actual: ${fmt(t.actual, t.unit)}`,
+    `source: ${sourceText(t)}`,
+  ].join('\n');
+}
+
+function testcase(scenario: string, t: TargetResult): string {
+  const head = `    <testcase${attrs({ classname: scenario, name: `${t.id}: ${t.description}`, time: 0 })}`;
+  if (t.status === 'pass') return `${head}>\n      <system-out>${escapeXml(detail(t))}</system-out>\n    </testcase>`;
+  const message = t.status === 'unknown' ? 'not measured' : `actual ${fmt(t.actual, t.unit)}, expected ${formatTarget(t)}`;
+  const type = t.status === 'unknown' ? 'not-measured' : 'target-missed';
+  return `${head}>\n      <failure${attrs({ message, type })}>${escapeXml(detail(t))}</failure>\n    </testcase>`;
+}
+
+/** The report as a JUnit XML document (one suite, named after the scenario). */
+export function renderJunit(report: RunReport): string {
+  const scenario = report.scenario.name;
+  const failures = report.targets.filter((t) => t.status !== 'pass').length;
+  const errored = report.verdict === 'error' || report.verdict === 'interrupted';
+  const tests = report.targets.length + (errored ? 1 : 0);
+  const seconds = (report.durationMs / 1000).toFixed(3);
+  const cases = report.targets.map((t) => testcase(scenario, t));
+  if (errored) {
+    const code = report.error?.code ?? (report.verdict === 'interrupted' ? 'WSB_INTERRUPTED' : 'WSB_INTERNAL');
+    const message = `${code}: ${report.error?.message ?? report.verdict}`;
+    const body = [message, ...(report.error?.hint ? [`hint: ${report.error.hint}`] : []), `verdict: ${report.verdict}`].join('\n');
+    cases.push(
+      `    <testcase${attrs({ classname: scenario, name: `run: ${report.verdict === 'interrupted' ? 'interrupted' : 'harness error'}`, time: seconds })}>\n` +
+        `      <error${attrs({ message, type: code })}>${escapeXml(body)}</error>\n    </testcase>`,
+    );
+  }
+  const props: Array<[string, string | number]> = [
+    ['runId', report.runId],
+    ['verdict', report.verdict],
+    ['wsbench', report.tool.version],
+    ['server', report.topology.server],
+    ['nodes', report.topology.nodes],
+    ['lbPolicy', report.topology.lbPolicy],
+    ...Object.entries(report.options)
+      .filter(([, v]) => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean')
+      .map(([k, v]): [string, string | number] => [`option.${k}`, String(v)]),
+  ];
+  const out = [...report.generator.notes.map((n) => `note: ${n}`), verdictLine(report)];
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites${attrs({ name: 'wsbench', tests, failures, errors: errored ? 1 : 0, time: seconds })}>`,
+    `  <testsuite${attrs({ name: scenario, tests, failures, errors: errored ? 1 : 0, skipped: 0, time: seconds, timestamp: report.startedAt.replace(/Z$/, ''), hostname: report.environment.hostname })}>`,
+    '    <properties>',
+    ...props.map(([name, value]) => `      <property${attrs({ name, value })}/>`),
+    '    </properties>',
+    ...cases,
+    `    <system-out>${escapeXml(out.join('\n'))}</system-out>`,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { createLatencyHistogram, encodeHistogram } from '../load/histogram.js';
+import type { WorkerTick } from '../load/ipc.js';
+import { summarizeTicks } from './run-monitor.js';
+
+const hdr = encodeHistogram(createLatencyHistogram());
+const tick = (workerId: number, atS: number, connections: number, received = 10): WorkerTick => ({
+  type: 'tick',
+  workerId,
+  atUs: atS * 1e6,
+  sent: 1,
+  received,
+  connections,
+  hdr,
+  cpuPercent: 1,
+  lagP99Ms: 1,
+});
+
+describe('summarizeTicks', () => {
+  it('keeps a worker’s last connection count in a second where its tick is missing', () => {
+    // Worker 1 ticks late at 2.99 s and then 4.01 s: second [3, 4) has no tick of it.
+    const ticks = [tick(0, 1.5, 100), tick(1, 1.99, 50), tick(0, 2.5, 100), tick(1, 2.99, 50), tick(0, 3.5, 100), tick(1, 4.01, 50), tick(0, 4.5, 100)];
+    const tl = summarizeTicks(ticks, 1e6, 1e6);
+    expect(tl.map((p) => p.connections)).toEqual([150, 150, 150, 150]);
+    expect(tl.reduce((a, p) => a + p.received, 0)).toBe(70);
+  });
+});
