@@ -1,12 +1,21 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { WsbenchError, isWsbenchError } from '../common/errors.js';
 import { setDebug, debugEnabled } from '../common/logger.js';
 import { LB_POLICIES } from '../cluster/nginx-config.js';
+import { DOCKER_IMAGE_DEFAULTS, DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES, type DockerImages } from '../cluster/docker-options.js';
+import { clean } from '../cluster/clean.js';
+import { packageRoot } from '../common/paths.js';
+import { doctor } from './doctor.js';
+import { SERVER_KINDS } from '../cluster/types.js';
 import { SCENARIOS } from '../scenarios/index.js';
 import { SEED_TARGETS } from '../reports/targets.js';
 import { buildPlan, RUN_DEFAULTS } from './plan.js';
 import { run, toolVersion } from './run.js';
 import { setup } from './setup.js';
+import { compareCommand, reportCommand, type CompareFlags, type ReportFlags } from './report-commands.js';
+import { COMPARE_DEFAULTS } from '../reports/compare.js';
 
 function printError(e: unknown): number {
   if (isWsbenchError(e)) {
@@ -41,22 +50,34 @@ export function program(onExitCode: (code: number) => void): Command {
     .option('--nodes <n>', `reference nodes behind nginx (default ${RUN_DEFAULTS.nodes})`)
     .addOption(new Option('--lb-policy <policy>', `nginx upstream policy (default ${RUN_DEFAULTS.lbPolicy})`).choices([...LB_POLICIES]))
     .option('--lb-port <port>', 'load-balancer port on 127.0.0.1 (default: a free port)')
-    .addOption(new Option('--driver <driver>', 'cluster driver (default local)').choices(['local']))
-    .addOption(new Option('--server <server>', 'reference server variant').choices(['socketio']))
+    .addOption(new Option('--driver <driver>', 'cluster driver: local processes or docker containers (default local)').choices(['local', 'docker']))
+    .option('--redis-image <ref>', `[--driver docker] Redis image (default ${DOCKER_IMAGE_DEFAULTS.redis})`)
+    .option('--nginx-image <ref>', `[--driver docker] NGINX image (default ${DOCKER_IMAGE_DEFAULTS.nginx})`)
+    .option('--node-image <ref>', `[--driver docker] Node image for the reference nodes (default ${DOCKER_IMAGE_DEFAULTS.node})`)
+    .addOption(new Option('--docker-network <mode>', '[--driver docker] host networking or a bridge network (default auto: host on a Linux engine on this machine)').choices([...DOCKER_NETWORK_CHOICES]))
+    .addOption(new Option('--docker-pull <policy>', '[--driver docker] pull images missing locally, or never (default missing)').choices([...DOCKER_PULL_CHOICES]))
+    .addOption(
+      new Option('--server <server>', `reference server variant: socket.io + redis adapter, ws + Redis pub/sub, Bun (default ${RUN_DEFAULTS.server})`).choices([...SERVER_KINDS]),
+    )
     .option('--ready-timeout <ms>', `ms each cluster part gets to become ready (default ${RUN_DEFAULTS.readyTimeout})`)
+    .option('--server-rate-limit <n>', 'messages per minute per connection the nodes allow (default: seed 001: 100, raised by load scenarios as needed)')
     .option('--config <file>', 'JSON config file (flags override it)')
     .option('--target <id=value>', 'override a target threshold, e.g. latency-p99=30 (repeatable)', collect)
     .option('--out <dir>', 'output folder (default wsbench-results/<run id>)')
-    .option('--json', 'print the JSON report on stdout instead of the table');
+    .option('--json', 'print the JSON report on stdout instead of the table')
+    .addOption(new Option('--engine <engine>', 'what drives the load: node (load/ workers) or k6 (default node)').choices(['node', 'k6']))
+    .option('--k6 <path>', 'k6 binary for --engine k6 (default: $K6_BIN, else k6 on PATH)');
   // Scenario options: the union of every scenario's flags (they share names where they overlap).
-  const seen = new Set<string>();
+  const byFlag = new Map<string, string[]>();
   for (const s of Object.values(SCENARIOS)) {
     for (const f of s.flags) {
-      if (seen.has(f.flag)) continue;
-      seen.add(f.flag);
-      runCmd.option(f.flag, `[${s.name}] ${f.description}`);
+      const text = f.description.replace(/^\[[^\]]*\] /, '');
+      const list = byFlag.get(f.flag) ?? [];
+      if (!list.some((l) => l.endsWith(text))) list.push(`[${s.name}] ${text}`);
+      byFlag.set(f.flag, list);
     }
   }
+  for (const [flag, texts] of byFlag) runCmd.option(flag, texts.join('; '));
   runCmd.action(async (scenarioName: string, flags: Record<string, unknown>) => {
     const plan = buildPlan(scenarioName, flags);
     const controller = new AbortController();
@@ -76,6 +97,10 @@ export function program(onExitCode: (code: number) => void): Command {
         } catch {
           // already gone
         }
+      }
+      if (plan.driver === 'docker') {
+        // A killed main process leaves its (stopped) container: a detached `wsbench clean` removes them.
+        spawn(process.execPath, [join(packageRoot(), 'bin', 'wsbench.js'), 'clean', '--run', plan.runId, '--force'], { detached: true, stdio: 'ignore' }).unref();
       }
       process.exit(130);
     };
@@ -104,6 +129,42 @@ export function program(onExitCode: (code: number) => void): Command {
     });
 
   prog
+    .command('doctor')
+    .description('say which cluster drivers can run on this machine, and why not')
+    .addOption(new Option('--driver <driver>', 'check only this driver').choices(['local', 'docker']))
+    .option('--redis-image <ref>', `Redis image to look for (default ${DOCKER_IMAGE_DEFAULTS.redis})`)
+    .option('--nginx-image <ref>', `NGINX image to look for (default ${DOCKER_IMAGE_DEFAULTS.nginx})`)
+    .option('--node-image <ref>', `Node image to look for (default ${DOCKER_IMAGE_DEFAULTS.node})`)
+    .addOption(new Option('--docker-network <mode>', 'network mode to evaluate (default auto)').choices([...DOCKER_NETWORK_CHOICES]))
+    .action(async (opts: { driver?: 'local' | 'docker'; redisImage?: string; nginxImage?: string; nodeImage?: string; dockerNetwork?: (typeof DOCKER_NETWORK_CHOICES)[number] }) => {
+      const images = Object.fromEntries(Object.entries({ redis: opts.redisImage, nginx: opts.nginxImage, node: opts.nodeImage }).filter(([, v]) => v !== undefined));
+      onExitCode(await doctor({ stdout: process.stdout }, { driver: opts.driver, docker: { images: images as Partial<DockerImages>, network: opts.dockerNetwork } }));
+    });
+
+  prog
+    .command('clean')
+    .argument('[folders...]', 'run folders, or folders holding run folders (default wsbench-results)')
+    .description("remove what killed runs left: processes recorded in pids.json, containers labelled wsbench.run=<id>")
+    .option('--run <id>', 'only this run')
+    .option('--force', "also when the run's wsbench process still runs")
+    .action(async (folders: string[], opts: { run?: string; force?: boolean }) => {
+      const r = await clean({ dirs: folders.length ? folders : ['wsbench-results'], runId: opts.run, force: opts.force });
+      for (const k of r.killed) process.stdout.write(`killed  ${k.runId}: pid ${k.pid} (${k.cmdline.slice(0, 100)})
+`);
+      for (const name of r.removed) process.stdout.write(`removed ${name}
+`);
+      for (const s of r.skipped) process.stdout.write(`skipped ${s}
+`);
+      for (const f of r.failed) process.stderr.write(`failed  ${f}
+`);
+      if (r.dockerNote) process.stdout.write(`note: ${r.dockerNote}
+`);
+      process.stdout.write(`clean: ${r.killed.length} processes killed, ${r.removed.length} containers/networks removed, ${r.skipped.length} skipped, ${r.failed.length} failed
+`);
+      onExitCode(r.failed.length ? 2 : 0);
+    });
+
+  prog
     .command('list')
     .description('list scenarios, their options and the targets they judge')
     .action(() => {
@@ -117,6 +178,29 @@ export function program(onExitCode: (code: number) => void): Command {
         for (const f of s.flags) process.stdout.write(`    ${f.flag.padEnd(22)} ${f.description}\n`);
       }
       onExitCode(0);
+    });
+
+  prog
+    .command('report')
+    .argument('<run.json>', 'a report.json written by `wsbench run`')
+    .description('re-render a saved report: console table (or --json), HTML, JUnit XML; exits like the run (0 pass, 1 fail, 2 error)')
+    .option('--html <file>', 'write the self-contained HTML report here')
+    .option('--junit <file>', 'write JUnit XML (one test case per target) here')
+    .option('--json', 'print the JSON report instead of the table')
+    .action(async (file: string, opts: ReportFlags) => {
+      onExitCode(await reportCommand(file, opts, { stdout: process.stdout, stderr: process.stderr }));
+    });
+
+  prog
+    .command('compare')
+    .argument('<baseline.json>', 'the baseline report (e.g. committed to the repository)')
+    .argument('<current.json>', 'the report of the run to judge')
+    .description('compare a report against a baseline metric by metric; exit 1 on a regression beyond tolerance')
+    .option('--max-regression <pct>', `tolerated change in the worse direction (default ${COMPARE_DEFAULTS.maxRegressionPct}%)`)
+    .option('--metric <name=pct>', 'tolerance for one value or group, e.g. broadcast_latency_ms.p99=20% (repeatable)', collect)
+    .option('--json', 'print the comparison as JSON instead of the table')
+    .action(async (baseline: string, current: string, opts: CompareFlags) => {
+      onExitCode(await compareCommand(baseline, current, opts, { stdout: process.stdout, stderr: process.stderr }));
     });
   return prog;
 }

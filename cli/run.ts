@@ -5,13 +5,18 @@ import { WsbenchError, isWsbenchError } from '../common/errors.js';
 import { DisposerStack } from '../common/disposer-stack.js';
 import { packageRoot } from '../common/paths.js';
 import { LocalDriver } from '../cluster/local-driver.js';
-import type { StartedCluster } from '../cluster/types.js';
+import { pidsRecord } from '../cluster/clean.js';
+import { SERVER_VARIANT_INFO, type StartedCluster } from '../cluster/types.js';
 import { LoadGenerator } from '../load/load-generator.js';
 import { emptyAccounting } from '../load/delivery-ledger.js';
 import { SCHEMA_VERSION, type RunReport } from '../reports/run-report.js';
 import { evaluateTargets, exitCodeFor, verdictOf } from '../reports/evaluate.js';
 import { renderConsole, renderProgressLine } from '../reports/console.js';
-import { writeReportAtomic } from '../reports/write-report.js';
+import { writeFileAtomic, writeReportAtomic } from '../reports/write-report.js';
+import { renderHtml } from '../reports/html.js';
+import { renderJunit } from '../reports/junit.js';
+import { exitCodeForK6, reconcileK6Thresholds } from '../reports/k6-summary.js';
+import { prepareK6, runK6, type K6Outcome, type K6Prepared } from '../engines/k6/engine.js';
 import type { ProgressSnapshot, ScenarioResult } from '../scenarios/define.js';
 import type { RunPlan } from './plan.js';
 
@@ -84,7 +89,9 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
   };
   let cluster: StartedCluster | undefined;
   const loads: LoadGenerator[] = [];
-  const allPids = () => [...(cluster?.pids() ?? []), ...loads.flatMap((l) => l.pids())];
+  /** The k6 process of `--engine k6` (it has exited by the time runK6 returns). */
+  const enginePids: number[] = [];
+  const allPids = () => [...(cluster?.pids() ?? []), ...loads.flatMap((l) => l.pids()), ...enginePids];
   io.onPids?.(allPids);
   const say = (line: string) => io.stderr.write(`${line}\n`);
   const tty = Boolean(io.stderr.isTTY);
@@ -104,17 +111,27 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
     if (progressShown) io.stderr.write('\n');
     progressShown = false;
   };
-  const recordPids = () => writeFileSync(join(outDir, 'pids.json'), JSON.stringify({ runId: plan.runId, cli: process.pid, pids: allPids() }, null, 2));
+  // With each pid's command line and start time, so that `wsbench clean` only ever kills the run's own programs.
+  const recordPids = () => writeFileSync(join(outDir, 'pids.json'), JSON.stringify(pidsRecord(plan.runId, plan.driver, allPids()), null, 2));
 
   let result: ScenarioResult = emptyResult();
+  let k6Outcome: K6Outcome | undefined;
   let failure: WsbenchError | undefined;
   const notes: string[] = [];
   try {
     const t = plan.topology;
     say(`wsbench ${toolVersion()} · ${plan.scenario.name} · run ${plan.runId}`);
+    // k6 is looked for (and the script bundled) BEFORE the cluster starts: a missing k6 leaves nothing running.
+    let k6: K6Prepared | undefined;
+    if (plan.engine === 'k6') {
+      k6 = await prepareK6({ scenario: plan.scenario.name, options: plan.options, nodes: t.nodes, k6Path: plan.k6Path, outDir });
+      say(`k6 engine: ${k6.k6.version.raw} (${k6.k6.path}), script bundled to ${k6.script.path}`);
+    }
     say(`starting cluster: redis-server, ${t.nodes} ${t.server} nodes, nginx (${t.lbPolicy}) — logs in ${outDir}/logs`);
     event('cluster', 'starting');
-    cluster = await new LocalDriver().start(t, { runId: plan.runId, runDir: outDir, signal: io.signal });
+    // The docker driver (and testcontainers with it) is loaded only when asked for.
+    const driver = plan.driver === 'docker' ? new (await import('../cluster/docker-driver.js')).DockerDriver(plan.docker) : new LocalDriver();
+    cluster = await driver.start(t, { runId: plan.runId, runDir: outDir, signal: io.signal });
     const started = cluster;
     stack.push('cluster', async () => {
       const errs = await started.down();
@@ -125,7 +142,24 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
     say(`cluster up: ${cluster.url} → ${cluster.nodes.map((n) => `${n.id} :${n.port}`).join(', ')} · redis :${cluster.redis.port}`);
     if (io.signal.aborted) throw new WsbenchError('WSB_INTERRUPTED', 'interrupted');
 
-    result = await plan.scenario.run({
+    if (k6) {
+      k6Outcome = await runK6(k6, {
+        cluster,
+        protocol: SERVER_VARIANT_INFO[t.server].protocol,
+        jwtSecret: t.jwtSecret,
+        targets: plan.targets,
+        options: plan.options,
+        outDir,
+        signal: io.signal,
+        stderr: io.stderr,
+        event,
+        onSpawn: (pid) => {
+          enginePids.push(pid);
+          recordPids();
+        },
+      });
+      result = k6Outcome.result;
+    } else result = await plan.scenario.run({
       cluster,
       options: plan.options,
       topology: t,
@@ -133,7 +167,8 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
       event,
       progress,
       startLoad: async (opts) => {
-        const gen = await LoadGenerator.start({ ...opts, url: started.url, jwtSecret: t.jwtSecret });
+        // The ws and bun variants speak the JSON wire protocol; socketio speaks Socket.IO.
+        const gen = await LoadGenerator.start({ ...opts, url: started.url, jwtSecret: t.jwtSecret, protocol: SERVER_VARIANT_INFO[t.server].protocol });
         loads.push(gen);
         stack.push('load generator', () => gen.close());
         recordPids();
@@ -165,8 +200,9 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
     durationMs: Date.now() - t0,
     environment: environment(),
     topology: {
-      driver: 'local',
+      driver: plan.driver,
       server: plan.topology.server,
+      adapter: SERVER_VARIANT_INFO[plan.topology.server].adapter,
       nodes: plan.topology.nodes,
       lb: 'nginx',
       lbPolicy: plan.topology.lbPolicy,
@@ -190,22 +226,50 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
     ...(result.extra ?? {}),
     generator: { ...result.generator, notes: [...result.generator.notes, ...(result.notes ?? []), ...notes] },
   };
-  const targets = failure ? [] : evaluateTargets(base, plan.targets);
-  const verdict = verdictOf(targets, { error: failure !== undefined && failure.code !== 'WSB_INTERRUPTED', interrupted: failure?.code === 'WSB_INTERRUPTED' });
+  let targets = failure ? [] : evaluateTargets(base, plan.targets);
+  if (k6Outcome && !failure) {
+    // k6 judged the targets it can express as thresholds; a crossed one fails its target (reports/k6-summary.ts).
+    const reconciled = reconcileK6Thresholds(targets, k6Outcome.thresholdSpecs, k6Outcome.summary, k6Outcome.exitCode);
+    targets = reconciled.targets;
+    base.generator.notes.push(...reconciled.notes);
+  }
+  let verdict = verdictOf(targets, { error: failure !== undefined && failure.code !== 'WSB_INTERRUPTED', interrupted: failure?.code === 'WSB_INTERRUPTED' });
+  // k6's exit 99 (thresholds crossed) is a missed target: never a pass (wsbench exit 1).
+  if (k6Outcome && !failure && verdict === 'pass' && exitCodeForK6(k6Outcome.exitCode) === 1) verdict = 'fail';
   const report: RunReport = {
     ...base,
     targets,
     verdict,
     ...(failure ? { error: { code: failure.code, message: failure.message, hint: failure.hint } } : {}),
   };
+  let reportWritten = false;
   try {
     await writeReportAtomic(reportPath, report);
+    reportWritten = true;
   } catch (e) {
-    failure ??= new WsbenchError('WSB_REPORT_WRITE_FAILED', `cannot write ${reportPath}: ${(e as Error).message}`, { hint: 'choose a writable --out folder' });
+    if (isWsbenchError(e) && e.code === 'WSB_REPORT_INVALID') {
+      // A report outside the schema is a wsbench bug: keep the measurements for the bug report.
+      await writeFileAtomic(join(outDir, 'report.invalid.json'), `${JSON.stringify(report, null, 2)}\n`).catch(() => undefined);
+      failure ??= e;
+    } else {
+      failure ??= new WsbenchError('WSB_REPORT_WRITE_FAILED', `cannot write ${reportPath}: ${(e as Error).message}`, { hint: 'choose a writable --out folder' });
+    }
+  }
+  // report.html and junit.xml beside report.json (issue #6), each atomic: complete or absent.
+  const rendered: string[] = [];
+  for (const [file, render] of reportWritten ? ([['report.html', renderHtml], ['junit.xml', renderJunit]] as const) : []) {
+    try {
+      await writeFileAtomic(join(outDir, file), render(report));
+      rendered.push(file);
+    } catch (e) {
+      failure ??= isWsbenchError(e)
+        ? e
+        : new WsbenchError('WSB_INTERNAL', `cannot render ${file}: ${(e as Error).message}`, { hint: 'this is a wsbench bug; run with --debug and report it', cause: e });
+    }
   }
   if (plan.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (!failure || result.timeline.length > 0) io.stdout.write(`${renderConsole(report)}\n`);
   if (failure) say(`error ${failure.code}: ${failure.message}${failure.hint ? `\nhint: ${failure.hint}` : ''}`);
-  say(`report: ${reportPath}`);
+  say(`report: ${reportPath}${rendered.length ? ` (also ${rendered.join(', ')})` : ''}`);
   return { report, reportPath, exitCode: failure ? failure.exitCode : exitCodeFor(verdict) };
 }

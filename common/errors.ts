@@ -13,6 +13,9 @@ export type ErrorCode =
   | 'WSB_NODE_NOT_READY'
   | 'WSB_REDIS_NOT_READY'
   | 'WSB_LB_NOT_READY'
+  | 'WSB_DOCKER_UNAVAILABLE'
+  | 'WSB_IMAGE_MISSING'
+  | 'WSB_CONTAINER_FAILED'
   | 'WSB_CONNECT_FAILED'
   | 'WSB_JOIN_FAILED'
   | 'WSB_LB_UNBALANCED'
@@ -20,6 +23,9 @@ export type ErrorCode =
   | 'WSB_INTERRUPTED'
   | 'WSB_REPORT_WRITE_FAILED'
   | 'WSB_REPORT_INVALID'
+  | 'WSB_COMPARE_INVALID'
+  | 'WSB_K6_NOT_FOUND'
+  | 'WSB_K6_FAILED'
   | 'WSB_INTERNAL';
 
 export class WsbenchError extends Error {

@@ -1,0 +1,315 @@
+/**
+ * The k6 engine: `wsbench run <scenario> --engine k6`. cli/run.ts keeps the cluster lifecycle, the
+ * report and the exit code; this module finds k6 and bundles the script BEFORE the cluster starts
+ * (prepareK6: a missing k6 must not leave anything running), then, against the started cluster,
+ * mints the tokens, runs k6 with the plan, thresholds and summaries (runK6), streams k6's output to
+ * stderr (and logs/k6.*.log), injects the scenario's faults on the script's clock, and reads k6's
+ * summary into the ScenarioResult the Node engine would have produced.
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { WsbenchError } from '../../common/errors.js';
+import type { StartedCluster } from '../../cluster/types.js';
+import { mintToken } from '../../load/token.js';
+import type { TargetSpec } from '../../reports/targets.js';
+import {
+  describeK6Exit,
+  exitCodeForK6,
+  ingestK6Summary,
+  k6Thresholds,
+  parseK6Summary,
+  type K6Summary,
+  type K6ThresholdSpec,
+} from '../../reports/k6-summary.js';
+import type { ScenarioResult } from '../../scenarios/define.js';
+import type { K6Plan } from '../../scenarios/k6/lib/plan.js';
+import { formatK6Version, k6ModuleAliases, locateK6, OLDEST_TESTED_K6, versionAtLeast, type K6Binary } from './binary.js';
+import { bundleK6Script, type BundledScript } from './bundle.js';
+import { k6Command, type K6Command } from './command.js';
+import { K6_ADAPTERS, type K6Adapter, type K6ChaosContext, type K6ChaosOutcome } from './scenarios.js';
+
+export interface K6Prepared {
+  k6: K6Binary;
+  adapter: K6Adapter;
+  script: BundledScript;
+  plan: K6Plan;
+  notes: string[];
+}
+
+/**
+ * Before the cluster starts: finds k6 (WSB_K6_NOT_FOUND with how to install it), checks that the
+ * scenario has a k6 script, and bundles it for this k6's module names into `<outDir>/k6/`.
+ */
+export async function prepareK6(
+  run: { scenario: string; options: Record<string, unknown>; nodes: number; k6Path?: string; outDir: string },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<K6Prepared> {
+  const adapter = K6_ADAPTERS[run.scenario];
+  if (!adapter) {
+    throw new WsbenchError('WSB_INVALID_OPTION', `scenario ${run.scenario} has no k6 script`, {
+      hint: `k6 scripts exist for ${Object.keys(K6_ADAPTERS).join(', ')}; run ${run.scenario} without --engine k6`,
+    });
+  }
+  const k6 = await locateK6(run.k6Path, env);
+  const aliases = k6ModuleAliases(k6.version);
+  const script = await bundleK6Script(run.scenario, aliases, join(run.outDir, 'k6', `${run.scenario}.js`));
+  const plan = adapter.plan(run.options, { nodes: run.nodes });
+  const notes = [
+    `k6 engine: ${k6.version.raw} (${k6.path}); script scenarios/k6/${run.scenario}.ts bundled with ${script.imports.join(', ')}`,
+    'k6 engine: latencies are Date.now() differences (send and receive on one machine clock), whole milliseconds — the Node engine measures microseconds on CLOCK_MONOTONIC',
+    "k6 engine: percentiles are k6's own Trend statistics over every sample (--summary-trend-stats), not HDR histograms (no `hdr` in the metrics)",
+    'k6 engine: no per-second timeline and no generator health (k6 reports neither to wsbench); check k6 itself was not CPU-bound',
+    ...(adapter.notes?.(plan) ?? []),
+  ];
+  if (!versionAtLeast(k6.version, OLDEST_TESTED_K6.major, OLDEST_TESTED_K6.minor, OLDEST_TESTED_K6.patch)) {
+    notes.push(`k6 engine: k6 ${formatK6Version(k6.version)} is older than the oldest version wsbench was checked with (${formatK6Version(OLDEST_TESTED_K6)})`);
+  }
+  return { k6, adapter, script, plan, notes };
+}
+
+export interface K6RunContext {
+  cluster: Pick<StartedCluster, 'url' | 'nodes' | 'lb' | 'metrics'>;
+  /** Wire protocol of the server variant: socket.io, or the ws/Bun variants' JSON frames. */
+  protocol: 'socketio' | 'ws';
+  jwtSecret: string;
+  targets: readonly TargetSpec[];
+  options: Record<string, unknown>;
+  outDir: string;
+  signal: AbortSignal;
+  stderr: NodeJS.WritableStream;
+  event(type: string, detail?: string, outcome?: 'ok' | 'fail' | 'unknown'): void;
+  /** Called with k6's pid once it runs (a forced exit kills it). */
+  onSpawn?(pid: number): void;
+  /** The environment k6 runs with (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** ms between SIGINT and SIGKILL when the run is aborted (default 15000). */
+  killGraceMs?: number;
+}
+
+export interface K6Outcome {
+  result: ScenarioResult;
+  /** k6's exit code (null: killed by `signal`). */
+  exitCode: number | null;
+  signal: string | null;
+  summary: K6Summary | null;
+  /** The thresholds set for targets, to reconcile k6's verdicts with wsbench's evaluation. */
+  thresholdSpecs: K6ThresholdSpec[];
+  command: K6Command;
+}
+
+/** One token per connection index (`sub` k6-<index>, all rooms), for the script's SharedArray. */
+export function writeTokens(file: string, secret: string, count: number): void {
+  const tokens = Array.from({ length: count }, (_, g) => mintToken(secret, `k6-${g}`));
+  writeFileSync(file, JSON.stringify(tokens), { mode: 0o600 });
+}
+
+/** Reads whichever summary k6 wrote: handleSummary's (preferred), else --summary-export. */
+export function readK6Summary(cmd: Pick<K6Command, 'handleSummaryPath' | 'summaryExportPath'>): { summary: K6Summary | null; source: string | null; problem?: string } {
+  let failed: { source: string; problem: string } | undefined;
+  for (const p of [cmd.handleSummaryPath, cmd.summaryExportPath]) {
+    if (!existsSync(p)) continue;
+    try {
+      return { summary: parseK6Summary(JSON.parse(readFileSync(p, 'utf8')), p), source: p };
+    } catch (e) {
+      failed ??= { source: p, problem: (e as Error).message };
+    }
+  }
+  return failed ? { summary: null, ...failed } : { summary: null, source: null };
+}
+
+/**
+ * Runs k6 against the started cluster and reads its summary. Resolves with the result (also for
+ * k6's exit 99: thresholds crossed is a verdict, not a failure); throws WSB_INTERRUPTED when
+ * aborted, WSB_K6_FAILED for any other non-zero exit or a missing summary.
+ */
+export async function runK6(prep: K6Prepared, ctx: K6RunContext): Promise<K6Outcome> {
+  const dir = join(ctx.outDir, 'k6');
+  const logs = join(ctx.outDir, 'logs');
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(logs, { recursive: true });
+  const tokensFile = join(dir, 'tokens.json');
+  writeTokens(tokensFile, ctx.jwtSecret, prep.plan.connections);
+  const nodeIds = ctx.cluster.nodes.map((n) => n.id);
+  const { thresholds, specs } = k6Thresholds(ctx.targets, prep.adapter.submetrics(nodeIds));
+  const cmd = k6Command({
+    k6Path: prep.k6.path,
+    scriptPath: prep.script.path,
+    runDir: ctx.outDir,
+    url: ctx.cluster.url,
+    protocol: ctx.protocol,
+    tokensFile,
+    plan: prep.plan,
+    thresholds,
+    baseEnv: ctx.env ?? process.env,
+  });
+  writeFileSync(join(dir, 'command.json'), JSON.stringify({ command: cmd.command, args: cmd.args, thresholds }, null, 2));
+
+  const { exitCode, signal, tail, chaos } = await runProcess(cmd, dir, logs, prep, ctx);
+  if (ctx.signal.aborted) throw new WsbenchError('WSB_INTERRUPTED', `interrupted (${describeK6Exit(exitCode, signal)})`);
+  const read = readK6Summary(cmd);
+  if (exitCodeForK6(exitCode) === 2) {
+    throw new WsbenchError('WSB_K6_FAILED', `${describeK6Exit(exitCode, signal)}${tail.length ? `; its last lines:\n    ${tail.join('\n    ')}` : ''}`, {
+      hint: `see ${join(logs, 'k6.stderr.log')} and ${join(logs, 'k6.stdout.log')}${read.source ? `; k6's summary is in ${read.source}` : ''}`,
+    });
+  }
+  if (!read.summary) {
+    throw new WsbenchError('WSB_K6_FAILED', `${describeK6Exit(exitCode, signal)} but ${read.problem ?? `wrote no summary (${cmd.handleSummaryPath}, ${cmd.summaryExportPath})`}`, {
+      hint: `see ${join(logs, 'k6.stderr.log')}`,
+    });
+  }
+  const measuredSeconds = prep.adapter.measuredSeconds?.(prep.plan);
+  const ingested = ingestK6Summary(read.summary, measuredSeconds ? { measuredSeconds } : {});
+  const connectionsPerNode: Record<string, number> = Object.fromEntries(nodeIds.map((id) => [id, 0]));
+  Object.assign(connectionsPerNode, ingested.connectionsPerNode);
+  const notes = [...prep.notes, `k6 engine: summary read from ${read.source} (${read.summary.format})`, ...ingested.notes, ...(chaos?.notes ?? [])];
+  Object.assign(ingested.counters, chaos?.counters ?? {});
+  const used = Object.values(connectionsPerNode).filter((n) => n > 0).length;
+  if (nodeIds.length > 1 && used === 1) notes.push(`the load balancer put every k6 connection on one node (${JSON.stringify(connectionsPerNode)}): nothing crossed nodes`);
+  if (ingested.counters.connections !== undefined) {
+    ingested.counters.connections_peak ??= ingested.counters.connections;
+  }
+  return {
+    result: {
+      metrics: ingested.metrics,
+      counters: ingested.counters,
+      accounting: ingested.accounting,
+      connectionsPerNode,
+      timeline: [],
+      generator: { workers: [], bottleneck: false, notes },
+    },
+    exitCode,
+    signal,
+    summary: read.summary,
+    thresholdSpecs: specs,
+    command: cmd,
+  };
+}
+
+const T0_LINE = /WSB_T0=(\d{10,})/;
+const TAIL_LINES = 8;
+
+/**
+ * Runs the adapter's chaos from the script's t0 until it ends, k6 exits or the run is aborted
+ * (`stop`); a fault that fails is on the timeline, and the chaos itself never fails the run.
+ */
+function startChaos(prep: K6Prepared, ctx: K6RunContext, t0: number, stop: AbortSignal): Promise<K6ChaosOutcome | undefined> {
+  const chaos = prep.adapter.chaos;
+  if (!chaos) return Promise.resolve(undefined);
+  const stopped = () => new WsbenchError('WSB_INTERRUPTED', 'k6 ended before the chaos did');
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve, reject) => {
+      if (stop.aborted) return reject(stopped());
+      const t = setTimeout(() => {
+        stop.removeEventListener('abort', onStop);
+        resolve();
+      }, Math.max(0, ms));
+      const onStop = () => {
+        clearTimeout(t);
+        reject(stopped());
+      };
+      stop.addEventListener('abort', onStop, { once: true });
+    });
+  const c: K6ChaosContext = {
+    plan: prep.plan,
+    options: ctx.options,
+    cluster: ctx.cluster,
+    at: (ms) => sleep(t0 + ms - Date.now()),
+    sleep,
+    act: async (type, detail, fn) => {
+      if (stop.aborted) throw stopped();
+      try {
+        await fn();
+        ctx.event(type, detail, 'ok');
+      } catch (e) {
+        ctx.event(type, `${detail}: ${(e as Error).message}`, 'fail');
+      }
+    },
+    event: ctx.event,
+    signal: stop,
+  };
+  return chaos(c).then(
+    (outcome) => outcome ?? undefined,
+    (e: unknown) => {
+      ctx.event('chaos', stop.aborted ? 'stopped: k6 ended first' : `failed: ${(e as Error).message}`, stop.aborted ? 'unknown' : 'fail');
+      return undefined;
+    },
+  );
+}
+
+/** Spawns k6, streams and logs its output, runs the chaos on its clock, forwards an abort. */
+function runProcess(
+  cmd: K6Command,
+  cwd: string,
+  logs: string,
+  prep: K6Prepared,
+  ctx: K6RunContext,
+): Promise<{ exitCode: number | null; signal: string | null; tail: string[]; chaos: K6ChaosOutcome | undefined }> {
+  const plan = prep.plan;
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd.command, cmd.args, { cwd, env: cmd.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chaosStop = new AbortController();
+    let chaos: Promise<K6ChaosOutcome | undefined> = Promise.resolve(undefined);
+    let chaosOutcome: K6ChaosOutcome | undefined;
+    const tail: string[] = [];
+    let t0Seen = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const outLog = createWriteStream(join(logs, 'k6.stdout.log'));
+    const errLog = createWriteStream(join(logs, 'k6.stderr.log'));
+    const onLine = (line: string, isErr: boolean) => {
+      (isErr ? errLog : outLog).write(`${line}\n`);
+      if (line.trim() === '') return;
+      ctx.stderr.write(`k6 │ ${line}\n`);
+      if (isErr) {
+        tail.push(line);
+        if (tail.length > TAIL_LINES) tail.shift();
+      }
+      const m = !t0Seen ? T0_LINE.exec(line) : null;
+      if (m) {
+        t0Seen = true;
+        const t0 = Number(m[1]);
+        ctx.event('phase', `k6 t0 (${plan.vus} VUs, ${plan.connections} connections)`);
+        chaos = startChaos(prep, ctx, t0, chaosStop.signal);
+      }
+    };
+    createInterface({ input: child.stdout }).on('line', (l) => onLine(l, false));
+    createInterface({ input: child.stderr }).on('line', (l) => onLine(l, true));
+    const onAbort = () => {
+      // k6 stops on SIGINT, still writes its summary, and exits 105; SIGKILL if it lingers.
+      child.kill('SIGINT');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), ctx.killGraceMs ?? 15_000);
+    };
+    child.once('spawn', () => {
+      if (child.pid !== undefined) ctx.onSpawn?.(child.pid);
+      ctx.event('k6', `started (pid ${child.pid})`, 'ok');
+      if (ctx.signal.aborted) onAbort();
+      else ctx.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const finish = () => {
+      chaosStop.abort();
+      if (killTimer) clearTimeout(killTimer);
+      ctx.signal.removeEventListener('abort', onAbort);
+    };
+    child.once('error', (e) => {
+      finish();
+      outLog.end();
+      errLog.end();
+      reject(new WsbenchError('WSB_K6_FAILED', `cannot run ${cmd.command}: ${e.message}`, { hint: 'check --k6 / K6_BIN', cause: e }));
+    });
+    child.once('close', (code, sig) => {
+      finish();
+      ctx.event('k6', describeK6Exit(code, sig), code === 0 || code === 99 ? 'ok' : 'fail');
+      let open = 3;
+      const done = () => {
+        if (--open === 0) resolve({ exitCode: code, signal: sig, tail, chaos: chaosOutcome });
+      };
+      outLog.end(done);
+      errLog.end(done);
+      void chaos.then((o) => {
+        chaosOutcome = o;
+        done();
+      });
+    });
+  });
+}

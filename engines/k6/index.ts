@@ -1,0 +1,5 @@
+export * from './binary.js';
+export * from './bundle.js';
+export * from './command.js';
+export * from './engine.js';
+export * from './scenarios.js';
