@@ -1,6 +1,8 @@
 import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { delimiter, dirname, join } from 'node:path';
 import { WsbenchError } from '../common/errors.js';
+import { packageRoot } from '../common/paths.js';
 
 // nginx lives in /usr/sbin on Debian, which is not on a non-root user's PATH.
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin', '/sbin'];
@@ -34,4 +36,32 @@ export function requireBinary(name: keyof typeof REQUIRED_BINARIES | string): st
     });
   }
   return p;
+}
+
+/**
+ * The bun binary that runs the Bun reference server: the one the `bun` npm dependency ships
+ * (resolved from wsbench's package root, so a hoisted install works too), else `bun` on PATH.
+ */
+export function bunBinary(): string {
+  const candidates: string[] = [];
+  try {
+    const require = createRequire(join(packageRoot(), 'package.json'));
+    candidates.push(join(dirname(require.resolve('bun/package.json')), 'bin', 'bun.exe'));
+  } catch {
+    // not installed as a dependency
+  }
+  candidates.push(join(packageRoot(), 'node_modules', '.bin', 'bun'));
+  for (const p of candidates) {
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // keep looking
+    }
+  }
+  const onPath = findBinary('bun');
+  if (onPath) return onPath;
+  throw new WsbenchError('WSB_MISSING_BINARY', 'bun was not found (neither node_modules/.bin/bun nor bun on PATH)', {
+    hint: 'run `npm ci` (the `bun` npm package ships the binary), or install Bun yourself',
+  });
 }

@@ -15,6 +15,8 @@ export interface NginxConfigInput {
   pingWindowMs: number;
   /** Run the worker processes as this user (needed when the master runs as root). */
   user?: string;
+  /** Listen address (default 127.0.0.1; the docker driver's bridge mode listens on 0.0.0.0 inside the container). */
+  listenHost?: string;
 }
 
 /**
@@ -82,7 +84,7 @@ ${servers}
     }
 
     server {
-        listen 127.0.0.1:${c.listenPort}${workers > 1 ? ' reuseport' : ''} backlog=4096;
+        listen ${c.listenHost ?? '127.0.0.1'}:${c.listenPort}${workers > 1 ? ' reuseport' : ''} backlog=4096;
 
         location = /nginx-health {
             return 200 "ok\\n";

@@ -7,3 +7,4 @@ export * from './schema.js';
 export * from './html.js';
 export * from './junit.js';
 export * from './compare.js';
+export * from './k6-summary.js';
