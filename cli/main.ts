@@ -124,7 +124,8 @@ export function program(onExitCode: (code: number) => void): Command {
     .command('setup')
     .description('install what the local driver needs (redis-server, nginx) with the OS package manager')
     .option('--check', 'only report what is missing (exit 1 when something is)')
-    .action((opts: { check?: boolean }) => {
+    .option('--tests', "also what wsbench's own tests need: a Docker engine with the docker driver's images, and chromium")
+    .action((opts: { check?: boolean; tests?: boolean }) => {
       onExitCode(setup({ stdout: process.stdout }, opts));
     });
 

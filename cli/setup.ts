@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { WsbenchError } from '../common/errors.js';
+import { packageRoot } from '../common/paths.js';
 import { REQUIRED_BINARIES, findBinary } from '../cluster/binaries.js';
 
 export interface SetupIO {
@@ -11,7 +13,44 @@ export interface SetupIO {
  * OS package manager, like Playwright's `install --with-deps`), saying what it will run first.
  * With `check` it only reports.
  */
-export function setup(io: SetupIO, opts: { check?: boolean } = {}): number {
+export function setup(io: SetupIO, opts: { check?: boolean; tests?: boolean } = {}): number {
+  const code = setupRuntime(io, opts);
+  if (code !== 0 || !opts.tests) return code;
+  return setupTests(io, opts);
+}
+
+/**
+ * What wsbench's own test suite needs beyond the local driver: a Docker engine (Debian's docker.io,
+ * `dockerd --bridge=none --iptables=false`, host networking only) with the docker driver's images
+ * built from this machine's binaries (no registry is needed), and Debian's chromium for the test
+ * that opens the HTML report in a real browser.
+ */
+function setupTests(io: SetupIO, opts: { check?: boolean }): number {
+  const say = (s: string) => io.stdout.write(`${s}\n`);
+  const chromium = ['chromium', 'chromium-browser'].find((b) => findBinary(b));
+  say(`${chromium ? 'ok     ' : 'missing'} chromium (the HTML report test)`);
+  const engine = spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
+  say(`${engine ? 'ok     ' : 'missing'} a running Docker engine (the docker driver tests)`);
+  if (opts.check) return chromium && engine ? 0 : 1;
+  const root = packageRoot();
+  const steps: Array<{ what: string; cmd: string[] }> = [];
+  if (!chromium) steps.push({ what: 'refresh the package lists', cmd: ['apt-get', 'update'] });
+  if (!chromium) steps.push({ what: 'install chromium', cmd: ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', 'chromium'] });
+  if (!engine) steps.push({ what: 'install docker.io if missing and start dockerd --bridge=none --iptables=false', cmd: ['bash', join(root, 'scripts/start-docker-engine.sh')] });
+  steps.push({ what: "build the docker driver's images from this machine's binaries (only the missing ones)", cmd: ['bash', join(root, 'scripts/build-local-images.sh')] });
+  say('wsbench setup --tests will:');
+  for (const s of steps) say(`  - ${s.what}: $ ${s.cmd.join(' ')}`);
+  for (const s of steps) {
+    const r = spawnSync(s.cmd[0], s.cmd.slice(1), { stdio: ['ignore', s.cmd[1] === join(root, 'scripts/start-docker-engine.sh') ? 'ignore' : 'inherit', 'inherit'] });
+    if (r.status !== 0) {
+      throw new WsbenchError('WSB_SETUP_FAILED', `\`${s.cmd.join(' ')}\` exited with ${r.status ?? r.signal}`, { hint: 'run it by hand as root to see why' });
+    }
+  }
+  say('test setup complete: chromium, a Docker engine and the local images are ready');
+  return 0;
+}
+
+function setupRuntime(io: SetupIO, opts: { check?: boolean }): number {
   const say = (s: string) => io.stdout.write(`${s}\n`);
   const missing = Object.keys(REQUIRED_BINARIES).filter((b) => !findBinary(b));
   for (const b of Object.keys(REQUIRED_BINARIES)) say(`${findBinary(b) ? 'ok     ' : 'missing'} ${b}${findBinary(b) ? ` (${findBinary(b)})` : ''}`);

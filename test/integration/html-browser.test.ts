@@ -2,7 +2,7 @@
  * The HTML report in a real browser: Debian's headless `chromium` opens the file offline, and a
  * probe script injected for the test reports what the page did — charts drawn (canvas present and
  * painted), JavaScript errors and console.error calls — into the DOM that `--dump-dom` prints.
- * Runs where chromium is installed (`apt-get install chromium`); CI does not depend on it.
+ * Needs Debian's chromium: `npx wsbench setup --tests` installs it (as .ci/run does).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,7 +53,11 @@ async function open(report: RunReport, name: string): Promise<{ dom: string; pro
   return { dom: r.stdout, probe: JSON.parse(m![1].replace(/&quot;/g, '"').replace(/&amp;/g, '&')) };
 }
 
-describe.runIf(CHROMIUM)('the HTML report in headless Chromium', () => {
+describe('the HTML report in headless Chromium', () => {
+  it('has a chromium to run (`npx wsbench setup --tests` installs it)', () => {
+    expect(CHROMIUM, 'chromium not found: run `npx wsbench setup --tests`').toBeDefined();
+  });
+
   it.each([
     ['report-default-run.json', 4],
     ['report-generator-bound-run.json', 9],
