@@ -31,11 +31,11 @@ import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { Histogram } from 'hdr-histogram-js';
 import type { RawData } from 'ws';
 import { nowUs } from '../common/clock.js';
 import { DeliveryLedger } from '../load/delivery-ledger.js';
 import { createLatencyHistogram, encodeHistogram, recordUs } from '../load/histogram.js';
+import { ArrivalRecorder, type Payload } from '../load/arrival-recorder.js';
 import { sourceAddressFor } from '../load/source-address.js';
 import type { SioClient as SioClientT } from '../load/sio-client.js';
 
@@ -180,96 +180,34 @@ async function serverRole(kind: ServerKind, rooms: number): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The generator's receive path. COPY of `onArrival` and the per-second tick of load/worker.ts
-// (as of commit 1ad53f7; worker.ts is a process entry point with top-level side effects, so it
-// cannot be imported). Keep in sync, or better: factor onArrival into an exported module (e.g.
-// load/arrival.ts) that both the worker and this bench import.
+// The generator's receive path: the very ArrivalRecorder load/worker.ts uses (not a copy).
 // ---------------------------------------------------------------------------------------------
 
-interface Payload {
-  pub: number;
-  seq: number;
-  t: number;
-  n: string;
-  q?: 1;
-}
 interface ArrivalState {
   id: number;
   nodeId: string | null;
 }
 
-const SLOW_ARRIVAL_US = 250_000;
-const ledger = new DeliveryLedger();
-const histAll = createLatencyHistogram();
-const histSame = createLatencyHistogram();
-const histCross = createLatencyHistogram();
-const histQueued = createLatencyHistogram();
-let histSecond = createLatencyHistogram();
-let measureFromUs = Number.POSITIVE_INFINITY;
-const perSecond = new Map<number, { h: Histogram; same: number; cross: number }>();
-const slowArrivals: Array<{ t: number; at: number; cross: boolean }> = [];
-const crossArrivalBins = new Map<number, number>();
-let receivedThisSecond = 0;
-let clockAnomalies = 0;
+const recorder = new ArrivalRecorder();
+const ledger = recorder.ledger;
+const onArrival = (state: ArrivalState, data: unknown): void => recorder.onArrival(state, data);
 
-function onArrival(state: ArrivalState, data: unknown): void {
-  const now = nowUs();
-  const p = (data as { payload?: Payload } | undefined)?.payload;
-  if (!p || typeof p.seq !== 'number') return;
-  receivedThisSecond++;
-  const kind = ledger.record(state.id, p.pub, p.seq);
-  if (kind === 'duplicate') return;
-  const lat = now - p.t;
-  if (lat < 0) clockAnomalies++;
-  const cross = p.n !== state.nodeId;
-  if (lat > SLOW_ARRIVAL_US) slowArrivals.push({ t: p.t, at: now, cross });
-  if (cross) {
-    const bin = Math.floor(now / 100_000);
-    crossArrivalBins.set(bin, (crossArrivalBins.get(bin) ?? 0) + 1);
-  }
-  if (p.t < measureFromUs) return;
-  if (p.q) {
-    recordUs(histQueued, lat);
-    return;
-  }
-  recordUs(histAll, lat);
-  recordUs(cross ? histCross : histSame, lat);
-  recordUs(histSecond, lat);
-  const s = Math.floor((p.t - measureFromUs) / 1e6);
-  let bucket = perSecond.get(s);
-  if (bucket === undefined) {
-    bucket = { h: createLatencyHistogram(), same: 0, cross: 0 };
-    perSecond.set(s, bucket);
-  }
-  recordUs(bucket.h, lat);
-  if (cross) bucket.cross++;
-  else bucket.same++;
-}
-
-/** Investigation: only the ledger part of onArrival. */
+/** Investigation: only the ledger part of the receive path. */
 function ledgerOnly(state: ArrivalState, data: unknown): void {
   const p = (data as { payload?: Payload } | undefined)?.payload;
   if (!p || typeof p.seq !== 'number') return;
   ledger.record(state.id, p.pub, p.seq);
 }
 
-/** Investigation: only the clock and HDR part of onArrival (4 records, per-second bucket). */
+/** Investigation: only the clock and HDR part of the receive path (two records, as the recorder does). */
+const hdrBucket = { same: createLatencyHistogram(), cross: createLatencyHistogram() };
 function hdrOnly(state: ArrivalState, data: unknown): void {
   const now = nowUs();
   const p = (data as { payload?: Payload } | undefined)?.payload;
   if (!p || typeof p.seq !== 'number') return;
   const lat = now - p.t;
-  const cross = p.n !== state.nodeId;
-  recordUs(histAll, lat);
-  recordUs(cross ? histCross : histSame, lat);
-  recordUs(histSecond, lat);
-  const s = Math.floor((p.t - measureFromUs) / 1e6);
-  let bucket = perSecond.get(s);
-  if (bucket === undefined) {
-    bucket = { h: createLatencyHistogram(), same: 0, cross: 0 };
-    perSecond.set(s, bucket);
-  }
-  recordUs(bucket.h, lat);
+  recordUs(p.n !== state.nodeId ? hdrBucket.cross : hdrBucket.same, lat);
+  recordUs(recorder.second, lat);
 }
 
 /** The worker's 1 s tick: CPU, event-loop delay, encode and reset the per-second histogram. */
@@ -287,9 +225,7 @@ function startWorkerTicks(connections: () => number): NodeJS.Timeout {
     const cpuPercent = elapsedUs > 0 ? ((c.user + c.system) / elapsedUs) * 100 : 0;
     const lagP99Ms = lag.percentile(99) / 1e6;
     lag.reset();
-    send({ type: 'tick', atUs: nowUs(), received: receivedThisSecond, connections: connections(), hdr: encodeHistogram(histSecond), cpuPercent, lagP99Ms });
-    receivedThisSecond = 0;
-    histSecond = createLatencyHistogram();
+    send({ type: 'tick', atUs: nowUs(), ...recorder.takeSecond(), connections: connections(), cpuPercent, lagP99Ms });
   }, 1000);
 }
 
@@ -424,7 +360,7 @@ async function clientRole(kind: Kind, work: Work, mode: 'mem' | 'cpu', port: num
 
   // cpu mode
   await connectRange(0, CPU_CONNS);
-  measureFromUs = nowUs();
+  recorder.measureFromUs = nowUs();
   if (work === 'arrival') startWorkerTicks(() => conns.length);
   process.on('message', (msg: { type: string }) => {
     if (msg.type === 'mark') {
@@ -491,7 +427,7 @@ async function microRole(): Promise<void> {
   // Message i of a loop: broadcast floor(i / membersPerRoom), to member i % membersPerRoom of its room.
   const receiverOf = (b: number, m: number) => (b % CPU_ROOMS) + CPU_ROOMS * m;
   const states: ArrivalState[] = Array.from({ length: CPU_CONNS }, (_, id) => ({ id, nodeId: `node-${1 + (id % 3)}` }));
-  measureFromUs = nowUs();
+  recorder.measureFromUs = nowUs();
   let sink = 0;
 
   const bareParse = time((f) => {

@@ -204,6 +204,11 @@ function countIn(list: number[] | null, lo: number, hi: number): number {
   return n;
 }
 
+/** One (receiver, pub) stream of a ledger: `record(seq)` as DeliveryLedger#record, without lookups. */
+export interface LedgerStream {
+  record(seq: number): ArrivalKind;
+}
+
 export class DeliveryLedger {
   private readonly receivers = new Map<number, Map<number, Stream>>();
   private epoch = 0;
@@ -225,6 +230,24 @@ export class DeliveryLedger {
       byPub.set(pub, s);
     }
     return s.record(seq);
+  }
+
+  /**
+   * The (receiver, pub) stream itself, created on first use: a receiver that keeps it (indexed by
+   * pub) records each arrival without the two map lookups of `record`.
+   */
+  stream(receiver: number, pub: number): LedgerStream {
+    let byPub = this.receivers.get(receiver);
+    if (byPub === undefined) {
+      byPub = new Map();
+      this.receivers.set(receiver, byPub);
+    }
+    let s = byPub.get(pub);
+    if (s === undefined) {
+      s = new Stream();
+      byPub.set(pub, s);
+    }
+    return s;
   }
 
   /** True when `receiver` received `seq` of `pub` at least once. */

@@ -48,6 +48,21 @@ export function createLatencyHistogram(): Histogram {
  * recordStats.clampedHigh. Returns true when the value was recorded as given, false when clamped
  * for one of those two reasons.
  */
+/**
+ * The same range and precision as createLatencyHistogram, in a packed array whose memory follows
+ * the number of distinct values seen rather than the range (per-second buckets of long runs).
+ */
+export function createCompactLatencyHistogram(): Histogram {
+  return build({
+    lowestDiscernibleValue: HIST_LOWEST_US,
+    highestTrackableValue: HIST_HIGHEST_US,
+    numberOfSignificantValueDigits: HIST_SIGNIFICANT_DIGITS,
+    bitBucketSize: 'packed',
+    autoResize: false,
+    useWebAssembly: false,
+  });
+}
+
 export function recordUs(h: Histogram, us: number): boolean {
   if (!(us >= 0) || us === Infinity) {
     // NaN, negative, ±Infinity (+Infinity is treated as a clock anomaly too).

@@ -7,3 +7,4 @@ export * from './load-generator.js';
 export * from './room-plan.js';
 export * from './source-address.js';
 export * from './token.js';
+export * from './arrival-recorder.js';

@@ -83,6 +83,14 @@ export function engineIoUrl(base: string, path = '/socket.io/'): string {
   return u.toString();
 }
 
+// ws keeps the URL string of every socket: one shared string for all connections to the same
+// server instead of one per connection.
+let lastUrl: { base: string; path: string | undefined; url: string } | null = null;
+function cachedEngineIoUrl(base: string, path?: string): string {
+  if (lastUrl === null || lastUrl.base !== base || lastUrl.path !== path) lastUrl = { base, path, url: engineIoUrl(base, path) };
+  return lastUrl.url;
+}
+
 function errorCode(err: unknown): string | undefined {
   const e = err as { code?: unknown; errors?: Array<{ code?: unknown }> };
   if (typeof e?.code === 'string') return e.code;
@@ -116,10 +124,11 @@ export class SioClient {
       const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
       let ws: TaggedSocket;
       try {
-        ws = new WebSocket(engineIoUrl(opts.url, opts.path), {
+        // No handshakeTimeout: the connect timer below covers the handshake too, and ws would keep
+        // a cleared timer object on every socket for good (~120 B per connection).
+        ws = new WebSocket(cachedEngineIoUrl(opts.url, opts.path), {
           localAddress: opts.localAddress,
           perMessageDeflate: false,
-          handshakeTimeout: timeoutMs,
           skipUTF8Validation: true,
         }) as TaggedSocket;
       } catch (err) {

@@ -6,10 +6,10 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Histogram } from 'hdr-histogram-js';
 import { nowUs } from '../common/clock.js';
 import { connectClient, ClientConnectError, type ProtocolClient, type WireProtocol } from './protocol-client.js';
-import { DeliveryLedger } from './delivery-ledger.js';
+import { ArrivalRecorder, type Payload } from './arrival-recorder.js';
+import type { LedgerStream } from './delivery-ledger.js';
 import { createLatencyHistogram, encodeHistogram, recordUs } from './histogram.js';
 import { mintToken } from './token.js';
 import { reconnectDelayMs, type ReconnectPolicy } from './reconnect-policy.js';
@@ -30,19 +30,11 @@ interface ClientState {
   current: Disconnection | null;
   /** Set when we close it ourselves: no reconnection. */
   closing: boolean;
+  /** Ledger streams by publisher (kept by the recorder). */
+  streams?: Array<LedgerStream | undefined>;
 }
 
-interface Payload {
-  pub: number;
-  seq: number;
-  t: number;
-  n: string;
-  /** Set on messages that waited in the publisher's queue while it was disconnected. */
-  q?: 1;
-}
 
-/** Arrivals slower than this are kept individually, to find the *late* ones after a fault. */
-const SLOW_ARRIVAL_US = 250_000;
 
 let workerId = -1;
 let url = '';
@@ -51,29 +43,15 @@ let jwtSecret = '';
 let connectRate = 1000;
 let connectTimeoutMs = 10_000;
 let reconnectPolicy: ReconnectPolicy = 'socketio';
-let receiveCostUs = 0;
 let shuttingDown = false;
 const clients = new Map<number, ClientState>();
-const ledger = new DeliveryLedger();
-const histAll = createLatencyHistogram();
-const histSame = createLatencyHistogram();
-const histCross = createLatencyHistogram();
-const histQueued = createLatencyHistogram();
-let histSecond = createLatencyHistogram();
-let measureFromUs = Number.POSITIVE_INFINITY;
-/** Latency and same/cross arrival counts per intended second since measureFrom. */
-const perSecond = new Map<number, { h: Histogram; same: number; cross: number }>();
-const slowArrivals: Array<{ t: number; at: number; cross: boolean }> = [];
-/** Cross-node arrivals per 100 ms of arrival time: when did cross-node traffic flow. */
-const crossArrivalBins = new Map<number, number>();
-/** CPU and deliveries over the measured window, for the generator's own cost per delivery. */
-let measuredCpu: NodeJS.CpuUsage | null = null;
-let measuredCpuUs = 0;
-let measuredDeliveries = 0;
+/** The receive path: ledger, latency histograms, slow arrivals (load/arrival-recorder.ts). */
+const rec = new ArrivalRecorder();
+const ledger = rec.ledger;
 let sentThisSecond = 0;
-let receivedThisSecond = 0;
+/** CPU µs over the measured window (from the first timed delivery to the last publish). */
+let measuredCpuUs = 0;
 let disconnects = 0;
-let clockAnomalies = 0;
 const disconnections: Disconnection[] = [];
 /** Per-second self-monitoring samples; only those of the measured window judge the generator. */
 const healthSeries: Array<{ atUs: number; cpu: number; lag: number }> = [];
@@ -90,49 +68,6 @@ function connectedCount(): number {
   return n;
 }
 
-function onArrival(state: ClientState, data: unknown): void {
-  if (receiveCostUs > 0) {
-    // Calibration only: burn CPU as a slower generator would.
-    const until = nowUs() + receiveCostUs;
-    while (nowUs() < until);
-  }
-  const now = nowUs();
-  const p = (data as { payload?: Payload } | undefined)?.payload;
-  if (!p || typeof p.seq !== 'number') return;
-  receivedThisSecond++;
-  const kind = ledger.record(state.id, p.pub, p.seq);
-  // A duplicate's latency is not a delivery latency; it is counted in the ledger only.
-  if (kind === 'duplicate') return;
-  const lat = now - p.t;
-  if (lat < 0) clockAnomalies++;
-  const cross = p.n !== state.nodeId;
-  if (lat > SLOW_ARRIVAL_US) slowArrivals.push({ t: p.t, at: now, cross });
-  if (cross) {
-    const bin = Math.floor(now / 100_000);
-    crossArrivalBins.set(bin, (crossArrivalBins.get(bin) ?? 0) + 1);
-  }
-  if (p.t < measureFromUs) return;
-  if (measuredCpu === null) measuredCpu = process.cpuUsage();
-  measuredDeliveries++;
-  if (p.q) {
-    // Queued while its publisher was disconnected: timed from the intended send, kept apart.
-    recordUs(histQueued, lat);
-    return;
-  }
-  recordUs(histAll, lat);
-  recordUs(cross ? histCross : histSame, lat);
-  recordUs(histSecond, lat);
-  const s = Math.floor((p.t - measureFromUs) / 1e6);
-  let bucket = perSecond.get(s);
-  if (bucket === undefined) {
-    bucket = { h: createLatencyHistogram(), same: 0, cross: 0 };
-    perSecond.set(s, bucket);
-  }
-  recordUs(bucket.h, lat);
-  if (cross) bucket.cross++;
-  else bucket.same++;
-}
-
 /** Dials, authenticates and waits for `welcome`; resolves with the node id. */
 async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeId: string }> {
   const token = mintToken(jwtSecret, `client-${state.id}`);
@@ -140,7 +75,7 @@ async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeI
   const welcome = new Promise<string>((resolve) => (welcomed = resolve));
   const client = await connectClient(protocol, { url, token, localAddress: state.localAddress, connectTimeoutMs });
   client.onEvent = (event, data) => {
-    if (event === 'msg') onArrival(state, data);
+    if (event === 'msg') rec.onArrival(state, data);
     else if (event === 'welcome') welcomed((data as { nodeId: string }).nodeId);
   };
   client.onClose = (code, reason) => onClosed(state, client, code, reason);
@@ -290,7 +225,7 @@ function flushQueue(state: ClientState): void {
 }
 
 function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
-  measureFromUs = msg.measureFromUs;
+  rec.measureFromUs = msg.measureFromUs;
   const intervalUs = 1e6 / msg.rate;
   padding = msg.payloadBytes > 0 ? 'x'.repeat(msg.payloadBytes) : undefined;
   let lateSends = 0;
@@ -380,15 +315,12 @@ function startTicks(): void {
       workerId,
       atUs: nowUs(),
       sent: sentThisSecond,
-      received: receivedThisSecond,
+      ...rec.takeSecond(),
       connections: connectedCount(),
-      hdr: encodeHistogram(histSecond),
       cpuPercent,
       lagP99Ms,
     });
     sentThisSecond = 0;
-    receivedThisSecond = 0;
-    histSecond = createLatencyHistogram();
   }, 1000);
 }
 
@@ -440,7 +372,7 @@ function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
       }
     }
   }
-  for (const a of slowArrivals) {
+  for (const a of rec.slowArrivals) {
     if (msg.faults.some((f) => a.t >= f.startUs && a.t < f.endUs && a.at >= f.endUs)) {
       losses.total.late++;
       (a.cross ? losses.crossNode : losses.sameNode).late++;
@@ -451,7 +383,7 @@ function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
     const acc = ledger.account(expectations(w.startUs, w.endUs));
     return { name: w.name, accounting: acc.total, sameNode: acc.sameNode, crossNode: acc.crossNode };
   });
-  const measured = healthSeries.filter((h) => h.atUs > measureFromUs + 1e6);
+  const measured = healthSeries.filter((h) => h.atUs > rec.measureFromUs + 1e6);
   // Burst: how many deliveries one broadcast lands on this worker (its members of the room),
   // averaged over the rooms that have a publisher.
   const roomMembers = new Map<string, number>();
@@ -460,20 +392,23 @@ function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
   return {
     type: 'results',
     workerId,
-    hdr: { all: encodeHistogram(histAll), same: encodeHistogram(histSame), cross: encodeHistogram(histCross), queued: encodeHistogram(histQueued) },
+    hdr: (() => {
+      const t = rec.totals();
+      return { all: encodeHistogram(t.all), same: encodeHistogram(t.same), cross: encodeHistogram(t.cross), queued: encodeHistogram(rec.queued) };
+    })(),
     accounting,
     losses,
     lostConnectedSamples: samples,
     windows,
-    perSecond: [...perSecond].map(([s, b]) => ({ s, hdr: encodeHistogram(b.h), same: b.same, cross: b.cross })),
+    perSecond: rec.perSecondEncoded(),
     disconnections,
-    crossArrivalBins: [...crossArrivalBins],
+    crossArrivalBins: rec.crossArrivalBins(),
     disconnects,
-    clockAnomalies,
+    clockAnomalies: rec.clockAnomalies,
     health: {
       cpuPercent: measured.map((h) => h.cpu),
       lagP99Ms: measured.map((h) => h.lag),
-      cpuPerDeliveryUs: measuredDeliveries > 0 ? measuredCpuUs / measuredDeliveries : null,
+      cpuPerDeliveryUs: rec.measuredDeliveries > 0 ? measuredCpuUs / rec.measuredDeliveries : null,
       burstSize: pubRooms.length ? pubRooms.reduce((a, b) => a + b, 0) / pubRooms.length : 0,
     },
   };
@@ -498,7 +433,7 @@ async function handle(msg: ToWorker): Promise<void> {
       connectRate = msg.connectRate;
       connectTimeoutMs = msg.connectTimeoutMs;
       reconnectPolicy = msg.reconnect;
-      receiveCostUs = msg.receiveCostUs;
+      rec.receiveCostUs = msg.receiveCostUs;
       for (const c of msg.clients) {
         clients.set(c.id, { id: c.id, localAddress: c.localAddress, client: null, nodeId: null, joinNode: null, room: null, role: null, down: [], current: null, closing: false });
       }
@@ -530,8 +465,8 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     case 'publish': {
       const lateSends = await publish(msg);
-      if (measuredCpu !== null) {
-        const d = process.cpuUsage(measuredCpu);
+      if (rec.measuredCpuStart !== null) {
+        const d = process.cpuUsage(rec.measuredCpuStart);
         measuredCpuUs = d.user + d.system;
       }
       const reports: PublisherReport[] = [...publishers.values()].map(({ state: _s, queue, ...r }) => ({ ...r, unflushed: queue.length }));
