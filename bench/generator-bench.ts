@@ -959,7 +959,7 @@ async function orchestrate(): Promise<void> {
   out.push(`In-process cost per message (same frames, no sockets; best of ${MICRO_REPEAT} × ${int(MICRO_N)}), µs`);
   out.push(`  bare: Buffer → string → JSON.parse                               ${lpad(f2(m.bareParse), 6)}`);
   out.push(`  lean: SioClient.handleMessage → onEvent (Engine.IO/Socket.IO + parse) ${lpad(na(m.leanParse), 6)}`);
-  out.push(`  receive path: worker onArrival (nowUs, ledger, 4 HDR records, bucket) ${lpad(f2(m.onArrival), 6)}   of which nowUs ${f2(m.nowUs)}, ledger.record ${f2(m.ledgerRecord)}, recordUs ${f2(m.recordUs)} each`);
+  out.push(`  receive path: ArrivalRecorder.onArrival (nowUs, ledger, 2 HDR records) ${lpad(f2(m.onArrival), 6)}   of which nowUs ${f2(m.nowUs)}, ledger.record ${f2(m.ledgerRecord)}, recordUs ${f2(m.recordUs)} each`);
   out.push(`  lean total: handleMessage → onArrival                            ${lpad(na(m.leanTotal), 6)}   worker tick: encodeHistogram ${f2(m.tickEncodeMs)} ms/s = ${f2(tickUs)} µs/delivery at ${int(cpu.bare.offeredPerS)}/s`);
   out.push(`  the rest of each delivery (socket read, ws frame parsing, event loop): ≈ ${f1(cpu.bare.fixed.usPerDelivery - m.bareParse)} µs (bare) / ${m.leanTotal === null ? 'n/a' : f1(cpu.lean.fixed.usPerDelivery - m.leanTotal - tickUs)} µs (lean)`);
   out.push('');
