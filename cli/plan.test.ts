@@ -28,6 +28,16 @@ describe('buildPlan', () => {
     expect(plan.targets.find((t) => t.id === 'latency-p99')!.value).toBe(30);
   });
 
+  it('takes --server socketio|ws|bun (default socketio), from a flag or the config file', () => {
+    expect(buildPlan('cross-node-broadcast', {}).topology.server).toBe('socketio');
+    expect(buildPlan('cross-node-broadcast', { server: 'ws' }).topology.server).toBe('ws');
+    const dir = mkdtempSync(join(tmpdir(), 'wsb-plan-'));
+    const cfg = join(dir, 'c.json');
+    writeFileSync(cfg, JSON.stringify({ server: 'bun' }));
+    expect(buildPlan('cross-node-broadcast', { config: cfg }).topology.server).toBe('bun');
+    expect(codeOf(() => buildPlan('cross-node-broadcast', { server: 'uws' }))).toBe('WSB_INVALID_OPTION');
+  });
+
   it('raises the rate limit for load and records why', () => {
     const plan = buildPlan('cross-node-broadcast', { rate: '20' });
     expect(plan.topology.serverOptions.rateLimit).toBeGreaterThanOrEqual(20 * 60);

@@ -25,48 +25,17 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis, type RedisOptions } from 'ioredis';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { createTokenVerifier, grantsRoom, type TokenGrant } from './token.js';
+import { DEFAULT_OPTIONS, MAX_ROOM_NAME_LENGTH, RECONNECT_DELAY_MS, type ReferenceServerOptions } from './options.js';
 
-export interface ReferenceServerOptions {
-  port: number;
-  host: string;
-  redisUrl: string;
-  nodeId: string;
-  jwtSecret: string;
-  /** Max publish+join messages per connection per window. */
-  rateLimit: number;
-  rateWindowMs: number;
-  /** Socket.IO maxHttpBufferSize (bytes). */
-  maxPayload: number;
-  /** Max members of one room on this node. */
-  roomCapacity: number;
-  pingInterval: number;
-  pingTimeout: number;
-  shutdownGraceMs: number;
-}
+export { DEFAULT_OPTIONS, RECONNECT_DELAY_MS, type ReferenceServerOptions };
 
-export const DEFAULT_OPTIONS: Omit<ReferenceServerOptions, 'jwtSecret'> = {
-  port: 3001,
-  host: '127.0.0.1',
-  redisUrl: 'redis://127.0.0.1:6379',
-  nodeId: 'node-1',
-  rateLimit: 100,
-  rateWindowMs: 60_000,
-  maxPayload: 1_048_576,
-  roomCapacity: 1000,
-  pingInterval: 25_000,
-  pingTimeout: 60_000,
-  shutdownGraceMs: 1000,
-};
-
-/** Delay clients are told to wait before reconnecting after `server_shutdown` (seed 000). */
-export const RECONNECT_DELAY_MS = 5000;
-const MAX_ROOM_NAME_LENGTH = 256;
-
-export interface Versions {
+// A type alias (not an interface) so it is assignable to Record<string, string>.
+export type Versions = {
   'socket.io': string;
   '@socket.io/redis-adapter': string;
+  ioredis: string;
   node: string;
-}
+};
 
 export interface ReferenceServer {
   readonly nodeId: string;
@@ -89,6 +58,7 @@ export function packageVersions(): Versions {
   return {
     'socket.io': version('socket.io'),
     '@socket.io/redis-adapter': version('@socket.io/redis-adapter'),
+    ioredis: version('ioredis'),
     node: process.version,
   };
 }

@@ -55,11 +55,12 @@ function waitExit(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function startRedis(opts: { timeoutMs?: number; bin?: string } = {}): Promise<RedisHandle> {
+/** `port`: listen there (e.g. to bring a stopped Redis back where its clients reconnect); default a free one. */
+export async function startRedis(opts: { timeoutMs?: number; bin?: string; port?: number } = {}): Promise<RedisHandle> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   // Retry with a new port if another process grabbed the one we picked.
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
+    const port = opts.port ?? (await freePort());
     const child = spawn(
       opts.bin ?? 'redis-server',
       ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
@@ -99,6 +100,6 @@ export async function startRedis(opts: { timeoutMs?: number; bin?: string } = {}
       await new Promise((r) => setTimeout(r, 50));
     }
     await stop();
-    if (attempt >= 2) throw new Error(`redis-server did not answer PING on port ${port}: ${output.trim()}`);
+    if (attempt >= 2 || opts.port !== undefined) throw new Error(`redis-server did not answer PING on port ${port}: ${output.trim()}`);
   }
 }

@@ -1,0 +1,84 @@
+/**
+ * cross-node-broadcast end to end against the ws and Bun reference servers (the socket.io run is
+ * cross-node-broadcast.test.ts): real redis-server, nginx, 3 nodes of the variant, 300 connections
+ * speaking the JSON wire protocol. Asserts spread, exact accounting and what the report says about
+ * the server under test.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPlan } from '../../cli/plan.js';
+import { run, type RunOutcome } from '../../cli/run.js';
+import { isAlive, pidsMatching } from './support/processes.js';
+
+const ADAPTER = { ws: 'custom ioredis pub/sub', bun: 'Bun server.publish + ioredis pub/sub' } as const;
+
+describe.each(['ws', 'bun'] as const)('cross-node-broadcast against --server %s (local driver, 3 nodes)', (server) => {
+  let outcome: RunOutcome;
+  let pids: () => number[] = () => [];
+  let seenPids: number[] = [];
+  let stderr = '';
+  let out = '';
+
+  beforeAll(async () => {
+    out = mkdtempSync(join(tmpdir(), `wsb-it-${server}-`));
+    const plan = buildPlan('cross-node-broadcast', {
+      server,
+      connections: '300',
+      rooms: '10',
+      rate: '5',
+      duration: '3',
+      warmup: '1',
+      drain: '1',
+      out,
+    });
+    const err = new PassThrough();
+    err.on('data', (c: Buffer) => (stderr += c.toString()));
+    const poll = setInterval(() => (seenPids = [...new Set([...seenPids, ...pids()])]), 200);
+    outcome = await run(plan, { stdout: new PassThrough(), stderr: err, signal: new AbortController().signal, onPids: (p) => (pids = p) });
+    clearInterval(poll);
+  }, 120_000);
+
+  afterAll(() => {
+    for (const pid of seenPids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  });
+
+  it('ran without a harness error and records the server, its adapter and versions', () => {
+    expect(outcome.report.error, stderr).toBeUndefined();
+    expect(outcome.exitCode).toBe(outcome.report.verdict === 'pass' ? 0 : 1);
+    const t = outcome.report.topology;
+    expect(t.server).toBe(server);
+    expect(t.adapter).toBe(ADAPTER[server]);
+    expect(Object.keys(t.versions)).toEqual(expect.arrayContaining([server === 'ws' ? 'ws' : 'bun', 'ioredis', 'redis', 'nginx']));
+  });
+
+  it('spread connections over all 3 nodes, and the per-node counts sum to the total', () => {
+    const perNode = outcome.report.connectionsPerNode;
+    expect(Object.keys(perNode).sort()).toEqual(['node-1', 'node-2', 'node-3']);
+    for (const n of Object.values(perNode)) expect(n).toBeGreaterThan(0);
+    expect(Object.values(perNode).reduce((a, b) => a + b, 0)).toBe(300);
+  });
+
+  it('delivered every message across nodes exactly once and in order', () => {
+    const a = outcome.report.accounting;
+    expect(a.crossNode.received).toBeGreaterThan(0);
+    expect(a.sameNode.received).toBeGreaterThan(0);
+    expect(a.received).toBe(a.expected);
+    expect(a.deliveryRatio).toBe(1);
+    expect([a.lost, a.duplicated, a.reordered]).toEqual([0, 0, 0]);
+    expect(outcome.report.counters.unexpected_arrivals).toBe(0);
+    // 10 rooms × 29 members: every published message × 29 receivers.
+    expect(a.expected).toBe(outcome.report.counters.messages_published * 29);
+    const m = outcome.report.metrics;
+    expect(m.broadcast_latency_ms.count).toBe(m.broadcast_latency_same_node_ms.count + m.broadcast_latency_cross_node_ms.count);
+    expect(m.connect_time_ms.count).toBe(300);
+  });
+
+  it('left no process of the run behind', async () => {
+    expect(seenPids.length).toBeGreaterThanOrEqual(6); // redis, 3 nodes, nginx, ≥1 worker
+    expect(seenPids.filter(isAlive)).toEqual([]);
+    expect(await pidsMatching(out)).toEqual([]);
+  });
+});
