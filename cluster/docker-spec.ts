@@ -4,6 +4,9 @@ import type { DockerImages, DockerNetworkMode } from './docker-options.js';
 import { FILE_LIMIT } from './local-driver.js';
 import { renderNginxConfig } from './nginx-config.js';
 import { SERVER_VARIANT_INFO, type Topology } from './types.js';
+import { referenceNodeArgs } from './node-args.js';
+
+export { referenceNodeArgs };
 
 /** Where the package root (dist/ + node_modules/) is mounted in a node container. */
 export const APP_DIR = '/wsbench';
@@ -77,23 +80,6 @@ export function nodeProgram(t: Topology, appDir: string, bunBinary: () => string
     });
   }
   return { entrypoint: [`${APP_DIR}/${rel.split(sep).join('/')}`], args: [`${APP_DIR}/dist/reference-server/bun-main.js`] };
-}
-
-/** The arguments a reference node gets: the same as the local driver passes. */
-export function referenceNodeArgs(t: Topology, o: { port: number; host: string; redisUrl: string; nodeId: string }): string[] {
-  const so = t.serverOptions;
-  return [
-    '--port', String(o.port),
-    '--host', o.host,
-    '--redis', o.redisUrl,
-    '--node-id', o.nodeId,
-    '--rate-limit', String(so.rateLimit),
-    '--rate-window-ms', String(so.rateWindowMs),
-    '--max-payload', String(so.maxPayload),
-    '--room-capacity', String(so.roomCapacity),
-    '--ping-interval', String(so.pingInterval),
-    '--ping-timeout', String(so.pingTimeout),
-  ];
 }
 
 /**

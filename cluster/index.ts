@@ -15,3 +15,4 @@ export * from './process-identity.js';
 export async function createDockerDriver(opts?: ConstructorParameters<typeof import('./docker-driver.js').DockerDriver>[0]): Promise<import('./docker-driver.js').DockerDriver> {
   return new (await import('./docker-driver.js')).DockerDriver(opts);
 }
+export * from './node-args.js';

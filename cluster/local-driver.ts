@@ -12,6 +12,7 @@ import { renderNginxConfig } from './nginx-config.js';
 import { httpGet, waitForHttp } from './wait.js';
 import { promValue } from './prom-metrics.js';
 import { rssOfTree } from './proc-stats.js';
+import { referenceNodeArgs } from './node-args.js';
 import { SERVER_VARIANT_INFO, type ClusterDriver, type ClusterNode, type NodeMetrics, type StartedCluster, type Topology } from './types.js';
 
 const log = logger('cluster');
@@ -122,19 +123,7 @@ export class LocalDriver implements ClusterDriver {
               ManagedProcess.start({
                 name: `node-${i + 1}`,
                 command: nodeCommand,
-                args: [
-                  ...nodeProgram,
-                  '--port', String(port),
-                  '--host', '127.0.0.1',
-                  '--redis', redisUrl,
-                  '--node-id', `node-${i + 1}`,
-                  '--rate-limit', String(so.rateLimit),
-                  '--rate-window-ms', String(so.rateWindowMs),
-                  '--max-payload', String(so.maxPayload),
-                  '--room-capacity', String(so.roomCapacity),
-                  '--ping-interval', String(so.pingInterval),
-                  '--ping-timeout', String(so.pingTimeout),
-                ],
+                args: [...nodeProgram, ...referenceNodeArgs(topology, { port, host: '127.0.0.1', redisUrl, nodeId: `node-${i + 1}` })],
                 env: { ...process.env, WSB_JWT_SECRET: topology.jwtSecret },
                 logFile: join(logsDir, `node-${i + 1}.log`),
               }),

@@ -1,0 +1,22 @@
+import type { Topology } from './types.js';
+
+/**
+ * The command-line arguments of one reference node, whatever the driver: every server option of
+ * the topology becomes a flag here, in one place, so the local and docker drivers cannot drift.
+ */
+export function referenceNodeArgs(t: Topology, o: { port: number; host: string; redisUrl: string; nodeId: string }): string[] {
+  const so = t.serverOptions;
+  return [
+    '--port', String(o.port),
+    '--host', o.host,
+    '--redis', o.redisUrl,
+    '--node-id', o.nodeId,
+    '--rate-limit', String(so.rateLimit),
+    '--rate-window-ms', String(so.rateWindowMs),
+    '--max-payload', String(so.maxPayload),
+    '--room-capacity', String(so.roomCapacity),
+    '--ping-interval', String(so.pingInterval),
+    '--ping-timeout', String(so.pingTimeout),
+  ];
+}
+
