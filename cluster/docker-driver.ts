@@ -11,8 +11,10 @@ import { DOCKER_DEFAULTS, type DockerDriverOptions, type DockerImages, type Dock
 import { clusterSpec, nodeProgram, type ContainerSpec } from './docker-spec.js';
 import { forHttpOnHost, forRedisPing } from './container-wait.js';
 import { getFreePortBelowEphemeral, isPortInUse } from './ports.js';
-import { promValue } from './prom-metrics.js';
-import { httpGet, waitForHttp } from './wait.js';
+import { scrapeNodeMetrics } from './prom-metrics.js';
+
+export { scrapeNodeMetrics };
+import { waitForHttp } from './wait.js';
 import { bunBinary } from './binaries.js';
 import type { ClusterDriver, ClusterNode, NodeMetrics, StartedCluster, Topology } from './types.js';
 
@@ -76,27 +78,6 @@ class DockerNode implements ClusterNode {
   }
 }
 
-/** One scrape of a node's /metrics (prom-client text); `up: false` and nulls when it does not answer. */
-export async function scrapeNodeMetrics(nodeId: string, url: string, running: boolean): Promise<NodeMetrics> {
-  const empty: NodeMetrics = { nodeId, up: false, connections: null, rssBytes: null, heapUsedBytes: null, eventLoopLagMs: null, publishTotal: null };
-  if (!running) return empty;
-  try {
-    const { status, body } = await httpGet(`${url}/metrics`, 2000);
-    if (status !== 200) return empty;
-    const lag = promValue(body, 'nodejs_eventloop_lag_seconds');
-    return {
-      nodeId,
-      up: true,
-      connections: promValue(body, 'wsb_connections'),
-      rssBytes: promValue(body, 'process_resident_memory_bytes'),
-      heapUsedBytes: promValue(body, 'nodejs_heap_size_used_bytes'),
-      eventLoopLagMs: lag === null ? null : lag * 1000,
-      publishTotal: promValue(body, 'wsb_publish_total', true),
-    };
-  } catch {
-    return empty;
-  }
-}
 
 /** A StartedCluster from the docker driver: the containers are reachable for tests and `doctor`. */
 export interface StartedDockerCluster extends StartedCluster {

@@ -9,8 +9,8 @@ import { ManagedProcess } from './managed-process.js';
 import { bunBinary, requireBinary } from './binaries.js';
 import { getFreePort, isPortInUse } from './ports.js';
 import { renderNginxConfig } from './nginx-config.js';
-import { httpGet, waitForHttp } from './wait.js';
-import { promValue } from './prom-metrics.js';
+import { waitForHttp } from './wait.js';
+import { scrapeNodeMetrics } from './prom-metrics.js';
 import { rssOfTree } from './proc-stats.js';
 import { referenceNodeArgs } from './node-args.js';
 import { SERVER_VARIANT_INFO, type ClusterDriver, type ClusterNode, type NodeMetrics, type StartedCluster, type Topology } from './types.js';
@@ -297,24 +297,8 @@ class LocalNode implements ClusterNode {
     this.proc?.signal('SIGCONT');
   }
 
-  async metrics(): Promise<NodeMetrics> {
-    const empty: NodeMetrics = { nodeId: this.id, up: false, connections: null, rssBytes: null, heapUsedBytes: null, eventLoopLagMs: null, publishTotal: null };
-    if (!this.running()) return empty;
-    try {
-      const { status, body } = await httpGet(`${this.url}/metrics`, 2000);
-      if (status !== 200) return empty;
-      const lag = promValue(body, 'nodejs_eventloop_lag_seconds');
-      return {
-        nodeId: this.id,
-        up: true,
-        connections: promValue(body, 'wsb_connections'),
-        rssBytes: promValue(body, 'process_resident_memory_bytes'),
-        heapUsedBytes: promValue(body, 'nodejs_heap_size_used_bytes'),
-        eventLoopLagMs: lag === null ? null : lag * 1000,
-        publishTotal: promValue(body, 'wsb_publish_total', true),
-      };
-    } catch {
-      return empty;
-    }
+  metrics(): Promise<NodeMetrics> {
+    return scrapeNodeMetrics(this.id, this.url, this.running());
   }
+
 }

@@ -1,3 +1,6 @@
+import type { NodeMetrics } from './types.js';
+import { httpGet } from './wait.js';
+
 /**
  * Reads sample values out of Prometheus text format. Only what the harness needs: the first sample
  * of a metric name, summing over label sets when `sum` is set.
@@ -15,4 +18,26 @@ export function promValue(text: string, name: string, sum = false): number | nul
     total = (total ?? 0) + v;
   }
   return total;
+}
+
+/** One scrape of a node's /metrics (prom-client text); `up: false` and nulls when it does not answer. */
+export async function scrapeNodeMetrics(nodeId: string, url: string, running: boolean): Promise<NodeMetrics> {
+  const empty: NodeMetrics = { nodeId, up: false, connections: null, rssBytes: null, heapUsedBytes: null, eventLoopLagMs: null, publishTotal: null };
+  if (!running) return empty;
+  try {
+    const { status, body } = await httpGet(`${url}/metrics`, 2000);
+    if (status !== 200) return empty;
+    const lag = promValue(body, 'nodejs_eventloop_lag_seconds');
+    return {
+      nodeId,
+      up: true,
+      connections: promValue(body, 'wsb_connections'),
+      rssBytes: promValue(body, 'process_resident_memory_bytes'),
+      heapUsedBytes: promValue(body, 'nodejs_heap_size_used_bytes'),
+      eventLoopLagMs: lag === null ? null : lag * 1000,
+      publishTotal: promValue(body, 'wsb_publish_total', true),
+    };
+  } catch {
+    return empty;
+  }
 }
