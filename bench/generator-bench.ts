@@ -36,6 +36,7 @@ import { nowUs } from '../common/clock.js';
 import { DeliveryLedger } from '../load/delivery-ledger.js';
 import { createLatencyHistogram, encodeHistogram, recordUs } from '../load/histogram.js';
 import { ArrivalRecorder, type Payload } from '../load/arrival-recorder.js';
+import { startSelfMonitor } from '../load/self-monitor.js';
 import { sourceAddressFor } from '../load/source-address.js';
 import type { SioClient as SioClientT } from '../load/sio-client.js';
 
@@ -210,23 +211,11 @@ function hdrOnly(state: ArrivalState, data: unknown): void {
   recordUs(recorder.second, lat);
 }
 
-/** The worker's 1 s tick: CPU, event-loop delay, encode and reset the per-second histogram. */
+/** The worker's 1 s tick: the same self-monitor, and the recorder's per-second histogram. */
 function startWorkerTicks(connections: () => number): NodeJS.Timeout {
-  const lag = monitorEventLoopDelay({ resolution: 10 });
-  lag.enable();
-  let cpu = process.cpuUsage();
-  let last = process.hrtime.bigint();
-  return setInterval(() => {
-    const nowNs = process.hrtime.bigint();
-    const elapsedUs = Number(nowNs - last) / 1000;
-    const c = process.cpuUsage(cpu);
-    cpu = process.cpuUsage();
-    last = nowNs;
-    const cpuPercent = elapsedUs > 0 ? ((c.user + c.system) / elapsedUs) * 100 : 0;
-    const lagP99Ms = lag.percentile(99) / 1e6;
-    lag.reset();
+  return startSelfMonitor(({ cpuPercent, lagP99Ms }) => {
     send({ type: 'tick', atUs: nowUs(), ...recorder.takeSecond(), connections: connections(), cpuPercent, lagP99Ms });
-  }, 1000);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

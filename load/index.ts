@@ -8,3 +8,4 @@ export * from './room-plan.js';
 export * from './source-address.js';
 export * from './token.js';
 export * from './arrival-recorder.js';
+export * from './self-monitor.js';

@@ -4,11 +4,11 @@
  * ledger), reconnects and rejoins as real clients do, and reports to the coordinator over IPC.
  * Started with child_process.fork.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nowUs } from '../common/clock.js';
 import { connectClient, ClientConnectError, type ProtocolClient, type WireProtocol } from './protocol-client.js';
 import { ArrivalRecorder, type Payload } from './arrival-recorder.js';
+import { startSelfMonitor } from './self-monitor.js';
 import type { LedgerStream } from './delivery-ledger.js';
 import { createLatencyHistogram, encodeHistogram, recordUs } from './histogram.js';
 import { mintToken } from './token.js';
@@ -296,32 +296,11 @@ async function hold(durationMs: number, pingIntervalMs: number): Promise<{ pings
 }
 
 function startTicks(): void {
-  const lag = monitorEventLoopDelay({ resolution: 10 });
-  lag.enable();
-  let cpu = process.cpuUsage();
-  let last = process.hrtime.bigint();
-  tickTimer = setInterval(() => {
-    const nowNs = process.hrtime.bigint();
-    const elapsedUs = Number(nowNs - last) / 1000;
-    const c = process.cpuUsage(cpu);
-    cpu = process.cpuUsage();
-    last = nowNs;
-    const cpuPercent = elapsedUs > 0 ? ((c.user + c.system) / elapsedUs) * 100 : 0;
-    const lagP99Ms = lag.percentile(99) / 1e6;
-    lag.reset();
+  tickTimer = startSelfMonitor(({ cpuPercent, lagP99Ms }) => {
     healthSeries.push({ atUs: nowUs(), cpu: cpuPercent, lag: lagP99Ms });
-    send({
-      type: 'tick',
-      workerId,
-      atUs: nowUs(),
-      sent: sentThisSecond,
-      ...rec.takeSecond(),
-      connections: connectedCount(),
-      cpuPercent,
-      lagP99Ms,
-    });
+    send({ type: 'tick', workerId, atUs: nowUs(), sent: sentThisSecond, ...rec.takeSecond(), connections: connectedCount(), cpuPercent, lagP99Ms });
     sentThisSecond = 0;
-  }, 1000);
+  });
 }
 
 const emptyLoss = (): LossClasses => ({ lostConnected: 0, lostDisconnected: 0, lostPublisherDown: 0, late: 0 });
