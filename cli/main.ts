@@ -6,14 +6,16 @@ import { setDebug, debugEnabled } from '../common/logger.js';
 import { LB_POLICIES } from '../cluster/nginx-config.js';
 import { DOCKER_IMAGE_DEFAULTS, DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES, type DockerImages } from '../cluster/docker-options.js';
 import { clean } from '../cluster/clean.js';
+import { descendants } from '../cluster/process-identity.js';
 import { packageRoot } from '../common/paths.js';
 import { doctor } from './doctor.js';
-import { SERVER_KINDS } from '../cluster/types.js';
+import { SERVER_KINDS, SOCKETIO_ADAPTERS } from '../cluster/types.js';
 import { SCENARIOS } from '../scenarios/index.js';
 import { SEED_TARGETS } from '../reports/targets.js';
 import { buildPlan, RUN_DEFAULTS } from './plan.js';
 import { run, toolVersion } from './run.js';
 import { setup } from './setup.js';
+import { CALIBRATION_CASES, calibrateCommand } from './calibrate.js';
 import { compareCommand, reportCommand, type CompareFlags, type ReportFlags } from './report-commands.js';
 import { COMPARE_DEFAULTS } from '../reports/compare.js';
 
@@ -59,8 +61,17 @@ export function program(onExitCode: (code: number) => void): Command {
     .addOption(
       new Option('--server <server>', `reference server variant: socket.io + redis adapter, ws + Redis pub/sub, Bun (default ${RUN_DEFAULTS.server})`).choices([...SERVER_KINDS]),
     )
+    .addOption(
+      new Option('--adapter <adapter>', '[--server socketio] cluster adapter: redis (@socket.io/redis-adapter, pub/sub) or redis-streams (@socket.io/redis-streams-adapter with connection state recovery) (default redis)').choices([
+        ...SOCKETIO_ADAPTERS,
+      ]),
+    )
     .option('--ready-timeout <ms>', `ms each cluster part gets to become ready (default ${RUN_DEFAULTS.readyTimeout})`)
     .option('--server-rate-limit <n>', 'messages per minute per connection the nodes allow (default: seed 001: 100, raised by load scenarios as needed)')
+    .option('--url <url>', "use the cluster already running behind this load balancer (http://127.0.0.1:<port>) instead of starting one; its JWT secret in WSB_JWT_SECRET")
+    .option('--node-urls <urls>', '[--url] its nodes\' own URLs, comma-separated, for /metrics and /health (default: none)', collect)
+    .option('--insecure-disable <checks>', 'TEST/CALIBRATION ONLY — never a feature: every node skips these security checks on purpose (auth, origin, rate-limit, size-limit, room-auth, buffer-limit; comma-separated), to prove security-probes catches it', collect)
+    .option('--calibration-fault <spec>', 'CALIBRATION ONLY: every node injects this known fault on purpose: delay-cross=<ms>, drop-every=<k>, dup-every=<m>, swap-pairs, each [:<room>] (repeatable or comma-separated; see `wsbench calibrate`)', collect)
     .option('--config <file>', 'JSON config file (flags override it)')
     .option('--target <id=value>', 'override a target threshold, e.g. latency-p99=30 (repeatable)', collect)
     .option('--out <dir>', 'output folder (default wsbench-results/<run id>)')
@@ -91,7 +102,9 @@ export function program(onExitCode: (code: number) => void): Command {
         return;
       }
       process.stderr.write('forced: killing every process of the run\n');
-      for (const pid of pids()) {
+      // Children too (nginx's workers outlive a SIGKILLed master): collected before their parents go.
+      const all = pids();
+      for (const pid of [...all, ...all.flatMap((p) => descendants(p).map((d) => d.pid))]) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -119,6 +132,69 @@ export function program(onExitCode: (code: number) => void): Command {
       process.off('SIGTERM', onSignal);
     }
   });
+
+  prog
+    .command('calibrate')
+    .description('prove the numbers: short runs against known injected faults (delay, drop, duplicate, swap) and a publisher stall, injected vs measured; exit 0 only when every check agrees')
+    .addOption(new Option('--driver <driver>', 'cluster driver (default local)').choices(['local', 'docker']))
+    .addOption(new Option('--server <server>', 'reference server variant (default socketio)').choices([...SERVER_KINDS]))
+    .option('--nodes <n>', 'reference nodes (default 3)')
+    .option('--connections <n>', 'connections per case, one publisher per room included (default 300)')
+    .option('--rooms <n>', 'rooms (default 10)')
+    .option('--rate <msgs>', 'messages per second per publisher (default 5)')
+    .option('--warmup <s>', 'warm-up seconds per case (default 1)')
+    .option('--duration <s>', 'measured seconds per case (default 4)')
+    .option('--drain <s>', 'seconds for in-flight deliveries (default 2)')
+    .option('--delay-ms <ms>', 'delay case: ms added to every cross-node delivery (default 20)')
+    .option('--drop-every <k>', 'drop case: every k-th broadcast of --drop-room is dropped (default 7)')
+    .option('--drop-room <room>', 'drop case: the room (default room-3)')
+    .option('--dup-every <m>', 'dup case: every m-th broadcast is written twice (default 5)')
+    .option('--stall-ms <ms>', "stall case: the generator's publishers pause this long (default 200)")
+    .option('--stall-at <s>', 'stall case: seconds into the measured phase (default 2)')
+    .option('--cases <list>', `cases to run, comma-separated, or none (with --wire) (default all: ${CALIBRATION_CASES.join(',')})`)
+    .option('--wire', 'also cross-check receive times against packet timestamps on lo (tshark)')
+    .option('--wire-connections <n>', 'wire cross-check: connections (default 1000)')
+    .option('--wire-members <n>', 'wire cross-check: members per room (default 49)')
+    .option('--wire-deliveries <n>', 'wire cross-check: offered deliveries per second (default 4000)')
+    .option('--wire-duration <s>', 'wire cross-check: measured seconds (default 8)')
+    .option('--wire-sample-every <n>', 'wire cross-check: log every n-th arrival (default 10)')
+    .option('--connect-rate <n>', 'connections opened per second (default 500)')
+    .option('--ready-timeout <ms>', 'ms each cluster part gets to become ready')
+    .addOption(new Option('--docker-network <mode>', '[--driver docker] network mode').choices([...DOCKER_NETWORK_CHOICES]))
+    .option('--out <dir>', 'output folder (default wsbench-results/calibrate-<time>-<hex>)')
+    .option('--json', 'print the results as JSON instead of the table')
+    .action(async (flags: Record<string, unknown>) => {
+      const controller = new AbortController();
+      let pids: () => number[] = () => [];
+      let runId: string | undefined;
+      let interrupts = 0;
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (++interrupts === 1) {
+          process.stderr.write(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping… press Ctrl-C again to force\n`);
+          controller.abort();
+          return;
+        }
+        for (const pid of pids()) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        if (flags.driver === 'docker' && runId) {
+          spawn(process.execPath, [join(packageRoot(), 'bin', 'wsbench.js'), 'clean', '--run', runId, '--force'], { detached: true, stdio: 'ignore' }).unref();
+        }
+        process.exit(130);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        onExitCode(await calibrateCommand(flags, { stdout: process.stdout, stderr: process.stderr, signal: controller.signal, onPids: (p) => (pids = p), onRun: (id) => (runId = id) }));
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
 
   prog
     .command('setup')

@@ -38,6 +38,23 @@ describe('buildPlan', () => {
     expect(codeOf(() => buildPlan('cross-node-broadcast', { server: 'uws' }))).toBe('WSB_INVALID_OPTION');
   });
 
+  it('takes --adapter redis|redis-streams for the socketio server only (default redis)', () => {
+    expect(buildPlan('node-kill', {}).topology.adapter).toBe('redis');
+    expect(buildPlan('node-kill', { adapter: 'redis-streams' }).topology.adapter).toBe('redis-streams');
+    expect(buildPlan('node-kill', { server: 'ws' }).topology.adapter).toBeUndefined();
+    expect(codeOf(() => buildPlan('node-kill', { adapter: 'kafka' }))).toBe('WSB_INVALID_OPTION');
+    for (const server of ['ws', 'bun']) {
+      let message = '';
+      try {
+        buildPlan('node-kill', { server, adapter: 'redis-streams' });
+      } catch (e) {
+        expect((e as WsbenchError).code).toBe('WSB_INVALID_OPTION');
+        message = (e as Error).message;
+      }
+      expect(message).toContain('--adapter: only applies with --server socketio');
+    }
+  });
+
   it('raises the rate limit for load and records why', () => {
     const plan = buildPlan('cross-node-broadcast', { rate: '20' });
     expect(plan.topology.serverOptions.rateLimit).toBeGreaterThanOrEqual(20 * 60);

@@ -3,8 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { WsbenchError } from '../common/errors.js';
 import { LB_POLICIES, type LbPolicy } from '../cluster/nginx-config.js';
-import { SERVER_DEFAULTS, SERVER_KINDS, type ServerKind, type Topology } from '../cluster/types.js';
+import { SERVER_DEFAULTS, SERVER_KINDS, SOCKETIO_ADAPTERS, type ServerKind, type Topology } from '../cluster/types.js';
 import { DOCKER_IMAGE_DEFAULTS, DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES, type DockerDriverOptions } from '../cluster/docker-options.js';
+import { calibrationFaultProblems, splitCalibrationFaults } from '../cluster/calibration-faults.js';
+import { insecureCheckProblems, splitInsecureChecks } from '../cluster/insecure-checks.js';
+import { externalUrlProblems, type ExternalTarget } from '../cluster/external-driver.js';
 import { SCENARIOS, type Scenario, type ServerOverride } from '../scenarios/index.js';
 import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
 import { SEED_TARGETS, withValue, type TargetSpec } from '../reports/targets.js';
@@ -26,9 +29,13 @@ export interface RunPlan {
   k6Path: string | undefined;
   runId: string;
   /** Cluster driver: `local` processes (default) or `docker` containers. */
-  driver: 'local' | 'docker';
+  driver: 'local' | 'docker' | 'external';
   /** Docker driver settings (images, network, pull policy); only used with driver `docker`. */
   docker: DockerDriverOptions;
+  /** `--url` (driver `external`): the running cluster to use instead of starting one. */
+  external?: ExternalTarget;
+  /** Caveats found while planning, for the report's notes. */
+  notes?: string[];
 }
 
 /** Run-level settings (not scenario options), with defaults. */
@@ -62,10 +69,19 @@ const runSchema = z
     dockerNetwork: z.enum(DOCKER_NETWORK_CHOICES).default('auto'),
     dockerPull: z.enum(DOCKER_PULL_CHOICES).default('missing'),
     server: z.enum(SERVER_KINDS).default(RUN_DEFAULTS.server),
+    adapter: z.enum(SOCKETIO_ADAPTERS).optional(),
     readyTimeout: z.number().int().min(1000).max(600_000).default(RUN_DEFAULTS.readyTimeout),
     engine: z.enum(['node', 'k6']).default('node'),
     k6: z.string().min(1).optional(),
     serverRateLimit: z.number().int().min(1).max(100_000_000).optional(),
+    /** CALIBRATION ONLY: `--calibration-fault` specs every reference node gets (cluster/calibration-faults.ts). */
+    calibrationFault: z.union([z.string(), z.array(z.string())]).optional(),
+    /** TEST/CALIBRATION ONLY: security checks every reference node skips (cluster/insecure-checks.ts). */
+    insecureDisable: z.union([z.string(), z.array(z.string())]).optional(),
+    /** A running cluster's load balancer (driver `external`): nothing is started. */
+    url: z.string().min(1).optional(),
+    /** Its nodes' own URLs (comma-separated or repeated), for /metrics and /health. */
+    nodeUrls: z.union([z.string(), z.array(z.string())]).optional(),
   })
   .strict();
 
@@ -81,10 +97,15 @@ export const RUN_FLAGS: Record<keyof z.infer<typeof runSchema>, string> = {
   dockerNetwork: '--docker-network',
   dockerPull: '--docker-pull',
   server: '--server',
+  adapter: '--adapter',
   readyTimeout: '--ready-timeout',
   engine: '--engine',
   k6: '--k6',
   serverRateLimit: '--server-rate-limit',
+  calibrationFault: '--calibration-fault',
+  insecureDisable: '--insecure-disable',
+  url: '--url',
+  nodeUrls: '--node-urls',
 };
 
 export function newRunId(scenario: string, now = new Date()): string {
@@ -158,6 +179,7 @@ function parseTargetOverrides(list: string[], allowed: string[]): Record<string,
 export function buildPlan(
   scenarioName: string,
   flags: Record<string, unknown> & { config?: string; out?: string; json?: boolean; target?: string[] },
+  env: NodeJS.ProcessEnv = process.env,
 ): RunPlan {
   const scenario = lookupScenario(scenarioName);
   const fileConfig = flags.config ? readConfig(flags.config) : {};
@@ -187,11 +209,28 @@ export function buildPlan(
     problems.push(`--engine k6: ${scenario.name} has no k6 script (k6 scripts: ${Object.keys(K6_ADAPTERS).join(', ')})`);
   }
   if (runParsed.success && runParsed.data.engine !== 'k6' && 'k6' in rawRun) problems.push('--k6: only applies with --engine k6');
+  const calibrationFaults = splitCalibrationFaults(runParsed.success ? runParsed.data.calibrationFault : undefined);
+  problems.push(...calibrationFaultProblems(calibrationFaults));
+  if (runParsed.success && runParsed.data.adapter !== undefined && runParsed.data.server !== 'socketio') {
+    problems.push(`--adapter: only applies with --server socketio (the ${runParsed.data.server} variant has its own Redis pub/sub)`);
+  }
   if (runParsed.success && runParsed.data.driver !== 'docker') {
     for (const k of ['redisImage', 'nginxImage', 'nodeImage', 'dockerNetwork', 'dockerPull'] as const) {
       if (k in rawRun) problems.push(`${RUN_FLAGS[k]}: only applies with --driver docker`);
     }
   }
+  const insecureDisable = splitInsecureChecks(runParsed.success ? runParsed.data.insecureDisable : undefined);
+  problems.push(...insecureCheckProblems(insecureDisable));
+  // --url: a cluster wsbench did not start. Nothing it would start or configure applies.
+  const url = runParsed.success ? runParsed.data.url : undefined;
+  const nodeUrls = [runParsed.success ? runParsed.data.nodeUrls : undefined].flat().flatMap((v) => (v ?? '').split(',')).map((s) => s.trim()).filter(Boolean);
+  if (url !== undefined) {
+    problems.push(...externalUrlProblems('--url', url), ...nodeUrls.flatMap((u) => externalUrlProblems('--node-urls', u)));
+    for (const k of ['driver', 'lbPolicy', 'lbPort', 'serverRateLimit', 'calibrationFault', 'insecureDisable', 'adapter'] as const) {
+      if (k in rawRun) problems.push(`${RUN_FLAGS[k]}: does not apply with --url (wsbench does not start or configure that cluster)`);
+    }
+    if (!env.WSB_JWT_SECRET) problems.push("--url: put the cluster's JWT secret in the environment variable WSB_JWT_SECRET (wsbench signs its clients' tokens with it)");
+  } else if (nodeUrls.length) problems.push('--node-urls: only applies with --url');
   if (problems.length || !runParsed.success || !scParsed.success) {
     throw new WsbenchError('WSB_INVALID_OPTION', `invalid options for ${scenario.name}:\n  - ${problems.join('\n  - ')}`, {
       hint: `see \`wsbench run ${scenario.name} --help\``,
@@ -200,6 +239,14 @@ export function buildPlan(
 
   const r = runParsed.data;
   const options = scParsed.data as Record<string, unknown>;
+  if (url !== undefined && scenario.needsClusterControl) {
+    throw new WsbenchError('WSB_EXTERNAL_UNSUPPORTED', `${scenario.name} ${scenario.needsClusterControl}, which wsbench cannot do to a cluster it did not start (--url)`, {
+      hint: `drop --url to let wsbench start its own cluster, or run a scenario that only drives load: ${Object.values(SCENARIOS)
+        .filter((s) => !s.needsClusterControl)
+        .map((s) => s.name)
+        .join(', ')}`,
+    });
+  }
   const overridesByTarget = {
     ...parseTargetOverrides(Object.entries(fileTargets ?? {}).map(([k, v]) => `${k}=${String(v)}`), scenario.targets),
     ...parseTargetOverrides(flags.target ?? [], scenario.targets),
@@ -218,30 +265,41 @@ export function buildPlan(
       ? scenarioOverrides
       : [...scenarioOverrides.filter((o) => o.setting !== 'rateLimit'), { setting: 'rateLimit' as const, value: r.serverRateLimit, why: 'set with --server-rate-limit' }];
   const serverOptions = { ...SERVER_DEFAULTS };
-  for (const o of serverOverrides) serverOptions[o.setting] = o.value;
+  const notes: string[] = [];
+  // An external cluster keeps its own settings: nothing is overridden (and the report says what the scenario would have changed).
+  for (const o of url === undefined ? serverOverrides : []) serverOptions[o.setting] = o.value;
+  if (url !== undefined && serverOverrides.length) {
+    notes.push(`--url: the cluster keeps its own settings; on a cluster it starts, wsbench would set ${serverOverrides.map((o) => `${o.setting} = ${o.value} (${o.why})`).join('; ')}`);
+  }
   const runId = newRunId(scenario.name);
   return {
     scenario,
     options,
     topology: {
       server: r.server,
-      nodes: r.nodes,
+      ...(r.server === 'socketio' ? { adapter: r.adapter ?? 'redis' } : {}),
+      nodes: url !== undefined && nodeUrls.length ? nodeUrls.length : r.nodes,
       lb: 'nginx',
       lbPolicy: r.lbPolicy,
       lbPort: r.lbPort,
       expectedConnections,
       serverOptions,
-      jwtSecret: randomBytes(32).toString('hex'),
+      // The nodes wsbench starts get a fresh secret; an external cluster's comes from WSB_JWT_SECRET.
+      jwtSecret: url !== undefined ? env.WSB_JWT_SECRET! : randomBytes(32).toString('hex'),
       readyTimeoutMs: r.readyTimeout,
+      ...(calibrationFaults.length ? { calibrationFaults } : {}),
+      ...(insecureDisable.length ? { insecureDisable } : {}),
     },
-    serverOverrides,
+    serverOverrides: url === undefined ? serverOverrides : [],
     targets,
     outDir: flags.out,
     json: flags.json ?? false,
     runId,
     engine: r.engine,
     k6Path: r.k6,
-    driver: r.driver,
+    driver: url !== undefined ? 'external' : r.driver,
+    ...(url !== undefined ? { external: { url, nodeUrls } } : {}),
+    ...(notes.length ? { notes } : {}),
     docker: {
       images: { redis: r.redisImage ?? DOCKER_IMAGE_DEFAULTS.redis, nginx: r.nginxImage ?? DOCKER_IMAGE_DEFAULTS.nginx, node: r.nodeImage ?? DOCKER_IMAGE_DEFAULTS.node },
       network: r.dockerNetwork,

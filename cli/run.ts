@@ -6,7 +6,10 @@ import { DisposerStack } from '../common/disposer-stack.js';
 import { packageRoot } from '../common/paths.js';
 import { LocalDriver } from '../cluster/local-driver.js';
 import { pidsRecord } from '../cluster/clean.js';
-import { SERVER_VARIANT_INFO, type StartedCluster } from '../cluster/types.js';
+import { calibrationFaultNote, calibrationFaultOverride } from '../cluster/calibration-faults.js';
+import { ExternalDriver } from '../cluster/external-driver.js';
+import { insecureOverride } from '../cluster/insecure-checks.js';
+import { SERVER_VARIANT_INFO, adapterOf, type StartedCluster } from '../cluster/types.js';
 import { LoadGenerator } from '../load/load-generator.js';
 import { emptyAccounting } from '../load/delivery-ledger.js';
 import { SCHEMA_VERSION, type RunReport } from '../reports/run-report.js';
@@ -27,6 +30,8 @@ export interface RunIO {
   signal: AbortSignal;
   /** Called with every pid the run starts, so a forced exit can kill them. */
   onPids?: (pids: () => number[]) => void;
+  /** Called once the cluster is up, before any load (`wsbench calibrate --wire` starts its capture here). */
+  onClusterUp?: (cluster: StartedCluster, outDir: string) => Promise<void>;
 }
 
 export interface RunOutcome {
@@ -91,7 +96,9 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
   const loads: LoadGenerator[] = [];
   /** The k6 process of `--engine k6` (it has exited by the time runK6 returns). */
   const enginePids: number[] = [];
-  const allPids = () => [...(cluster?.pids() ?? []), ...loads.flatMap((l) => l.pids()), ...enginePids];
+  /** Processes the driver spawned while the cluster was starting (until `cluster` is set). */
+  const startingPids: number[] = [];
+  const allPids = () => [...new Set([...(cluster?.pids() ?? startingPids), ...loads.flatMap((l) => l.pids()), ...enginePids])];
   io.onPids?.(allPids);
   const say = (line: string) => io.stderr.write(`${line}\n`);
   const tty = Boolean(io.stderr.isTTY);
@@ -117,7 +124,9 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
   let result: ScenarioResult = emptyResult();
   let k6Outcome: K6Outcome | undefined;
   let failure: WsbenchError | undefined;
-  const notes: string[] = [];
+  const notes: string[] = plan.topology.calibrationFaults?.length ? [calibrationFaultNote(plan.topology.calibrationFaults)] : [];
+  notes.push(...(plan.notes ?? []));
+  if (plan.topology.insecureDisable?.length) notes.push(`INSECURE NODES (test/calibration only, --insecure-disable): the nodes skip ${plan.topology.insecureDisable.join(', ')} on purpose`);
   try {
     const t = plan.topology;
     say(`wsbench ${toolVersion()} · ${plan.scenario.name} · run ${plan.runId}`);
@@ -127,11 +136,24 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
       k6 = await prepareK6({ scenario: plan.scenario.name, options: plan.options, nodes: t.nodes, k6Path: plan.k6Path, outDir });
       say(`k6 engine: ${k6.k6.version.raw} (${k6.k6.path}), script bundled to ${k6.script.path}`);
     }
-    say(`starting cluster: redis-server, ${t.nodes} ${t.server} nodes, nginx (${t.lbPolicy}) — logs in ${outDir}/logs`);
+    if (plan.external) say(`using the running cluster at ${plan.external.url} (not started by wsbench)${plan.external.nodeUrls.length ? `, nodes ${plan.external.nodeUrls.join(', ')}` : ''}`);
+    else say(`starting cluster: redis-server, ${t.nodes} ${t.server} nodes${t.adapter === 'redis-streams' ? ' (redis-streams adapter, connection state recovery)' : ''}, nginx (${t.lbPolicy}) — logs in ${outDir}/logs`);
+    if (t.calibrationFaults?.length) say(calibrationFaultNote(t.calibrationFaults));
+    if (t.insecureDisable?.length) say(`INSECURE NODES (test/calibration only): every node skips these checks on purpose: ${t.insecureDisable.join(', ')}`);
     event('cluster', 'starting');
     // The docker driver (and testcontainers with it) is loaded only when asked for.
-    const driver = plan.driver === 'docker' ? new (await import('../cluster/docker-driver.js')).DockerDriver(plan.docker) : new LocalDriver();
-    cluster = await driver.start(t, { runId: plan.runId, runDir: outDir, signal: io.signal });
+    const driver =
+      plan.driver === 'docker' ? new (await import('../cluster/docker-driver.js')).DockerDriver(plan.docker) : plan.external ? new ExternalDriver(plan.external) : new LocalDriver();
+    // Every process is in pids.json as soon as it is spawned: a `kill -9` mid-start leaves nothing `wsbench clean` cannot find.
+    cluster = await driver.start(t, {
+      runId: plan.runId,
+      runDir: outDir,
+      signal: io.signal,
+      onProcess: (pid) => {
+        startingPids.push(pid);
+        recordPids();
+      },
+    });
     const started = cluster;
     stack.push('cluster', async () => {
       const errs = await started.down();
@@ -140,6 +162,7 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
     recordPids();
     event('cluster', `up at ${cluster.url}`, 'ok');
     say(`cluster up: ${cluster.url} → ${cluster.nodes.map((n) => `${n.id} :${n.port}`).join(', ')} · redis :${cluster.redis.port}`);
+    if (io.onClusterUp) await io.onClusterUp(cluster, outDir);
     if (io.signal.aborted) throw new WsbenchError('WSB_INTERRUPTED', 'interrupted');
 
     if (k6) {
@@ -168,7 +191,8 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
       progress,
       startLoad: async (opts) => {
         // The ws and bun variants speak the JSON wire protocol; socketio speaks Socket.IO.
-        const gen = await LoadGenerator.start({ ...opts, url: started.url, jwtSecret: t.jwtSecret, protocol: SERVER_VARIANT_INFO[t.server].protocol });
+        // --adapter redis-streams: the clients resume their Socket.IO session on reconnect (connection state recovery).
+        const gen = await LoadGenerator.start({ ...opts, url: started.url, jwtSecret: t.jwtSecret, protocol: SERVER_VARIANT_INFO[t.server].protocol, recover: t.adapter === 'redis-streams' });
         loads.push(gen);
         stack.push('load generator', () => gen.close());
         recordPids();
@@ -202,18 +226,22 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
     topology: {
       driver: plan.driver,
       server: plan.topology.server,
-      adapter: SERVER_VARIANT_INFO[plan.topology.server].adapter,
+      adapter: adapterOf(plan.topology),
       nodes: plan.topology.nodes,
-      lb: 'nginx',
-      lbPolicy: plan.topology.lbPolicy,
+      lb: plan.external ? 'external' : 'nginx',
+      lbPolicy: plan.external ? 'external' : plan.topology.lbPolicy,
       redis: cluster?.redis.url ?? 'not started',
       versions: cluster?.versions ?? {},
-      overrides: plan.serverOverrides.map((o) => ({
-        setting: o.setting,
-        value: o.value,
-        seedDefault: { rateLimit: 100, rateWindowMs: 60_000, maxPayload: 1_048_576, roomCapacity: 1000 }[o.setting],
-        why: o.why,
-      })),
+      overrides: [
+        ...(plan.topology.calibrationFaults?.length ? [calibrationFaultOverride(plan.topology.calibrationFaults)] : []),
+        ...insecureOverride(plan.topology.insecureDisable),
+        ...plan.serverOverrides.map((o) => ({
+          setting: o.setting,
+          value: o.value,
+          seedDefault: { rateLimit: 100, rateWindowMs: 60_000, maxPayload: 1_048_576, roomCapacity: 1000 }[o.setting],
+          why: o.why,
+        })),
+      ],
     },
     scenario: { name: plan.scenario.name, describe: plan.scenario.describe },
     options: plan.options,

@@ -22,8 +22,9 @@ export function setup(io: SetupIO, opts: { check?: boolean; tests?: boolean } = 
 /**
  * What wsbench's own test suite needs beyond the local driver: a Docker engine (Debian's docker.io,
  * `dockerd --bridge=none --iptables=false`, host networking only) with the docker driver's images
- * built from this machine's binaries (no registry is needed), and Debian's chromium for the test
- * that opens the HTML report in a real browser.
+ * built from this machine's binaries (no registry is needed), Debian's chromium for the test
+ * that opens the HTML report in a real browser, and Debian's tshark for the wire cross-check
+ * (`wsbench calibrate --wire`).
  */
 function setupTests(io: SetupIO, opts: { check?: boolean }): number {
   const say = (s: string) => io.stdout.write(`${s}\n`);
@@ -31,11 +32,20 @@ function setupTests(io: SetupIO, opts: { check?: boolean }): number {
   say(`${chromium ? 'ok     ' : 'missing'} chromium (the HTML report test)`);
   const engine = spawnSync('docker', ['info'], { stdio: 'ignore' }).status === 0;
   say(`${engine ? 'ok     ' : 'missing'} a running Docker engine (the docker driver tests)`);
-  if (opts.check) return chromium && engine ? 0 : 1;
+  const tshark = findBinary('tshark') && findBinary('dumpcap');
+  say(`${tshark ? 'ok     ' : 'missing'} tshark and dumpcap (the wire cross-check of wsbench calibrate --wire)`);
+  if (opts.check) return chromium && engine && tshark ? 0 : 1;
   const root = packageRoot();
   const steps: Array<{ what: string; cmd: string[] }> = [];
-  if (!chromium) steps.push({ what: 'refresh the package lists', cmd: ['apt-get', 'update'] });
+  if (!chromium || !tshark) steps.push({ what: 'refresh the package lists', cmd: ['apt-get', 'update'] });
   if (!chromium) steps.push({ what: 'install chromium', cmd: ['env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '--no-install-recommends', 'chromium'] });
+  // tshark asks whether non-root users may capture (wireshark-common/install-setuid): answered "no" up front.
+  if (!tshark) {
+    steps.push({
+      what: 'install tshark (wire cross-check)',
+      cmd: ['bash', '-c', "echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends tshark"],
+    });
+  }
   if (!engine) steps.push({ what: 'install docker.io if missing and start dockerd --bridge=none --iptables=false', cmd: ['bash', join(root, 'scripts/start-docker-engine.sh')] });
   steps.push({ what: "build the docker driver's images from this machine's binaries (only the missing ones)", cmd: ['bash', join(root, 'scripts/build-local-images.sh')] });
   say('wsbench setup --tests will:');
@@ -46,7 +56,7 @@ function setupTests(io: SetupIO, opts: { check?: boolean }): number {
       throw new WsbenchError('WSB_SETUP_FAILED', `\`${s.cmd.join(' ')}\` exited with ${r.status ?? r.signal}`, { hint: 'run it by hand as root to see why' });
     }
   }
-  say('test setup complete: chromium, a Docker engine and the local images are ready');
+  say('test setup complete: chromium, tshark, a Docker engine and the local images are ready');
   return 0;
 }
 

@@ -7,9 +7,18 @@ import { packageRoot } from '../common/paths.js';
 // nginx lives in /usr/sbin on Debian, which is not on a non-root user's PATH.
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin', '/sbin'];
 
+/**
+ * Folders searched after PATH: the usual sbin/bin folders, or those `WSB_EXTRA_BIN_DIRS` lists
+ * (`:`-separated; empty: none), so a test can hide the system's binaries honestly.
+ */
+export function extraBinDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+  const v = env.WSB_EXTRA_BIN_DIRS;
+  return v === undefined ? EXTRA_DIRS : v.split(delimiter).filter(Boolean);
+}
+
 /** Absolute path of an executable found on PATH or in the usual sbin folders, or undefined. */
 export function findBinary(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS];
+  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...extraBinDirs()];
   for (const dir of dirs) {
     const p = join(dir, name);
     try {
@@ -31,7 +40,8 @@ export const REQUIRED_BINARIES: Record<string, string> = {
 export function requireBinary(name: keyof typeof REQUIRED_BINARIES | string): string {
   const p = findBinary(name);
   if (!p) {
-    throw new WsbenchError('WSB_MISSING_BINARY', `${name} was not found on PATH or in /usr/sbin`, {
+    const extra = extraBinDirs();
+    throw new WsbenchError('WSB_MISSING_BINARY', `${name} was not found on PATH${extra.length ? ` or in ${extra.join(', ')}` : ''}`, {
       hint: `run \`npx wsbench setup\` (installs ${REQUIRED_BINARIES[name] ?? name} with apt-get), or install it yourself`,
     });
   }

@@ -17,14 +17,14 @@ export interface PidsRecord {
   cli: number;
   /** Its start time (/proc/<pid>/stat field 22): a live owner means the run is still going. */
   cliStartTime?: number;
-  driver?: 'local' | 'docker';
+  driver?: 'local' | 'docker' | 'external';
   pids: number[];
   /** Each pid with its command line and start time when recorded. */
   processes?: Array<{ pid: number; startTime: number; cmdline: string }>;
 }
 
 /** The pids.json content for the current process and these pids (identities read from /proc). */
-export function pidsRecord(runId: string, driver: 'local' | 'docker', pids: number[]): PidsRecord {
+export function pidsRecord(runId: string, driver: 'local' | 'docker' | 'external', pids: number[]): PidsRecord {
   const processes = pids.map((pid) => processIdentity(pid)).filter((p): p is ProcessIdentity => p !== undefined);
   return {
     runId,

@@ -4,6 +4,7 @@ import { APP_DIR, clusterSpec, nodeProgram, type ClusterSpecInput } from './dock
 import { chooseNetworkMode } from './docker-engine.js';
 import { DOCKER_IMAGE_DEFAULTS } from './docker-options.js';
 import { SERVER_DEFAULTS, type Topology } from './types.js';
+import { referenceNodeArgs } from './node-args.js';
 
 const topology: Topology = {
   server: 'socketio',
@@ -87,6 +88,16 @@ describe('docker cluster spec', () => {
       code = (e as WsbenchError).code;
     }
     expect(code).toBe('WSB_MISSING_BINARY');
+  });
+
+  it('passes --adapter to the socket.io nodes when the topology names one (both drivers use referenceNodeArgs)', () => {
+    const args = (t: Topology) => referenceNodeArgs(t, { port: 1, host: '127.0.0.1', redisUrl: 'redis://127.0.0.1:2', nodeId: 'node-1' });
+    expect(args({ ...topology, adapter: 'redis-streams' }).slice(-2)).toEqual(['--adapter', 'redis-streams']);
+    expect(args({ ...topology, adapter: 'redis' }).slice(-2)).toEqual(['--adapter', 'redis']);
+    expect(args(topology)).not.toContain('--adapter');
+    expect(args({ ...topology, server: 'ws' })).not.toContain('--adapter');
+    const s = clusterSpec({ ...input('host'), topology: { ...topology, adapter: 'redis-streams' } });
+    for (const n of s.nodes) expect(n.command.slice(n.command.indexOf('--adapter'), n.command.indexOf('--adapter') + 2)).toEqual(['--adapter', 'redis-streams']);
   });
 });
 

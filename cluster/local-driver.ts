@@ -13,7 +13,7 @@ import { waitForHttp } from './wait.js';
 import { scrapeNodeMetrics } from './prom-metrics.js';
 import { rssOfTree } from './proc-stats.js';
 import { referenceNodeArgs } from './node-args.js';
-import { SERVER_VARIANT_INFO, type ClusterDriver, type ClusterNode, type NodeMetrics, type StartedCluster, type Topology } from './types.js';
+import { SERVER_VARIANT_INFO, type ClusterDriver, type ClusterNode, type DriverStartOptions, type NodeMetrics, type StartedCluster, type Topology } from './types.js';
 
 const log = logger('cluster');
 
@@ -62,7 +62,7 @@ function portInUseOr(err: unknown, proc: ManagedProcess, port: number): unknown 
 export class LocalDriver implements ClusterDriver {
   readonly name = 'local' as const;
 
-  async start(topology: Topology, opts: { runId: string; runDir: string; signal?: AbortSignal }): Promise<StartedCluster> {
+  async start(topology: Topology, opts: DriverStartOptions): Promise<StartedCluster> {
     const redisBin = requireBinary('redis-server');
     const nginxBin = requireBinary('nginx');
     // The node program per variant: main.js under Node (--server socketio|ws), bun-main.js under the
@@ -83,6 +83,7 @@ export class LocalDriver implements ClusterDriver {
     const processes = new Set<ManagedProcess>();
     const track = (p: ManagedProcess): ManagedProcess => {
       processes.add(p);
+      if (p.pid !== undefined) opts.onProcess?.(p.pid);
       stack.push(p.name, async () => {
         await p.stop();
       });

@@ -1,4 +1,6 @@
-import type { Topology } from './types.js';
+import { adapterArgs, type Topology } from './types.js';
+import { calibrationFaultArgs } from './calibration-faults.js';
+import { insecureDisableArgs } from './insecure-checks.js';
 
 /**
  * The command-line arguments of one reference node, whatever the driver: every server option of
@@ -17,6 +19,11 @@ export function referenceNodeArgs(t: Topology, o: { port: number; host: string; 
     '--room-capacity', String(so.roomCapacity),
     '--ping-interval', String(so.pingInterval),
     '--ping-timeout', String(so.pingTimeout),
+    // Older topologies (and tests) may lack it: the node's own default then applies.
+    ...(so.maxBufferedBytes === undefined ? [] : ['--max-buffered-bytes', String(so.maxBufferedBytes)]),
+    ...adapterArgs(t),
+    ...calibrationFaultArgs(t),
+    ...insecureDisableArgs(t),
   ];
 }
 

@@ -14,6 +14,8 @@ export interface ServerOptions {
   pingInterval: number;
   /** Engine.IO ping timeout, ms (seed 000: 60000). */
   pingTimeout: number;
+  /** Bytes queued for one connection beyond which the node drops it (a client that stopped reading); default 4 MiB. */
+  maxBufferedBytes: number;
 }
 
 export const SERVER_DEFAULTS: ServerOptions = {
@@ -23,6 +25,7 @@ export const SERVER_DEFAULTS: ServerOptions = {
   roomCapacity: 1000,
   pingInterval: 25_000,
   pingTimeout: 60_000,
+  maxBufferedBytes: 4 * 1024 * 1024,
 };
 
 /** Reference-server variants (reference-server/options.ts; the harness does not import it). */
@@ -36,10 +39,29 @@ export const SERVER_VARIANT_INFO: Record<ServerKind, { adapter: string; protocol
   bun: { adapter: 'Bun server.publish + ioredis pub/sub', protocol: 'ws', runtime: 'bun' },
 };
 
+/**
+ * Cluster adapters of the socket.io variant (`--adapter`): `redis` (@socket.io/redis-adapter, pub/sub)
+ * or `redis-streams` (@socket.io/redis-streams-adapter with connection state recovery, seed 001 §4).
+ */
+export const SOCKETIO_ADAPTERS = ['redis', 'redis-streams'] as const;
+export type SocketIoAdapter = (typeof SOCKETIO_ADAPTERS)[number];
+
+/** `topology.adapter` of the report: how the nodes spread room messages. */
+export function adapterOf(t: Pick<Topology, 'server' | 'adapter'>): string {
+  return t.server === 'socketio' && t.adapter === 'redis-streams' ? '@socket.io/redis-streams-adapter' : SERVER_VARIANT_INFO[t.server].adapter;
+}
+
+/** The reference node's `--adapter` flag (socket.io only; absent: its default, `redis`). */
+export function adapterArgs(t: Pick<Topology, 'server' | 'adapter'>): string[] {
+  return t.server === 'socketio' && t.adapter !== undefined ? ['--adapter', t.adapter] : [];
+}
+
 /** What to stand up. Defaults run on a laptop. */
 export interface Topology {
   /** Reference-server variant (default socketio). */
   server: ServerKind;
+  /** socket.io variant: its cluster adapter (default redis); redis-streams turns on connection state recovery. */
+  adapter?: SocketIoAdapter;
   /** Reference nodes behind the load balancer (default 3). */
   nodes: number;
   lb: 'nginx';
@@ -53,6 +75,16 @@ export interface Topology {
   jwtSecret: string;
   /** ms to wait for each part to become ready (default 30000). */
   readyTimeoutMs: number;
+  /**
+   * CALIBRATION ONLY (`--calibration-fault`, default none): faults every reference node injects on
+   * purpose, one spec each (cluster/calibration-faults.ts).
+   */
+  calibrationFaults?: string[];
+  /**
+   * TEST/CALIBRATION ONLY (`--insecure-disable`, default none): security checks every reference
+   * node skips on purpose, so `security-probes` can prove it catches them (cluster/insecure-checks.ts).
+   */
+  insecureDisable?: string[];
 }
 
 export interface NodeMetrics {
@@ -112,8 +144,17 @@ export interface StartedCluster extends AsyncDisposable {
   down(): Promise<Error[]>;
 }
 
+/** What every driver's start() gets besides the topology. */
+export interface DriverStartOptions {
+  runId: string;
+  runDir: string;
+  signal?: AbortSignal;
+  /** Called with the pid of every process the driver starts, as it starts it (so a `kill -9` of the CLI mid-start still leaves them in pids.json). */
+  onProcess?: (pid: number) => void;
+}
+
 export interface ClusterDriver {
-  /** `local`: processes on this machine; `docker`: containers through testcontainers. */
-  readonly name: 'local' | 'docker';
-  start(topology: Topology, opts: { runId: string; runDir: string; signal?: AbortSignal }): Promise<StartedCluster>;
+  /** `local`: processes on this machine; `docker`: containers through testcontainers; `external`: a cluster wsbench did not start (`--url`). */
+  readonly name: 'local' | 'docker' | 'external';
+  start(topology: Topology, opts: DriverStartOptions): Promise<StartedCluster>;
 }

@@ -26,6 +26,9 @@ export type ErrorCode =
   | 'WSB_COMPARE_INVALID'
   | 'WSB_K6_NOT_FOUND'
   | 'WSB_K6_FAILED'
+  | 'WSB_TARGET_UNREACHABLE'
+  | 'WSB_EXTERNAL_UNSUPPORTED'
+  | 'WSB_CAPTURE_FAILED'
   | 'WSB_INTERNAL';
 
 export class WsbenchError extends Error {

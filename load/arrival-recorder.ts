@@ -40,6 +40,11 @@ export class ArrivalRecorder {
   measureFromUs = Number.POSITIVE_INFINITY;
   /** Calibration: busy CPU µs per arrival, to make the generator the bottleneck on purpose. */
   receiveCostUs = 0;
+  /** Calibration: keep every n-th arrival in `samples` (0: off, the default; load/receive-log.ts). */
+  sampleEvery = 0;
+  private sampleCountdown = 0;
+  /** Flat quadruples: receiver, pub, seq, receive time (CLOCK_MONOTONIC µs). */
+  readonly samples: number[] = [];
   receivedThisSecond = 0;
   clockAnomalies = 0;
   /** Deliveries timed in the measured window, and the CPU spent from the first of them. */
@@ -48,6 +53,8 @@ export class ArrivalRecorder {
   /** Arrival-time histogram of the current second (the live progress line and the timeline). */
   second: Histogram = createLatencyHistogram();
   readonly queued: Histogram = createLatencyHistogram();
+  /** Latency of the messages a recovered session got replayed (Socket.IO connection state recovery). */
+  readonly replayed: Histogram = createLatencyHistogram();
   /** Per intended second since measureFrom: same-node and cross-node latency. */
   readonly perSecond = new Map<number, { same: Histogram; cross: Histogram }>();
   readonly slowArrivals: Array<{ t: number; at: number; cross: boolean }> = [];
@@ -65,6 +72,11 @@ export class ArrivalRecorder {
     const p = (data as { payload?: Payload } | undefined)?.payload;
     if (p === undefined || typeof p.seq !== 'number') return;
     this.receivedThisSecond++;
+    // Calibration (`--receive-log`): every n-th arrival's receive time, for the wire cross-check.
+    if (this.sampleEvery !== 0 && --this.sampleCountdown <= 0) {
+      this.sampleCountdown = this.sampleEvery;
+      this.samples.push(r.id, p.pub, p.seq, now);
+    }
     const streams = (r.streams ??= []);
     const stream = (streams[p.pub] ??= this.ledger.stream(r.id, p.pub));
     // A duplicate's latency is not a delivery latency; it is counted in the ledger only.
@@ -95,6 +107,26 @@ export class ArrivalRecorder {
     }
     recordUs(cross ? bucket.cross : bucket.same, lat);
     recordUs(this.second, lat);
+  }
+
+  /**
+   * A message the server replayed when it resumed the receiver's session (connection state
+   * recovery): into the ledger like any arrival, so it is not lost; its latency — about as long as
+   * the receiver was away, it was intended during the disconnection — is kept apart, as queued
+   * messages' is, instead of in the live latency figures.
+   */
+  onReplayed(r: Receiver, data: unknown): void {
+    const now = nowUs();
+    const p = (data as { payload?: Payload } | undefined)?.payload;
+    if (p === undefined || typeof p.seq !== 'number') return;
+    this.receivedThisSecond++;
+    const streams = (r.streams ??= []);
+    const stream = (streams[p.pub] ??= this.ledger.stream(r.id, p.pub));
+    if (stream.record(p.seq) === 'duplicate') return;
+    const lat = now - p.t;
+    if (lat < 0) this.clockAnomalies++;
+    if (lat > SLOW_ARRIVAL_US) this.slowArrivals.push({ t: p.t, at: now, cross: p.n !== r.nodeId });
+    if (p.t >= this.measureFromUs) recordUs(this.replayed, lat);
   }
 
   /** Ends the current second: its arrivals and encoded latency histogram. */

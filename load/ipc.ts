@@ -23,6 +23,13 @@ export type ToWorker =
       reconnect: ReconnectPolicy;
       /** Calibration: busy CPU µs per received message. */
       receiveCostUs: number;
+      /**
+       * Calibration (`wsbench calibrate --wire`): every `every`-th arrival's receive time is written,
+       * at collect, to `<path>.worker-<id>.json` (load/receive-log.ts). Absent: off.
+       */
+      receiveLog?: { path: string; every: number };
+      /** Socket.IO connection state recovery: reconnecting clients ask to resume their session. */
+      recover?: boolean;
     }
   | { type: 'connect' }
   | { type: 'join'; assignments: Assignment[] }
@@ -44,6 +51,11 @@ export type ToWorker =
       publishers: Array<{ id: number; pub: number; room: string; phase: number }>;
       /** Extra payload bytes (padding) per message. */
       payloadBytes: number;
+      /**
+       * Calibration: the pump sends nothing in [startUs, endUs) (CLOCK_MONOTONIC µs); what falls due
+       * meanwhile goes out at endUs with its intended time. The receive path keeps running.
+       */
+      stall?: { startUs: number; endUs: number };
     }
   | {
       type: 'collect';
@@ -116,6 +128,10 @@ export interface Disconnection {
   reason: string;
   nodeBefore: string | null;
   nodeAfter: string | null;
+  /** The server resumed the client's Socket.IO session (connection state recovery): no rejoin needed. */
+  recovered: boolean;
+  /** Events the server replayed on resuming it (received before the CONNECT ack). */
+  replayed: number;
 }
 
 export interface LossClasses {
@@ -132,7 +148,7 @@ export interface LossClasses {
 export interface WorkerResults {
   type: 'results';
   workerId: number;
-  hdr: { all: string; same: string; cross: string; queued: string };
+  hdr: { all: string; same: string; cross: string; queued: string; replayed: string };
   accounting: { total: Accounting; sameNode: Accounting; crossNode: Accounting; unexpected: number };
   losses: { total: LossClasses; sameNode: LossClasses; crossNode: LossClasses };
   /** Receivers that lost a message while connected (first few, for the report). */

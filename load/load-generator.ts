@@ -31,6 +31,10 @@ export interface LoadGeneratorOptions {
   reconnect?: ReconnectPolicy;
   /** Calibration: busy CPU µs per received message (default 0). */
   receiveCostUs?: number;
+  /** Calibration: log every `every`-th arrival's receive time to `<path>.worker-<i>.json` (default off; load/receive-log.ts). */
+  receiveLog?: { path: string; every: number };
+  /** Socket.IO connection state recovery: reconnecting clients resume their session (default off). */
+  recover?: boolean;
   /** Called with every worker's per-second report. */
   onTick?: (tick: WorkerTick) => void;
 }
@@ -111,6 +115,8 @@ export class LoadGenerator {
         connectTimeoutMs: this.opts.connectTimeoutMs ?? LOAD_DEFAULTS.connectTimeoutMs,
         reconnect: this.opts.reconnect ?? 'socketio',
         receiveCostUs: this.opts.receiveCostUs ?? 0,
+        ...(this.opts.receiveLog ? { receiveLog: this.opts.receiveLog } : {}),
+        recover: this.opts.recover ?? false,
       });
     }
     await Promise.all(ready);
@@ -191,6 +197,8 @@ export class LoadGenerator {
     rate: number;
     payloadBytes: number;
     publishers: Array<{ id: number; pub: number; room: string; phase: number }>;
+    /** Calibration: every worker's pump holds from startUs to endUs (CLOCK_MONOTONIC µs). */
+    stall?: { startUs: number; endUs: number };
   }): Promise<{ publishers: PublisherReport[]; lateSends: number }> {
     const res = await this.all('published', (w) => ({
       type: 'publish',
@@ -200,6 +208,7 @@ export class LoadGenerator {
       rate: plan.rate,
       payloadBytes: plan.payloadBytes,
       publishers: plan.publishers.filter((p) => this.workerOf.get(p.id) === w.id),
+      ...(plan.stall ? { stall: plan.stall } : {}),
     }));
     return { publishers: res.flatMap((r) => r.publishers), lateSends: res.reduce((a, r) => a + r.lateSends, 0) };
   }

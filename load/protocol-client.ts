@@ -1,4 +1,4 @@
-import { SioClient, SioConnectError, type SioConnectOptions, type ConnectFailureCause } from './sio-client.js';
+import { SioClient, SioConnectError, type SioConnectOptions, type SioSession, type ConnectFailureCause } from './sio-client.js';
 import { WsClient } from './ws-client.js';
 
 /** Wire protocol a reference-server variant speaks (bun speaks the ws variant's JSON frames). */
@@ -15,10 +15,16 @@ export interface ProtocolClient {
   emit(event: string, data?: unknown): boolean;
   emitWithAck(event: string, data: unknown, timeoutMs?: number): Promise<unknown>;
   close(): void;
+  /** Socket.IO connection state recovery (with `recover`; absent on the JSON protocol): the session to resume later. */
+  session?(): SioSession | null;
+  /** Whether the server resumed the session given as `recover`. */
+  readonly recovered?: boolean;
+  /** Events the server replayed on resuming it (delivered first). */
+  readonly replayed?: number;
 }
 
 export type ClientConnectOptions = SioConnectOptions;
-export { SioConnectError as ClientConnectError, type ConnectFailureCause };
+export { SioConnectError as ClientConnectError, type ConnectFailureCause, type SioSession };
 
 /** Opens one client connection speaking `protocol`; rejects with ClientConnectError. */
 export function connectClient(protocol: WireProtocol, opts: ClientConnectOptions): Promise<ProtocolClient> {

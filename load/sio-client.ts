@@ -15,6 +15,16 @@
  * Memory per connection: the `ws` socket plus one small object. No EventEmitter of our own (the
  * ws listeners are shared module-level functions, the socket points back to its client), no
  * timers except the connect timer and one per pending ack; the ack table is created lazily.
+ *
+ * Connection state recovery (Socket.IO 4.6+, only with the `recover` option; one extra object per
+ * connection then, holding the session id and the last offset): the server's CONNECT ack carries
+ * `{"sid":…,"pid":…}` and every event it broadcasts carries its offset as the last argument, as
+ * `42["msg",{…},"1712345678901-0"]`. Like socket.io-client (`_pid`, `_lastOffset`), the client keeps
+ * both and sends `40{"token":…,"pid":…,"offset":…}` when resuming. A server that recovers the
+ * session answers with the same pid — and writes the packets the session missed BEFORE that ack
+ * (socket.io's Socket constructor replays them; its CONNECT packet follows the middlewares), so the
+ * events received between our CONNECT and its ack are exactly the replay: they are counted
+ * (`replayed`) and delivered first, in order, as socket.io-client's receive buffer does.
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
@@ -30,6 +40,28 @@ export interface SioConnectOptions {
   connectTimeoutMs?: number;
   /** Default '/socket.io/'. */
   path?: string;
+  /**
+   * Connection state recovery (off by default). `true`: keep this connection's session id and
+   * the offset of the last event (see `session()`); a session from an earlier connection's
+   * `session()`: also ask the server to resume it (its rooms, and the events it missed).
+   */
+  recover?: true | SioSession;
+}
+
+/** A Socket.IO session to resume: the CONNECT ack's `pid` and the offset of the last event received. */
+export interface SioSession {
+  pid: string;
+  offset: string | undefined;
+}
+
+/** Recovery state of one connection (only with `recover`). */
+interface Csr {
+  /** Before the CONNECT ack: the pid asked for ('' none); after: the server's pid ('' none). */
+  pid: string;
+  offset: string | undefined;
+  recovered: boolean;
+  /** Events received before the CONNECT ack: the server's replay of what the session missed. */
+  replayed: number;
 }
 
 export type ConnectFailureCause = 'refused' | 'timeout' | 'http_status' | 'auth' | 'closed' | 'error';
@@ -112,6 +144,8 @@ export class SioClient {
   private early: Array<[string, unknown]> | null = [];
   /** Set once closed and not yet reported to an onClose handler. */
   private unreportedClose: [number, string] | null = null;
+  /** Connection state recovery, only with `recover` (null otherwise). */
+  private csr: Csr | null = null;
 
   private constructor(ws: TaggedSocket, token: string) {
     this.ws = ws;
@@ -136,6 +170,10 @@ export class SioClient {
         return;
       }
       const client = new SioClient(ws, opts.token);
+      if (opts.recover !== undefined) {
+        const s = opts.recover === true ? null : opts.recover;
+        client.csr = { pid: s?.pid ?? '', offset: s?.offset, recovered: false, replayed: 0 };
+      }
       ws[CLIENT] = client;
       client.pending = {
         resolve,
@@ -156,6 +194,25 @@ export class SioClient {
 
   get connected(): boolean {
     return this.state === CONNECTED && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /**
+   * With `recover`: this connection's session, to pass as `recover` to a later connection (also
+   * after this one closed); null without `recover` or when the server gave no pid (recovery off).
+   */
+  session(): SioSession | null {
+    const c = this.csr;
+    return c === null || c.pid === '' || this.state === CONNECTING ? null : { pid: c.pid, offset: c.offset };
+  }
+
+  /** Whether the server resumed the session given as `recover` (socket.io-client's `socket.recovered`). */
+  get recovered(): boolean {
+    return this.csr?.recovered ?? false;
+  }
+
+  /** Events the server replayed when it resumed the session: those received before the CONNECT ack. */
+  get replayed(): number {
+    return this.csr?.replayed ?? 0;
   }
 
   /**
@@ -277,7 +334,9 @@ export class SioClient {
         return;
       case 48 /* '0' open */:
         if (this.state === CONNECTING && this.token !== null) {
-          this.ws.send(`40${JSON.stringify({ token: this.token })}`);
+          const c = this.csr;
+          // socket.io-client: `{...auth, pid, offset}` when it holds a session (offset may be absent).
+          this.ws.send(`40${JSON.stringify(c !== null && c.pid !== '' ? { token: this.token, pid: c.pid, offset: c.offset } : { token: this.token })}`);
           this.token = null;
         }
         return;
@@ -312,14 +371,27 @@ export class SioClient {
 
     switch (type) {
       case 2 /* EVENT */: {
-        if (this.state !== CONNECTED) return;
+        const csr = this.csr;
+        if (this.state !== CONNECTED && (csr === null || this.state !== CONNECTING)) return;
         const args = parseJson(payload);
         if (!Array.isArray(args) || typeof args[0] !== 'string') return;
         const event = args[0];
         const data: unknown = args[1];
+        if (csr !== null && csr.pid !== '') {
+          // The offset rides as the last argument (socket.io-client keeps it as `_lastOffset`).
+          const last: unknown = args[args.length - 1];
+          if (args.length > 1 && typeof last === 'string') csr.offset = last;
+          if (this.state === CONNECTING) {
+            // Before the CONNECT ack: the replay of the packets the session missed (all of them, uncapped).
+            csr.replayed++;
+            (this.early ??= []).push([event, data]);
+            return;
+          }
+        } else if (this.state !== CONNECTED) return;
         const handler = this._onEvent;
         if (this.early !== null) {
-          if (this.early.length < MAX_EARLY_EVENTS) this.early.push([event, data]);
+          // (A replay ahead of them in the queue does not count against the cap.)
+          if (this.early.length < MAX_EARLY_EVENTS + (csr?.replayed ?? 0)) this.early.push([event, data]);
         } else if (handler !== null) handler(event, data);
         return;
       }
@@ -335,8 +407,15 @@ export class SioClient {
       }
       case 0 /* CONNECT */: {
         if (this.state !== CONNECTING || this.pending === null) return;
-        const body = parseJson(payload) as { sid?: unknown } | undefined;
+        const body = parseJson(payload) as { sid?: unknown; pid?: unknown } | undefined;
         this._sid = typeof body?.sid === 'string' ? body.sid : '';
+        const csr = this.csr;
+        if (csr !== null) {
+          const pid = typeof body?.pid === 'string' ? body.pid : '';
+          // socket.io-client: `recovered = pid && this._pid === pid`.
+          csr.recovered = pid !== '' && pid === csr.pid;
+          csr.pid = pid;
+        }
         const p = this.pending;
         this.pending = null;
         clearTimeout(p.timer);

@@ -6,8 +6,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nowUs } from '../common/clock.js';
-import { connectClient, ClientConnectError, type ProtocolClient, type WireProtocol } from './protocol-client.js';
+import { connectClient, ClientConnectError, type ProtocolClient, type SioSession, type WireProtocol } from './protocol-client.js';
 import { ArrivalRecorder, type Payload } from './arrival-recorder.js';
+import { measureClockOffset, writeReceiveLog, type ClockOffset } from './receive-log.js';
 import { startSelfMonitor } from './self-monitor.js';
 import type { LedgerStream } from './delivery-ledger.js';
 import { createLatencyHistogram, encodeHistogram, recordUs } from './histogram.js';
@@ -32,6 +33,8 @@ interface ClientState {
   closing: boolean;
   /** Ledger streams by publisher (kept by the recorder). */
   streams?: Array<LedgerStream | undefined>;
+  /** With connection state recovery: the session of the last connection, to resume on reconnect. */
+  session: SioSession | null;
 }
 
 
@@ -43,6 +46,8 @@ let jwtSecret = '';
 let connectRate = 1000;
 let connectTimeoutMs = 10_000;
 let reconnectPolicy: ReconnectPolicy = 'socketio';
+/** Socket.IO connection state recovery (`--adapter redis-streams`): resume sessions on reconnect. */
+let recover = false;
 let shuttingDown = false;
 const clients = new Map<number, ClientState>();
 /** The receive path: ledger, latency histograms, slow arrivals (load/arrival-recorder.ts). */
@@ -68,13 +73,23 @@ function connectedCount(): number {
   return n;
 }
 
-/** Dials, authenticates and waits for `welcome`; resolves with the node id. */
+/**
+ * Dials, authenticates and waits for `welcome`; resolves with the node id. With recovery on, it
+ * asks to resume the client's last session; the events a resumed session gets replayed come first
+ * (the client counts them, `client.replayed`) and go to the recorder as replayed.
+ */
 async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeId: string }> {
   const token = mintToken(jwtSecret, `client-${state.id}`);
   let welcomed: (nodeId: string) => void = () => undefined;
   const welcome = new Promise<string>((resolve) => (welcomed = resolve));
-  const client = await connectClient(protocol, { url, token, localAddress: state.localAddress, connectTimeoutMs });
+  const client = await connectClient(protocol, { url, token, localAddress: state.localAddress, connectTimeoutMs, ...(recover ? { recover: state.session ?? true } : {}) });
+  let replayLeft = client.replayed ?? 0;
   client.onEvent = (event, data) => {
+    if (replayLeft > 0) {
+      replayLeft--;
+      if (event === 'msg') rec.onReplayed(state, data);
+      return;
+    }
     if (event === 'msg') rec.onArrival(state, data);
     else if (event === 'welcome') welcomed((data as { nodeId: string }).nodeId);
   };
@@ -108,6 +123,7 @@ function onClosed(state: ClientState, client: ProtocolClient, code: number, reas
   if (state.client !== client) return; // an older connection of this client
   disconnects++;
   state.client = null;
+  if (recover) state.session = client.session?.() ?? null;
   if (state.closing || shuttingDown) return;
   const rec: Disconnection = {
     id: state.id,
@@ -120,6 +136,8 @@ function onClosed(state: ClientState, client: ProtocolClient, code: number, reas
     reason,
     nodeBefore: state.nodeId,
     nodeAfter: null,
+    recovered: false,
+    replayed: 0,
   };
   disconnections.push(rec);
   state.current = rec;
@@ -138,7 +156,11 @@ async function reconnect(state: ClientState, rec: Disconnection): Promise<void> 
       const { client, nodeId } = await dial(state);
       state.client = client;
       state.nodeId = nodeId;
-      if (state.role === 'member' && state.room !== null) {
+      rec.recovered = client.recovered ?? false;
+      rec.replayed = client.replayed ?? 0;
+      // A resumed session is back in its rooms (the server restored them): no rejoin. Were a room
+      // not restored, its messages would be missing while connected — lostConnected, a failure.
+      if (state.role === 'member' && state.room !== null && !rec.recovered) {
         const ack = (await client.emitWithAck('join', { room: state.room }, connectTimeoutMs)) as { ok?: boolean; error?: string };
         if (!ack?.ok) throw new Error(`rejoin refused: ${ack?.error ?? 'no ack'}`);
       }
@@ -239,6 +261,12 @@ function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
   return new Promise((resolve) => {
     const pump = () => {
       const now = nowUs();
+      if (msg.stall !== undefined && now >= msg.stall.startUs && now < msg.stall.endUs) {
+        // Calibration (`--publisher-stall-ms`): the pump holds, without blocking anything else;
+        // what falls due meanwhile goes out at the end of the stall with its intended time.
+        setTimeout(pump, (msg.stall.endUs - now) / 1000);
+        return;
+      }
       let next = Number.POSITIVE_INFINITY;
       for (const p of pubs) {
         // Every message due by now goes out with its *intended* time: a stalled publisher shows
@@ -373,7 +401,7 @@ function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
     workerId,
     hdr: (() => {
       const t = rec.totals();
-      return { all: encodeHistogram(t.all), same: encodeHistogram(t.same), cross: encodeHistogram(t.cross), queued: encodeHistogram(rec.queued) };
+      return { all: encodeHistogram(t.all), same: encodeHistogram(t.same), cross: encodeHistogram(t.cross), queued: encodeHistogram(rec.queued), replayed: encodeHistogram(rec.replayed) };
     })(),
     accounting,
     losses,
@@ -391,6 +419,16 @@ function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
       burstSize: pubRooms.length ? pubRooms.reduce((a, b) => a + b, 0) / pubRooms.length : 0,
     },
   };
+}
+
+/** Calibration (`--receive-log`): the sampled arrivals, their receivers' source addresses, the clocks. */
+let receiveLog: { path: string; every: number; clockStart: ClockOffset } | undefined;
+
+function writeSamples(): void {
+  if (receiveLog === undefined) return;
+  const receivers: Record<string, [string, string | null]> = {};
+  for (const c of clients.values()) receivers[c.id] = [c.localAddress, c.nodeId];
+  writeReceiveLog(receiveLog.path, { worker: workerId, every: receiveLog.every, clock: { start: receiveLog.clockStart, end: measureClockOffset() }, receivers, samples: rec.samples });
 }
 
 function closeAll(): void {
@@ -412,9 +450,14 @@ async function handle(msg: ToWorker): Promise<void> {
       connectRate = msg.connectRate;
       connectTimeoutMs = msg.connectTimeoutMs;
       reconnectPolicy = msg.reconnect;
+      recover = msg.recover === true && protocol === 'socketio';
       rec.receiveCostUs = msg.receiveCostUs;
+      if (msg.receiveLog !== undefined) {
+        receiveLog = { ...msg.receiveLog, clockStart: measureClockOffset() };
+        rec.sampleEvery = msg.receiveLog.every;
+      }
       for (const c of msg.clients) {
-        clients.set(c.id, { id: c.id, localAddress: c.localAddress, client: null, nodeId: null, joinNode: null, room: null, role: null, down: [], current: null, closing: false });
+        clients.set(c.id, { id: c.id, localAddress: c.localAddress, client: null, nodeId: null, joinNode: null, room: null, role: null, down: [], current: null, closing: false, session: null });
       }
       startTicks();
       send({ type: 'ready', workerId });
@@ -453,6 +496,7 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     }
     case 'collect':
+      writeSamples();
       send(collect(msg));
       return;
     case 'close':

@@ -11,6 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import { createTokenVerifier, type TokenGrant } from './token.js';
+import { securityPolicy } from './security.js';
 import { WS_PATH } from './json-wire.js';
 import { JsonHub, type HubSocket, type HubTransport, type Session } from './json-hub.js';
 import { CLUSTER_MANAGER_LAYOUT, delay, settleWithin, type Log } from './redis-bus.js';
@@ -97,6 +98,8 @@ export async function startBunServer(opts: ReferenceServerOptions, log: Log = st
   if (Bun === undefined) throw new Error('the bun variant runs under Bun: bun dist/reference-server/bun-main.js');
   const { nodeId } = opts;
   const verify = await createTokenVerifier(opts.jwtSecret);
+  // Origin, token, room authorization, rate and size limits, send-buffer limit (security.ts).
+  const policy = securityPolicy(opts, verify);
   const require = createRequire(import.meta.url);
   const versions: Record<string, string> = {
     bun: Bun.version,
@@ -113,7 +116,7 @@ export async function startBunServer(opts: ReferenceServerOptions, log: Log = st
       server?.publish(room, frame);
     },
   };
-  const hub = new JsonHub<string>({ ...opts, layout: CLUSTER_MANAGER_LAYOUT }, transport, log);
+  const hub = new JsonHub<string>({ ...opts, layout: CLUSTER_MANAGER_LAYOUT, policy }, transport, log);
 
   const handleOf = (ws: BunWebSocket<SocketData>): HubSocket<string> => ({
     send: (frame) => {
@@ -142,18 +145,18 @@ export async function startBunServer(opts: ReferenceServerOptions, log: Log = st
       case WS_PATH: {
         if (hub.draining) return json(503, { error: 'shutting_down' });
         if (req.headers.get('upgrade')?.toLowerCase() !== 'websocket') return json(426, { error: 'upgrade_required' });
-        const token = tokenOf(req, url);
-        if (token === null) {
-          hub.rejectedUnauthorized();
-          return json(401, { error: 'unauthorized', reason: 'no token' });
+        // CORS does not apply to WebSockets: a browser page on another origin is refused here.
+        if (!policy.originAllowed(req.headers.get('origin'))) {
+          hub.rejectedOrigin();
+          return json(403, { error: 'origin_not_allowed' });
         }
         let grant: TokenGrant;
         try {
-          grant = await verify(token);
+          grant = await policy.authenticate(tokenOf(req, url));
         } catch (err) {
           hub.rejectedUnauthorized();
           const code = (err as { code?: unknown }).code;
-          return json(401, { error: 'unauthorized', reason: typeof code === 'string' ? code : String(err) });
+          return json(401, { error: 'unauthorized', reason: code === 'no_token' ? 'no token' : typeof code === 'string' ? code : String(err) });
         }
         const data: SocketData = { grant, session: null };
         return srv.upgrade(req, { data }) ? undefined : json(400, { error: 'upgrade_failed' });
@@ -173,7 +176,10 @@ export async function startBunServer(opts: ReferenceServerOptions, log: Log = st
       fetch,
       error: (err) => json(500, { error: err.message }),
       websocket: {
-        maxPayloadLength: opts.maxPayload,
+        maxPayloadLength: policy.maxPayload,
+        // --max-buffered-bytes: Bun's own limit (seed 004 sets backpressureLimit too); a socket
+        // past it is closed (its peer sees 1006) instead of buffering without bound.
+        ...(policy.maxBufferedBytes > 0 ? { backpressureLimit: policy.maxBufferedBytes, closeOnBackpressureLimit: true } : { backpressureLimit: 2 ** 31 - 1, closeOnBackpressureLimit: false }),
         // Bun pings idle sockets itself and closes those silent for idleTimeout: the socket.io
         // variant's ping interval + timeout, in seconds (Bun's limit is 960).
         idleTimeout: Math.min(960, Math.ceil((opts.pingInterval + opts.pingTimeout) / 1000)),

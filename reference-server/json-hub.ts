@@ -13,8 +13,10 @@ import { randomBytes } from 'node:crypto';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { MAX_ROOM_NAME_LENGTH, RECONNECT_DELAY_MS, type ReferenceServerOptions } from './options.js';
 import { grantsRoom, type TokenGrant } from './token.js';
+import type { SecurityPolicy } from './security.js';
 import { CLOSE_GOING_AWAY, ackFrame, eventFrame, parseClientFrame } from './json-wire.js';
 import { RedisBus, settleWithin, type BusLayout, type Log } from './redis-bus.js';
+import { CalibrationFaults } from './calibration-faults.js';
 
 /** A connection as the transport exposes it. `F` is the transport's shared-frame type. */
 export interface HubSocket<F> {
@@ -110,6 +112,8 @@ function createMetrics(registry: Registry, nodeId: string, gauges: { connections
     rejRoomFull: rejected.labels('room_full'),
     rejTooLarge: rejected.labels('too_large'),
     rejBadRequest: rejected.labels('bad_request'),
+    rejOrigin: rejected.labels('origin'),
+    rejSlowConsumer: rejected.labels('slow_consumer'),
   };
   for (const v of Object.values(c)) v.inc(0);
   return c;
@@ -117,6 +121,8 @@ function createMetrics(registry: Registry, nodeId: string, gauges: { connections
 type HubMetrics = ReturnType<typeof createMetrics>;
 
 export interface HubOptions extends ReferenceServerOptions {
+  /** What the node enforces (security.ts); without it: the plain options and the token's rooms. */
+  policy?: SecurityPolicy;
   layout: BusLayout;
 }
 
@@ -131,6 +137,11 @@ export class JsonHub<F> {
   draining = false;
   private readonly startedAt = Date.now();
   private readonly c: HubMetrics;
+  /** --calibration-fault (wsbench calibrate only): known faults on the room broadcasts this node delivers. */
+  private readonly faults: CalibrationFaults;
+  /** Messages per connection per window (Infinity with `--insecure-disable rate-limit`). */
+  private readonly rateLimit: number;
+  private readonly mayUse: (grant: TokenGrant, room: string) => boolean;
   private published = 0;
 
   constructor(
@@ -139,6 +150,10 @@ export class JsonHub<F> {
     private readonly log: Log,
   ) {
     this.nodeId = opts.nodeId;
+    this.faults = new CalibrationFaults(opts.calibrationFaults ?? []);
+    if (this.faults.active) log(this.faults.describe());
+    this.rateLimit = opts.policy?.rateLimit ?? opts.rateLimit;
+    this.mayUse = opts.policy?.mayUse ?? grantsRoom;
     this.c = createMetrics(this.registry, this.nodeId, {
       connections: () => this.sessions.size,
       rooms: () => this.rooms.size,
@@ -155,7 +170,11 @@ export class JsonHub<F> {
       {
         onRoom: (room, utf8) => {
           const members = this.rooms.get(room);
-          if (members !== undefined && members.size > 0) this.transport.fanOut(room, members, this.transport.fromBus(utf8));
+          if (members === undefined || members.size === 0) return;
+          if (!this.faults.active) return this.transport.fanOut(room, members, this.transport.fromBus(utf8));
+          // Copied: a delayed or held write must not read a buffer the Redis client reuses.
+          const frame = this.transport.fromBus(Buffer.from(utf8));
+          this.faults.deliver(room, true, () => this.transport.fanOut(room, members, frame));
         },
         onUser: (userId, utf8) => {
           const conns = this.users.get(userId);
@@ -177,6 +196,15 @@ export class JsonHub<F> {
   }
 
   /** An upgrade refused for a missing or invalid token. */
+  rejectedOrigin(): void {
+    this.c.rejOrigin.inc();
+  }
+
+  /** A connection dropped because more than --max-buffered-bytes waited for it (it stopped reading). */
+  droppedSlowConsumer(): void {
+    this.c.rejSlowConsumer.inc();
+  }
+
   rejectedUnauthorized(): void {
     this.c.rejUnauthorized.inc();
   }
@@ -262,7 +290,7 @@ export class JsonHub<F> {
       s.windowStart = now;
       s.used = 0;
     }
-    return ++s.used <= this.opts.rateLimit;
+    return ++s.used <= this.rateLimit;
   }
 
   private onJoin(s: Session<F>, id: number | undefined, data: unknown): void {
@@ -273,7 +301,7 @@ export class JsonHub<F> {
     }
     const room = nameOf(data, 'room');
     if (room === null) return this.ack(s, id, ERR_BAD_REQUEST);
-    if (!grantsRoom(s.grant, room)) {
+    if (!this.mayUse(s.grant, room)) {
       this.c.rejForbidden.inc();
       return this.ack(s, id, ERR_FORBIDDEN);
     }
@@ -329,7 +357,7 @@ export class JsonHub<F> {
     }
     const room = nameOf(data, 'room');
     if (room === null) return this.ack(s, id, ERR_BAD_REQUEST);
-    if (!grantsRoom(s.grant, room)) {
+    if (!this.mayUse(s.grant, room)) {
       this.c.rejForbidden.inc();
       return this.ack(s, id, ERR_FORBIDDEN);
     }
@@ -337,7 +365,11 @@ export class JsonHub<F> {
     const text = eventFrame('msg', { room, payload: payloadOf(data) });
     const utf8 = Buffer.from(text);
     const members = this.rooms.get(room);
-    if (members !== undefined) this.transport.fanOut(room, members, this.transport.frame(text, utf8));
+    if (members !== undefined) {
+      const frame = this.transport.frame(text, utf8);
+      if (this.faults.active) this.faults.deliver(room, false, () => this.transport.fanOut(room, members, frame));
+      else this.transport.fanOut(room, members, frame);
+    }
     this.bus.publish('room', room, utf8);
     this.c.publishTotal.inc();
     this.published++;
@@ -429,6 +461,7 @@ export class JsonHub<F> {
   /** Tells every local connection the node is going away (seed 000's `server_shutdown`). */
   notifyShutdown(): void {
     this.draining = true;
+    this.faults.close();
     const text = eventFrame('server_shutdown', { nodeId: this.nodeId, reconnectDelay: RECONNECT_DELAY_MS });
     for (const s of this.sessions) s.socket.sendText(text);
   }

@@ -5,6 +5,8 @@
  * under Bun without loading the Node-only variants.
  */
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_BUFFERED_BYTES, parseAllowedOrigins, parseInsecureDisable, type SecurityOptions } from './security.js';
+import { parseCalibrationFaults, type CalibrationFault } from './calibration-faults.js';
 
 /** The reference-server variants: seeds 000/001/003 option 1 (socketio), 002/003 option 2 (ws), 004 (bun). */
 export const SERVER_VARIANTS = ['socketio', 'ws', 'bun'] as const;
@@ -17,7 +19,24 @@ export const ADAPTER_OF: Record<ServerVariant, string> = {
   bun: 'Bun server.publish + ioredis pub/sub',
 };
 
-export interface ReferenceServerOptions {
+/**
+ * Cluster adapters of the socket.io variant: `redis` (@socket.io/redis-adapter, Redis pub/sub, the
+ * seeds' choice) or `redis-streams` (@socket.io/redis-streams-adapter with connection state
+ * recovery, seed 001 §4).
+ */
+export const SOCKETIO_ADAPTERS = ['redis', 'redis-streams'] as const;
+export type SocketIoAdapter = (typeof SOCKETIO_ADAPTERS)[number];
+
+/** Seed 001 §4: `connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000 }`. */
+export const MAX_DISCONNECTION_DURATION_MS = 2 * 60 * 1000;
+
+/** The listening line's `adapter`: ADAPTER_OF, or the streams adapter for `--adapter redis-streams`. */
+export function adapterName(server: ServerVariant, adapter: SocketIoAdapter | undefined): string {
+  return server === 'socketio' && adapter === 'redis-streams' ? '@socket.io/redis-streams-adapter' : ADAPTER_OF[server];
+}
+
+/** Security options (`--allowed-origins`, `--max-buffered-bytes`, `--insecure-disable`) come from security.ts. */
+export interface ReferenceServerOptions extends SecurityOptions {
   port: number;
   host: string;
   redisUrl: string;
@@ -33,6 +52,10 @@ export interface ReferenceServerOptions {
   pingInterval: number;
   pingTimeout: number;
   shutdownGraceMs: number;
+  /** socket.io variant only: the cluster adapter (default `redis`); `redis-streams` turns on connection state recovery. */
+  adapter?: SocketIoAdapter;
+  /** CALIBRATION ONLY (`--calibration-fault`, default none): known faults this node injects on purpose (calibration-faults.ts). */
+  calibrationFaults?: CalibrationFault[];
 }
 
 export const DEFAULT_OPTIONS: Omit<ReferenceServerOptions, 'jwtSecret'> = {
@@ -64,7 +87,16 @@ export class UsageError extends Error {
 export const USAGE =
   'usage: main.js [--server socketio|ws] [--port N] [--host H] [--redis URL] [--node-id ID] [--jwt-secret S | env WSB_JWT_SECRET] ' +
   '[--rate-limit N] [--rate-window-ms MS] [--max-payload BYTES] [--room-capacity N] ' +
-  '[--ping-interval MS] [--ping-timeout MS] [--shutdown-grace-ms MS]  (bun variant: bun bun-main.js, same flags)';
+  '[--ping-interval MS] [--ping-timeout MS] [--shutdown-grace-ms MS] [--adapter redis|redis-streams (socketio only)] ' +
+  '[--allowed-origins ORIGIN,…|*] [--max-buffered-bytes BYTES] [--insecure-disable CHECK,… (test/calibration only)] [--calibration-fault SPEC,… (calibration only)]  (bun variant: bun bun-main.js, same flags)';
+
+function calibrationFaultsOf(values: string[]): CalibrationFault[] {
+  try {
+    return parseCalibrationFaults(values);
+  } catch (e) {
+    throw new UsageError(`--calibration-fault: ${(e as Error).message}`);
+  }
+}
 
 export interface ParsedServerArgs extends ReferenceServerOptions {
   /** `--server` (default socketio). */
@@ -102,6 +134,11 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
       'ping-interval': { type: 'string' },
       'ping-timeout': { type: 'string' },
       'shutdown-grace-ms': { type: 'string' },
+      adapter: { type: 'string' },
+      'allowed-origins': { type: 'string' },
+      'max-buffered-bytes': { type: 'string' },
+      'insecure-disable': { type: 'string' },
+      'calibration-fault': { type: 'string', multiple: true },
     },
   });
   const d = DEFAULT_OPTIONS;
@@ -115,7 +152,21 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
   if (host.length === 0) throw new UsageError('--host must not be empty');
   const redisUrl = values.redis ?? d.redisUrl;
   if (!/^rediss?:\/\/./.test(redisUrl)) throw new UsageError(`--redis must be a redis:// URL, got '${redisUrl}'`);
+  const adapter = values.adapter;
+  if (adapter !== undefined) {
+    if (!(SOCKETIO_ADAPTERS as readonly string[]).includes(adapter)) throw new UsageError(`--adapter must be one of ${SOCKETIO_ADAPTERS.join(', ')}, got '${adapter}'`);
+    if (server !== 'socketio') throw new UsageError(`--adapter applies to --server socketio only (the ${server} variant has its own Redis pub/sub)`);
+  }
   const nodeId = values['node-id'] ?? d.nodeId;
+  const security = (name: string, parse: () => unknown) => {
+    try {
+      return parse();
+    } catch (e) {
+      throw new UsageError(`--${name}: ${(e as Error).message}`);
+    }
+  };
+  const allowedOrigins = values['allowed-origins'] === undefined ? [] : (security('allowed-origins', () => parseAllowedOrigins(values['allowed-origins']!)) as string[]);
+  const insecureDisable = values['insecure-disable'] === undefined ? [] : (security('insecure-disable', () => parseInsecureDisable(values['insecure-disable']!)) as SecurityOptions['insecureDisable']);
   if (!/^[A-Za-z0-9._:-]{1,64}$/.test(nodeId)) throw new UsageError(`--node-id must match [A-Za-z0-9._:-]{1,64}, got '${nodeId}'`);
   return {
     server: server as ServerVariant,
@@ -131,5 +182,10 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     pingInterval: int('ping-interval', values['ping-interval'], d.pingInterval, 1),
     pingTimeout: int('ping-timeout', values['ping-timeout'], d.pingTimeout, 1),
     shutdownGraceMs: int('shutdown-grace-ms', values['shutdown-grace-ms'], d.shutdownGraceMs, 0),
+    allowedOrigins,
+    maxBufferedBytes: int('max-buffered-bytes', values['max-buffered-bytes'], DEFAULT_MAX_BUFFERED_BYTES, 1),
+    insecureDisable,
+    calibrationFaults: calibrationFaultsOf(values['calibration-fault'] ?? []),
+    ...(server === 'socketio' ? { adapter: (adapter ?? 'redis') as SocketIoAdapter } : {}),
   };
 }

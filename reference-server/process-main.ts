@@ -4,7 +4,8 @@
  *
  * Exit codes: 0 after graceful shutdown, 1 on a runtime error, 2 on bad arguments.
  */
-import { ADAPTER_OF, parseServerArgs, type ParsedServerArgs, type ServerVariant } from './options.js';
+import { adapterName, parseServerArgs, type ParsedServerArgs, type ServerVariant } from './options.js';
+import { formatCalibrationFault } from './calibration-faults.js';
 
 /** What the process needs of a started variant. */
 export interface RunningServer {
@@ -55,6 +56,9 @@ export async function runServerProcess(
     fail('unhandled rejection', reason, 1);
   });
 
+  if (opts.insecureDisable?.length) {
+    process.stderr.write(`[reference-server] INSECURE (test/calibration only): checks disabled: ${opts.insecureDisable.join(', ')}\n`);
+  }
   let server: RunningServer;
   try {
     server = await start(opts);
@@ -85,8 +89,12 @@ export async function runServerProcess(
       port: server.port,
       pid: process.pid,
       server: opts.server,
-      adapter: ADAPTER_OF[opts.server],
+      adapter: adapterName(opts.server, opts.adapter),
       versions: server.versions,
+      // Only with the test/calibration switch: whoever reads the line sees which checks are off.
+      ...(opts.insecureDisable?.length ? { insecureDisabled: opts.insecureDisable } : {}),
+      // CALIBRATION ONLY: the faults this node injects on purpose (calibration-faults.ts).
+      ...(opts.calibrationFaults?.length ? { calibrationFaults: opts.calibrationFaults.map(formatCalibrationFault) } : {}),
     }) + '\n',
   );
 }

@@ -24,8 +24,11 @@ import { Server, type DefaultEventsMap, type Socket } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis, type RedisOptions } from 'ioredis';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { createTokenVerifier, grantsRoom, type TokenGrant } from './token.js';
-import { DEFAULT_OPTIONS, MAX_ROOM_NAME_LENGTH, RECONNECT_DELAY_MS, type ReferenceServerOptions } from './options.js';
+import { createTokenVerifier, type TokenGrant } from './token.js';
+import { securityPolicy } from './security.js';
+import { guardEngineSocket } from './backpressure.js';
+import { CalibrationFaults, hookSocketIoAdapter } from './calibration-faults.js';
+import { DEFAULT_OPTIONS, MAX_DISCONNECTION_DURATION_MS, MAX_ROOM_NAME_LENGTH, RECONNECT_DELAY_MS, type ReferenceServerOptions } from './options.js';
 
 export { DEFAULT_OPTIONS, RECONNECT_DELAY_MS, type ReferenceServerOptions };
 
@@ -35,6 +38,8 @@ export type Versions = {
   '@socket.io/redis-adapter': string;
   ioredis: string;
   node: string;
+  /** With `adapter: 'redis-streams'`. */
+  '@socket.io/redis-streams-adapter'?: string;
 };
 
 export interface ReferenceServer {
@@ -125,6 +130,17 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<void> {
   await Promise.race([p.then(() => undefined, () => undefined), delay(ms)]);
 }
 
+/** Polls CLIENT LIST until a connection named `name` has run XREAD (the streams adapter's reader), at most `ms`. */
+async function waitForStreamReader(client: Redis, name: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  const reading = (line: string): boolean => line.includes(` name=${name} `) && / cmd=xread( |$)/.test(line);
+  while (Date.now() < deadline) {
+    const list = await Promise.race([client.client('LIST') as Promise<string>, delay(1000).then(() => '')]);
+    if (list.split('\n').some(reading)) return;
+    await delay(20);
+  }
+}
+
 async function quitRedis(client: Redis): Promise<void> {
   if (client.status === 'end') return;
   // quit() waits for queued commands; during a Redis outage it would never finish, so bound it.
@@ -138,7 +154,12 @@ export async function startReferenceServer(
 ): Promise<ReferenceServer> {
   const { nodeId } = opts;
   const verify = await createTokenVerifier(opts.jwtSecret);
+  // Origin, token, room authorization, rate and size limits, send-buffer limit (security.ts).
+  const policy = securityPolicy(opts, verify);
   const versions = packageVersions();
+  // --adapter redis-streams: @socket.io/redis-streams-adapter and connection state recovery (seed 001 §4).
+  const streams = opts.adapter === 'redis-streams';
+  if (streams) versions['@socket.io/redis-streams-adapter'] = createRequire(import.meta.url)('@socket.io/redis-streams-adapter/package.json').version as string;
 
   // ---- metrics -------------------------------------------------------------------------------
   const registry = new Registry();
@@ -192,7 +213,9 @@ export async function startReferenceServer(
   const rejForbidden = rejected.labels('forbidden');
   const rejRateLimited = rejected.labels('rate_limited');
   const rejRoomFull = rejected.labels('room_full');
-  for (const c of [inJoin, inLeave, inPublish, inPing, rejUnauthorized, rejForbidden, rejRateLimited, rejRoomFull]) c.inc(0);
+  const rejOrigin = rejected.labels('origin');
+  const rejSlowConsumer = rejected.labels('slow_consumer');
+  for (const c of [inJoin, inLeave, inPublish, inPing, rejUnauthorized, rejForbidden, rejRateLimited, rejRoomFull, rejOrigin, rejSlowConsumer]) c.inc(0);
 
   // ---- redis ---------------------------------------------------------------------------------
   const redisOptions: RedisOptions = {
@@ -258,24 +281,38 @@ export async function startReferenceServer(
       path: '/socket.io/',
       transports: ['websocket'],
       serveClient: false,
-      maxHttpBufferSize: opts.maxPayload,
+      maxHttpBufferSize: policy.maxPayload,
+      // Origin check at the upgrade (CORS does not apply to WebSockets); engine.io answers a refusal with HTTP 400.
+      allowRequest: (req, callback) => {
+        if (policy.originAllowed(req.headers.origin)) return callback(null, true);
+        rejOrigin.inc();
+        callback('origin not allowed', false);
+      },
       pingInterval: opts.pingInterval,
       pingTimeout: opts.pingTimeout,
-      adapter: createAdapter(pub, sub),
+      // redis-streams: every broadcast goes through one Redis stream (XADD, then XREAD by every
+      // node) and carries its stream offset; the adapter duplicates `pub` for its reader and its
+      // pub/sub channel (`sub` stays idle). A session is stored in Redis when the node sees its
+      // connection drop, so a client can resume it on any node within 2 minutes — and a SIGKILLed
+      // node stores nothing. `skipMiddlewares: false`: a recovered socket is authenticated again.
+      adapter: streams ? (await import('@socket.io/redis-streams-adapter')).createAdapter(pub) : createAdapter(pub, sub),
+      ...(streams ? { connectionStateRecovery: { maxDisconnectionDuration: MAX_DISCONNECTION_DURATION_MS, skipMiddlewares: false } } : {}),
     },
   );
   io = server;
   const nsp = server.of('/');
   const adapter = nsp.adapter;
+  // --calibration-fault (wsbench calibrate only): known faults on the room broadcasts this node delivers.
+  const faults = new CalibrationFaults(opts.calibrationFaults ?? []);
+  if (faults.active) {
+    hookSocketIoAdapter(adapter, faults);
+    log(faults.describe());
+  }
 
   server.use((socket, next) => {
     if (draining) return next(new Error('shutting_down'));
     const token: unknown = socket.handshake.auth?.token;
-    if (typeof token !== 'string' || token.length === 0) {
-      rejUnauthorized.inc();
-      return next(new Error('unauthorized: no token'));
-    }
-    verify(token).then(
+    policy.authenticate(token).then(
       (grant) => {
         socket.data.grant = grant;
         next();
@@ -283,12 +320,13 @@ export async function startReferenceServer(
       (err: unknown) => {
         rejUnauthorized.inc();
         const code = (err as { code?: unknown }).code;
-        next(new Error(`unauthorized: ${typeof code === 'string' ? code : String(err)}`));
+        next(new Error(`unauthorized: ${code === 'no_token' ? 'no token' : typeof code === 'string' ? code : String(err)}`));
       },
     );
   });
 
-  const { rateLimit, rateWindowMs, roomCapacity } = opts;
+  const { rateWindowMs, roomCapacity } = opts;
+  const { rateLimit, mayUse } = policy;
 
   server.on('connection', (socket: RefSocket) => {
     const grant = socket.data.grant;
@@ -304,6 +342,10 @@ export async function startReferenceServer(
       return ++used <= rateLimit;
     };
 
+    // A client that stops reading must not make this node buffer without bound (--max-buffered-bytes).
+    if (policy.maxBufferedBytes > 0) {
+      guardEngineSocket(socket.conn, policy.maxBufferedBytes, () => rejSlowConsumer.inc());
+    }
     socket.emit('welcome', { nodeId, sid: socket.id });
 
     socket.on('join' , (...args: unknown[]) => {
@@ -315,7 +357,7 @@ export async function startReferenceServer(
       }
       const room = roomOf(data);
       if (room === null) return ack?.(ERR_BAD_REQUEST);
-      if (!grantsRoom(grant, room)) {
+      if (!mayUse(grant, room)) {
         rejForbidden.inc();
         return ack?.(ERR_FORBIDDEN);
       }
@@ -351,7 +393,7 @@ export async function startReferenceServer(
       }
       const room = roomOf(data);
       if (room === null) return ack?.(ERR_BAD_REQUEST);
-      if (!grantsRoom(grant, room)) {
+      if (!mayUse(grant, room)) {
         rejForbidden.inc();
         return ack?.(ERR_FORBIDDEN);
       }
@@ -392,12 +434,16 @@ export async function startReferenceServer(
   // Commands on one connection are answered in order: once this PING returns, the adapter's
   // (p)subscribe calls queued before it are active, so cross-node delivery works from the start.
   await withTimeout(sub.ping(), 5000);
+  // The streams adapter reads with XREAD from `$` (what is added after its first read): wait until
+  // its reader is blocked in XREAD so nothing other nodes add from now on is missed.
+  if (streams) await waitForStreamReader(pub, `wsbench-ref-${nodeId}`, 5000);
   const port = (httpServer.address() as AddressInfo).port;
 
   let shutdownPromise: Promise<void> | undefined;
   const shutdown = (graceMs: number = opts.shutdownGraceMs): Promise<void> => {
     shutdownPromise ??= (async () => {
       draining = true;
+      faults.close();
       // Local sockets only: io.emit would also go through Redis to every other node's clients.
       server.local.emit('server_shutdown', { nodeId, reconnectDelay: RECONNECT_DELAY_MS });
       // Stop accepting new TCP connections now so a load balancer fails over to other nodes;

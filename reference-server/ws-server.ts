@@ -15,6 +15,7 @@ import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { createTokenVerifier, type TokenGrant } from './token.js';
+import { securityPolicy } from './security.js';
 import { WS_PATH } from './json-wire.js';
 import { JsonHub, type HubSocket, type HubTransport, type Session } from './json-hub.js';
 import { TABLEFORGE_LAYOUT, delay, settleWithin, type Log } from './redis-bus.js';
@@ -58,13 +59,28 @@ function onWsClose(this: WebSocket): void {
   t[HUB].close(t[SESSION]);
 }
 
-function handleOf(ws: WebSocket): HubSocket<Buffer> {
+/**
+ * `maxBuffered` (--max-buffered-bytes, 0: no limit): once more than that waits for this socket
+ * (it stopped reading), the connection is terminated — not closed: a close frame would wait
+ * behind the backlog — and the hub counts a slow consumer.
+ */
+function handleOf(ws: WebSocket, maxBuffered = 0): HubSocket<Buffer> {
+  const guard = (): void => {
+    if (maxBuffered > 0 && ws.bufferedAmount > maxBuffered) {
+      (ws as TaggedSocket)[HUB]?.droppedSlowConsumer();
+      ws.terminate();
+    }
+  };
   return {
     send: (frame) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(frame, SEND_TEXT);
+      if (ws.readyState !== WebSocket.OPEN) return;
+      ws.send(frame, SEND_TEXT);
+      guard();
     },
     sendText: (text) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(text);
+      if (ws.readyState !== WebSocket.OPEN) return;
+      ws.send(text);
+      guard();
     },
     close: (code, reason) => ws.close(code, reason),
     terminate: () => ws.terminate(),
@@ -105,8 +121,10 @@ function refuse(socket: Duplex, status: number, text: string, body: Record<strin
 export async function startWsServer(opts: ReferenceServerOptions, log: Log = stderrLog): Promise<WsReferenceServer> {
   const { nodeId } = opts;
   const verify = await createTokenVerifier(opts.jwtSecret);
+  // Origin, token, room authorization, rate and size limits, send-buffer limit (security.ts).
+  const policy = securityPolicy(opts, verify);
   const versions = wsVersions();
-  const hub = new JsonHub<Buffer>({ ...opts, layout: TABLEFORGE_LAYOUT }, transport, log);
+  const hub = new JsonHub<Buffer>({ ...opts, layout: TABLEFORGE_LAYOUT, policy }, transport, log);
 
   const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
     const text = JSON.stringify(body);
@@ -149,7 +167,7 @@ export async function startWsServer(opts: ReferenceServerOptions, log: Log = std
   const httpServer = createServer(onRequest);
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: opts.maxPayload,
+    maxPayload: policy.maxPayload,
     perMessageDeflate: false,
     clientTracking: false,
   });
@@ -159,19 +177,19 @@ export async function startWsServer(opts: ReferenceServerOptions, log: Log = std
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== WS_PATH) return refuse(socket, 404, 'Not Found', { error: 'not_found' });
     if (hub.draining) return refuse(socket, 503, 'Service Unavailable', { error: 'shutting_down' });
-    const token = tokenOf(req, url);
-    if (token === null) {
-      hub.rejectedUnauthorized();
-      return refuse(socket, 401, 'Unauthorized', { error: 'unauthorized', reason: 'no token' });
+    // CORS does not apply to WebSockets: a browser page on another origin is refused here.
+    if (!policy.originAllowed(req.headers.origin)) {
+      hub.rejectedOrigin();
+      return refuse(socket, 403, 'Forbidden', { error: 'origin_not_allowed' });
     }
-    verify(token).then(
+    policy.authenticate(tokenOf(req, url)).then(
       (grant: TokenGrant) => {
         if (hub.draining) return refuse(socket, 503, 'Service Unavailable', { error: 'shutting_down' });
         if (socket.destroyed) return;
         wss.handleUpgrade(req, socket, head, (ws) => {
           const t = ws as TaggedSocket;
           t[HUB] = hub;
-          t[SESSION] = hub.open(handleOf(ws), grant);
+          t[SESSION] = hub.open(handleOf(ws, policy.maxBufferedBytes), grant);
           ws.on('message', onWsMessage);
           ws.on('pong', onWsPong);
           ws.on('error', onWsError);
@@ -181,7 +199,7 @@ export async function startWsServer(opts: ReferenceServerOptions, log: Log = std
       (err: unknown) => {
         hub.rejectedUnauthorized();
         const code = (err as { code?: unknown }).code;
-        refuse(socket, 401, 'Unauthorized', { error: 'unauthorized', reason: typeof code === 'string' ? code : String(err) });
+        refuse(socket, 401, 'Unauthorized', { error: 'unauthorized', reason: code === 'no_token' ? 'no token' : typeof code === 'string' ? code : String(err) });
       },
     );
   });

@@ -163,3 +163,21 @@ describe('renderProgressLine', () => {
     for (const field of [' conn ', ' sent ', ' recv ', ' p99 ']) expect(a.indexOf(field)).toBe(b.indexOf(field));
   });
 });
+
+describe('renderConsole: connection state recovery (--adapter redis-streams)', () => {
+  const chaos = (): RunReport => JSON.parse(readFileSync(new URL('../fixtures/sample-report-chaos.json', import.meta.url), 'utf8'));
+
+  it('prints the recovered sessions and replayed messages when the report has them, nothing otherwise', async () => {
+    const { validateReport } = await import('./schema.js');
+    const plain = renderConsole(chaos());
+    expect(plain).not.toContain('sessions recovered');
+    const r = chaos();
+    r.topology.adapter = '@socket.io/redis-streams-adapter';
+    r.reconnection = { ...r.reconnection!, recovered: 309, messagesReplayed: 2472, faults: r.reconnection!.faults.map((f) => ({ ...f, recovered: 309 })) };
+    expect(validateReport(r)).toEqual([]);
+    const out = renderConsole(r);
+    expect(out).toContain('sessions recovered: 309 of 412 (75.00%), 2,472 messages replayed (@socket.io/redis-streams-adapter)');
+    expect(out).toMatch(/│ sessions recovered │/);
+    expect(out).toMatch(/│\s+309 │\n/);
+  });
+});

@@ -198,10 +198,14 @@ function faultSections(r: RunReport, color: boolean): string[] {
   const rc = r.reconnection;
   if (rc) {
     out.push(
-      `reconnection (${rc.policy}): ${formatInt(rc.disconnections)} disconnections, ${formatInt(rc.reconnected)} back, ${formatInt(rc.neverBack)} never back, ${formatInt(rc.attempts)} attempts (${formatInt(rc.failedAttempts)} failed)`,
+      `reconnection (${rc.policy}): ${formatInt(rc.disconnections)} disconnections, ${formatInt(rc.reconnected)} back, ${formatInt(rc.neverBack)} never back, ${formatInt(rc.attempts)} attempts (${formatInt(rc.failedAttempts)} failed)` +
+        (rc.recovered === undefined
+          ? ''
+          : `; sessions recovered: ${formatInt(rc.recovered)} of ${formatInt(rc.reconnected)} (${formatPercent(rc.reconnected > 0 ? rc.recovered / rc.reconnected : 0)}), ${formatInt(rc.messagesReplayed ?? 0)} messages replayed (${r.topology.adapter ?? 'adapter unknown'})`),
     );
     if (rc.faults.length) {
-      const t = table(['fault', 'backoff', 'clients', '99 % back ms', '100 % back ms', 'accepts/100ms peak', 'mean', 'failed attempts', 'landed on'], color, [
+      const sessions = rc.faults.some((f) => f.recovered !== undefined);
+      const t = table(['fault', 'backoff', 'clients', '99 % back ms', '100 % back ms', 'accepts/100ms peak', 'mean', 'failed attempts', 'landed on', ...(sessions ? ['sessions recovered'] : [])], color, [
         'left',
         'left',
         'right',
@@ -211,13 +215,14 @@ function faultSections(r: RunReport, color: boolean): string[] {
         'right',
         'right',
         'left',
+        ...(sessions ? (['right'] as const) : []),
       ]);
       for (const f of rc.faults) {
         const landed = Object.entries(f.landedOn)
           .sort(([a], [b]) => byNatural(a, b))
           .map(([n, c]) => `${n} ${c}`)
           .join(', ');
-        t.push([f.fault, f.policy, formatInt(f.affected), f.backWithin99PercentMs === null ? 'never' : formatMs(f.backWithin99PercentMs), f.backWithin100PercentMs === null ? 'never' : formatMs(f.backWithin100PercentMs), formatInt(f.acceptPer100msPeak), formatNum(f.acceptPer100msMean, 1), formatInt(f.failedAttempts), landed]);
+        t.push([f.fault, f.policy, formatInt(f.affected), f.backWithin99PercentMs === null ? 'never' : formatMs(f.backWithin99PercentMs), f.backWithin100PercentMs === null ? 'never' : formatMs(f.backWithin100PercentMs), formatInt(f.acceptPer100msPeak), formatNum(f.acceptPer100msMean, 1), formatInt(f.failedAttempts), landed, ...(sessions ? [formatInt(f.recovered ?? 0)] : [])]);
       }
       out.push(t.toString());
     }
@@ -258,6 +263,34 @@ function capacitySearchSection(r: RunReport, color: boolean): string[] {
     k.firstBadPerSec === null
       ? `knee: not reached — every step up to ${k.lastGoodPerSec === null ? 'n/a' : formatInt(k.lastGoodPerSec)} deliveries/s held`
       : `knee: last held ${k.lastGoodPerSec === null ? 'none' : formatInt(k.lastGoodPerSec)} deliveries/s, first broke ${formatInt(k.firstBadPerSec)} deliveries/s`,
+  ];
+}
+
+/** security-probes: every probe with expected vs observed, node health and the background latency. */
+function probesSection(r: RunReport, color: boolean, paint: Paint): string[] {
+  const p = r.probes;
+  if (!p) return [];
+  const t = new Table({
+    head: ['status', 'probe', 'expected', 'observed'],
+    style: color ? { head: ['cyan'], border: ['grey'], compact: true } : { head: [], border: [], compact: true },
+    colWidths: [8, 30, 44, 60],
+    wordWrap: true,
+  });
+  for (const x of p.results) {
+    const status = x.status === 'pass' ? paint('PASS', 'green') : x.status === 'fail' ? paint('FAIL', 'red', 'bold') : paint('ERROR', 'yellow', 'bold');
+    t.push([status, x.id, x.expected, x.observed]);
+  }
+  const failed = p.results.filter((x) => x.status !== 'pass');
+  const down = p.nodes.filter((n) => n.upBefore && (!n.upAfter || n.downScrapes > 0)).map((n) => n.nodeId);
+  const b = p.background;
+  const ms = (v: number | null) => (v === null ? '-' : formatMs(v));
+  return [
+    `security probes (${formatSeconds(p.endMs - p.startMs)}): ${p.results.length - failed.length} of ${p.results.length} passed${failed.length ? ` — failed: ${failed.map((x) => x.id).join(', ')}` : ''}`,
+    t.toString(),
+    p.nodesStayedUp
+      ? `nodes stayed up: ${p.nodes.map((n) => n.nodeId).join(', ')} answered every scrape during the probes and /health after them`
+      : paint(`NODES DOWN during the probes: ${down.length ? down.join(', ') : p.nodes.filter((n) => !n.upBefore).map((n) => `${n.nodeId} (down before)`).join(', ')}`, 'red', 'bold'),
+    `other clients meanwhile (${formatInt(b.connections)} background connections): ${formatInt(b.deliveries)} deliveries, ${formatInt(b.lost)} lost, p50 ${ms(b.p50Ms)} ms, p99 ${ms(b.p99Ms)} ms, max ${ms(b.maxMs)} ms`,
   ];
 }
 
@@ -368,6 +401,7 @@ export function renderConsole(report: RunReport, opts: ConsoleOptions = {}): str
     faultSections(report, color),
     capacitySection(report, color),
     capacitySearchSection(report, color),
+    probesSection(report, color, paint),
     connectionsSection(report, color),
     [throughputLine(report)],
     generatorSection(report, color, paint),

@@ -119,6 +119,13 @@ export interface ReconnectionReport {
   neverBack: number;
   attempts: number;
   failedAttempts: number;
+  /**
+   * socket.io runs: reconnections whose session the server resumed (connection state recovery,
+   * `--adapter redis-streams`; always 0 with the pub/sub adapter). Absent in older reports.
+   */
+  recovered?: number;
+  /** Messages the server replayed to the resumed sessions (what they missed while away). */
+  messagesReplayed?: number;
   /** Per fault: how long until 99 % / 100 % of the clients it disconnected were back (rejoined). */
   faults: Array<{
     fault: string;
@@ -132,6 +139,8 @@ export interface ReconnectionReport {
     failedAttempts: number;
     /** Where the affected clients landed, node → count. */
     landedOn: Record<string, number>;
+    /** socket.io runs: affected clients whose session the server resumed. */
+    recovered?: number;
   }>;
 }
 
@@ -145,6 +154,39 @@ export interface CapacityReport {
   lb: { rssDeltaBytes: number | null; perConnectionBytes: number | null };
   redis: { rssDeltaBytes: number | null; perConnectionBytes: number | null };
   generator: Array<{ worker: number; clients: number; rssDeltaBytes: number; perConnectionBytes: number }>;
+}
+
+/** One security probe of `security-probes`: what it sent, what a secure node does, what this one did. */
+export interface ProbeResult {
+  /** Probe family: `auth`, `origin`, `size-limit`, `rate-limit`, `room-auth`, `slow-consumer`. */
+  family: string;
+  /** Stable id, `<family>/<case>`, e.g. `auth/expired`. */
+  id: string;
+  /** What the probe does. */
+  description: string;
+  /** The outcome that protects the node (refused at the handshake with …, closed with …, refused …). */
+  expected: string;
+  /** What happened. */
+  observed: string;
+  /** `pass`: the expected outcome; `fail`: the node let it through; `error`: the probe could not tell (counts as failed). */
+  status: 'pass' | 'fail' | 'error';
+  durationMs: number;
+  /** Figures behind the verdict (bytes sent and received, RSS of the node, …). */
+  details?: Record<string, number | string | null>;
+}
+
+/** The `security-probes` section: every probe, whether the nodes stayed up, other clients' latency meanwhile. */
+export interface ProbesReport {
+  /** When the probes ran, ms from the start of the measured phase (the `windows` clock). */
+  startMs: number;
+  endMs: number;
+  results: ProbeResult[];
+  /** Each node's health before and after the probes, and the 1 s scrapes that found it down during them. */
+  nodes: Array<{ nodeId: string; upBefore: boolean; upAfter: boolean; downScrapes: number }>;
+  /** Every node that was up before the probes answered every scrape during them and /health after them. */
+  nodesStayedUp: boolean;
+  /** The background broadcast's deliveries intended while the probes ran (window `probes`). */
+  background: { connections: number; deliveries: number; lost: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null };
 }
 
 export interface NodeMetricsPoint {
@@ -170,14 +212,15 @@ export interface RunReport {
     hostname: string;
   };
   topology: {
-    /** How the cluster was started: `local` processes or `docker` containers (testcontainers). */
-    driver: 'local' | 'docker';
+    /** How the cluster was started: `local` processes, `docker` containers (testcontainers), or `external`: not by wsbench (`--url`). */
+    driver: 'local' | 'docker' | 'external';
     /** Reference-server variant under test. */
     server: 'socketio' | 'ws' | 'bun';
     /** How the variant spreads room messages over the nodes (e.g. `custom ioredis pub/sub`); absent in older reports. */
     adapter?: string;
     nodes: number;
-    lb: 'nginx';
+    /** `external` (`--url`): whatever fronts the cluster wsbench did not start. */
+    lb: 'nginx' | 'external';
     lbPolicy: string;
     redis: string;
     versions: Record<string, string>;
@@ -216,6 +259,8 @@ export interface RunReport {
   capacity?: CapacityReport;
   /** Each node's /metrics, scraped every second. */
   nodeMetrics?: NodeMetricsPoint[];
+  /** security-probes: every probe, expected vs observed, node health and background latency during them. */
+  probes?: ProbesReport;
   generator: {
     workers: WorkerHealth[];
     /** True when a worker was saturated for most of the measured window: results not trustworthy. */

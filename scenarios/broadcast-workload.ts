@@ -44,6 +44,18 @@ export const broadcastShape = {
    * (default 0). Makes the generator the bottleneck on purpose, to check that wsbench says so.
    */
   generatorCostUs: z.number().min(0).max(1_000_000).default(0),
+  /**
+   * Calibration (`wsbench calibrate`): the generator's publishers pause once for this many ms
+   * (default 0: never). Messages that fall due meanwhile go out when it ends, with their intended
+   * time, so the stall shows up as latency, not as missing samples.
+   */
+  publisherStallMs: z.number().int().min(0).max(600_000).default(0),
+  /** Calibration: when the stall begins, in seconds into the measured phase (default 1). It begins at an intended send time of publisher 0. */
+  publisherStallAt: z.number().min(0).max(86_400).default(1),
+  /** Calibration (`wsbench calibrate --wire`): write every n-th arrival's receive time to `<file>.worker-<i>.json` (default off). */
+  receiveLog: z.string().min(1).optional(),
+  /** Calibration: with `receiveLog`, log every n-th arrival of each worker (default 10). */
+  receiveLogEvery: z.number().int().min(1).max(1_000_000).default(10),
 };
 
 export type BroadcastOptions = z.infer<z.ZodObject<typeof broadcastShape>>;
@@ -62,6 +74,10 @@ export const broadcastFlags: Array<ScenarioFlag<BroadcastOptions>> = [
   { key: 'reconnect', flag: '--reconnect <policy>', description: 'client reconnection: socketio (socket.io-client defaults), full-jitter, none (default socketio)' },
   { key: 'inflightMargin', flag: '--inflight-margin <ms>', description: 'ms before a disconnection a lost message counts as in flight (default 500)' },
   { key: 'generatorCostUs', flag: '--generator-cost-us <n>', description: 'calibration: extra busy CPU µs per received message in the generator (default 0)' },
+  { key: 'publisherStallMs', flag: '--publisher-stall-ms <ms>', description: 'calibration: the publishers pause once for this long; what falls due goes out late with its intended time (default 0: never)' },
+  { key: 'publisherStallAt', flag: '--publisher-stall-at <s>', description: 'calibration: when the publisher stall begins, seconds into the measured phase (default 1)' },
+  { key: 'receiveLog', flag: '--receive-log <file>', description: 'calibration: write every n-th arrival\'s receive time to <file>.worker-<i>.json (default off)' },
+  { key: 'receiveLogEvery', flag: '--receive-log-every <n>', description: 'calibration: with --receive-log, log every n-th arrival (default 10)' },
 ];
 
 export function validateBroadcast(o: BroadcastOptions, topology: { nodes: number }): string[] {
@@ -70,6 +86,9 @@ export function validateBroadcast(o: BroadcastOptions, topology: { nodes: number
     return [
       `--connections ${o.connections} leaves ${members} members for ${o.rooms} rooms; every room needs a member on each of ${topology.nodes} nodes, so at least ${o.rooms * (o.publishersPerRoom + topology.nodes)} connections (or fewer --rooms)`,
     ];
+  }
+  if (o.publisherStallMs > 0 && o.publisherStallAt >= o.duration) {
+    return [`--publisher-stall-at ${o.publisherStallAt} must lie inside the measured phase (--duration ${o.duration} s)`];
   }
   return [];
 }
@@ -86,6 +105,18 @@ export function broadcastTopology(o: BroadcastOptions): { expectedConnections: n
   return { expectedConnections: o.connections, serverOverrides: overrides };
 }
 
+/**
+ * Calibration: the publisher stall's window (CLOCK_MONOTONIC µs). It begins at the first intended
+ * send time of publisher 0 (phase 0) at or after `publisherStallAt` into the measured phase. That
+ * message then waits exactly the stall: its latency is the stall plus its own delivery time.
+ */
+export function stallWindow(o: Pick<BroadcastOptions, 'rate' | 'publisherStallMs' | 'publisherStallAt'>, startUs: number, measureFromUs: number): { startUs: number; endUs: number } {
+  const intervalUs = 1e6 / o.rate;
+  const k = Math.ceil((measureFromUs + o.publisherStallAt * 1e6 - startUs) / intervalUs);
+  const at = startUs + k * intervalUs;
+  return { startUs: at, endUs: at + o.publisherStallMs * 1000 };
+}
+
 /** A fault on the run's timeline, for windows, *late* deliveries and reconnection figures. */
 export interface Fault {
   name: string;
@@ -100,6 +131,8 @@ export interface Fault {
 /** What a chaos schedule can do while the broadcast runs. */
 export interface ChaosApi {
   cluster: StartedCluster;
+  /** When the measured phase begins (µs, the nowUs clock): `at(0)`, and the `windows` clock's zero. */
+  measureFromUs: number;
   /** Resolves `s` seconds after the measured phase began (immediately if that has passed). */
   at(s: number): Promise<void>;
   /** Applies a chaos action and records it on the timeline with start, end and outcome. */
@@ -147,7 +180,7 @@ function affectedBy(f: { startUs: number; actionEndUs: number }, list: Disconnec
   return list.filter((d) => d.downUs >= f.startUs && d.downUs <= f.actionEndUs + 2e6);
 }
 
-export function reconnectionFigures(fault: Fault, list: Disconnection[]): ReconnectionReport['faults'][number] {
+export function reconnectionFigures(fault: Fault, list: Disconnection[], sessions = false): ReconnectionReport['faults'][number] {
   const affected = affectedBy(fault, list);
   const back = affected.filter((d) => d.upUs !== null).map((d) => (d.upUs! - fault.startUs) / 1000).sort((a, b) => a - b);
   const n = affected.length;
@@ -169,6 +202,7 @@ export function reconnectionFigures(fault: Fault, list: Disconnection[]): Reconn
     acceptPer100msMean: back.length ? round(back.length / (lastBin - firstBin + 1)) : 0,
     failedAttempts: affected.reduce((a, d) => a + d.failedAttempts, 0),
     landedOn,
+    ...(sessions ? { recovered: affected.filter((d) => d.recovered).length } : {}),
   };
 }
 
@@ -179,7 +213,7 @@ export function reconnectionFigures(fault: Fault, list: Disconnection[]): Reconn
  */
 export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks: BroadcastHooks = {}): Promise<BroadcastOutcome> {
   const o = ctx.options;
-  const mon = await startMonitor(ctx as ScenarioContext<unknown>, { connections: o.connections, workers: o.workers, connectRate: o.connectRate, reconnect: o.reconnect, receiveCostUs: o.generatorCostUs });
+  const mon = await startMonitor(ctx as ScenarioContext<unknown>, { connections: o.connections, workers: o.workers, connectRate: o.connectRate, reconnect: o.reconnect, receiveCostUs: o.generatorCostUs, ...(o.receiveLog ? { receiveLog: { path: o.receiveLog, every: o.receiveLogEvery } } : {}) });
   const { load, ticks, latest, nodeMetrics, connectedNow, step } = mon;
   const setPhase = mon.setPhase;
 
@@ -249,6 +283,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     let policy: ReconnectPolicy = o.reconnect;
     const chaosApi: ChaosApi = {
       cluster: ctx.cluster,
+      measureFromUs,
       signal: ctx.signal,
       at: async (s) => {
         const wait = (measureFromUs + s * 1e6 - nowUs()) / 1000;
@@ -287,6 +322,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       payloadBytes: o.payloadBytes,
       // Publishers are staggered over one interval so the rooms do not all fire at once.
       publishers: pubs.map((a, i) => ({ id: a.id, pub: i, room: a.room, phase: i / pubs.length })),
+      ...(o.publisherStallMs > 0 ? { stall: stallWindow(o, startUs, measureFromUs) } : {}),
     });
     const chaos = hooks.chaos ? hooks.chaos(chaosApi) : Promise.resolve();
     const [published] = await step(Promise.all([publishing, chaos]));
@@ -390,7 +426,9 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
 
     const reconnectHist = createLatencyHistogram();
     for (const d of disconnections) if (d.upUs !== null) reconnectHist.recordValue(Math.max(1, d.upUs - d.downUs));
-    const faultFigures = resolvedFaults.map((f) => reconnectionFigures(f, disconnections));
+    // socket.io has sessions to resume (connection state recovery, --adapter redis-streams); ws and bun do not.
+    const sessions = ctx.topology.server === 'socketio';
+    const faultFigures = resolvedFaults.map((f) => reconnectionFigures(f, disconnections, sessions));
     const worstBack = faultFigures.filter((f) => f.affected > 0).map((f) => f.backWithin100PercentMs);
     const queued = published.publishers.reduce((a, p) => a + p.queued, 0);
     const unflushed = published.publishers.reduce((a, p) => a + p.unflushed, 0);
@@ -403,6 +441,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     };
     if (disconnections.length) metrics.reconnect_time_ms = summarizeUs(reconnectHist, 'ms');
     if (queued) metrics.queued_delivery_latency_ms = summarizeUs(mergeEncoded(collected.map((r) => r.hdr.queued)), 'ms');
+    const replayed = summarizeUs(mergeEncoded(collected.map((r) => r.hdr.replayed)), 'ms');
+    if (replayed.count) metrics.replayed_delivery_latency_ms = replayed;
     const counters: Record<string, number> = {
       connections: connected.length,
       connections_peak: connected.length,
@@ -451,6 +491,9 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
                 neverBack: disconnections.filter((d) => d.upUs === null).length,
                 attempts: disconnections.reduce((a, d) => a + d.attempts, 0),
                 failedAttempts: disconnections.reduce((a, d) => a + d.failedAttempts, 0),
+                ...(sessions
+                  ? { recovered: disconnections.filter((d) => d.recovered).length, messagesReplayed: disconnections.reduce((a, d) => a + d.replayed, 0) }
+                  : {}),
                 faults: faultFigures.filter((f) => f.affected > 0),
               },
             }

@@ -11,7 +11,7 @@ export type ScenarioResult = Pick<RunReport, 'metrics' | 'counters' | 'accountin
   /** Scenario-specific notes for the report (e.g. nodes that got no connections). */
   notes?: string[];
   /** Optional report sections the scenario produced. */
-  extra?: Partial<Pick<RunReport, 'windows' | 'reconnection' | 'nodeMetrics' | 'capacity' | 'capacitySearch'>>;
+  extra?: Partial<Pick<RunReport, 'windows' | 'reconnection' | 'nodeMetrics' | 'capacity' | 'capacitySearch' | 'probes'>>;
 };
 
 
@@ -53,6 +53,12 @@ export interface Scenario<O extends Record<string, unknown> = Record<string, unk
   metrics: string[];
   /** Ids in SEED_TARGETS this scenario judges. */
   targets: string[];
+  /**
+   * What the scenario does to the cluster's parts (kill / stop / restart a node, Redis or the load
+   * balancer), when it does: such a scenario cannot run against a cluster wsbench did not start
+   * (`--url`), and the run is refused with WSB_EXTERNAL_UNSUPPORTED naming this.
+   */
+  needsClusterControl?: string;
   /** Checks that span several options (after the schema); returns problems in the user's terms. */
   validate?(options: O, topology: Pick<Topology, 'nodes'>): string[];
   /** Topology the scenario needs: expected connections and server settings it overrides. */

@@ -35,6 +35,7 @@ export default defineScenario<Options>({
   ],
   metrics: ['broadcast_latency_ms', 'reconnect_time_ms', 'connect_time_ms'],
   targets: ['reconnect-all', 'no-loss-while-connected', 'no-duplicates'],
+  needsClusterControl: 'SIGKILLs a node (and may start it again)',
   validate(o, t) {
     const problems = validateBroadcast(o as BroadcastOptions, t);
     const n = Number(o.node.slice(5));

@@ -31,6 +31,7 @@ export default defineScenario<Options>({
   ],
   metrics: ['reconnect_time_ms', 'broadcast_latency_ms'],
   targets: ['reconnect-all', 'no-loss-while-connected'],
+  needsClusterControl: 'stops and starts the load balancer (nginx)',
   validate: (o, t) => validateBroadcast(o as BroadcastOptions, t),
   topology: (o) => broadcastTopology(o as BroadcastOptions),
   run: (ctx) =>

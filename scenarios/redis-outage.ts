@@ -31,6 +31,7 @@ export default defineScenario<Options>({
   ],
   metrics: ['broadcast_latency_ms', 'broadcast_latency_cross_node_ms'],
   targets: ['same-node-during-redis-outage', 'cross-node-resumes'],
+  needsClusterControl: 'stops and starts Redis',
   validate(o, t) {
     const problems = validateBroadcast(o as BroadcastOptions, t);
     if (o.outageAt + o.outage >= o.duration) problems.push(`--outage-at ${o.outageAt} + --outage ${o.outage} must end inside --duration ${o.duration}`);

@@ -31,6 +31,7 @@ export default defineScenario<Options>({
   ],
   metrics: ['broadcast_latency_ms', 'reconnect_time_ms'],
   targets: ['reconnect-all', 'no-loss-while-connected', 'no-duplicates'],
+  needsClusterControl: 'stops (SIGTERM) and restarts every node in turn',
   validate: (o, t) => validateBroadcast(o as BroadcastOptions, t),
   topology: (o) => broadcastTopology(o as BroadcastOptions),
   async run(ctx) {
