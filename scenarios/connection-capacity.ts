@@ -111,6 +111,9 @@ export default defineScenario<Options>({
       if (held.reduce((a, h) => a + h.connectedAtEnd, 0) < total) {
         notes.push(`${total - held.reduce((a, h) => a + h.connectedAtEnd, 0)} connections dropped while holding`);
       }
+      // The first few failures verbatim, so a cause like `error` can be traced.
+      const failed = results.filter((r) => r.error).slice(0, 3);
+      if (failed.length) notes.push(`first failed connections: ${failed.map((r) => `${r.error}: ${r.errorMessage}`).join('; ')}`);
       const serverSide = sumConnections(nodesHeld);
       if (serverSide !== total) notes.push(`nodes report ${serverSide} connections while the generator holds ${total}`);
 
