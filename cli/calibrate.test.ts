@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../reports/run-report.js';
 import { addedLatencyMs, checksFor, expectedCounts, parseCalibrateOptions, renderCalibration, shapeOf, type CalibrationResult } from './calibrate.js';
 import { WsbenchError } from '../common/errors.js';
+import { createLatencyHistogram, encodeHistogram } from '../load/histogram.js';
 
 const FIXTURE = JSON.parse(readFileSync(new URL('../fixtures/report-default-run.json', import.meta.url), 'utf8')) as RunReport;
 
@@ -10,7 +11,7 @@ const defaults = parseCalibrateOptions({});
 const shape = shapeOf(defaults);
 
 /** A report as a default calibrate case would write it, with the given counts and latencies. */
-function report(over: { lost?: number; dup?: number; reord?: number; samples?: number; sameP50?: number; crossP50?: number; crossMin?: number; max?: number; expected?: number } = {}): RunReport {
+function report(over: { lost?: number; dup?: number; reord?: number; samples?: number; sameP50?: number; crossP50?: number; crossMin?: number; max?: number; expected?: number; latMs?: number[]; heldMs?: number } = {}): RunReport {
   const r = structuredClone(FIXTURE);
   const expected = over.expected ?? shape.n * shape.rooms * shape.members;
   r.accounting = { ...r.accounting, expected, received: expected - (over.lost ?? 0), lost: over.lost ?? 0, duplicated: over.dup ?? 0, reordered: over.reord ?? 0 };
@@ -18,6 +19,12 @@ function report(over: { lost?: number; dup?: number; reord?: number; samples?: n
   r.metrics.broadcast_latency_ms = { ...r.metrics.broadcast_latency_ms, count: over.samples ?? shape.measured * shape.rooms * shape.members, max: over.max ?? 10, p99: 8 };
   r.metrics.broadcast_latency_same_node_ms = { ...r.metrics.broadcast_latency_same_node_ms, p50: over.sameP50 ?? 2 };
   r.metrics.broadcast_latency_cross_node_ms = { ...r.metrics.broadcast_latency_cross_node_ms, p50: over.crossP50 ?? 2.4, min: over.crossMin ?? 1, count: 100 };
+  if (over.latMs) {
+    const h = createLatencyHistogram();
+    for (const v of over.latMs) h.recordValue(Math.round(v * 1000));
+    r.metrics.broadcast_latency_ms = { ...r.metrics.broadcast_latency_ms, count: over.latMs.length, max: Math.max(...over.latMs), hdr: encodeHistogram(h) };
+  }
+  if (over.heldMs !== undefined) r.counters.publisher_stall_ms = over.heldMs;
   return r;
 }
 
@@ -85,12 +92,25 @@ describe('checks', () => {
     expect(far.checks.map((k) => k.agrees)).toEqual([false, false, true, true]);
   });
 
-  it('a stall must show up as latency (max ≥ s, within one delivery time) and never as missing samples', () => {
-    const baseline = report({ max: 12 });
-    expect(checksFor('stall', defaults, report({ max: 203 }), baseline).checks.map((k) => k.agrees)).toEqual([true, true, true]);
+  it('a stall must show up as latency of the message held the whole stall, never as missing samples', () => {
+    const baseline = report();
+    const samples = 5800;
+    /** `samples` latencies: 3 ms, except the 29 deliveries of the held message (and 29 of one due 20 ms later). */
+    const lat = (held: number[], next = 185) => [...Array(samples - 58).fill(3), ...Array(29).fill(next), ...held];
+    const ok = checksFor('stall', defaults, report({ latMs: lat(Array.from({ length: 29 }, (_, i) => 205 + i * 0.1)), heldMs: 204.5 }), baseline);
+    expect(ok.checks.map((k) => k.agrees)).toEqual([true, true, true, true, true]);
+    expect(ok.figures.heldLowestMs).toBeCloseTo(205, 0);
+    // One delivery slowed by the machine does not decide it: the median does.
+    const outlier = checksFor('stall', defaults, report({ latMs: lat([...Array(28).fill(206), 260]), heldMs: 204.5 }), baseline);
+    expect(outlier.checks.map((k) => k.agrees)).toEqual([true, true, true, true, true]);
     // Coordinated omission: the held messages timed from when they left, not from when they were due.
-    expect(checksFor('stall', defaults, report({ max: 12 }), baseline).checks.map((k) => k.agrees)).toEqual([true, true, false]);
-    expect(checksFor('stall', defaults, report({ max: 203, samples: 5800 - 29 }), baseline).checks.map((k) => k.agrees)).toEqual([true, false, true]);
+    const co = checksFor('stall', defaults, report({ latMs: lat(Array(29).fill(4), 4), heldMs: 204.5 }), baseline);
+    expect(co.checks.map((k) => k.agrees)).toEqual([true, true, true, false, false]);
+    // Omission the other way: the held messages' samples are missing.
+    const missing = checksFor('stall', defaults, report({ latMs: [...lat([]), ...Array(29).fill(3)].slice(0, samples - 29), heldMs: 204.5 }), baseline);
+    expect(missing.checks[1].agrees).toBe(false);
+    // A worker that never reported its hold fails that check.
+    expect(checksFor('stall', defaults, report({ latMs: lat(Array(29).fill(205)) }), baseline).checks[2].agrees).toBe(false);
   });
 
   it('renders one row per check and a verdict line', () => {

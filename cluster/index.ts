@@ -10,6 +10,8 @@ export * from './proc-stats.js';
 export * from './docker-options.js';
 export * from './clean.js';
 export * from './process-identity.js';
+export * from './external-driver.js';
+export * from './insecure-checks.js';
 
 /** The docker driver, loaded on demand: it brings testcontainers in, which a local run does not need. */
 export async function createDockerDriver(opts?: ConstructorParameters<typeof import('./docker-driver.js').DockerDriver>[0]): Promise<import('./docker-driver.js').DockerDriver> {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { INSECURE_CHECKS as NODE_CHECKS } from '../reference-server/security.js';
 import { INSECURE_CHECKS, insecureCheckProblems, insecureDisableArgs, insecureOverride, splitInsecureChecks } from './insecure-checks.js';
 import { referenceNodeArgs } from './node-args.js';
+import { clusterSpec, nodeProgram } from './docker-spec.js';
+import { DOCKER_IMAGE_DEFAULTS } from './docker-options.js';
 import { SERVER_DEFAULTS, type Topology } from './types.js';
 
 const topology = (extra: Partial<Topology> = {}): Topology => ({
@@ -30,6 +32,23 @@ describe('--insecure-disable (harness side)', () => {
     expect(args.join(' ')).toContain('--max-buffered-bytes 4194304');
     expect(args.join(' ')).toContain('--insecure-disable auth,buffer-limit');
     expect(referenceNodeArgs(topology(), { port: 1, host: '127.0.0.1', redisUrl: 'redis://x', nodeId: 'node-1' })).not.toContain('--insecure-disable');
+  });
+
+  it('reaches the docker driver\'s node containers too (same argument builder)', () => {
+    const t = topology({ insecureDisable: ['origin'] });
+    const spec = clusterSpec({
+      topology: t,
+      runId: 'r1',
+      runDir: '/runs/r1',
+      mode: 'host',
+      images: { ...DOCKER_IMAGE_DEFAULTS },
+      ports: { redis: 7001, nodes: [7002], lb: 7005 },
+      labels: () => ({}),
+      appDir: '/src/wsbench',
+      nodeProgram: nodeProgram(t, '/src/wsbench', () => '/unused'),
+    });
+    expect(spec.nodes[0].command.join(' ')).toContain('--insecure-disable origin');
+    expect(spec.nodes[0].command.join(' ')).toContain('--max-buffered-bytes 4194304');
   });
 
   it('is recorded in the report as an override labelled test/calibration only', () => {

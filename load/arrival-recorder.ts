@@ -72,11 +72,6 @@ export class ArrivalRecorder {
     const p = (data as { payload?: Payload } | undefined)?.payload;
     if (p === undefined || typeof p.seq !== 'number') return;
     this.receivedThisSecond++;
-    // Calibration (`--receive-log`): every n-th arrival's receive time, for the wire cross-check.
-    if (this.sampleEvery !== 0 && --this.sampleCountdown <= 0) {
-      this.sampleCountdown = this.sampleEvery;
-      this.samples.push(r.id, p.pub, p.seq, now);
-    }
     const streams = (r.streams ??= []);
     const stream = (streams[p.pub] ??= this.ledger.stream(r.id, p.pub));
     // A duplicate's latency is not a delivery latency; it is counted in the ledger only.
@@ -94,6 +89,11 @@ export class ArrivalRecorder {
     if (p.t < this.measureFromUs) return;
     if (this.measuredCpuStart === null) this.measuredCpuStart = process.cpuUsage();
     this.measuredDeliveries++;
+    // Calibration (`--receive-log`): every n-th timed arrival's receive time, for the wire cross-check.
+    if (this.sampleEvery !== 0 && --this.sampleCountdown <= 0) {
+      this.sampleCountdown = this.sampleEvery;
+      this.samples.push(r.id, p.pub, p.seq, now);
+    }
     if (p.q) {
       // Queued while its publisher was disconnected: timed from the intended send, kept apart.
       recordUs(this.queued, lat);

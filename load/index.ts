@@ -8,4 +8,6 @@ export * from './room-plan.js';
 export * from './source-address.js';
 export * from './token.js';
 export * from './arrival-recorder.js';
+export * from './probe-client.js';
+export * from './probe-tokens.js';
 export * from './self-monitor.js';

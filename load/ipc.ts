@@ -180,7 +180,14 @@ export type FromWorker =
   | { type: 'disconnections'; workerId: number; list: Disconnection[] }
   | { type: 'stats'; workerId: number; rssBytes: number; heapUsedBytes: number; connected: number }
   | { type: 'held'; workerId: number; pingsOk: number; pingsFailed: number; pingHdr: string; connectedAtEnd: number; disconnects: number }
-  | { type: 'published'; workerId: number; publishers: PublisherReport[]; lateSends: number }
+  | {
+      type: 'published';
+      workerId: number;
+      publishers: PublisherReport[];
+      lateSends: number;
+      /** Calibration (publish `stall`): when the pump ran again after the stall (CLOCK_MONOTONIC µs). */
+      stallResumedUs?: number;
+    }
   | WorkerTick
   | WorkerResults
   | { type: 'error'; workerId: number; message: string };

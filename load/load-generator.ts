@@ -199,7 +199,7 @@ export class LoadGenerator {
     publishers: Array<{ id: number; pub: number; room: string; phase: number }>;
     /** Calibration: every worker's pump holds from startUs to endUs (CLOCK_MONOTONIC µs). */
     stall?: { startUs: number; endUs: number };
-  }): Promise<{ publishers: PublisherReport[]; lateSends: number }> {
+  }): Promise<{ publishers: PublisherReport[]; lateSends: number; stallResumedUs: Map<number, number> }> {
     const res = await this.all('published', (w) => ({
       type: 'publish',
       startUs: plan.startUs,
@@ -210,7 +210,9 @@ export class LoadGenerator {
       publishers: plan.publishers.filter((p) => this.workerOf.get(p.id) === w.id),
       ...(plan.stall ? { stall: plan.stall } : {}),
     }));
-    return { publishers: res.flatMap((r) => r.publishers), lateSends: res.reduce((a, r) => a + r.lateSends, 0) };
+    const stallResumedUs = new Map<number, number>();
+    for (const r of res) if (r.stallResumedUs !== undefined) stallResumedUs.set(r.workerId, r.stallResumedUs);
+    return { publishers: res.flatMap((r) => r.publishers), lateSends: res.reduce((a, r) => a + r.lateSends, 0), stallResumedUs };
   }
 
   /** Changes how clients reconnect from now on. */

@@ -1,8 +1,9 @@
 /**
  * The generator's sampled receive-time log, for the wire cross-check of `wsbench calibrate --wire`
  * (load/wire-check.ts). It is off unless asked for (`--receive-log`). When on, the recorder keeps
- * every n-th arrival's (receiver, pub, seq, receive time), and each worker writes them at collect,
- * with its clients' source addresses, to `<path>.worker-<id>.json`.
+ * every n-th timed arrival's (receiver, pub, seq, receive time): arrivals of the measured window,
+ * duplicates excluded, the ones the report's latency figures are made of. Each worker writes them
+ * at collect, with its clients' source addresses, to `<path>.worker-<id>.json`.
  *
  * Receive times are CLOCK_MONOTONIC µs (common/clock.ts), the clock every latency comes from. A
  * packet capture stamps frames with CLOCK_REALTIME. So the worker measures how far apart the two

@@ -73,8 +73,9 @@ describe('crossCheck', () => {
 });
 
 describe('the receive log', () => {
-  it('the recorder keeps every n-th arrival, and nothing when off', () => {
+  it('the recorder keeps every n-th timed arrival (not warm-up, not duplicates), and nothing when off', () => {
     const rec = new ArrivalRecorder();
+    rec.measureFromUs = 0;
     const r = { id: 7, nodeId: 'node-1' };
     for (let seq = 0; seq < 10; seq++) rec.onArrival(r, { payload: { pub: 2, seq, t: 0, n: 'node-1' } });
     expect(rec.samples).toEqual([]);
@@ -83,6 +84,11 @@ describe('the receive log', () => {
     const seqs = rec.samples.filter((_, i) => i % 4 === 2);
     expect(seqs).toEqual([10, 13, 16, 19]);
     expect(rec.samples.filter((_, i) => i % 4 === 0)).toEqual([7, 7, 7, 7]);
+    // Duplicates and warm-up arrivals (intended before measureFromUs) are not timed, so not logged.
+    for (let seq = 10; seq < 20; seq++) rec.onArrival(r, { payload: { pub: 2, seq, t: 0, n: 'node-1' } });
+    rec.measureFromUs = 1000;
+    for (let seq = 20; seq < 30; seq++) rec.onArrival(r, { payload: { pub: 2, seq, t: 0, n: 'node-1' } });
+    expect(rec.samples.length).toBe(16);
   });
 
   it('each worker writes its own file next to the path; all are read back in worker order', () => {

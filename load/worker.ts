@@ -246,6 +246,9 @@ function flushQueue(state: ClientState): void {
   }
 }
 
+/** Calibration: when the pump ran again after the publisher stall (CLOCK_MONOTONIC µs). */
+let stallResumedUs: number | undefined;
+
 function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
   rec.measureFromUs = msg.measureFromUs;
   const intervalUs = 1e6 / msg.rate;
@@ -267,6 +270,8 @@ function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
         setTimeout(pump, (msg.stall.endUs - now) / 1000);
         return;
       }
+      // How long the stall really held the pump: it ends when the pump runs again, timer lateness included.
+      if (msg.stall !== undefined && stallResumedUs === undefined && now >= msg.stall.endUs) stallResumedUs = now;
       let next = Number.POSITIVE_INFINITY;
       for (const p of pubs) {
         // Every message due by now goes out with its *intended* time: a stalled publisher shows
@@ -492,7 +497,7 @@ async function handle(msg: ToWorker): Promise<void> {
         measuredCpuUs = d.user + d.system;
       }
       const reports: PublisherReport[] = [...publishers.values()].map(({ state: _s, queue, ...r }) => ({ ...r, unflushed: queue.length }));
-      send({ type: 'published', workerId, publishers: reports, lateSends });
+      send({ type: 'published', workerId, publishers: reports, lateSends, ...(stallResumedUs === undefined ? {} : { stallResumedUs }) });
       return;
     }
     case 'collect':

@@ -5,7 +5,7 @@ import { WsbenchError } from '../common/errors.js';
 import type { RunReport } from './run-report.js';
 
 const load = (name: string): RunReport => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'));
-const FIXTURES = ['sample-report.json', 'report-default-run.json', 'report-generator-bound-run.json', 'sample-report-chaos.json'];
+const FIXTURES = ['sample-report.json', 'report-default-run.json', 'report-generator-bound-run.json', 'sample-report-chaos.json', 'report-security-probes-run.json'];
 
 describe('RunReport JSON Schema', () => {
   it('is a draft 2020-12 schema with the current schema version', () => {

@@ -52,9 +52,9 @@ export const broadcastShape = {
   publisherStallMs: z.number().int().min(0).max(600_000).default(0),
   /** Calibration: when the stall begins, in seconds into the measured phase (default 1). It begins at an intended send time of publisher 0. */
   publisherStallAt: z.number().min(0).max(86_400).default(1),
-  /** Calibration (`wsbench calibrate --wire`): write every n-th arrival's receive time to `<file>.worker-<i>.json` (default off). */
+  /** Calibration (`wsbench calibrate --wire`): write every n-th timed arrival's receive time to `<file>.worker-<i>.json` (default off). */
   receiveLog: z.string().min(1).optional(),
-  /** Calibration: with `receiveLog`, log every n-th arrival of each worker (default 10). */
+  /** Calibration: with `receiveLog`, log every n-th timed arrival of each worker (default 10). */
   receiveLogEvery: z.number().int().min(1).max(1_000_000).default(10),
 };
 
@@ -76,7 +76,7 @@ export const broadcastFlags: Array<ScenarioFlag<BroadcastOptions>> = [
   { key: 'generatorCostUs', flag: '--generator-cost-us <n>', description: 'calibration: extra busy CPU µs per received message in the generator (default 0)' },
   { key: 'publisherStallMs', flag: '--publisher-stall-ms <ms>', description: 'calibration: the publishers pause once for this long; what falls due goes out late with its intended time (default 0: never)' },
   { key: 'publisherStallAt', flag: '--publisher-stall-at <s>', description: 'calibration: when the publisher stall begins, seconds into the measured phase (default 1)' },
-  { key: 'receiveLog', flag: '--receive-log <file>', description: 'calibration: write every n-th arrival\'s receive time to <file>.worker-<i>.json (default off)' },
+  { key: 'receiveLog', flag: '--receive-log <file>', description: 'calibration: write every n-th timed arrival\'s receive time to <file>.worker-<i>.json (default off)' },
   { key: 'receiveLogEvery', flag: '--receive-log-every <n>', description: 'calibration: with --receive-log, log every n-th arrival (default 10)' },
 ];
 
@@ -314,6 +314,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
         return cond();
       },
     };
+    const stall = o.publisherStallMs > 0 ? stallWindow(o, startUs, measureFromUs) : undefined;
     const publishing = load.publish({
       startUs,
       measureFromUs,
@@ -322,7 +323,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       payloadBytes: o.payloadBytes,
       // Publishers are staggered over one interval so the rooms do not all fire at once.
       publishers: pubs.map((a, i) => ({ id: a.id, pub: i, room: a.room, phase: i / pubs.length })),
-      ...(o.publisherStallMs > 0 ? { stall: stallWindow(o, startUs, measureFromUs) } : {}),
+      ...(stall ? { stall } : {}),
     });
     const chaos = hooks.chaos ? hooks.chaos(chaosApi) : Promise.resolve();
     const [published] = await step(Promise.all([publishing, chaos]));
@@ -457,6 +458,11 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       disconnects: collected.reduce((a, r) => a + r.disconnects, 0),
       late_sends: published.lateSends,
     };
+    if (stall) {
+      // Calibration: how long publisher 0's pump was really held (the stall, plus its timer's lateness).
+      const resumed = published.stallResumedUs.get(load.workerOf.get(pubs[0]?.id ?? -1) ?? -1);
+      if (resumed !== undefined) counters.publisher_stall_ms = Math.round(resumed - stall.startUs) / 1000;
+    }
     if (resolvedFaults.length) {
       counters.messages_queued_while_disconnected = queued;
       counters.messages_never_flushed = unflushed;

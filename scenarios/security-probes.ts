@@ -336,6 +336,8 @@ export default defineScenario<Options>({
         rooms: { ...f, description: '[security-probes] background rooms (default 4)' },
         rate: { ...f, description: '[security-probes] background messages per second per publisher (default 1)' },
         duration: { ...f, description: '[security-probes] measured seconds of background publishing (default 5)' },
+        warmup: { ...f, description: '[security-probes] seconds of background publishing before measuring (default 1)' },
+        drain: { ...f, description: '[security-probes] seconds to wait for in-flight background deliveries (default 1)' },
         workers: { ...f, description: '[security-probes] load-generator processes (default 1)' },
       })[f.key as string] ?? f,
     ),
@@ -363,7 +365,7 @@ export default defineScenario<Options>({
       signal: ctx.signal,
       open: new Set(),
     };
-    let results: ProbeResult[] = [];
+    const results: ProbeResult[] = [];
     let window = { startUs: 0, endUs: 0 };
     let before = new Map<string, boolean>();
     let after = new Map<string, boolean>();

@@ -152,6 +152,11 @@ describe('wsbench calibrate (socket.io, local driver): every case, and the wire 
   it('stall: the held messages show up as latency of at least the stall, not as missing samples', () => {
     const c = byCase('stall');
     expect(check(c, 'latency samples = measured messages × members').agrees).toBe(true);
+    // The pump cannot run before the stall ends, and the message due when it began waits all of it:
+    // each of its deliveries is at least as late as the hold the worker measured.
+    expect(check(c, 'the publisher was held').agrees).toBe(true);
+    expect(c.figures.heldMs).toBeGreaterThanOrEqual(o.stallMs);
+    expect(check(c, `the ${MEMBERS} slowest deliveries`).agrees).toBe(true);
     expect(c.figures.maxMs).toBeGreaterThanOrEqual(o.stallMs);
   });
 
