@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { logger } from '../common/logger.js';
 import { descendants, processIdentity, sameProcess, type ProcessIdentity } from './process-identity.js';
@@ -110,6 +110,18 @@ async function cleanLocal(dirs: string[], opts: { runId?: string; force?: boolea
     const live = (rec.processes ?? []).filter((p) => sameProcess(p));
     const unverifiable = rec.pids.filter((pid) => !(rec.processes ?? []).some((p) => p.pid === pid) && processIdentity(pid));
     for (const pid of unverifiable) res.skipped.push(`${rec.runId}: pid ${pid} has no recorded identity; left alone`);
+    // A report being written when the CLI was killed: the temp file of an atomic write (the real
+    // file is either complete or absent, see reports/write-report.ts).
+    const folder = dirname(file);
+    for (const f of readdirSync(folder)) {
+      if (!/^\.(report\.json|report\.html|junit\.xml|report\.invalid\.json)\.\d+\.[0-9a-f]+\.tmp$/.test(f)) continue;
+      try {
+        rmSync(join(folder, f), { force: true });
+        res.removed.push(`${rec.runId}: ${f} (unfinished report write)`);
+      } catch (e) {
+        res.failed.push(`${join(folder, f)}: ${(e as Error).message}`);
+      }
+    }
     if (live.length === 0) continue;
     // Children too (nginx workers, a node's helpers): collected before their parents go.
     const targets = new Map<number, { pid: number; startTime: number; cmdline: string }>();

@@ -126,6 +126,15 @@ describe('renderHtml', () => {
     expect(validateReport(r)).toEqual([]);
   });
 
+  it('renders the security probes: expected vs observed per probe and whether the nodes stayed up', () => {
+    const r = load('report-security-probes-run.json') as RunReport;
+    expect(r.probes).toBeDefined();
+    const html = renderHtml(r);
+    expect(html).toContain('<section id="probes">');
+    for (const p of r.probes!.results) expect(html).toContain(escapeHtml(p.id));
+    expect(html).toContain('nodes stayed up');
+  });
+
   it('renders the capacity search: the knee chart and every step', () => {
     const r = withCapacitySearch(load('report-default-run.json'));
     const html = renderHtml(r);

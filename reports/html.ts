@@ -387,6 +387,24 @@ function capacitySection(r: RunReport): string {
   return section('capacity', 'Cost per connection', `<p class="help">Memory growth while the connections were held, against before they were opened.</p>${parts.join('')}`);
 }
 
+/** `probes` (security-probes): expected vs observed per probe, the nodes' health, other clients meanwhile. */
+function probesSection(r: RunReport): string {
+  const p = r.probes;
+  if (!p) return '';
+  const rows = p.results.map((x) => [
+    escapeHtml(x.id),
+    escapeHtml(x.expected),
+    escapeHtml(x.observed),
+    `<span class="status s-${x.status === 'pass' ? 'pass' : 'fail'}">${escapeHtml(x.status.toUpperCase())}</span>`,
+  ]);
+  const bg = p.background;
+  const facts: Array<[string, unknown]> = [
+    ['nodes stayed up', p.nodesStayedUp ? 'yes' : 'NO'],
+    ['other clients meanwhile', `${fmtAny(bg.connections)} connections, ${fmtAny(bg.deliveries)} deliveries, ${fmtAny(bg.lost)} lost, p50 ${fmtValue(bg.p50Ms, 'ms')}, p99 ${fmtValue(bg.p99Ms, 'ms')}, max ${fmtValue(bg.maxMs, 'ms')}`],
+  ];
+  return section('probes', 'Security probes', `${kvTable(facts)}${table(['probe', 'expected', 'observed', 'result'], rows)}`);
+}
+
 /** Per-node numbers from `nodeMetrics` when it is a static summary ({node: {field: n}} or [{node, field: n}]). */
 function staticNodeMetrics(r: RunReport): Array<[string, Record<string, number>]> {
   const nm = (r as unknown as Record<string, unknown>).nodeMetrics;
@@ -643,6 +661,7 @@ export function renderHtml(report: RunReport): string {
     reconnectionSection(report),
     capacitySearchSection(report, knee),
     capacitySection(report),
+    probesSection(report),
     generatorSection(report),
     nodesSection(report, nodes),
     eventsSection(report),

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,5 +85,18 @@ describe('wsbench clean (local driver: pids.json)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`skipped run-live: still running (wsbench pid ${process.pid})`);
     expect(processIdentity(server.pid!)?.cmdline).toBe('sleep 303');
+  });
+
+  it('removes the temp file of a report write a kill interrupted, and keeps a complete report', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsb-clean-tmp-'));
+    const record: PidsRecord = { runId: 'run-tmp', cli: 999_999, cliStartTime: 1, driver: 'local', pids: [], processes: [] };
+    writeFileSync(join(dir, 'pids.json'), JSON.stringify(record));
+    writeFileSync(join(dir, '.report.json.4242.deadbeef.tmp'), '{"schemaVersion": 1, "tru');
+    writeFileSync(join(dir, 'report.json'), '{}');
+    const r = await wsbench(['clean', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('.report.json.4242.deadbeef.tmp');
+    expect(existsSync(join(dir, '.report.json.4242.deadbeef.tmp'))).toBe(false);
+    expect(existsSync(join(dir, 'report.json'))).toBe(true);
   });
 });
