@@ -315,11 +315,13 @@ export function checksFor(c: CalibrationCase, o: CalibrateOptions, r: RunReport,
       // pump ran again (`publisher_stall_ms`, the requested stall plus the timer's lateness). Each
       // of the message's `members` deliveries takes that long plus its own delivery time. The
       // other held messages wait less, because they were due later. So the `members` slowest
-      // deliveries must all be ≥ the hold (structural). Their median must be the hold plus an
-      // ordinary delivery time: at most the baseline's p99, plus 1 ms for HDR's 0.1 %. The check
-      // uses the median, not the max, so one delivery slowed by the machine does not decide it.
-      // A generator with coordinated omission would time the held messages from when they left:
-      // nothing near the stall, or fewer samples.
+      // deliveries must all be ≥ the hold (structural). The fastest of them must be the hold plus
+      // an ordinary delivery time: at most the baseline's p99, plus 1 ms for HDR's 0.1 %. That is
+      // the fastest, not the median or the max: the stall releases every held message at once (10
+      // with the defaults, 290 deliveries). A worker then reads its sockets in the order epoll
+      // reports them, not in message order, so the held message's other deliveries wait behind
+      // parts of that burst. A generator with coordinated omission would time the held messages
+      // from when they left (nothing near the stall), or lose them (fewer samples).
       const held = r.counters.publisher_stall_ms ?? o.stallMs;
       const lowest = topMs(r, s.members);
       const median = topMs(r, Math.ceil(s.members / 2));
@@ -343,14 +345,14 @@ export function checksFor(c: CalibrationCase, o: CalibrateOptions, r: RunReport,
           {
             check: `the ${s.members} slowest deliveries (the message held the whole stall) all ≥ the hold`,
             expected: `≥ ${ms(held)}`,
-            measured: lowest === null ? 'no samples' : `${ms(lowest)} (max ${ms(r.metrics.broadcast_latency_ms.max)}; ${fmt(r.counters.late_sends ?? 0)} messages left > 10 ms late)`,
+            measured: lowest === null ? 'no samples' : `${ms(lowest)} … ${ms(r.metrics.broadcast_latency_ms.max)} (${fmt(r.counters.late_sends ?? 0)} messages left > 10 ms late)`,
             agrees: lowest !== null && lowest >= held * 0.999,
           },
           {
-            check: 'their median ≈ the hold + one delivery (≤ baseline p99 + 1 ms)',
+            check: 'the fastest of them ≈ the hold + one delivery (≤ baseline p99 + 1 ms)',
             expected: `${ms(held)} … ${ms(held + slack)}`,
-            measured: median === null ? 'no samples' : ms(median),
-            agrees: median !== null && median >= held * 0.999 && median <= held + slack,
+            measured: lowest === null ? 'no samples' : `${ms(lowest)} (their median ${median === null ? '–' : ms(median)}: the released burst)`,
+            agrees: lowest !== null && lowest >= held * 0.999 && lowest <= held + slack,
           },
         ],
         figures,
