@@ -12,13 +12,8 @@
  *
  * Counts, states and orderings only: never timings.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPlan } from '../../cli/plan.js';
-import { run, type RunOutcome } from '../../cli/run.js';
+import { SMALL_BROADCAST, runScenario } from './support/run-scenario.js';
 import { SioClient, type SioSession } from '../../load/sio-client.js';
 import { mintToken } from '../../reference-server/token.js';
 import { isAlive } from './support/processes.js';
@@ -125,23 +120,10 @@ describe('reference server --adapter redis-streams: sessions across nodes (real 
   });
 });
 
-async function runScenario(name: string, flags: Record<string, string>): Promise<{ outcome: RunOutcome; stderr: string; pids: number[] }> {
-  const out = mkdtempSync(join(tmpdir(), `wsb-${name}-`));
-  const plan = buildPlan(name, { connections: '150', rooms: '5', rate: '5', warmup: '1', drain: '2', ...flags, out });
-  let stderr = '';
-  const err = new PassThrough();
-  err.on('data', (c: Buffer) => (stderr += c.toString()));
-  let pids: () => number[] = () => [];
-  const seen = new Set<number>();
-  const poll = setInterval(() => pids().forEach((p) => seen.add(p)), 200);
-  const outcome = await run(plan, { stdout: new PassThrough(), stderr: err, signal: new AbortController().signal, onPids: (p) => (pids = p) });
-  clearInterval(poll);
-  return { outcome, stderr, pids: [...seen] };
-}
 
 describe('chaos scenarios with --adapter redis-streams (real processes, real signals)', () => {
   it('node-kill: every client is back and rejoined; no session is recovered (a SIGKILLed node stored none)', async () => {
-    const { outcome, stderr, pids } = await runScenario('node-kill', { adapter: 'redis-streams', duration: '8', killAt: '2', node: 'node-2' });
+    const { outcome, stderr, pids } = await runScenario('node-kill', { ...SMALL_BROADCAST, adapter: 'redis-streams', duration: '8', killAt: '2', node: 'node-2' });
     const r = outcome.report;
     expect(r.error, stderr).toBeUndefined();
     expect(r.topology.adapter).toBe('@socket.io/redis-streams-adapter');
@@ -166,8 +148,8 @@ describe('chaos scenarios with --adapter redis-streams (real processes, real sig
 
   it('rolling-restart: with redis-streams every reconnection resumes its session, and the clients lose fewer messages than with pub/sub', async () => {
     const flags = { nodes: '2', duration: '10', firstAt: '1', settle: '0' };
-    const pubsub = (await runScenario('rolling-restart', { ...flags, adapter: 'redis' })).outcome.report;
-    const streams = (await runScenario('rolling-restart', { ...flags, adapter: 'redis-streams' })).outcome.report;
+    const pubsub = (await runScenario('rolling-restart', { ...SMALL_BROADCAST, ...flags, adapter: 'redis' })).outcome.report;
+    const streams = (await runScenario('rolling-restart', { ...SMALL_BROADCAST, ...flags, adapter: 'redis-streams' })).outcome.report;
     for (const r of [pubsub, streams]) {
       expect(r.error).toBeUndefined();
       expect(r.reconnection!.neverBack).toBe(0);

@@ -1,20 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { buildPlan } from '../../cli/plan.js';
-import { run, type RunOutcome } from '../../cli/run.js';
+import { runScenario } from './support/run-scenario.js';
 
-async function runScenario(name: string, flags: Record<string, unknown>): Promise<{ outcome: RunOutcome; stderr: string }> {
-  const out = mkdtempSync(join(tmpdir(), `wsb-${name}-`));
-  const plan = buildPlan(name, { ...flags, out });
-  let stderr = '';
-  const err = new PassThrough();
-  err.on('data', (c: Buffer) => (stderr += c.toString()));
-  const outcome = await run(plan, { stdout: new PassThrough(), stderr: err, signal: new AbortController().signal });
-  return { outcome, stderr };
-}
 
 describe('capacity mechanics at small scale (real cluster)', () => {
   it('connection-capacity spreads clients over workers and nodes, and accounts the cost on every side', async () => {

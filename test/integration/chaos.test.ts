@@ -1,29 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { buildPlan } from '../../cli/plan.js';
-import { run, type RunOutcome } from '../../cli/run.js';
+import { SMALL_BROADCAST, runScenario } from './support/run-scenario.js';
 import { isAlive } from './support/processes.js';
 
-async function runScenario(name: string, flags: Record<string, string>): Promise<{ outcome: RunOutcome; stderr: string; pids: number[] }> {
-  const out = mkdtempSync(join(tmpdir(), `wsb-${name}-`));
-  const plan = buildPlan(name, { connections: '150', rooms: '5', rate: '5', warmup: '1', drain: '2', ...flags, out });
-  let stderr = '';
-  const err = new PassThrough();
-  err.on('data', (c: Buffer) => (stderr += c.toString()));
-  let pids: () => number[] = () => [];
-  const seen = new Set<number>();
-  const poll = setInterval(() => pids().forEach((p) => seen.add(p)), 200);
-  const outcome = await run(plan, { stdout: new PassThrough(), stderr: err, signal: new AbortController().signal, onPids: (p) => (pids = p) });
-  clearInterval(poll);
-  return { outcome, stderr, pids: [...seen] };
-}
 
 describe('chaos on the load timeline (real processes, real signals)', () => {
   it('node-kill: every client is back and rejoined, nobody connected lost anything, the killed node’s losses fall in disconnection windows', async () => {
-    const { outcome, stderr, pids } = await runScenario('node-kill', { duration: '8', killAt: '2', node: 'node-2' });
+    const { outcome, stderr, pids } = await runScenario('node-kill', { ...SMALL_BROADCAST, duration: '8', killAt: '2', node: 'node-2' });
     const r = outcome.report;
     expect(r.error, stderr).toBeUndefined();
     // The kill is on the timeline, with its target and a verified outcome.
@@ -51,7 +33,7 @@ describe('chaos on the load timeline (real processes, real signals)', () => {
   });
 
   it('redis-outage: same-node delivery goes on during the outage and cross-node delivery resumes after it', async () => {
-    const { outcome, stderr } = await runScenario('redis-outage', { duration: '8', outageAt: '2', outage: '2' });
+    const { outcome, stderr } = await runScenario('redis-outage', { ...SMALL_BROADCAST, duration: '8', outageAt: '2', outage: '2' });
     const r = outcome.report;
     expect(r.error, stderr).toBeUndefined();
     const stop = r.events.find((e) => e.type === 'stop-redis');
