@@ -428,7 +428,7 @@ async function microRole(): Promise<void> {
   let current: ArrivalState = states[0];
   const makeClient = (onEvent: (event: string, data: unknown) => void) => {
     const c = Object.create(SioClient.prototype) as Record<string, unknown>;
-    Object.assign(c, { state: 1, early: null, _onEvent: onEvent, acks: null, pending: null, token: null, _sid: 'x', unreportedClose: null });
+    Object.assign(c, { state: 1, early: null, _onEvent: onEvent, acks: null, pending: null, token: null, _sid: 'x', unreportedClose: null, csr: null });
     return c as unknown as SioClientT;
   };
   const counting = makeClient(() => events++);
