@@ -12,6 +12,7 @@ import type { Disconnection, LossClasses, WorkerResults } from '../load/ipc.js';
 import type { ReconnectionReport, WindowReport } from '../reports/run-report.js';
 import type { ScenarioContext, ScenarioFlag, ScenarioResult, ServerOverride } from './define.js';
 import { saturatedWorkers, startMonitor, summarizeTicks, workerHealth } from './run-monitor.js';
+import { peakConnections, perNodeReport, perNodeWindow } from './per-node.js';
 
 /** Options every broadcast-based scenario shares (zod shape; defaults documented per field). */
 export const broadcastShape = {
@@ -171,9 +172,10 @@ const sumLoss = (a: LossClasses, b: LossClasses): LossClasses => ({
   lostConnected: a.lostConnected + b.lostConnected,
   lostDisconnected: a.lostDisconnected + b.lostDisconnected,
   lostPublisherDown: a.lostPublisherDown + b.lostPublisherDown,
+  neverSent: a.neverSent + b.neverSent,
   late: a.late + b.late,
 });
-const noLoss = (): LossClasses => ({ lostConnected: 0, lostDisconnected: 0, lostPublisherDown: 0, late: 0 });
+const noLoss = (): LossClasses => ({ lostConnected: 0, lostDisconnected: 0, lostPublisherDown: 0, neverSent: 0, late: 0 });
 
 /** Disconnections a fault caused: closed between its start and 2 s after its action ended. */
 function affectedBy(f: { startUs: number; actionEndUs: number }, list: Disconnection[]): Disconnection[] {
@@ -250,7 +252,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     // --- join ----------------------------------------------------------------------------------
     setPhase('joining');
     ctx.event('phase', 'join');
-    const assignments = planRooms(connected.map((r) => ({ id: r.id, nodeId: r.nodeId! })), { rooms: o.rooms, publishersPerRoom: o.publishersPerRoom });
+    // Grouped by worker, so the publishers spread over the workers (load/room-plan.ts).
+    const assignments = planRooms(connected.map((r) => ({ id: r.id, nodeId: r.nodeId!, group: load.workerOf.get(r.id) ?? 0 })), { rooms: o.rooms, publishersPerRoom: o.publishersPerRoom });
     const joinFailures = await step(load.join(assignments));
     if (joinFailures.length > 0) {
       throw new WsbenchError('WSB_JOIN_FAILED', `${joinFailures.length} of ${assignments.filter((a) => a.role === 'member').length} room joins failed; first: ${joinFailures[0].error} (room ${joinFailures[0].room})`, {
@@ -319,6 +322,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       startUs,
       measureFromUs,
       endUs,
+      // The run ends with the drain: a message not out of its publisher by then is never sent.
+      deadlineUs: endUs + o.drain * 1e6,
       rate: o.rate,
       payloadBytes: o.payloadBytes,
       // Publishers are staggered over one interval so the rooms do not all fire at once.
@@ -373,7 +378,10 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     const messagesPublished = published.publishers.reduce((a, p) => a + p.sent, 0);
     const timeline = summarizeTicks(ticks, startUs, measureFromUs);
     const measured = timeline.filter((p) => p.t > 0 && p.t <= o.duration);
+    // First arrivals only (the workers count no duplicate and no stray), per measured second.
     const deliveriesPerSec = measured.length ? measured.reduce((a, p) => a + p.received, 0) / measured.length : 0;
+    const messagesPerSec = measured.length ? measured.reduce((a, p) => a + p.sent, 0) / measured.length : 0;
+    const peak = peakConnections(ticks);
 
     const health = collected.map((r) => {
       const h = workerHealth(r.workerId, load.workers[r.workerId].clientIds.length, r.health.cpuPercent, r.health.lagP99Ms);
@@ -398,6 +406,9 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     }
     const anomalies = collected.reduce((a, r) => a + r.clockAnomalies, 0);
     if (anomalies) genNotes.push(`${anomalies} arrivals had a negative latency (clock anomaly)`);
+    if (losses.neverSent > 0) {
+      notes.push(`${losses.neverSent} expected deliveries were never sent: their messages were scheduled but never left the publisher (still queued, or the publisher was stalled) — lost, judged by no-loss`);
+    }
     if (losses.lostConnected > 0) {
       const s = collected.flatMap((r) => r.lostConnectedSamples).slice(0, 3);
       notes.push(
@@ -422,6 +433,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
         accounting: wr.reduce((a, x) => addAccounting(a, x.accounting), emptyAccounting()),
         sameNode: wr.reduce((a, x) => addAccounting(a, x.sameNode), emptyAccounting()),
         crossNode: wr.reduce((a, x) => addAccounting(a, x.crossNode), emptyAccounting()),
+        perNode: perNodeWindow(collected, w.name, fromS, toS),
       };
     }
 
@@ -446,11 +458,15 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     if (replayed.count) metrics.replayed_delivery_latency_ms = replayed;
     const counters: Record<string, number> = {
       connections: connected.length,
-      connections_peak: connected.length,
+      // Measured: the highest concurrently-open count the workers reported (absent: not measured).
+      ...(peak === null ? {} : { connections_peak: peak }),
       connect_failures: results.length - connected.length,
       rooms: o.rooms,
       publishers: pubs.length,
       messages_published: messagesPublished,
+      messages_scheduled: published.publishers.reduce((a, p) => a + p.scheduled, 0),
+      messages_never_sent: published.publishers.reduce((a, p) => a + (p.scheduled - p.sent), 0),
+      messages_published_per_sec: Math.round(messagesPerSec),
       deliveries_expected: total.expected,
       deliveries_received: total.received,
       deliveries_per_sec: Math.round(deliveriesPerSec),
@@ -473,7 +489,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     return {
       metrics,
       counters,
-      accounting: { ...total, sameNode, crossNode, ...(resolvedFaults.length ? { losses } : {}) },
+      // Losses are classified in every run: `never sent` is possible without any fault.
+      accounting: { ...total, sameNode, crossNode, losses },
       connectionsPerNode: perNode,
       timeline,
       generator: { workers: health, bottleneck: saturated.length > 0, notes: genNotes },
@@ -487,6 +504,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
         return m;
       })(),
       extra: {
+        perNode: perNodeReport(collected),
         ...(resolvedFaults.length ? { windows: windowReports } : {}),
         ...(disconnections.length
           ? {

@@ -14,7 +14,7 @@ export default defineScenario({
   options: z.object(broadcastShape).strict(),
   flags: broadcastFlags,
   metrics: ['broadcast_latency_ms', 'broadcast_latency_same_node_ms', 'broadcast_latency_cross_node_ms', 'connect_time_ms'],
-  targets: ['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order'],
+  targets: ['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order', 'no-leak'],
   validate: validateBroadcast,
   topology: broadcastTopology,
   run: (ctx) => runBroadcast(ctx),
