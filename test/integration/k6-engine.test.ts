@@ -82,7 +82,7 @@ describe('wsbench run --engine k6 (the real bin)', () => {
       expect(report.counters.connections).toBe(150);
       expect(report.counters.messages_published).toBeGreaterThan(0);
       expect(report.accounting.expected).toBeGreaterThan(0);
-      expect(report.targets.map((t) => t.id)).toEqual(['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order']);
+      expect(report.targets.map((t) => t.id)).toEqual(['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order', 'no-leak']);
       expect(report.targets.every((t) => t.status === 'pass' || t.status === 'fail' || t.status === 'unknown')).toBe(true);
       expect(report.generator.notes.some((n) => n.includes('whole milliseconds'))).toBe(true);
       expect(r.code).toBe(report.verdict === 'pass' ? 0 : 1);
