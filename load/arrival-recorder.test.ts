@@ -69,6 +69,20 @@ describe('ArrivalRecorder', () => {
     expect([n(sec.px['node-1']), n(sec.px['node-3'])]).toEqual([1, 2]);
   });
 
+  it('seals old seconds’ per-node histograms and still counts a late arrival into its intended second', () => {
+    const rec = new ArrivalRecorder();
+    const t0 = nowUs() - 10_000_000;
+    rec.measureFromUs = t0;
+    const a = { id: 1, nodeId: 'node-1', room: 'r', role: 'member' as const };
+    rec.onArrival(a, msg(0, 0, t0 + 1, 'node-2'));
+    rec.sealBefore(5); // second 0 is sealed: its open histograms are encoded and dropped
+    rec.onArrival(a, msg(0, 1, t0 + 2, 'node-2')); // arrives later, intended in second 0
+    const [sec] = rec.perSecondEncoded();
+    expect(sec.s).toBe(0);
+    expect(decodeHistogram(sec.rx['node-1']).totalCount).toBe(2);
+    expect(decodeHistogram(sec.px['node-2']).totalCount).toBe(2);
+  });
+
   it('measures CPU over the receive window, without any publishing', () => {
     const rec = new ArrivalRecorder();
     const t0 = nowUs();

@@ -1,7 +1,7 @@
 import type { Histogram } from 'hdr-histogram-js';
 import { nowUs } from '../common/clock.js';
 import { DeliveryLedger, type LedgerStream } from './delivery-ledger.js';
-import { createCompactLatencyHistogram, createLatencyHistogram, encodeHistogram, recordUs } from './histogram.js';
+import { createCompactLatencyHistogram, createLatencyHistogram, decodeHistogram, encodeHistogram, recordUs } from './histogram.js';
 
 /** What the recorder needs of a receiving client. */
 export interface Receiver {
@@ -38,14 +38,28 @@ export interface Payload {
 /** Arrivals slower than this are kept individually, to find the *late* ones after a fault. */
 export const SLOW_ARRIVAL_US = 250_000;
 
-/** One intended second's latency: same-node, cross-node, and by receiving / publishing node index. */
+/**
+ * One intended second's latency: same-node, cross-node, and by receiving / publishing node index.
+ * The per-node histograms are dense (a record costs a few ns, where a packed one costs most of a
+ * µs on this receive path) and so large (~74 KB): they stay open only while their second can
+ * still get arrivals, then `sealOld` encodes them (`rxDone` / `pxDone`) and drops them. An arrival
+ * for a sealed second opens a new one, sealed later and merged at collect.
+ */
 interface SecondBucket {
   same: Histogram;
   cross: Histogram;
   /** By the recorder's node index (see `nodes`); holes until a node has an arrival in this second. */
   rx: Array<Histogram | undefined>;
   px: Array<Histogram | undefined>;
+  /** A per-node histogram of this second is open. */
+  open: boolean;
+  /** Sealed per-node histograms: [node index, encoded]. */
+  rxDone: Array<[number, string]>;
+  pxDone: Array<[number, string]>;
 }
+
+/** Intended seconds this far behind the current one are sealed at each tick. */
+const SEAL_AFTER_S = 3;
 
 /**
  * The generator's receive path: for every arriving message, identity into the delivery ledger,
@@ -157,7 +171,7 @@ export class ArrivalRecorder {
     const s = Math.floor((p.t - this.measureFromUs) / 1e6);
     let bucket = this.perSecond.get(s);
     if (bucket === undefined) {
-      bucket = { same: createCompactLatencyHistogram(), cross: createCompactLatencyHistogram(), rx: [], px: [] };
+      bucket = { same: createCompactLatencyHistogram(), cross: createCompactLatencyHistogram(), rx: [], px: [], open: false, rxDone: [], pxDone: [] };
       this.perSecond.set(s, bucket);
     }
     recordUs(cross ? bucket.cross : bucket.same, lat);
@@ -169,13 +183,36 @@ export class ArrivalRecorder {
       r.rxNode = r.nodeId === null ? -1 : this.nodeIdx(r.nodeId);
     }
     const rx = r.rxNode!;
-    if (rx >= 0) recordUs((bucket.rx[rx] ??= createCompactLatencyHistogram()), lat);
     let px = this.pubNodeIdx[p.pub];
     if (this.pubNodeName[p.pub] !== p.n) {
       this.pubNodeName[p.pub] = p.n;
       px = this.pubNodeIdx[p.pub] = this.nodeIdx(p.n);
     }
-    recordUs((bucket.px[px] ??= createCompactLatencyHistogram()), lat);
+    let hx = rx >= 0 ? bucket.rx[rx] : null;
+    let hp = bucket.px[px];
+    if (hx === undefined || hp === undefined) {
+      bucket.open = true;
+      if (hx === undefined) hx = bucket.rx[rx] = createLatencyHistogram();
+      if (hp === undefined) hp = bucket.px[px] = createLatencyHistogram();
+    }
+    if (hx !== null) recordUs(hx, lat);
+    recordUs(hp, lat);
+  }
+
+  /** Encodes and drops the per-node histograms of intended seconds before `beforeS` (see SecondBucket). */
+  sealBefore(beforeS: number): void {
+    for (const [s, b] of this.perSecond) {
+      if (!b.open || s >= beforeS) continue;
+      b.rx.forEach((h, i) => {
+        if (h !== undefined && h.totalCount > 0) b.rxDone.push([i, encodeHistogram(h)]);
+      });
+      b.px.forEach((h, i) => {
+        if (h !== undefined && h.totalCount > 0) b.pxDone.push([i, encodeHistogram(h)]);
+      });
+      b.rx = [];
+      b.px = [];
+      b.open = false;
+    }
   }
 
   /**
@@ -213,6 +250,7 @@ export class ArrivalRecorder {
   /** Ends the current second: its arrivals and encoded latency histogram. */
   takeSecond(): { received: number; hdr: string } {
     this.closeCpuWindow();
+    if (Number.isFinite(this.measureFromUs)) this.sealBefore(Math.floor((nowUs() - this.measureFromUs) / 1e6) - SEAL_AFTER_S);
     const out = { received: this.receivedThisSecond, hdr: encodeHistogram(this.second) };
     this.receivedThisSecond = 0;
     this.second = createLatencyHistogram();
@@ -238,18 +276,30 @@ export class ArrivalRecorder {
    * receiving (`rx`) and publishing (`px`) node id.
    */
   perSecondEncoded(): Array<{ s: number; hdr: string; same: number; cross: number; rx: Record<string, string>; px: Record<string, string> }> {
-    const byNode = (list: Array<Histogram | undefined>) => {
-      const out: Record<string, string> = {};
+    const byNode = (list: Array<Histogram | undefined>, done: Array<[number, string]>) => {
+      const merged = new Map<number, Histogram>();
+      const into = (i: number, h: Histogram) => {
+        const m = merged.get(i);
+        if (m === undefined) merged.set(i, h);
+        else m.add(h);
+      };
+      for (const [i, enc] of done) into(i, decodeHistogram(enc));
       list.forEach((h, i) => {
-        if (h !== undefined && h.totalCount > 0) out[this.nodes[i]] = encodeHistogram(h);
+        if (h !== undefined && h.totalCount > 0) {
+          const copy = createLatencyHistogram();
+          copy.add(h);
+          into(i, copy);
+        }
       });
+      const out: Record<string, string> = {};
+      for (const [i, h] of merged) out[this.nodes[i]] = encodeHistogram(h);
       return out;
     };
     return [...this.perSecond].map(([s, b]) => {
       const h = createLatencyHistogram();
       h.add(b.same);
       h.add(b.cross);
-      return { s, hdr: encodeHistogram(h), same: b.same.totalCount, cross: b.cross.totalCount, rx: byNode(b.rx), px: byNode(b.px) };
+      return { s, hdr: encodeHistogram(h), same: b.same.totalCount, cross: b.cross.totalCount, rx: byNode(b.rx, b.rxDone), px: byNode(b.px, b.pxDone) };
     });
   }
 
