@@ -14,7 +14,8 @@ import type { LedgerStream } from './delivery-ledger.js';
 import { createLatencyHistogram, encodeHistogram, recordUs } from './histogram.js';
 import { mintToken } from './token.js';
 import { reconnectDelayMs, type ReconnectPolicy } from './reconnect-policy.js';
-import type { ConnectResult, Disconnection, FromWorker, LossClasses, NodeCounts, PublisherReport, Span, ToWorker, WorkerResults } from './ipc.js';
+import type { ConnectResult, Disconnection, FromWorker, PublisherReport, Span, ToWorker, WorkerResults } from './ipc.js';
+import { classifyLosses } from './loss-classes.js';
 
 interface ClientState {
   id: number;
@@ -350,28 +351,6 @@ function startTicks(): void {
   });
 }
 
-const emptyLoss = (): LossClasses => ({ lostConnected: 0, lostDisconnected: 0, lostPublisherDown: 0, neverSent: 0, late: 0 });
-const emptyNodeCounts = (): NodeCounts => ({ expected: 0, lost: 0, neverSent: 0, late: 0 });
-
-/** Per-node counts of one scope (the run, or one window), by receiving and by publishing node. */
-class NodeTally {
-  readonly rx: Record<string, NodeCounts> = {};
-  readonly px: Record<string, NodeCounts> = {};
-  of(side: 'rx' | 'px', node: string | null): NodeCounts {
-    const key = node ?? 'unknown';
-    return (this[side][key] ??= emptyNodeCounts());
-  }
-  add(rx: string | null, px: string, field: keyof NodeCounts, n = 1): void {
-    this.of('rx', rx)[field] += n;
-    this.of('px', px)[field] += n;
-  }
-}
-
-function inSpans(spans: Span[], t: number, marginUs: number, openEnd: number): boolean {
-  for (const [a, b] of spans) if (t >= a - marginUs && t <= (b ?? openEnd)) return true;
-  return false;
-}
-
 function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
   const byRoom = new Map<string, typeof msg.publishers>();
   for (const p of msg.publishers) {
@@ -393,56 +372,8 @@ function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
   };
   const accounting = ledger.account(expectations());
 
-  // Classify every lost delivery by who was disconnected when it was intended.
-  const losses = { total: emptyLoss(), sameNode: emptyLoss(), crossNode: emptyLoss() };
-  const samples: WorkerResults['lostConnectedSamples'] = [];
-  const openEnd = nowUs();
-  // Per-node attribution: receivers by the node they joined on, publishers by the node they published from.
-  const tally = new NodeTally();
-  const windowTally = msg.windows.map(() => new NodeTally());
-  const seqRange = (p: PublisherReport, w: { startUs: number; endUs: number }): [number, number] => {
-    const from = Math.max(0, Math.ceil((w.startUs - p.t0Us) / p.intervalUs));
-    return [from, Math.max(from, Math.min(p.scheduled, Math.max(0, Math.ceil((w.endUs - p.t0Us) / p.intervalUs))))];
-  };
-  for (const c of members) {
-    for (const p of byRoom.get(c.room!) ?? []) {
-      const cls = p.nodeId !== c.joinNode ? losses.crossNode : losses.sameNode;
-      tally.add(c.joinNode, p.nodeId, 'expected', p.scheduled);
-      const ranges = msg.windows.map((w) => seqRange(p, w));
-      ranges.forEach(([a, b], i) => windowTally[i].add(c.joinNode, p.nodeId, 'expected', b - a));
-      for (const seq of ledger.missing(c.id, p.pub, 0, p.scheduled)) {
-        const t = p.t0Us + seq * p.intervalUs;
-        let key: keyof LossClasses;
-        const never = seq >= p.sent;
-        tally.add(c.joinNode, p.nodeId, 'lost');
-        if (never) tally.add(c.joinNode, p.nodeId, 'neverSent');
-        ranges.forEach(([a, b], i) => {
-          if (seq < a || seq >= b) return;
-          windowTally[i].add(c.joinNode, p.nodeId, 'lost');
-          if (never) windowTally[i].add(c.joinNode, p.nodeId, 'neverSent');
-        });
-        if (never) key = 'neverSent';
-        else if (inSpans(p.down, t, msg.inflightMarginUs, openEnd)) key = 'lostPublisherDown';
-        else if (inSpans(c.down, t, msg.inflightMarginUs, openEnd)) key = 'lostDisconnected';
-        else {
-          key = 'lostConnected';
-          if (samples.length < 20) samples.push({ receiver: c.id, pub: p.pub, seq, node: c.nodeId });
-        }
-        cls[key]++;
-        losses.total[key]++;
-      }
-    }
-  }
-  for (const a of rec.slowArrivals) {
-    if (msg.faults.some((f) => a.t >= f.startUs && a.t < f.endUs && a.at >= f.endUs)) {
-      losses.total.late++;
-      (a.cross ? losses.crossNode : losses.sameNode).late++;
-      tally.add(a.rx, a.px, 'late');
-      msg.windows.forEach((w, i) => {
-        if (a.t >= w.startUs && a.t < w.endUs) windowTally[i].add(a.rx, a.px, 'late');
-      });
-    }
-  }
+  // Classify every lost delivery, and attribute every expected one to its nodes (load/loss-classes.ts).
+  const { losses, samples, tally, windowTally } = classifyLosses({ members, byRoom, ledger, slowArrivals: rec.slowArrivals, req: msg, openEnd: nowUs() });
 
   const windows = msg.windows.map((w, i) => {
     const acc = ledger.account(expectations(w.startUs, w.endUs));

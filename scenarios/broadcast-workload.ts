@@ -395,6 +395,10 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     const saturated = saturatedWorkers(collected.map((r) => ({ workerId: r.workerId, cpu: r.health.cpuPercent, lag: r.health.lagP99Ms })));
     const genNotes: string[] = [];
     if (saturated.length) genNotes.push(`worker(s) ${saturated.join(', ')} saturated (CPU ≥ 90 % or event-loop lag ≥ 50 ms) for most of the run`);
+    // Messages the pump never got to by the run's end (not queued behind a disconnection, no
+    // calibration stall): the generator could not keep its own schedule — it was the bottleneck.
+    const unpumped = stall ? 0 : published.publishers.reduce((a, p) => a + (p.scheduled - p.sent - p.unflushed), 0);
+    if (unpumped > 0) genNotes.push(`the publishers never got ${unpumped} scheduled messages out before the run ended: the generator could not keep its schedule (never sent, counted as lost)`);
     if (published.lateSends > 0) genNotes.push(`${published.lateSends} messages left the publisher more than 10 ms after their intended time (counted in latency)`);
     // A worker draining a burst adds its own service time to every latency it records, long before
     // its CPU is full: say so when that is a large share of the median.
@@ -493,7 +497,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       accounting: { ...total, sameNode, crossNode, losses },
       connectionsPerNode: perNode,
       timeline,
-      generator: { workers: health, bottleneck: saturated.length > 0, notes: genNotes },
+      generator: { workers: health, bottleneck: saturated.length > 0 || unpumped > 0, notes: genNotes },
       notes,
       faults: resolvedFaults,
       disconnections,
