@@ -398,7 +398,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     // Messages the pump never got to by the run's end (not queued behind a disconnection, no
     // calibration stall): the generator could not keep its own schedule — it was the bottleneck.
     const unpumped = stall ? 0 : published.publishers.reduce((a, p) => a + (p.scheduled - p.sent - p.unflushed), 0);
-    if (unpumped > 0) genNotes.push(`the publishers never got ${unpumped} scheduled messages out before the run ended: the generator could not keep its schedule (never sent, counted as lost)`);
+    if (unpumped > 0) genNotes.push(`generator saturated: the publishers never got ${unpumped} scheduled messages out before the run ended (never sent, counted as lost)`);
     if (published.lateSends > 0) genNotes.push(`${published.lateSends} messages left the publisher more than 10 ms after their intended time (counted in latency)`);
     // A worker draining a burst adds its own service time to every latency it records, long before
     // its CPU is full: say so when that is a large share of the median.
