@@ -43,8 +43,9 @@ const killLeftovers = (pids: number[]) => {
 describe('a publisher stalled past the end of the run', () => {
   let res: Awaited<ReturnType<typeof smallRun>>;
   beforeAll(async () => {
-    // The stall begins 1 s into the 3 s measured phase and would last 6 s: the run ends first.
-    res = await smallRun({ publisherStallMs: '6000', publisherStallAt: '1' });
+    // The stall begins 1 s into the 3 s measured phase and would last 12 s: the run (3 s + 1 s of
+    // drain + the 5 s a late publisher may still catch up) ends first.
+    res = await smallRun({ publisherStallMs: '12000', publisherStallAt: '1' });
   }, 120_000);
   afterAll(() => killLeftovers(res?.pids ?? []));
 
