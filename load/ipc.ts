@@ -50,6 +50,8 @@ export type ToWorker =
        * queued, or never pumped because the publisher was stalled) is never sent.
        */
       deadlineUs: number;
+      /** The run's end (measured phase + drain): a message the pump sends after it is an overrun. */
+      runEndUs: number;
       /** Messages per second per publisher. */
       rate: number;
       /** Publishers this worker drives, with their stagger offset inside one interval (0..1). */
@@ -88,6 +90,8 @@ export interface PublisherReport {
   sent: number;
   /** Messages the schedule intended (before endUs): seqs [0, scheduled). Every one is expected. */
   scheduled: number;
+  /** Messages the pump sent only after the run's end (runEndUs): the generator was behind its schedule. */
+  overrun: number;
   /** Intended time of seq 0 (µs); seq k was intended at t0Us + k·intervalUs. */
   t0Us: number;
   intervalUs: number;

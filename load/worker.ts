@@ -264,7 +264,7 @@ function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
     // The schedule: seqs whose intended time lies before endUs, counted with the pump's own arithmetic.
     let scheduled = 0;
     for (let t = t0Us; t < msg.endUs; t += intervalUs) scheduled++;
-    const rec = { pub: p.pub, room: p.room, nodeId: state.nodeId ?? 'unknown', sent: 0, scheduled, t0Us, intervalUs, down: state.down, queued: 0, unflushed: 0, state, queue: [] as Array<{ seq: number; t: number }> };
+    const rec = { pub: p.pub, room: p.room, nodeId: state.nodeId ?? 'unknown', sent: 0, scheduled, overrun: 0, t0Us, intervalUs, down: state.down, queued: 0, unflushed: 0, state, queue: [] as Array<{ seq: number; t: number }> };
     publishers.set(p.pub, rec);
     return { rec, seq: 0, nextT: t0Us };
   });
@@ -295,6 +295,7 @@ function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
             p.rec.sent = seq + 1;
             sentThisSecond++;
             if (now - p.nextT > 10_000) lateSends++;
+            if (now >= msg.runEndUs) p.rec.overrun++;
           } else {
             p.rec.queue.push({ seq, t: p.nextT });
           }

@@ -331,6 +331,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       // The run ends with the drain; a publisher behind its schedule (a busy generator) gets
       // CATCH_UP_S more to get its messages out late. What is still not out then is never sent.
       deadlineUs: endUs + (o.drain + CATCH_UP_S) * 1e6,
+      runEndUs: endUs + o.drain * 1e6,
       rate: o.rate,
       payloadBytes: o.payloadBytes,
       // Publishers are staggered over one interval so the rooms do not all fire at once.
@@ -404,8 +405,11 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     if (saturated.length) genNotes.push(`worker(s) ${saturated.join(', ')} saturated (CPU ≥ 90 % or event-loop lag ≥ 50 ms) for most of the run`);
     // Messages the pump never got to by the run's end (not queued behind a disconnection, no
     // calibration stall): the generator could not keep its own schedule — it was the bottleneck.
+    // Sent only after the run's end (more than --drain behind), or never: the generator could not keep its schedule.
     const unpumped = stall ? 0 : published.publishers.reduce((a, p) => a + (p.scheduled - p.sent - p.unflushed), 0);
+    const overrun = stall ? 0 : published.publishers.reduce((a, p) => a + p.overrun, 0);
     if (unpumped > 0) genNotes.push(`generator saturated: the publishers never got ${unpumped} scheduled messages out before the run ended (never sent, counted as lost)`);
+    if (overrun > 0) genNotes.push(`generator saturated: ${overrun} messages left their publisher only after the run's end (more than --drain behind their schedule)`);
     if (published.lateSends > 0) genNotes.push(`${published.lateSends} messages left the publisher more than 10 ms after their intended time (counted in latency)`);
     // A worker draining a burst adds its own service time to every latency it records, long before
     // its CPU is full: say so when that is a large share of the median.
@@ -504,7 +508,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       accounting: { ...total, sameNode, crossNode, losses },
       connectionsPerNode: perNode,
       timeline,
-      generator: { workers: health, bottleneck: saturated.length > 0 || unpumped > 0, notes: genNotes },
+      generator: { workers: health, bottleneck: saturated.length > 0 || unpumped > 0 || overrun > 0, notes: genNotes },
       notes,
       faults: resolvedFaults,
       disconnections,
