@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import type { RawData } from 'ws';
 import { nowUs } from '../common/clock.js';
 import { DeliveryLedger } from '../load/delivery-ledger.js';
-import { createLatencyHistogram, encodeHistogram, recordUs } from '../load/histogram.js';
+import { createLatencyHistogram, encodeHistogram, recordUs } from '../model/histogram.js';
 import { ArrivalRecorder, type Payload } from '../load/arrival-recorder.js';
 import { startSelfMonitor } from '../load/self-monitor.js';
 import { sourceAddressFor } from '../load/source-address.js';

@@ -11,11 +11,11 @@ import { packageRoot } from '../common/paths.js';
 import { doctor } from './doctor.js';
 import { SERVER_KINDS, SOCKETIO_ADAPTERS } from '../cluster/types.js';
 import { SCENARIOS } from '../scenarios/index.js';
-import { SEED_TARGETS } from '../reports/targets.js';
+import { SEED_TARGETS } from '../model/targets.js';
 import { buildPlan, RUN_DEFAULTS } from './plan.js';
-import { run, toolVersion } from './run.js';
+import { run, toolVersion } from '../runner/run.js';
 import { setup } from './setup.js';
-import { CALIBRATION_CASES, calibrateCommand } from './calibrate.js';
+import { CALIBRATION_CASES, calibrateCommand } from '../calibrate/calibrate.js';
 import { compareCommand, reportCommand, type CompareFlags, type ReportFlags } from './report-commands.js';
 import { COMPARE_DEFAULTS } from '../reports/compare.js';
 

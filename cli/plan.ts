@@ -5,12 +5,12 @@ import { WsbenchError } from '../common/errors.js';
 import { LB_POLICIES, type LbPolicy } from '../cluster/nginx-config.js';
 import { SERVER_DEFAULTS, SERVER_KINDS, SOCKETIO_ADAPTERS, type ServerKind, type Topology } from '../cluster/types.js';
 import { DOCKER_IMAGE_DEFAULTS, DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES, type DockerDriverOptions } from '../cluster/docker-options.js';
-import { calibrationFaultProblems, splitCalibrationFaults } from '../cluster/calibration-faults.js';
+import { calibrationFaultProblems, splitCalibrationFaults } from '../calibrate/faults.js';
 import { insecureCheckProblems, splitInsecureChecks } from '../cluster/insecure-checks.js';
 import { externalUrlProblems, type ExternalTarget } from '../cluster/external-driver.js';
 import { SCENARIOS, type Scenario, type ServerOverride } from '../scenarios/index.js';
 import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
-import { SEED_TARGETS, withValue, type TargetSpec } from '../reports/targets.js';
+import { SEED_TARGETS, withValue, type TargetSpec } from '../model/targets.js';
 
 /** Everything one run needs, resolved and validated: defaults < config file < flags. */
 export interface RunPlan {
@@ -74,7 +74,7 @@ const runSchema = z
     engine: z.enum(['node', 'k6']).default('node'),
     k6: z.string().min(1).optional(),
     serverRateLimit: z.number().int().min(1).max(100_000_000).optional(),
-    /** CALIBRATION ONLY: `--calibration-fault` specs every reference node gets (cluster/calibration-faults.ts). */
+    /** CALIBRATION ONLY: `--calibration-fault` specs every reference node gets (calibrate/faults.ts). */
     calibrationFault: z.union([z.string(), z.array(z.string())]).optional(),
     /** TEST/CALIBRATION ONLY: security checks every reference node skips (cluster/insecure-checks.ts). */
     insecureDisable: z.union([z.string(), z.array(z.string())]).optional(),

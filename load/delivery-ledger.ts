@@ -24,7 +24,7 @@
  * record() classifies an arrival immediately (it does not know `sent` yet), against everything
  * received so far on the stream, including seqs that later turn out to be unexpected.
  */
-import type { Accounting } from '../reports/run-report.js';
+import type { Accounting } from '../model/run-report.js';
 
 export type ArrivalKind = 'new' | 'duplicate' | 'reordered';
 

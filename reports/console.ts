@@ -3,8 +3,8 @@
  * No colour codes unless asked for, so the output can be diffed, grepped and asserted on.
  */
 import Table from 'cli-table3';
-import type { Accounting, MetricSummary, RunReport, TargetResult } from './run-report.js';
-import { summarizeTargets } from './evaluate.js';
+import type { Accounting, MetricSummary, RunReport, TargetResult } from '../model/run-report.js';
+import { summarizeTargets } from '../model/evaluate.js';
 
 export interface ConsoleOptions {
   /** Wrap statuses and headings in ANSI colour codes. Default false. */

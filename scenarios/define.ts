@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { StartedCluster, Topology } from '../cluster/types.js';
 import type { LoadGenerator, LoadGeneratorOptions } from '../load/load-generator.js';
-import type { RunReport } from '../reports/run-report.js';
+import type { RunReport } from '../model/run-report.js';
 import type { ProgressSnapshot } from '../reports/console.js';
 
 export type { ProgressSnapshot };

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlan } from '../../cli/plan.js';
-import { run, type RunOutcome } from '../../cli/run.js';
-import { calibrate, expectedCounts, parseCalibrateOptions, shapeOf, type CalibrationResult, type CaseResult } from '../../cli/calibrate.js';
+import { run, type RunOutcome } from '../../runner/run.js';
+import { calibrate, expectedCounts, parseCalibrateOptions, shapeOf, type CalibrationResult, type CaseResult } from '../../calibrate/calibrate.js';
 import { isAlive, pidsMatching } from './support/processes.js';
 
 /** One publisher per room, every room with members on every node: 10 rooms × 29 members. */

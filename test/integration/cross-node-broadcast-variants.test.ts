@@ -11,7 +11,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectExactDelivery, expectSpreadOverThreeNodes } from './support/assert-run.js';
 import { buildPlan } from '../../cli/plan.js';
-import { run, type RunOutcome } from '../../cli/run.js';
+import { run, type RunOutcome } from '../../runner/run.js';
 import { isAlive, pidsMatching } from './support/processes.js';
 
 const ADAPTER = { ws: 'custom ioredis pub/sub', bun: 'Bun server.publish + ioredis pub/sub' } as const;

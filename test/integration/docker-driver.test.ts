@@ -13,7 +13,7 @@ import { io as connectClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectExactDelivery, expectSpreadOverThreeNodes } from './support/assert-run.js';
 import { buildPlan } from '../../cli/plan.js';
-import { run, type RunOutcome } from '../../cli/run.js';
+import { run, type RunOutcome } from '../../runner/run.js';
 import { DockerDriver, type StartedDockerCluster } from '../../cluster/docker-driver.js';
 import { connectEngine, LABELS, listLabelled, runLabels, type EngineInfo } from '../../cluster/docker-engine.js';
 import { pingRedis } from '../../cluster/container-wait.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { buildPlan } from '../../../cli/plan.js';
-import { run, type RunOutcome } from '../../../cli/run.js';
+import { run, type RunOutcome } from '../../../runner/run.js';
 
 /** Small chaos-scenario defaults: 150 connections in 5 rooms at 5 msg/s, 1 s warm-up, 2 s drain. */
 export const SMALL_BROADCAST = { connections: '150', rooms: '5', rate: '5', warmup: '1', drain: '2' };

@@ -5,7 +5,7 @@
  * publishers stall on purpose. For each case it compares what was injected with what wsbench
  * measured. The counts must be equal, and the timings must agree within stated tolerances. With
  * `--wire` it also compares the generator's receive times with packet timestamps taken on the
- * loopback interface (load/wire-check.ts).
+ * loopback interface (calibrate/wire-check.ts).
  *
  * Exit code: 0 when every check agrees, 1 when one does not, 2 when a run failed (harness error,
  * bad options, Ctrl-C).
@@ -18,12 +18,12 @@ import { z } from 'zod';
 import { WsbenchError, isWsbenchError } from '../common/errors.js';
 import { SERVER_KINDS, type StartedCluster } from '../cluster/types.js';
 import { DOCKER_NETWORK_CHOICES } from '../cluster/docker-options.js';
-import { readReceiveLogs } from '../load/receive-log.js';
-import { decodeHistogram } from '../load/histogram.js';
-import { crossCheck, readFrames, startCapture, wireTools, type Capture, type WireCheckResult } from '../load/wire-check.js';
-import type { RunReport } from '../reports/run-report.js';
-import { buildPlan, newRunId } from './plan.js';
-import { run } from './run.js';
+import { readReceiveLogs } from './receive-log.js';
+import { decodeHistogram } from '../model/histogram.js';
+import { crossCheck, readFrames, startCapture, wireTools, type Capture, type WireCheckResult } from './wire-check.js';
+import type { RunReport } from '../model/run-report.js';
+import { buildPlan, newRunId } from '../cli/plan.js';
+import { run } from '../runner/run.js';
 
 export const CALIBRATION_CASES = ['baseline', 'delay', 'drop', 'dup', 'swap', 'stall'] as const;
 export type CalibrationCase = (typeof CALIBRATION_CASES)[number];

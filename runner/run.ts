@@ -6,22 +6,22 @@ import { DisposerStack } from '../common/disposer-stack.js';
 import { packageRoot } from '../common/paths.js';
 import { LocalDriver } from '../cluster/local-driver.js';
 import { pidsRecord } from '../cluster/clean.js';
-import { calibrationFaultNote, calibrationFaultOverride } from '../cluster/calibration-faults.js';
+import { calibrationFaultNote, calibrationFaultOverride } from '../calibrate/faults.js';
 import { ExternalDriver } from '../cluster/external-driver.js';
 import { insecureOverride } from '../cluster/insecure-checks.js';
 import { SERVER_VARIANT_INFO, adapterOf, type StartedCluster } from '../cluster/types.js';
 import { LoadGenerator } from '../load/load-generator.js';
 import { emptyAccounting } from '../load/delivery-ledger.js';
-import { SCHEMA_VERSION, type RunReport } from '../reports/run-report.js';
-import { evaluateTargets, exitCodeFor, verdictOf } from '../reports/evaluate.js';
+import { SCHEMA_VERSION, type RunReport } from '../model/run-report.js';
+import { evaluateTargets, exitCodeFor, verdictOf } from '../model/evaluate.js';
 import { renderConsole, renderProgressLine } from '../reports/console.js';
 import { writeFileAtomic, writeReportAtomic } from '../reports/write-report.js';
 import { renderHtml } from '../reports/html.js';
 import { renderJunit } from '../reports/junit.js';
-import { exitCodeForK6, reconcileK6Thresholds } from '../reports/k6-summary.js';
+import { exitCodeForK6, reconcileK6Thresholds } from '../engines/k6/summary.js';
 import { prepareK6, runK6, type K6Outcome, type K6Prepared } from '../engines/k6/engine.js';
 import type { ProgressSnapshot, ScenarioResult } from '../scenarios/define.js';
-import type { RunPlan } from './plan.js';
+import type { RunPlan } from '../cli/plan.js';
 
 /** Process globals the run uses, passed in (k6's GlobalState): tests give their own. */
 export interface RunIO {
@@ -256,7 +256,7 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
   };
   let targets = failure ? [] : evaluateTargets(base, plan.targets);
   if (k6Outcome && !failure) {
-    // k6 judged the targets it can express as thresholds; a crossed one fails its target (reports/k6-summary.ts).
+    // k6 judged the targets it can express as thresholds; a crossed one fails its target (engines/k6/summary.ts).
     const reconciled = reconcileK6Thresholds(targets, k6Outcome.thresholdSpecs, k6Outcome.summary, k6Outcome.exitCode);
     targets = reconciled.targets;
     base.generator.notes.push(...reconciled.notes);

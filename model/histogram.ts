@@ -6,7 +6,7 @@
  */
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
-import type { MetricSummary } from '../reports/run-report.js';
+import type { MetricSummary } from './run-report.js';
 
 /** Lowest trackable value: 1 µs. */
 export const HIST_LOWEST_US = 1;
