@@ -1,5 +1,5 @@
 /** wsbench as a library: the CLI is a thin layer over these. */
-export { run, type RunIO, type RunOutcome } from './runner/run.js';
+export { run, type RunOptions, type RunOutcome } from './runner/run.js';
 export { buildPlan, type RunPlan } from './cli/plan.js';
 export { main } from './cli/main.js';
 export * from './common/index.js';

@@ -11,32 +11,10 @@ import { externalUrlProblems, type ExternalTarget } from '../cluster/external-dr
 import { SCENARIOS, type Scenario, type ServerOverride } from '../scenarios/index.js';
 import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
 import { SEED_TARGETS, withValue, type TargetSpec } from '../model/targets.js';
+import type { RunPlan } from '../runner/plan.js';
+import { newRunId } from '../runner/run-id.js';
 
-/** Everything one run needs, resolved and validated: defaults < config file < flags. */
-export interface RunPlan {
-  scenario: Scenario<any>;
-  options: Record<string, unknown>;
-  topology: Topology;
-  serverOverrides: ServerOverride[];
-  targets: TargetSpec[];
-  /** Output folder for report.json and logs; default wsbench-results/<run id>. */
-  outDir: string | undefined;
-  /** Print the JSON report on stdout instead of the table. */
-  json: boolean;
-  /** What drives the load: the Node engine (load/ workers, default) or k6 (engines/k6/). */
-  engine: 'node' | 'k6';
-  /** k6 binary given with --k6 (else K6_BIN, else PATH); only with engine `k6`. */
-  k6Path: string | undefined;
-  runId: string;
-  /** Cluster driver: `local` processes (default) or `docker` containers. */
-  driver: 'local' | 'docker' | 'external';
-  /** Docker driver settings (images, network, pull policy); only used with driver `docker`. */
-  docker: DockerDriverOptions;
-  /** `--url` (driver `external`): the running cluster to use instead of starting one. */
-  external?: ExternalTarget;
-  /** Caveats found while planning, for the report's notes. */
-  notes?: string[];
-}
+export type { RunPlan };
 
 /** Run-level settings (not scenario options), with defaults. */
 export const RUN_DEFAULTS = {
@@ -107,11 +85,6 @@ export const RUN_FLAGS: Record<keyof z.infer<typeof runSchema>, string> = {
   url: '--url',
   nodeUrls: '--node-urls',
 };
-
-export function newRunId(scenario: string, now = new Date()): string {
-  const ts = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  return `${scenario}-${ts}-${randomBytes(2).toString('hex')}`;
-}
 
 export function lookupScenario(name: string): Scenario<any> {
   const s = SCENARIOS[name];

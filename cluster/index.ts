@@ -12,6 +12,7 @@ export * from './clean.js';
 export * from './process-identity.js';
 export * from './external-driver.js';
 export * from './insecure-checks.js';
+export * from './create-driver.js';
 
 /** The docker driver, loaded on demand: it brings testcontainers in, which a local run does not need. */
 export async function createDockerDriver(opts?: ConstructorParameters<typeof import('./docker-driver.js').DockerDriver>[0]): Promise<import('./docker-driver.js').DockerDriver> {

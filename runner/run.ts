@@ -1,34 +1,34 @@
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+/**
+ * The run core: one plan end to end — engine prepared, cluster up, scenario, teardown, report —
+ * with no terminal in it. It prints nothing; what a user would watch (log lines, progress, cluster
+ * events, chaos actions, an engine's own output) reaches the caller as typed events (`onEvent`).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WsbenchError, isWsbenchError } from '../common/errors.js';
 import { DisposerStack } from '../common/disposer-stack.js';
-import { packageRoot } from '../common/paths.js';
-import { LocalDriver } from '../cluster/local-driver.js';
 import { pidsRecord } from '../cluster/clean.js';
-import { calibrationFaultNote, calibrationFaultOverride } from '../calibrate/faults.js';
-import { ExternalDriver } from '../cluster/external-driver.js';
-import { insecureOverride } from '../cluster/insecure-checks.js';
-import { SERVER_VARIANT_INFO, adapterOf, type StartedCluster } from '../cluster/types.js';
-import { LoadGenerator } from '../load/load-generator.js';
-import { emptyAccounting } from '../load/delivery-ledger.js';
-import { SCHEMA_VERSION, type RunReport } from '../model/run-report.js';
-import { evaluateTargets, exitCodeFor, verdictOf } from '../model/evaluate.js';
-import { renderConsole, renderProgressLine } from '../reports/console.js';
-import { writeFileAtomic, writeReportAtomic } from '../reports/write-report.js';
-import { renderHtml } from '../reports/html.js';
-import { renderJunit } from '../reports/junit.js';
-import { exitCodeForK6, reconcileK6Thresholds } from '../engines/k6/summary.js';
-import { prepareK6, runK6, type K6Outcome, type K6Prepared } from '../engines/k6/engine.js';
-import type { ProgressSnapshot, ScenarioResult } from '../scenarios/define.js';
-import type { RunPlan } from '../cli/plan.js';
+import { createDriver } from '../cluster/create-driver.js';
+import { calibrationFaultNote } from '../calibrate/faults.js';
+import type { StartedCluster } from '../cluster/types.js';
+import { engineFor } from '../engines/index.js';
+import type { EngineOutcome, PreparedEngine } from '../engines/types.js';
+import { exitCodeFor } from '../model/evaluate.js';
+import type { RunReport } from '../model/run-report.js';
+import type { RunEvent } from '../model/run-events.js';
+import type { ScenarioResult } from '../scenarios/define.js';
+import { assembleReport, emptyResult, toolVersion } from './assemble-report.js';
+import type { RunPlan } from './plan.js';
+import { writeRunOutputs } from './write-outputs.js';
 
-/** Process globals the run uses, passed in (k6's GlobalState): tests give their own. */
-export interface RunIO {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  signal: AbortSignal;
-  /** Called with every pid the run starts, so a forced exit can kill them. */
+export { toolVersion };
+
+export interface RunOptions {
+  /** Aborting it stops the run gracefully: teardown, then a partial report (verdict `interrupted`). */
+  signal?: AbortSignal;
+  /** Every log line, progress snapshot, cluster event and chaos action, as it happens. */
+  onEvent?: (e: RunEvent) => void;
+  /** Called once with a function listing every pid the run has started, so a forced exit can kill them. */
   onPids?: (pids: () => number[]) => void;
   /** Called once the cluster is up, before any load (`wsbench calibrate --wire` starts its capture here). */
   onClusterUp?: (cluster: StartedCluster, outDir: string) => Promise<void>;
@@ -36,49 +36,25 @@ export interface RunIO {
 
 export interface RunOutcome {
   report: RunReport;
+  /** Where report.json is (or would have been) written. */
   reportPath: string;
+  /** The other files written beside report.json (report.html, junit.xml). */
+  written: string[];
+  /** 0 pass, 1 a target missed, 2 harness error or interrupted (130 is the CLI's, for a forced exit). */
   exitCode: number;
-}
-
-export function toolVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
-
-function environment(): RunReport['environment'] {
-  const cpus = os.cpus();
-  return {
-    node: process.version,
-    platform: process.platform,
-    arch: process.arch,
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    totalMemBytes: os.totalmem(),
-    hostname: os.hostname(),
-  };
-}
-
-function emptyResult(): ScenarioResult {
-  return {
-    metrics: {},
-    counters: {},
-    accounting: { ...emptyAccounting(), sameNode: emptyAccounting(), crossNode: emptyAccounting() },
-    connectionsPerNode: {},
-    timeline: [],
-    generator: { workers: [], bottleneck: false, notes: [] },
-  };
+  /** What stopped the run or its report, when something did (also in `report.error`). */
+  error?: WsbenchError;
 }
 
 /**
- * Runs one plan end to end: cluster up, scenario, teardown, report. Never leaves a process
- * running: the cluster and every load generator are on one disposer stack that runs on success,
- * failure and abort. Resolves with the report and the exit code (0 pass, 1 target missed,
- * 2 harness error or interrupted); a report is written in every case where the run started.
+ * Runs one plan end to end. Never leaves a process running: the cluster and everything the engine
+ * started are on one disposer stack that runs on success, failure and abort. A report is written
+ * in every case where the run started.
  */
-export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
+export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutcome> {
+  const signal = opts.signal ?? new AbortController().signal;
+  const emit = (e: RunEvent) => opts.onEvent?.(e);
+  const say = (message: string) => emit({ type: 'log', message });
   const startedAt = new Date();
   const t0 = Date.now();
   const outDir = resolve(plan.outDir ?? join('wsbench-results', plan.runId));
@@ -90,65 +66,42 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
     const endMs = Date.now() - t0;
     // A chaos action is reported when it ends: its start is its end minus its duration.
     const atMs = action ? Math.round(endMs - action.durationMs) : endMs;
-    events.push({ atMs, type, ...(detail === undefined ? {} : { detail }), ...(outcome ? { outcome } : {}), ...(action ? { target: action.target, endMs } : {}) });
+    const e = { atMs, type, ...(detail === undefined ? {} : { detail }), ...(outcome ? { outcome } : {}), ...(action ? { target: action.target, endMs } : {}) };
+    events.push(e);
+    emit({ type: 'event', event: e });
   };
   let cluster: StartedCluster | undefined;
-  const loads: LoadGenerator[] = [];
-  /** The k6 process of `--engine k6` (it has exited by the time runK6 returns). */
-  const enginePids: number[] = [];
+  let engine: PreparedEngine | undefined;
   /** Processes the driver spawned while the cluster was starting (until `cluster` is set). */
   const startingPids: number[] = [];
-  const allPids = () => [...new Set([...(cluster?.pids() ?? startingPids), ...loads.flatMap((l) => l.pids()), ...enginePids])];
-  io.onPids?.(allPids);
-  const say = (line: string) => io.stderr.write(`${line}\n`);
-  const tty = Boolean(io.stderr.isTTY);
-  let lastProgress = 0;
-  let progressShown = false;
-  const progress = (p: ProgressSnapshot) => {
-    const line = renderProgressLine(p);
-    if (tty) {
-      io.stderr.write(`\r${line}\x1b[K`);
-      progressShown = true;
-    } else if (Date.now() - lastProgress >= 5000) {
-      lastProgress = Date.now();
-      say(line);
-    }
-  };
-  const endProgress = () => {
-    if (progressShown) io.stderr.write('\n');
-    progressShown = false;
-  };
+  const allPids = () => [...new Set([...(cluster?.pids() ?? startingPids), ...(engine?.pids() ?? [])])];
+  opts.onPids?.(allPids);
   // With each pid's command line and start time, so that `wsbench clean` only ever kills the run's own programs.
   const recordPids = () => writeFileSync(join(outDir, 'pids.json'), JSON.stringify(pidsRecord(plan.runId, plan.driver, allPids()), null, 2));
 
   let result: ScenarioResult = emptyResult();
-  let k6Outcome: K6Outcome | undefined;
+  let engineOutcome: EngineOutcome | undefined;
   let failure: WsbenchError | undefined;
-  const notes: string[] = plan.topology.calibrationFaults?.length ? [calibrationFaultNote(plan.topology.calibrationFaults)] : [];
+  const t = plan.topology;
+  const notes: string[] = t.calibrationFaults?.length ? [calibrationFaultNote(t.calibrationFaults)] : [];
   notes.push(...(plan.notes ?? []));
-  if (plan.topology.insecureDisable?.length) notes.push(`INSECURE NODES (test/calibration only, --insecure-disable): the nodes skip ${plan.topology.insecureDisable.join(', ')} on purpose`);
+  if (t.insecureDisable?.length) notes.push(`INSECURE NODES (test/calibration only, --insecure-disable): the nodes skip ${t.insecureDisable.join(', ')} on purpose`);
   try {
-    const t = plan.topology;
     say(`wsbench ${toolVersion()} · ${plan.scenario.name} · run ${plan.runId}`);
-    // k6 is looked for (and the script bundled) BEFORE the cluster starts: a missing k6 leaves nothing running.
-    let k6: K6Prepared | undefined;
-    if (plan.engine === 'k6') {
-      k6 = await prepareK6({ scenario: plan.scenario.name, options: plan.options, nodes: t.nodes, k6Path: plan.k6Path, outDir });
-      say(`k6 engine: ${k6.k6.version.raw} (${k6.k6.path}), script bundled to ${k6.script.path}`);
-    }
+    // The engine is prepared (k6 looked for, its script bundled) BEFORE the cluster starts: a missing k6 leaves nothing running.
+    engine = await engineFor(plan.engine).prepare({ scenario: plan.scenario, options: plan.options, topology: t, targets: plan.targets, outDir, k6Path: plan.k6Path });
+    for (const line of engine.log) say(line);
     if (plan.external) say(`using the running cluster at ${plan.external.url} (not started by wsbench)${plan.external.nodeUrls.length ? `, nodes ${plan.external.nodeUrls.join(', ')}` : ''}`);
     else say(`starting cluster: redis-server, ${t.nodes} ${t.server} nodes${t.adapter === 'redis-streams' ? ' (redis-streams adapter, connection state recovery)' : ''}, nginx (${t.lbPolicy}) — logs in ${outDir}/logs`);
     if (t.calibrationFaults?.length) say(calibrationFaultNote(t.calibrationFaults));
     if (t.insecureDisable?.length) say(`INSECURE NODES (test/calibration only): every node skips these checks on purpose: ${t.insecureDisable.join(', ')}`);
     event('cluster', 'starting');
-    // The docker driver (and testcontainers with it) is loaded only when asked for.
-    const driver =
-      plan.driver === 'docker' ? new (await import('../cluster/docker-driver.js')).DockerDriver(plan.docker) : plan.external ? new ExternalDriver(plan.external) : new LocalDriver();
+    const driver = await createDriver({ driver: plan.driver, docker: plan.docker, external: plan.external });
     // Every process is in pids.json as soon as it is spawned: a `kill -9` mid-start leaves nothing `wsbench clean` cannot find.
     cluster = await driver.start(t, {
       runId: plan.runId,
       runDir: outDir,
-      signal: io.signal,
+      signal,
       onProcess: (pid) => {
         startingPids.push(pid);
         recordPids();
@@ -162,50 +115,24 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
     recordPids();
     event('cluster', `up at ${cluster.url}`, 'ok');
     say(`cluster up: ${cluster.url} → ${cluster.nodes.map((n) => `${n.id} :${n.port}`).join(', ')} · redis :${cluster.redis.port}`);
-    if (io.onClusterUp) await io.onClusterUp(cluster, outDir);
-    if (io.signal.aborted) throw new WsbenchError('WSB_INTERRUPTED', 'interrupted');
+    if (opts.onClusterUp) await opts.onClusterUp(cluster, outDir);
+    if (signal.aborted) throw new WsbenchError('WSB_INTERRUPTED', 'interrupted');
 
-    if (k6) {
-      k6Outcome = await runK6(k6, {
-        cluster,
-        protocol: SERVER_VARIANT_INFO[t.server].protocol,
-        jwtSecret: t.jwtSecret,
-        targets: plan.targets,
-        options: plan.options,
-        outDir,
-        signal: io.signal,
-        stderr: io.stderr,
-        event,
-        onSpawn: (pid) => {
-          enginePids.push(pid);
-          recordPids();
-        },
-      });
-      result = k6Outcome.result;
-    } else result = await plan.scenario.run({
+    engineOutcome = await engine.run({
       cluster,
-      options: plan.options,
-      topology: t,
-      signal: io.signal,
+      signal,
       event,
-      progress,
-      startLoad: async (opts) => {
-        // The ws and bun variants speak the JSON wire protocol; socketio speaks Socket.IO.
-        // --adapter redis-streams: the clients resume their Socket.IO session on reconnect (connection state recovery).
-        const gen = await LoadGenerator.start({ ...opts, url: started.url, jwtSecret: t.jwtSecret, protocol: SERVER_VARIANT_INFO[t.server].protocol, recover: t.adapter === 'redis-streams' });
-        loads.push(gen);
-        stack.push('load generator', () => gen.close());
-        recordPids();
-        return gen;
-      },
+      progress: (snapshot) => emit({ type: 'progress', snapshot }),
+      output: (line) => emit({ type: 'output', source: plan.engine, line }),
+      defer: (name, close) => stack.push(name, close),
+      onProcess: recordPids,
     });
-    endProgress();
+    result = engineOutcome.result;
   } catch (e) {
-    endProgress();
     failure = isWsbenchError(e)
       ? e
       : new WsbenchError('WSB_INTERNAL', e instanceof Error ? e.message : String(e), { hint: 'this is a wsbench bug; run with --debug and report it', cause: e });
-    if (io.signal.aborted && failure.code !== 'WSB_INTERRUPTED') {
+    if (signal.aborted && failure.code !== 'WSB_INTERRUPTED') {
       failure = new WsbenchError('WSB_INTERRUPTED', `interrupted (${failure.message})`);
     }
   } finally {
@@ -215,89 +142,8 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
     event('teardown', errors.length ? `${errors.length} errors` : 'clean', errors.length ? 'fail' : 'ok');
   }
 
-  const base: Omit<RunReport, 'targets' | 'verdict'> = {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'wsbench', version: toolVersion() },
-    runId: plan.runId,
-    startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
-    durationMs: Date.now() - t0,
-    environment: environment(),
-    topology: {
-      driver: plan.driver,
-      server: plan.topology.server,
-      adapter: adapterOf(plan.topology),
-      nodes: plan.topology.nodes,
-      lb: plan.external ? 'external' : 'nginx',
-      lbPolicy: plan.external ? 'external' : plan.topology.lbPolicy,
-      redis: cluster?.redis.url ?? 'not started',
-      versions: cluster?.versions ?? {},
-      overrides: [
-        ...(plan.topology.calibrationFaults?.length ? [calibrationFaultOverride(plan.topology.calibrationFaults)] : []),
-        ...insecureOverride(plan.topology.insecureDisable),
-        ...plan.serverOverrides.map((o) => ({
-          setting: o.setting,
-          value: o.value,
-          seedDefault: { rateLimit: 100, rateWindowMs: 60_000, maxPayload: 1_048_576, roomCapacity: 1000 }[o.setting],
-          why: o.why,
-        })),
-      ],
-    },
-    scenario: { name: plan.scenario.name, describe: plan.scenario.describe },
-    options: plan.options,
-    metrics: result.metrics,
-    counters: result.counters,
-    accounting: result.accounting,
-    connectionsPerNode: result.connectionsPerNode,
-    timeline: result.timeline,
-    events,
-    ...(result.extra ?? {}),
-    generator: { ...result.generator, notes: [...result.generator.notes, ...(result.notes ?? []), ...notes] },
-  };
-  let targets = failure ? [] : evaluateTargets(base, plan.targets);
-  if (k6Outcome && !failure) {
-    // k6 judged the targets it can express as thresholds; a crossed one fails its target (engines/k6/summary.ts).
-    const reconciled = reconcileK6Thresholds(targets, k6Outcome.thresholdSpecs, k6Outcome.summary, k6Outcome.exitCode);
-    targets = reconciled.targets;
-    base.generator.notes.push(...reconciled.notes);
-  }
-  let verdict = verdictOf(targets, { error: failure !== undefined && failure.code !== 'WSB_INTERRUPTED', interrupted: failure?.code === 'WSB_INTERRUPTED' });
-  // k6's exit 99 (thresholds crossed) is a missed target: never a pass (wsbench exit 1).
-  if (k6Outcome && !failure && verdict === 'pass' && exitCodeForK6(k6Outcome.exitCode) === 1) verdict = 'fail';
-  const report: RunReport = {
-    ...base,
-    targets,
-    verdict,
-    ...(failure ? { error: { code: failure.code, message: failure.message, hint: failure.hint } } : {}),
-  };
-  let reportWritten = false;
-  try {
-    await writeReportAtomic(reportPath, report);
-    reportWritten = true;
-  } catch (e) {
-    if (isWsbenchError(e) && e.code === 'WSB_REPORT_INVALID') {
-      // A report outside the schema is a wsbench bug: keep the measurements for the bug report.
-      await writeFileAtomic(join(outDir, 'report.invalid.json'), `${JSON.stringify(report, null, 2)}\n`).catch(() => undefined);
-      failure ??= e;
-    } else {
-      failure ??= new WsbenchError('WSB_REPORT_WRITE_FAILED', `cannot write ${reportPath}: ${(e as Error).message}`, { hint: 'choose a writable --out folder' });
-    }
-  }
-  // report.html and junit.xml beside report.json (issue #6), each atomic: complete or absent.
-  const rendered: string[] = [];
-  for (const [file, render] of reportWritten ? ([['report.html', renderHtml], ['junit.xml', renderJunit]] as const) : []) {
-    try {
-      await writeFileAtomic(join(outDir, file), render(report));
-      rendered.push(file);
-    } catch (e) {
-      failure ??= isWsbenchError(e)
-        ? e
-        : new WsbenchError('WSB_INTERNAL', `cannot render ${file}: ${(e as Error).message}`, { hint: 'this is a wsbench bug; run with --debug and report it', cause: e });
-    }
-  }
-  if (plan.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else if (!failure || result.timeline.length > 0) io.stdout.write(`${renderConsole(report)}\n`);
-  if (failure) say(`error ${failure.code}: ${failure.message}${failure.hint ? `\nhint: ${failure.hint}` : ''}`);
-  say(`report: ${reportPath}${rendered.length ? ` (also ${rendered.join(', ')})` : ''}`);
-  return { report, reportPath, exitCode: failure ? failure.exitCode : exitCodeFor(verdict) };
+  const report = assembleReport({ plan, startedAt, t0, cluster, result, engine: engineOutcome, events, notes, failure });
+  const out = await writeRunOutputs(outDir, report);
+  failure ??= out.failure;
+  return { report, reportPath, written: out.also, exitCode: failure ? failure.exitCode : exitCodeFor(report.verdict), ...(failure ? { error: failure } : {}) };
 }
