@@ -1,7 +1,6 @@
 export * from './types.js';
 export * from './local-driver.js';
 export * from './nginx-config.js';
-export * from '../common/binaries.js';
 export * from './managed-process.js';
 export * from './ports.js';
 export * from './wait.js';

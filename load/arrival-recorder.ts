@@ -1,7 +1,8 @@
 import type { Histogram } from 'hdr-histogram-js';
 import { nowUs } from '../common/clock.js';
 import { DeliveryLedger, type LedgerStream } from './delivery-ledger.js';
-import { createCompactLatencyHistogram, createLatencyHistogram, encodeHistogram, recordUs } from '../model/histogram.js';
+import { createCompactLatencyHistogram, createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
+import { recordUs } from './histogram-record.js';
 
 /** What the recorder needs of a receiving client. */
 export interface Receiver {

@@ -13,7 +13,8 @@ import {
   timeCharts,
   timelineAnchorMs,
 } from './chart-data.js';
-import { createLatencyHistogram, recordUs, summarizeUs } from '../model/histogram.js';
+import { createLatencyHistogram, summarizeUs } from '../model/histogram.js';
+import { recordUs } from '../load/histogram-record.js';
 import type { RunReport } from '../model/run-report.js';
 
 const load = (name: string): RunReport => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'));
