@@ -5,3 +5,4 @@ export * from './evaluate.js';
 export * from './histogram.js';
 export * from './progress.js';
 export * from './run-events.js';
+export * from './accounting.js';

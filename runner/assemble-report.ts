@@ -11,7 +11,7 @@ import { packageRoot } from '../common/paths.js';
 import { calibrationFaultOverride } from '../calibrate/faults.js';
 import { insecureOverride } from '../cluster/insecure-checks.js';
 import { SERVER_DEFAULTS, adapterOf, type StartedCluster } from '../cluster/types.js';
-import { emptyAccounting } from '../load/delivery-ledger.js';
+import { emptyAccounting } from '../model/accounting.js';
 import { evaluateTargets, verdictOf } from '../model/evaluate.js';
 import { SCHEMA_VERSION, type RunReport } from '../model/run-report.js';
 import type { EngineOutcome } from '../engines/types.js';

@@ -240,7 +240,7 @@ const storm: K6Adapter = {
   ],
 };
 
-/** Scenario name → its k6 adapter (and script: engines/k6/scripts/<name>.ts). */
+/** Scenario name → its k6 adapter (and script: scenarios/k6/<name>.ts). */
 export const K6_ADAPTERS: Readonly<Record<string, K6Adapter>> = {
   'cross-node-broadcast': broadcast,
   'connection-capacity': capacity,

@@ -14,7 +14,7 @@
  * sample (no HDR histogram); VUs cannot coordinate, so the phases are a shared schedule instead of
  * barriers (a connection that joins after publishing began misses messages and they count lost).
  *
- * Metrics (k6 names; engines/k6/summary.ts maps them to the report):
+ * Metrics (k6 names; reports/k6-summary.ts maps them to the report):
  *   broadcast_latency_ms  Trend, tag path=same|cross (receiver on the publisher's node or not),
  *                         deliveries of messages intended in the measured window only
  *   connect_time_ms       Trend: new WebSocket → welcome
