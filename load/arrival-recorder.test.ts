@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nowUs } from '../common/clock.js';
 import { ArrivalRecorder } from './arrival-recorder.js';
-import { decodeHistogram } from './histogram.js';
+import { decodeHistogram } from '../model/histogram.js';
 
 const msg = (pub: number, seq: number, t: number, n: string, q?: 1) => ({ room: 'r', payload: { pub, seq, t, n, ...(q ? { q } : {}) } });
 

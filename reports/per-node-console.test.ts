@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { renderConsole } from './console.js';
 import { renderHtml } from './html.js';
 import { perNodeTables, WORST_MARK } from './per-node-console.js';
-import type { NodeAttribution, RunReport } from './run-report.js';
+import type { NodeAttribution, RunReport } from '../model/run-report.js';
 
 const load = (): RunReport => JSON.parse(readFileSync(new URL('../fixtures/report-default-run.json', import.meta.url), 'utf8'));
 const row = (node: string, p99: number, lost = 0, neverSent = 0): NodeAttribution => ({

@@ -5,7 +5,7 @@
  * stands out.
  */
 import Table from 'cli-table3';
-import type { NodeAttribution, PerNodeReport, RunReport } from './run-report.js';
+import type { NodeAttribution, PerNodeReport, RunReport } from '../model/run-report.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const ms = (n: number) => n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });

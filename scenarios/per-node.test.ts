@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { peakConnections, perNodeReport, perNodeWindow } from './per-node.js';
-import { createLatencyHistogram, encodeHistogram } from '../load/histogram.js';
+import { createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
 import type { WorkerResults, WorkerTick } from '../load/ipc.js';
 
 const tick = (workerId: number, atUs: number, connections: number): WorkerTick => ({ type: 'tick', workerId, atUs, sent: 0, received: 0, connections, hdr: '', strays: 0, cpuPercent: 0, lagP99Ms: 0 });

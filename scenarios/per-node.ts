@@ -7,9 +7,9 @@
  * Also the measured connection peak (part 4): the highest concurrently-open count the workers
  * reported at one tick.
  */
-import { createLatencyHistogram, decodeHistogram, summarizeUs } from '../load/histogram.js';
+import { createLatencyHistogram, decodeHistogram, summarizeUs } from '../model/histogram.js';
 import type { NodeCounts, NodeTallies, WorkerResults, WorkerTick } from '../load/ipc.js';
-import type { NodeAttribution, PerNodeReport } from '../reports/run-report.js';
+import type { NodeAttribution, PerNodeReport } from '../model/run-report.js';
 
 type Side = 'rx' | 'px';
 

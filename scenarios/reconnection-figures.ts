@@ -3,7 +3,7 @@
  * back, reconnects per 100 ms, where they landed). Used by every broadcast scenario with faults.
  */
 import type { Disconnection } from '../load/ipc.js';
-import type { ReconnectionReport } from '../reports/run-report.js';
+import type { ReconnectionReport } from '../model/run-report.js';
 import type { ReconnectPolicy } from '../load/reconnect-policy.js';
 
 /** What the figures need of a fault (scenarios/broadcast-workload.ts `Fault`). */

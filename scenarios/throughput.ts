@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineScenario, type ScenarioContext, type ServerOverride } from './define.js';
 import { broadcastFlags, broadcastShape, runBroadcast, validateBroadcast, type BroadcastOptions, type BroadcastOutcome } from './broadcast-workload.js';
 import { breaks, findKnee, type CapacityStep } from './knee.js';
-import { SEED_TARGETS } from '../reports/targets.js';
+import { SEED_TARGETS } from '../model/targets.js';
 
 const { rate: _rate, ...shape } = broadcastShape;
 const options = z
@@ -102,7 +102,7 @@ export default defineScenario<Options>({
     const knee = findKnee(steps);
     const shown = lastGood ?? last!;
     shown.counters.deliveries_per_sec = knee.lastGood?.achievedPerSec ?? 0;
-    // The `throughput` target judges messages/s (reports/targets.ts): the last step that held, or 0.
+    // The `throughput` target judges messages/s (model/targets.ts): the last step that held, or 0.
     if (lastGood === null) shown.counters.messages_published_per_sec = 0;
     shown.notes = [
       ...(shown.notes ?? []),

@@ -9,32 +9,15 @@
  *   in the per-node table, of the run and of the `pause` window.
  * Assertions are on counts, states and orders, never on timings.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPlan } from '../../cli/plan.js';
-import { run, type RunOutcome } from '../../cli/run.js';
+import { runScenario } from './support/run-scenario.js';
 import { isAlive, pidsMatching } from './support/processes.js';
 
 /** 10 rooms × 29 members, one publisher per room, 5 msg/s. */
 const SMALL = { connections: '300', rooms: '10', rate: '5', warmup: '1', duration: '3', drain: '1' };
 const MEMBERS = 29;
 
-async function smallRun(extra: Record<string, unknown>): Promise<{ outcome: RunOutcome; out: string; stderr: string; pids: number[] }> {
-  const out = mkdtempSync(join(tmpdir(), 'wsb-acc-it-'));
-  const plan = buildPlan('cross-node-broadcast', { ...SMALL, ...extra, out });
-  let stderr = '';
-  const err = new PassThrough();
-  err.on('data', (c: Buffer) => (stderr += c.toString()));
-  let pids: () => number[] = () => [];
-  let seen: number[] = [];
-  const poll = setInterval(() => (seen = [...new Set([...seen, ...pids()])]), 200);
-  const outcome = await run(plan, { stdout: new PassThrough(), stderr: err, signal: new AbortController().signal, onPids: (p) => (pids = p) });
-  clearInterval(poll);
-  return { outcome, out, stderr, pids: seen };
-}
+const smallRun = (extra: Record<string, unknown>) => runScenario('cross-node-broadcast', { ...SMALL, ...extra });
 
 const killLeftovers = (pids: number[]) => {
   for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
