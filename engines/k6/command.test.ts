@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import crossNodeBroadcast from '../../scenarios/cross-node-broadcast.js';
 import { k6Command, localIpsFor, wsUrl } from './command.js';
 import { K6_ADAPTERS, capacityChaos, maxDurationFor, serverBytesPerConnection, stormChaos, vusFor, type K6ChaosContext } from './scenarios.js';
-import { connectedByMs, stormEndMs, type BroadcastPlan, type StormPlan } from '../../scenarios/k6/lib/plan.js';
+import { broadcastTimes, connectedByMs, type BroadcastPlan } from '../../scenarios/k6/lib/plan.js';
 import reconnectionStorm from '../../scenarios/reconnection-storm.js';
 import connectionCapacity from '../../scenarios/connection-capacity.js';
 import type { NodeMetrics } from '../../cluster/types.js';
@@ -83,9 +83,10 @@ describe('k6 plans from the run options', () => {
 
   it('plans reconnection-storm from the Node engine’s options and storms NGINX twice on the script’s clock', async () => {
     const o = reconnectionStorm.options.parse({ connections: 100, rooms: 5, connectRate: 100, stormAt: 2, gap: 1 }) as Record<string, unknown>;
-    const p = K6_ADAPTERS['reconnection-storm'].plan(o, { nodes: 3 }) as StormPlan;
-    expect(p).toMatchObject({ scenario: 'reconnection-storm', connections: 100, rooms: 5, durationMs: 25_000, drainMs: 2000 });
-    expect(p.maxDuration).toBe(`${Math.ceil(stormEndMs(p) / 1000) + 60}s`);
+    const p = K6_ADAPTERS['reconnection-storm'].plan(o, { nodes: 3 }) as BroadcastPlan;
+    // It publishes as cross-node-broadcast does (so no-loss-while-connected is measured), and reconnects storm-wise.
+    expect(p).toMatchObject({ scenario: 'reconnection-storm', connections: 100, rooms: 5, rate: 8, durationMs: 25_000, drainMs: 2000, reconnect: 'storm', inflightMarginMs: 500 });
+    expect(p.maxDuration).toBe(`${Math.ceil(broadcastTimes(p).closeAt / 1000) + 60}s`);
     // A cluster whose nodes hold 100 connections again right after NGINX restarts.
     const log: string[] = [];
     let up = true;
@@ -95,6 +96,7 @@ describe('k6 plans from the run options', () => {
       cluster: {
         nodes: [],
         lb: { stop: async () => void (up = false), start: async () => void (up = true) } as K6ChaosContext['cluster']['lb'],
+        redis: {} as K6ChaosContext['cluster']['redis'],
         metrics: async () => [{ nodeId: 'node-1', up: true, connections: up ? 100 : 0, rssBytes: null, heapUsedBytes: null, eventLoopLagMs: null, publishTotal: null }],
       },
       at: async (ms) => void log.push(`at ${ms}`),
@@ -103,12 +105,16 @@ describe('k6 plans from the run options', () => {
         await fn();
         log.push(`${type} (${detail})`);
       },
+      chaos: async (a) => {
+        log.push(a.type);
+        return { outcome: 'ok', startEpochMs: 0, endEpochMs: 0 };
+      },
       event: (type, detail, outcome) => log.push(`${type} ${outcome}: ${detail}`),
       signal: new AbortController().signal,
     };
     await stormChaos(c);
     expect(log.map((l) => l.replace(/after \d+ ms/, 'after N ms'))).toEqual([
-      `at ${connectedByMs(p) + 2000}`,
+      `at ${broadcastTimes(p).measureFrom + 2000}`,
       'stop-lb (storm socketio: every connection drops)',
       'start-lb (storm socketio)',
       'all-back ok: storm socketio: 100 connections back after N ms',
@@ -131,7 +137,8 @@ describe('k6 plans from the run options', () => {
     const out = await capacityChaos({
       plan: p,
       options: o,
-      cluster: { nodes: [], lb: {} as K6ChaosContext['cluster']['lb'], metrics: async () => reads.shift()! },
+      cluster: { nodes: [], lb: {} as K6ChaosContext['cluster']['lb'], redis: {} as K6ChaosContext['cluster']['redis'], metrics: async () => reads.shift()! },
+      chaos: async () => ({ outcome: 'ok', startEpochMs: 0, endEpochMs: 0 }),
       at: async (ms) => void waits.push(ms),
       sleep: async () => undefined,
       act: async () => undefined,
