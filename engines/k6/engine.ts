@@ -59,12 +59,24 @@ export async function prepareK6(
   const aliases = k6ModuleAliases(k6.version);
   const script = await bundleK6Script(run.scenario, aliases, join(run.outDir, 'k6', `${run.scenario}.js`));
   const plan = adapter.plan(run.options, { nodes: run.nodes });
+  // Diagnostics for the k6-versus-Node latency gap (docs/k6.md): VUs and per-delivery metric calls.
+  const diag: string[] = [];
+  const vus = Number(env.WSBENCH_K6_VUS);
+  if (env.WSBENCH_K6_VUS && Number.isInteger(vus) && vus >= 1) {
+    plan.vus = Math.min(vus, plan.connections);
+    diag.push(`k6 engine: WSBENCH_K6_VUS=${env.WSBENCH_K6_VUS}: ${plan.vus} VUs (diagnostics)`);
+  }
+  if (env.WSBENCH_K6_LEAN === '1' && plan.scenario !== 'connection-capacity') {
+    plan.lean = { latencySampleEvery: 10 };
+    diag.push('k6 engine: WSBENCH_K6_LEAN=1: no k6 metric call per delivery; latency timed for 1 delivery in 10 (diagnostics)');
+  }
   const notes = [
     `k6 engine: ${k6.version.raw} (${k6.path}); script scenarios/k6/${run.scenario}.ts bundled with ${script.imports.join(', ')}`,
     'k6 engine: latencies are Date.now() differences (send and receive on one machine clock), whole milliseconds — the Node engine measures microseconds on CLOCK_MONOTONIC',
     "k6 engine: percentiles are k6's own Trend statistics over every sample (--summary-trend-stats), not HDR histograms (no `hdr` in the metrics)",
     "k6 engine: generator health is the k6 process's CPU and RSS, read by wsbench from /proc every second, and its VUs' event-loop delay (timer_lag_ms); no per-second delivery timeline (k6 reports none to wsbench)",
     ...(adapter.notes?.(plan) ?? []),
+    ...diag,
   ];
   if (!versionAtLeast(k6.version, OLDEST_TESTED_K6.major, OLDEST_TESTED_K6.minor, OLDEST_TESTED_K6.patch)) {
     notes.push(`k6 engine: k6 ${formatK6Version(k6.version)} is older than the oldest version wsbench was checked with (${formatK6Version(OLDEST_TESTED_K6)})`);

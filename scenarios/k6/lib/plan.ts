@@ -74,6 +74,11 @@ export interface BroadcastPlan extends K6PlanBase {
   windows?: PlannedWindow[];
   /** redis-outage: ms after t0 when Redis is planned back; cross-node arrivals from then on time its resumption. */
   resumeFromMs?: number;
+  /**
+   * Diagnostics (WSBENCH_K6_LEAN=1, docs/k6.md): no k6 metric call per delivery — the receivers
+   * count locally and add their totals at the end, and time 1 delivery in `latencySampleEvery`.
+   */
+  lean?: { latencySampleEvery: number };
 }
 
 export interface CapacityPlan extends K6PlanBase {
