@@ -33,14 +33,18 @@ describe('the k6 process watched from /proc', () => {
     expect(lagging.why[0]).toContain('80 ms late at p99');
   });
 
-  it('samples a real busy process every second: CPU near one core, RSS present, the nodes on the same clock', async () => {
+  it('samples real processes: a busy one shows CPU where a sleeping one shows none; RSS present; the nodes on the same clock', async () => {
     const busy = spawn(process.execPath, ['-e', 'const end = Date.now() + 4000; while (Date.now() < end) {}'], { stdio: 'ignore' });
-    await new Promise((r) => busy.once('spawn', r));
+    const idle = spawn('sleep', ['4'], { stdio: 'ignore' });
+    await Promise.all([new Promise((r) => busy.once('spawn', r)), new Promise((r) => idle.once('spawn', r))]);
     const m = startK6Monitor(busy.pid!, async () => [node('node-1', 7)], 500);
-    await new Promise((r) => busy.once('exit', r));
-    await m.stop();
+    const quiet = startK6Monitor(idle.pid!, async () => [], 500);
+    await Promise.all([new Promise((r) => busy.once('exit', r)), new Promise((r) => idle.once('exit', r))]);
+    await Promise.all([m.stop(), quiet.stop()]);
     expect(m.samples.length).toBeGreaterThanOrEqual(3);
-    expect(Math.max(...m.samples.map((s) => s.cpuPercent))).toBeGreaterThan(30);
+    expect(quiet.samples.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...quiet.samples.map((s) => s.cpuPercent))).toBe(0);
+    expect(Math.max(...m.samples.map((s) => s.cpuPercent))).toBeGreaterThan(0);
     expect(m.samples.every((s) => s.rssBytes !== null && s.rssBytes > 0)).toBe(true);
     expect(nodesPeak(m.nodeSamples)).toBe(7);
   });

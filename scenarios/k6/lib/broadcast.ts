@@ -122,6 +122,14 @@ export function runBroadcastVu(env: ScriptEnv, tokens: string[], t0: number): vo
   };
   setTimeout(() => probe(Date.now() + LAG_PROBE_MS), LAG_PROBE_MS);
 
+  // Lean mode: the VU's local counts, added once (after every connection of the VU closed).
+  if (lean) {
+    at(times.closeAt + 1, () => {
+      for (const [k, n] of local.received) received.add(n, JSON.parse(k) as Record<string, string>);
+      inWindow.add(local.inWindow);
+    });
+  }
+
   for (const g of connectionsOfVu(__VU, plan)) {
     const role = roleOf(g, plan);
     const room = roomName(role.room);
@@ -298,10 +306,6 @@ export function runBroadcastVu(env: ScriptEnv, tokens: string[], t0: number): vo
       if (isDown() && down[down.length - 1][0] !== NEVER) neverBack.add(1);
       client?.close();
       if (role.role !== 'member') return;
-      if (lean) {
-        for (const [k, n] of local.received) received.add(n, JSON.parse(k) as Record<string, string>);
-        inWindow.add(local.inWindow);
-      }
       for (const cell of ledger.close({
         pubs: publishersOfRoom(role.room, plan),
         perPublisher,
