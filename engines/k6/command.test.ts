@@ -11,7 +11,7 @@ const defaults = crossNodeBroadcast.options.parse({}) as Record<string, unknown>
 
 describe('the k6 command line (pure)', () => {
   const plan = K6_ADAPTERS['cross-node-broadcast'].plan(defaults, { nodes: 3 });
-  const cmd = k6Command({
+  const cmdInput: Parameters<typeof k6Command>[0] = {
     k6Path: '/usr/local/bin/k6',
     scriptPath: '/runs/r1/k6/cross-node-broadcast.js',
     runDir: '/runs/r1',
@@ -21,7 +21,8 @@ describe('the k6 command line (pure)', () => {
     plan,
     thresholds: { broadcast_latency_ms: ['p(99)<=50'] },
     baseEnv: { PATH: '/usr/bin', HOME: '/root' },
-  });
+  };
+  const cmd = k6Command(cmdInput);
 
   it('runs the bundled script with both summaries, the Trend stats a MetricSummary needs, one address per VU', () => {
     expect(cmd.command).toBe('/usr/local/bin/k6');
@@ -50,6 +51,14 @@ describe('the k6 command line (pure)', () => {
     expect(JSON.parse(vars.WSB_PLAN)).toEqual(plan);
     expect(JSON.parse(vars.WSB_THRESHOLDS)).toEqual({ broadcast_latency_ms: ['p(99)<=50'] });
     expect(vars.WSB_SUMMARY_JSON).toBe('/runs/r1/k6/handle-summary.json');
+  });
+
+  it('runs one share of the test with --execution-segment (and its sequence) when asked, the whole test otherwise', () => {
+    expect(cmd.args).not.toContain('--execution-segment');
+    const seg = k6Command({ ...cmdInput, segment: { segment: '1/3:2/3', sequence: '0,1/3,2/3,1' } });
+    const i = seg.args.indexOf('--execution-segment');
+    expect(seg.args.slice(i, i + 4)).toEqual(['--execution-segment', '1/3:2/3', '--execution-segment-sequence', '0,1/3,2/3,1']);
+    expect(seg.args.at(-1)).toBe('/runs/r1/k6/cross-node-broadcast.js');
   });
 
   it('keeps the harness environment and turns k6 usage reports off', () => {
