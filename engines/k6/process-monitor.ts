@@ -127,6 +127,6 @@ export function k6Health(
   // The Node rule on the share of the cores k6 can use (a Node worker has one core).
   const normalised = cpu.map((c) => c / cores);
   if (saturatedWorkers([{ workerId: 0, cpu: normalised, lag: [] }]).length) why.push(`the k6 process used ≥ 90 % of ${cores} cores for most of the measured window (mean ${base.cpuPercentMean} % of one core)`);
-  if (lag && lag.p99 >= 50) why.push(`k6's VU event loops fired their timers ${lag.p99} ms late at p99 (≥ 50 ms)`);
+  if (lag && lag.p99 >= 50) why.push(`k6's VU event loops fired their timers ${Math.round(lag.p99 * 10) / 10} ms late at p99 (≥ 50 ms)`);
   return { health: { ...base, rssBytesMax: rss.length ? Math.max(...rss) : null }, bound: why.length > 0, why };
 }
