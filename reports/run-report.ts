@@ -86,6 +86,8 @@ export interface WorkerHealth {
   burstSize?: number;
   /** Time the worker needs to drain one burst (burst × CPU per delivery): latency it adds itself. */
   burstServiceMs?: number;
+  /** k6 engine: the k6 process's largest RSS over the measured window (bytes, from /proc). */
+  rssBytesMax?: number | null;
 }
 
 export interface LossBreakdown {
