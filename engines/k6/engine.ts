@@ -198,6 +198,7 @@ export async function runK6(prep: K6Prepared, ctx: K6RunContext): Promise<K6Outc
   }
   const lagTrend = read.summary.metrics.timer_lag_ms;
   const lag = lagTrend && typeof lagTrend.values['p(99)'] === 'number' && typeof lagTrend.values.max === 'number' ? { p99: lagTrend.values['p(99)'], max: lagTrend.values.max } : null;
+  if (!lag) notes.push("k6 engine: no timer_lag_ms in k6's summary: the VUs' event-loop delay is not measured (shown as 0)");
   const samples = monitor?.samples ?? [];
   const zero = measured ? measured.fromMs : (samples[0]?.atMs ?? 0);
   const health = samples.length ? k6Health(samples, measured ?? { fromMs: 0, toMs: Number.MAX_SAFE_INTEGER }, prep.plan.connections, lag) : null;

@@ -16,7 +16,7 @@
 import { Counter, Trend } from 'k6/metrics';
 import { setTimeout } from 'k6/timers';
 import { WsbClient } from './lib/client';
-import { k6Options, limitedLog, loadTokens, scriptEnv, sharedStart, writeSummary, type SetupData } from './lib/common';
+import { k6Options, limitedLog, loadTokens, scriptEnv, sharedStart, startLagProbe, writeSummary, type SetupData } from './lib/common';
 import { connectedByMs, connectionsOfVu, openAtMs, type CapacityPlan } from './lib/plan';
 
 const env = scriptEnv('connection-capacity');
@@ -44,6 +44,7 @@ export default function (data: SetupData): void {
   const checkAt = connectedByMs(plan);
   // A counter that never got a sample is missing from k6's summary: zeros make "none" explicit.
   for (const c of [connections, peak, connectFailures, disconnects]) c.add(0);
+  startLagProbe(t0, checkAt + plan.holdMs);
 
   for (const g of connectionsOfVu(__VU, plan)) {
     let client: WsbClient | null = null;

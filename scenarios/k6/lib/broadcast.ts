@@ -37,7 +37,7 @@ import { Counter, Trend } from 'k6/metrics';
 import { setTimeout } from 'k6/timers';
 import { WsbClient } from './client';
 import { ReceiverLedger, type Path, type Span } from './ledger';
-import { limitedLog } from './common';
+import { limitedLog, startLagProbe } from './common';
 import {
   broadcastTimes,
   connectionsOfVu,
@@ -59,7 +59,6 @@ const latency = new Trend('broadcast_latency_ms', true);
 const connectTime = new Trend('connect_time_ms', true);
 const reconnectTime = new Trend('reconnect_time_ms', true);
 const crossResumeAt = new Trend('cross_resume_at_ms', true);
-const timerLag = new Trend('timer_lag_ms', true);
 const expected = new Counter('deliveries_expected');
 const firstArrivals = new Counter('deliveries_first_arrivals');
 const received = new Counter('deliveries_received');
@@ -87,8 +86,6 @@ const clockAnomalies = new Counter('clock_anomalies');
 const LATE_MS = 10;
 /** Before the first join a receiver is "down" since forever. */
 const NEVER = -1e15;
-/** How often a VU's timer-lag probe fires, ms. */
-const LAG_PROBE_MS = 100;
 
 /** Runs VU `__VU`'s share of the broadcast workload from `t0` (epoch ms). */
 export function runBroadcastVu(env: ScriptEnv, tokens: string[], t0: number): void {
@@ -114,13 +111,7 @@ export function runBroadcastVu(env: ScriptEnv, tokens: string[], t0: number): vo
   for (const path of ['same', 'cross']) for (const c of [expected, firstArrivals, received, duplicated, reordered, late]) c.add(0, { path });
   for (const cls of ['connected', 'disconnected', 'publisher_down']) lost.add(0, { class: cls });
 
-  // The VU's own event-loop delay: a 100 ms timer, how late it fires (k6 runs a VU's callbacks on one loop).
-  const probe = (due: number) => {
-    const now = Date.now();
-    timerLag.add(Math.max(0, now - due));
-    if (now - t0 < times.closeAt) setTimeout(() => probe(now + LAG_PROBE_MS), LAG_PROBE_MS);
-  };
-  setTimeout(() => probe(Date.now() + LAG_PROBE_MS), LAG_PROBE_MS);
+  startLagProbe(t0, times.closeAt);
 
   // Lean mode: the VU's local counts, added once (after every connection of the VU closed).
   if (lean) {
