@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseK6Summary } from '../../reports/k6-summary.js';
-import { broadcastTimes, type BroadcastPlan } from '../../scenarios/k6/lib/plan.js';
+import { parseK6Summary } from './summary.js';
+import { broadcastTimes, type BroadcastPlan } from './scripts/lib/plan.js';
 import { ingestBroadcastExtras } from './broadcast-ingest.js';
 import { K6_ADAPTERS, outageWindows } from './scenarios.js';
 

@@ -1,12 +1,12 @@
 /**
- * What the broadcast family of k6 scripts (scenarios/k6/lib/broadcast.ts) adds to the report
- * beyond reports/k6-summary.ts's metrics and accounting: the loss classes (lost while connected,
+ * What the broadcast family of k6 scripts (engines/k6/scripts/lib/broadcast.ts) adds to the report
+ * beyond engines/k6/summary.ts's metrics and accounting: the loss classes (lost while connected,
  * while the receiver was down, while the publisher was down — "never sent" included), the planned
  * windows of redis-outage, when cross-node delivery resumed, and the reconnection figures. Pure.
  */
-import type { Accounting, LossBreakdown, ReconnectionReport, WindowReport } from '../../reports/run-report.js';
-import { K6_TRENDS, trendToMetricSummary, type K6Summary } from '../../reports/k6-summary.js';
-import { broadcastTimes, type BroadcastPlan } from '../../scenarios/k6/lib/plan.js';
+import type { Accounting, LossBreakdown, ReconnectionReport, WindowReport } from '../../model/run-report.js';
+import { K6_TRENDS, trendToMetricSummary, type K6Summary } from './summary.js';
+import { broadcastTimes, type BroadcastPlan } from './scripts/lib/plan.js';
 
 function count(summary: K6Summary, name: string): number | null {
   const m = summary.metrics[name];

@@ -5,7 +5,7 @@
  * engine uses, counted from the k6 run's measured phase (broadcastTimes().measureFrom).
  */
 import type { NodeMetrics } from '../../cluster/types.js';
-import { broadcastTimes, connectedByMs, type BroadcastPlan, type CapacityPlan } from '../../scenarios/k6/lib/plan.js';
+import { broadcastTimes, connectedByMs, type BroadcastPlan, type CapacityPlan } from './scripts/lib/plan.js';
 import type { K6ChaosContext, K6ChaosOutcome } from './scenarios.js';
 
 const num = (o: Record<string, unknown>, key: string, dflt: number): number => (typeof o[key] === 'number' ? (o[key] as number) : dflt);

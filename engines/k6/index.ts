@@ -5,3 +5,5 @@ export * from './engine.js';
 export * from './scenarios.js';
 export * from './broadcast-ingest.js';
 export * from './process-monitor.js';
+export * from './summary.js';
+export * from './k6-engine.js';

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { NodeMetrics } from '../../cluster/types.js';
-import type { WorkerHealth } from '../../reports/run-report.js';
+import type { WorkerHealth } from '../../model/run-report.js';
 import { saturatedWorkers, workerHealth } from '../../scenarios/run-monitor.js';
 
 /** One second of the k6 process. */

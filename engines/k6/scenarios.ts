@@ -1,6 +1,6 @@
 /**
  * The k6 side of each scenario: how a run's resolved options become the script's plan
- * (scenarios/k6/lib/plan.ts), which submetrics the report needs, and what the harness does while
+ * (engines/k6/scripts/lib/plan.ts), which submetrics the report needs, and what the harness does while
  * k6 runs (reconnection-storm's NGINX storms). Pure except `chaos`, which acts on the cluster.
  *
  * The scenarios are the Node engine's (scenarios/index.ts: options, flags, targets); their options
@@ -19,8 +19,8 @@ import {
   type K6PlanBase,
   type K6Reconnect,
   type PlannedWindow,
-} from '../../scenarios/k6/lib/plan.js';
-import { K6_CONNECTIONS_PER_NODE } from '../../reports/k6-summary.js';
+} from './scripts/lib/plan.js';
+import { K6_CONNECTIONS_PER_NODE } from './summary.js';
 import { capacityChaos, nodeKillChaos, redisOutageChaos, stormChaos } from './chaos.js';
 
 export { capacityChaos, nodeKillChaos, redisOutageChaos, serverBytesPerConnection, stormChaos, STORM_RECOVERY_TIMEOUT_MS } from './chaos.js';
@@ -236,7 +236,7 @@ const capacity: K6Adapter = {
   notes: () => ['k6 engine: connection-capacity pings every connection once when all should be up (the Node engine pings every --ping-interval while holding)'],
 };
 
-/** Scenario name → its k6 adapter (and script: scenarios/k6/<name>.ts). */
+/** Scenario name → its k6 adapter (and script: engines/k6/scripts/<name>.ts). */
 export const K6_ADAPTERS: Readonly<Record<string, K6Adapter>> = {
   'cross-node-broadcast': broadcast,
   'connection-capacity': capacity,

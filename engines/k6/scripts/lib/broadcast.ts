@@ -18,7 +18,7 @@
  * Expected deliveries come from the schedule: every receiver expects every seq of every publisher
  * planned for its room, whether it was sent or not (ledger.ts `close`).
  *
- * Metrics (k6 names; reports/k6-summary.ts and engines/k6/broadcast-ingest.ts map them):
+ * Metrics (k6 names; engines/k6/summary.ts and engines/k6/broadcast-ingest.ts map them):
  *   broadcast_latency_ms  Trend, tags path=same|cross, window (planned windows only); deliveries
  *                         of messages intended in the measured window only
  *   connect_time_ms, reconnect_time_ms (tag storm=<policy> under reconnection-storm),
