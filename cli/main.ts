@@ -18,6 +18,7 @@ import { setup } from './setup.js';
 import { CALIBRATION_CASES, calibrateCommand } from './calibrate.js';
 import { compareCommand, reportCommand, type CompareFlags, type ReportFlags } from './report-commands.js';
 import { COMPARE_DEFAULTS } from '../reports/compare.js';
+import { addRenderCommands } from './render-command.js';
 
 function printError(e: unknown): number {
   if (isWsbenchError(e)) {
@@ -279,6 +280,7 @@ export function program(onExitCode: (code: number) => void): Command {
     .action(async (baseline: string, current: string, opts: CompareFlags) => {
       onExitCode(await compareCommand(baseline, current, opts, { stdout: process.stdout, stderr: process.stderr }));
     });
+  addRenderCommands(prog, onExitCode);
   return prog;
 }
 
