@@ -154,7 +154,7 @@ async function renderClusterKind(scenario: string | undefined, f: Flags, env: No
     if (f.expectedConnections === undefined) expected = plan.topology.expectedConnections;
   } else if (rateLimit !== undefined) serverOptions.rateLimit = rateLimit;
   refuse('cluster', problems);
-  const jwtSecret = f.existingSecret ? null : (env[JWT_SECRET_KEY] ?? randomBytes(32).toString('hex'));
+  const jwtSecret = f.existingSecret ? null : (env[JWT_SECRET_KEY] || randomBytes(32).toString('hex'));
   return renderCluster({
     name,
     ...(c.namespace ? { namespace: c.namespace } : {}),
@@ -276,7 +276,7 @@ function renderNodeJobKind(scenarioArg: string | undefined, f: Flags, env: NodeJ
   }
   refuse('node-job', problems);
   // Validated as the shard pods' `wsbench run --url` will validate it (a loopback URL: the sidecar).
-  const plan = planFor(scenario, f, { nodes: String(nodes), server, url: `http://127.0.0.1:${K8S_PORTS.lb}` }, { ...env, [JWT_SECRET_KEY]: env[JWT_SECRET_KEY] ?? 'render' });
+  const plan = planFor(scenario, f, { nodes: String(nodes), server, url: `http://127.0.0.1:${K8S_PORTS.lb}` }, { ...env, [JWT_SECRET_KEY]: env[JWT_SECRET_KEY] || 'render' });
   const targets = Object.fromEntries(plan.targets.map((t) => [t.id, t.value]));
   const config = { server, nodes, ...plan.options, targets };
   return renderNodeJob({

@@ -23,6 +23,14 @@ describe('render cluster', () => {
     expect(find(r.objects, 'Secret', 'wsbench-jwt').stringData).toEqual({ WSB_JWT_SECRET: 's3cret' });
   });
 
+  it('without WSB_JWT_SECRET (unset or empty) the Secret gets a fresh random secret, different each time', async () => {
+    const secretOf = async (env: NodeJS.ProcessEnv) => find((await buildRender('cluster', undefined, {}, env)).objects, 'Secret', 'wsbench-jwt').stringData!.WSB_JWT_SECRET;
+    const [a, b] = [await secretOf({}), await secretOf({ WSB_JWT_SECRET: '' })];
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(b).toMatch(/^[0-9a-f]{64}$/);
+    expect(a).not.toBe(b);
+  });
+
   it("each node Service selects only its node's pod; the NGINX config's upstreams are the node Services", async () => {
     const r = await buildRender('cluster', undefined, { nodes: '3', lbPolicy: 'least_conn' }, {});
     for (const i of [1, 2, 3]) {

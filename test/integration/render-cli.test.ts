@@ -1,0 +1,112 @@
+/**
+ * `wsbench render` and `wsbench tokens` through the real bin (autocannon's CLI tests): exit
+ * codes, YAML on stdout that Kubernetes' schemas accept, one file per object with --out, coded
+ * errors. No Kubernetes is here, and nothing is contacted: the manifests are only written.
+ */
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveK6Path } from '../../engines/k6/binary.js';
+import { parseManifests, validateObject } from '../support/k8s-validate.js';
+import { wsbench } from './support/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'wsb-render-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const env = (extra: NodeJS.ProcessEnv = {}) => ({ ...process.env, WSB_JWT_SECRET: '', ...extra });
+
+describe('wsbench render (the real bin)', () => {
+  it('render cluster prints one YAML stream on stdout whose every object validates; exit 0', async () => {
+    const r = await wsbench(['render', 'cluster', 'cross-node-broadcast', '--nodes', '2', '--namespace', 'load'], { env: env({ WSB_JWT_SECRET: 'from-env' }) });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const docs = parseManifests(r.stdout);
+    expect(docs.map((d) => d.kind)).toEqual(['Secret', 'Deployment', 'Service', 'Deployment', 'Service', 'Deployment', 'Service', 'ConfigMap', 'Deployment', 'Service']);
+    expect(docs.every((d) => d.metadata.namespace === 'load')).toBe(true);
+    for (const d of docs) expect(validateObject(d), `${d.kind} ${d.metadata.name}`).toEqual([]);
+    expect(docs[0].stringData).toEqual({ WSB_JWT_SECRET: 'from-env' });
+    expect(r.stdout).toMatch(/^# rendered by wsbench: render cluster\n/);
+  });
+
+  it('render node-job --out <folder>: one file per object in apply order, and the notes; exit 0', async () => {
+    const out = join(dir, 'node-job');
+    const r = await wsbench(['render', 'node-job', 'throughput', '--parallelism', '4', '--out', out], { env: env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`render node-job: 4 objects written to ${out}`);
+    const files = readdirSync(out).sort();
+    expect(files).toEqual([
+      '01-persistentvolumeclaim-wsbench-throughput-results.yaml',
+      '02-configmap-wsbench-throughput-config.yaml',
+      '03-job-wsbench-throughput.yaml',
+      '04-job-wsbench-throughput-merge.yaml',
+      'README.txt',
+    ]);
+    for (const f of files.filter((x) => x.endsWith('.yaml'))) {
+      const [doc] = parseManifests(readFileSync(join(out, f), 'utf8'));
+      expect(validateObject(doc), f).toEqual([]);
+    }
+    expect(readFileSync(join(out, 'README.txt'), 'utf8')).toContain('shard pods');
+  });
+
+  const k6 = resolveK6Path(undefined, process.env).path;
+  it.skipIf(!k6)(`render k6-operator with the local k6's version: a TestRun valid against the CRD${k6 ? '' : ' (skipped: k6 not on PATH and K6_BIN not set)'}`, async () => {
+    const r = await wsbench(['render', 'k6-operator', 'connection-capacity', '--parallelism', '2', '--connections', '1000'], { env: env() });
+    expect(r.code).toBe(0);
+    const docs = parseManifests(r.stdout);
+    expect(docs.map((d) => d.kind)).toEqual(['PersistentVolumeClaim', 'ConfigMap', 'TestRun']);
+    for (const d of docs) expect(validateObject(d), d.kind).toEqual([]);
+    expect(docs[2].spec.parallelism).toBe(2);
+  });
+
+  it('bad input: a coded error and its hint on stderr, exit 2, nothing on stdout', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['render', 'pods'], /^error WSB_INVALID_OPTION: render: unknown kind 'pods'\nhint: kinds: cluster, k6-operator, node-job\n$/],
+      [['render', 'node-job'], /^error WSB_INVALID_OPTION: render node-job needs a scenario/],
+      [['render', 'node-job', 'redis-outage'], /^error WSB_EXTERNAL_UNSUPPORTED: redis-outage stops and starts Redis/],
+      [['render', 'cluster', '--nodes', 'many'], /^error WSB_INVALID_OPTION: invalid options for render cluster:\n  - --nodes: must be a whole number from 1 to 32 \(got "many"\)/],
+      [['render', 'k6-operator', 'cross-node-broadcast', '--k6-version', 'x.y'], /--k6-version: 'x\.y' is not a k6 version/],
+      [['render', 'cluster', '--lb-policy', 'random'], /^error WSB_INVALID_OPTION: invalid value/],
+    ];
+    for (const [args, want] of cases) {
+      const r = await wsbench(args, { env: env() });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout, args.join(' ')).toBe('');
+      expect(r.stderr, args.join(' ')).toMatch(want);
+      expect(r.stderr).toMatch(/\nhint: /);
+    }
+  });
+
+  it('render --help names the kinds and the docs page', async () => {
+    const r = await wsbench(['render', '--help'], { env: env() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: wsbench render \[options\] <kind> \[scenario\]/);
+    for (const k of ['cluster [scenario]', 'k6-operator <scenario>', 'node-job <scenario>', 'docs/kubernetes.md', '--k6-version', '--parallelism', '--start-at']) expect(r.stdout).toContain(k);
+  });
+});
+
+describe('wsbench tokens (what a k6-operator runner\'s init container runs)', () => {
+  it('writes <count> HS256 tokens signed with WSB_JWT_SECRET, sub k6-<index>; exit 0', async () => {
+    const file = join(dir, 'tokens.json');
+    const r = await wsbench(['tokens', '3', '--out', file], { env: env({ WSB_JWT_SECRET: 'k8s-secret' }) });
+    expect(r.code).toBe(0);
+    const tokens = JSON.parse(readFileSync(file, 'utf8')) as string[];
+    expect(tokens).toHaveLength(3);
+    tokens.forEach((t, i) => {
+      const [h, p, sig] = t.split('.');
+      expect(createHmac('sha256', 'k8s-secret').update(`${h}.${p}`).digest('base64url')).toBe(sig);
+      expect(JSON.parse(Buffer.from(p, 'base64url').toString())).toMatchObject({ sub: `k6-${i}` });
+    });
+  });
+
+  it('without WSB_JWT_SECRET, or with a bad count: WSB_INVALID_OPTION, exit 2, no file', async () => {
+    const file = join(dir, 'none.json');
+    for (const [args, e] of [[['tokens', '3', '--out', file], {}], [['tokens', 'lots', '--out', file], { WSB_JWT_SECRET: 'x' }]] as const) {
+      const r = await wsbench([...args], { env: env(e) });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^error WSB_INVALID_OPTION: tokens: /);
+    }
+    expect(readdirSync(dir)).not.toContain('none.json');
+  });
+});
