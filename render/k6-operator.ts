@@ -22,7 +22,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { IConfigMap, IContainer, IEnvVar, IPersistentVolumeClaim, IVolume, IVolumeMount } from 'kubernetes-models/v1';
+import type { IConfigMap, IContainer, IEnvVar, IVolume, IVolumeMount } from 'kubernetes-models/v1';
 import { k6ModuleAliases, formatK6Version, type K6Version } from '../engines/k6/binary.js';
 import { bundleK6Script } from '../engines/k6/bundle.js';
 import { k6Command } from '../engines/k6/command.js';
