@@ -115,7 +115,8 @@ export function nginxContainer(image: string, configMap: string): { container: I
       name: 'nginx',
       image,
       // The temp folders must exist before NGINX starts (the local driver creates them too).
-      command: ['sh', '-c', `mkdir -p ${tmp} && exec nginx -p ${NGINX_PREFIX} -c ${NGINX_CONF_DIR}/nginx.conf -e ${NGINX_PREFIX}/error.log`],
+      // Workers run as `nginx`: the temp folders are theirs to write, as the local driver makes them (0777).
+      command: ['sh', '-c', `mkdir -p ${tmp} && chmod -R 0777 ${NGINX_PREFIX}/tmp && exec nginx -p ${NGINX_PREFIX} -c ${NGINX_CONF_DIR}/nginx.conf -e ${NGINX_PREFIX}/error.log`],
       ports: [{ name: 'http', containerPort: K8S_PORTS.lb }],
       readinessProbe: { httpGet: { path: '/nginx-health', port: K8S_PORTS.lb }, periodSeconds: 2 },
       volumeMounts: [

@@ -187,6 +187,8 @@ export async function renderK6Operator(o: K6OperatorRenderOptions): Promise<Rend
   };
 
   const objects: K8sObject[] = [...(claim.object ? [claim.object] : []), configMap, testRun];
+  // What a local k6 run measures from the harness beside k6 (e.g. the nodes' memory) has no harness here.
+  const harnessNote = adapter.chaos ? [`${o.scenario}: what \`wsbench run --engine k6\` measures beside k6 (the nodes' metrics during the run) is not measured under the operator.`] : [];
   const files = `${o.name}-<i>.summary.json, .summary-export.json, .samples.json.gz`;
   const notes = [
     `${o.scenario} on the k6-operator: ${o.parallelism} runners (k6 ${formatK6Version(o.k6Version)}, image ${o.k6Image}), each an execution segment of one plan of ${plan.connections} connections on ${plan.vus} VUs.`,
@@ -196,6 +198,7 @@ export async function renderK6Operator(o: K6OperatorRenderOptions): Promise<Rend
     `Results: every runner writes ${files} to the claim ${claim.claimName} under ${o.name}/; collect them with \`wsbench merge\` (docs/kubernetes.md).`,
     `Apply: kubectl apply -f <this>; watch: kubectl get testrun ${o.name} -w (stage finished); remove: kubectl delete testrun ${o.name}`,
     'No --local-ips under the operator: each runner connects from its pod IP, so with ip_hash all of one runner\'s connections reach one node (render the cluster with --lb-policy least_conn or round_robin to spread them).',
+    ...harnessNote,
   ];
   return { kind: 'k6-operator', objects, notes };
 }
