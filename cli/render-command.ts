@@ -176,6 +176,15 @@ async function renderClusterKind(scenario: string | undefined, f: Flags, env: No
   });
 }
 
+/**
+ * Scenarios `wsbench run --shard` splits (a room's publisher and members in one shard): those that
+ * say so (`shardable`, scenarios/define.ts on the shards branch); before any says so, the one the
+ * sharding was built for.
+ */
+function shardable(s: (typeof SCENARIOS)[string]): boolean {
+  return !s.needsClusterControl && ((s as { shardable?: boolean }).shardable ?? s.name === 'cross-node-broadcast');
+}
+
 function needScenario(kind: string, scenario: string | undefined, allowed: string[]): string {
   if (scenario === undefined) {
     throw new WsbenchError('WSB_INVALID_OPTION', `render ${kind} needs a scenario`, { hint: `e.g. wsbench render ${kind} cross-node-broadcast; scenarios: ${allowed.join(', ')}` });
@@ -187,7 +196,9 @@ function needScenario(kind: string, scenario: string | undefined, allowed: strin
       hint: `render a scenario that only drives load: ${allowed.join(', ')}`,
     });
   }
-  if (!allowed.includes(scenario)) throw new WsbenchError('WSB_INVALID_OPTION', `render ${kind}: ${scenario} cannot run there`, { hint: `scenarios: ${allowed.join(', ')}` });
+  if (!allowed.includes(scenario)) {
+    throw new WsbenchError('WSB_INVALID_OPTION', `render ${kind}: ${scenario} cannot run there (${kind === 'node-job' ? 'wsbench run --shard cannot split it' : 'it has no k6 script'})`, { hint: `scenarios: ${allowed.join(', ')}` });
+  }
   return scenario;
 }
 
@@ -245,7 +256,7 @@ async function renderK6OperatorKind(scenarioArg: string | undefined, f: Flags, e
 }
 
 function renderNodeJobKind(scenarioArg: string | undefined, f: Flags, env: NodeJS.ProcessEnv, now: Date): Rendered {
-  const allowed = Object.values(SCENARIOS).filter((s) => !s.needsClusterControl).map((s) => s.name);
+  const allowed = Object.values(SCENARIOS).filter(shardable).map((s) => s.name);
   const scenario = needScenario('node-job', scenarioArg, allowed);
   const problems: string[] = [];
   const c = common(f, problems);

@@ -64,23 +64,24 @@ describe('render node-job', () => {
   });
 
   it('without --start-at, the start is --start-delay seconds after rendering', async () => {
-    const r = await buildRender('node-job', 'throughput', { startDelay: '120' }, {}, NOW);
+    const r = await buildRender('node-job', 'cross-node-broadcast', { startDelay: '120' }, {}, NOW);
     expect((r.objects[2] as Obj).spec.template.spec.containers[0].command[2]).toContain('--start-at 2026-12-07T00:02:00.000Z');
   });
 
   it('--upstream replaces the rendered cluster\'s node Services; --results-claim uses an existing claim', async () => {
-    const r = await buildRender('node-job', 'throughput', { upstream: ['chat-a:9000', 'chat-b:9000'], resultsClaim: 'shared-results' }, {}, NOW);
+    const r = await buildRender('node-job', 'cross-node-broadcast', { upstream: ['chat-a:9000', 'chat-b:9000'], resultsClaim: 'shared-results' }, {}, NOW);
     expect(r.objects.some((o) => o.kind === 'PersistentVolumeClaim')).toBe(false);
     const conf = (r.objects[0] as Obj).data!['nginx.conf'];
     expect(conf).toMatch(/server chat-a:9000 max_fails=0;\s*server chat-b:9000 max_fails=0;/);
     expect((r.objects[1] as Obj).spec.template.spec.volumes).toContainEqual({ name: 'results', persistentVolumeClaim: { claimName: 'shared-results' } });
   });
 
-  it('refuses what cannot work: a past or zone-less --start-at, a chaos scenario, a bad --upstream, a scenario option out of range', async () => {
-    await expect(buildRender('node-job', 'throughput', { startAt: '2026-12-06T23:00:00Z' }, {}, NOW)).rejects.toMatchObject({ code: 'WSB_INVALID_OPTION', message: expect.stringContaining('already past') });
-    await expect(buildRender('node-job', 'throughput', { startAt: '2026-12-07 01:00' }, {}, NOW)).rejects.toMatchObject({ code: 'WSB_INVALID_OPTION', message: expect.stringContaining('ISO time') });
+  it('refuses what cannot work: a past or zone-less --start-at, a chaos or unshardable scenario, a bad --upstream, a scenario option out of range', async () => {
+    await expect(buildRender('node-job', 'throughput', {}, {}, NOW)).rejects.toMatchObject({ code: 'WSB_INVALID_OPTION', message: expect.stringContaining('wsbench run --shard cannot split it') });
+    await expect(buildRender('node-job', 'cross-node-broadcast', { startAt: '2026-12-06T23:00:00Z' }, {}, NOW)).rejects.toMatchObject({ code: 'WSB_INVALID_OPTION', message: expect.stringContaining('already past') });
+    await expect(buildRender('node-job', 'cross-node-broadcast', { startAt: '2026-12-07 01:00' }, {}, NOW)).rejects.toMatchObject({ code: 'WSB_INVALID_OPTION', message: expect.stringContaining('ISO time') });
     await expect(buildRender('node-job', 'node-kill', {}, {}, NOW)).rejects.toMatchObject({ code: 'WSB_EXTERNAL_UNSUPPORTED' });
-    await expect(buildRender('node-job', 'throughput', { upstream: ['nohost'] }, {}, NOW)).rejects.toMatchObject({ code: 'WSB_INVALID_OPTION', message: expect.stringContaining('--upstream') });
+    await expect(buildRender('node-job', 'cross-node-broadcast', { upstream: ['nohost'] }, {}, NOW)).rejects.toMatchObject({ code: 'WSB_INVALID_OPTION', message: expect.stringContaining('--upstream') });
     await expect(buildRender('node-job', 'cross-node-broadcast', { connections: '-5' }, {}, NOW)).rejects.toMatchObject({ code: 'WSB_INVALID_OPTION', message: expect.stringContaining('--connections') });
   });
 });

@@ -31,16 +31,16 @@ describe('wsbench render (the real bin)', () => {
 
   it('render node-job --out <folder>: one file per object in apply order, and the notes; exit 0', async () => {
     const out = join(dir, 'node-job');
-    const r = await wsbench(['render', 'node-job', 'throughput', '--parallelism', '4', '--out', out], { env: env() });
+    const r = await wsbench(['render', 'node-job', 'cross-node-broadcast', '--parallelism', '4', '--out', out], { env: env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`render node-job: 4 objects written to ${out}`);
     const files = readdirSync(out).sort();
     expect(files).toEqual([
-      '01-persistentvolumeclaim-wsbench-throughput-results.yaml',
-      '02-configmap-wsbench-throughput-config.yaml',
-      '03-job-wsbench-throughput.yaml',
-      '04-job-wsbench-throughput-merge.yaml',
+      '01-persistentvolumeclaim-wsbench-cross-node-broadcast-results.yaml',
+      '02-configmap-wsbench-cross-node-broadcast-config.yaml',
+      '03-job-wsbench-cross-node-broadcast.yaml',
+      '04-job-wsbench-cross-node-broadcast-merge.yaml',
       'README.txt',
     ]);
     for (const f of files.filter((x) => x.endsWith('.yaml'))) {
