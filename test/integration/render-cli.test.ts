@@ -3,12 +3,15 @@
  * codes, YAML on stdout that Kubernetes' schemas accept, one file per object with --out, coded
  * errors. No Kubernetes is here, and nothing is contacted: the manifests are only written.
  */
+import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { findBinary } from '../../cluster/binaries.js';
 import { resolveK6Path } from '../../engines/k6/binary.js';
+import { NGINX_PREFIX } from '../../render/cluster.js';
 import { parseManifests, validateObject } from '../support/k8s-validate.js';
 import { wsbench } from './support/cli.js';
 
@@ -108,5 +111,25 @@ describe('wsbench tokens (what a k6-operator runner\'s init container runs)', ()
       expect(r.stderr).toMatch(/^error WSB_INVALID_OPTION: tokens: /);
     }
     expect(readdirSync(dir)).not.toContain('none.json');
+  });
+});
+
+describe('the rendered NGINX config, checked by a real nginx (nginx -t)', () => {
+  const nginx = findBinary('nginx');
+  it.skipIf(!nginx)(`the sidecar's config of render node-job passes nginx -t${nginx ? '' : ' (skipped: no nginx; wsbench setup installs it)'}`, async () => {
+    // Loopback upstreams, so nginx -t resolves no name off this machine; the prefix (an emptyDir in
+    // the pod) becomes a temp folder, and `user nginx` (the image's user) this machine's own user.
+    const r = await wsbench(['render', 'node-job', 'cross-node-broadcast', '--upstream', '127.0.0.1:3001', '--upstream', '127.0.0.1:3002'], { env: env() });
+    expect(r.code).toBe(0);
+    const cm = parseManifests(r.stdout).find((d) => d.kind === 'ConfigMap')!;
+    const prefix = join(dir, 'nginx');
+    for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(prefix, 'tmp', d), { recursive: true });
+    const user = execFileSync('id', ['-un']).toString().trim();
+    const conf = (cm.data['nginx.conf'] as string).replaceAll(NGINX_PREFIX, prefix).replace(/^user nginx;$/m, `user ${user};`);
+    expect(conf).toMatch(/server 127\.0\.0\.1:3001 max_fails=0;\s*server 127\.0\.0\.1:3002 max_fails=0;/);
+    writeFileSync(join(prefix, 'nginx.conf'), conf);
+    const out = execFileSync(nginx!, ['-t', '-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    expect(out).toBe('');
+    expect(readFileSync(join(prefix, 'error.log'), 'utf8')).not.toMatch(/\[emerg\]/);
   });
 });
