@@ -81,6 +81,8 @@ describe('render k6-operator', () => {
     expect(tr.spec.args).toEqual(expect.arrayContaining(['--out', 'json=/results/$(WSB_RUNNER).samples.json.gz', '--summary-export', '/results/$(WSB_RUNNER).summary-export.json']));
     expect(tr.spec.runner.volumeMounts).toContainEqual({ name: 'results', mountPath: '/results', subPath: 'wsbench-cross-node-broadcast' });
     expect(tr.spec.runner.volumes).toContainEqual({ name: 'results', persistentVolumeClaim: { claimName: 'wsbench-cross-node-broadcast-results' } });
+    // k6 (uid 12345 in grafana/k6) must read the tokens the init container writes (0600) and write the claim.
+    expect(tr.spec.runner.securityContext).toEqual({ runAsUser: 12345, runAsGroup: 12345, fsGroup: 12345 });
     const [pvc] = byKind(r.objects, 'PersistentVolumeClaim') as Array<K8sObject & { spec: any }>;
     expect(pvc.spec.accessModes).toEqual(['ReadWriteMany']);
   });

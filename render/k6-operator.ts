@@ -39,6 +39,14 @@ export const SCRIPT_KEY = 'script.js';
 export const SCRIPT_PATH = `/test/${SCRIPT_KEY}`;
 export const TOKENS_DIR = '/wsbench-tokens';
 export const TOKENS_FILE = `${TOKENS_DIR}/tokens.json`;
+/**
+ * The user of the grafana/k6 images (`k6`, uid and gid 12345). The runner pods run every
+ * container as it — also the token init container (the CRD gives init containers no security
+ * context of their own), so k6 can read the tokens file it writes (mode 0600) — and it owns the
+ * results claim's files (fsGroup).
+ */
+export const K6_IMAGE_UID = 12345;
+
 /** The runner's own name, `<testrun>-<i>`, from its pod's `job-name` label. */
 export const RUNNER_VAR = 'WSB_RUNNER';
 
@@ -178,6 +186,7 @@ export async function renderK6Operator(o: K6OperatorRenderOptions): Promise<Rend
       runner: {
         image: o.k6Image,
         metadata: { labels },
+        securityContext: { runAsUser: K6_IMAGE_UID, runAsGroup: K6_IMAGE_UID, fsGroup: K6_IMAGE_UID },
         env,
         initContainers: [tokens],
         volumes,

@@ -22,6 +22,8 @@ describe('render node-job', () => {
     expect(parseManifests(toYaml(r))).toEqual(r.objects);
     const job = r.objects[2] as Obj;
     expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 3, parallelism: 3, backoffLimit: 0 });
+    // The image runs as `node` (gid 1000): the claim is made writable for it, in the shards and in merge.
+    for (const j of [job, r.objects[3] as Obj]) expect(j.spec.template.spec.securityContext).toEqual({ fsGroup: 1000 });
   });
 
   it('each pod runs `wsbench run --shard $((JOB_COMPLETION_INDEX+1))/N --start-at … --out /results/shard-<i>` through sh -c, against its NGINX sidecar', async () => {

@@ -20,6 +20,8 @@ import { jwtEnv, K8S_PORTS, nginxConf, nginxContainer, JWT_SECRET_KEY } from './
 import { labelsFor, metadata, type K8sObject, type Rendered } from './k8s.js';
 import { resultsClaim, RESULTS_DIR, type ResultsClaimOptions } from './results-claim.js';
 
+/** The user the wsbench image runs as (`node` of the Node images): the results claim is made writable for it (fsGroup). */
+export const WSBENCH_IMAGE_GID = 1000;
 export const CONFIG_DIR = '/etc/wsbench';
 export const CONFIG_FILE = `${CONFIG_DIR}/wsbench.json`;
 
@@ -123,6 +125,7 @@ export function renderNodeJob(o: NodeJobRenderOptions): Rendered {
         metadata: { labels },
         spec: {
           restartPolicy: 'Never',
+          securityContext: { fsGroup: WSBENCH_IMAGE_GID },
           initContainers: [sidecar],
           containers: [
             {
@@ -149,6 +152,7 @@ export function renderNodeJob(o: NodeJobRenderOptions): Rendered {
         metadata: { labels: labelsFor(o.name, 'merge', { 'wsbench.scenario': o.scenario }) },
         spec: {
           restartPolicy: 'Never',
+          securityContext: { fsGroup: WSBENCH_IMAGE_GID },
           containers: [{ name: 'merge', image: o.image, command: ['sh', '-c', mergeCommand(o.parallelism)], volumeMounts: [resultsMount] }],
           volumes: [{ name: 'results', persistentVolumeClaim: { claimName: claim.claimName } }],
         },
