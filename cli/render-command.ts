@@ -325,6 +325,8 @@ export async function buildRender(kind: string, scenario: string | undefined, f:
 
 export async function renderCommand(kind: string, scenario: string | undefined, f: Flags, io: RenderIO): Promise<number> {
   const r = await buildRender(kind, scenario, f, io.env ?? process.env, io.now ?? new Date());
+  // A warning in a YAML comment is easy to miss: it goes to stderr too.
+  for (const n of r.notes) if (n.startsWith('WARNING')) io.stderr.write(`render ${kind}: ${n}\n`);
   const out = str(f, 'out');
   if (out) {
     const paths = writeObjects(r, out);

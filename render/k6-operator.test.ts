@@ -12,7 +12,7 @@ import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
 import { buildRender } from '../cli/render-command.js';
 import { crdSchema, parseManifests, validateObject } from '../test/support/k8s-validate.js';
 import { toYaml, type K8sObject } from './k8s.js';
-import { runnerCommand, SCRIPT_KEY } from './k6-operator.js';
+import { runnerCommand, SCRIPT_KEY, segmentWarning } from './k6-operator.js';
 
 const run = promisify(execFile);
 const fixture = (f: string) => join(packageRoot(), 'fixtures', 'k8s', 'k6-operator', f);
@@ -120,6 +120,24 @@ describe('render k6-operator', () => {
     bad.spec.runner.volumeMount = bad.spec.runner.volumeMounts;
     bad.spec.parallelism = '3';
     expect(validateObject(bad)).toEqual(expect.arrayContaining(['/spec/parallelism must be integer', '/spec/runner must NOT have additional properties: volumeMount']));
+  });
+});
+
+describe('runners and execution segments', () => {
+  it('warns when a script deals connections by __VU alone (per runner under segments) and there is more than one runner', () => {
+    const byVu = 'for (const g of connectionsOfVu(__VU, plan)) {}';
+    const byIdInTest = 'for (const g of connectionsOfVu(exec.vu.idInTest, plan)) {}';
+    expect(segmentWarning(byVu, 2)).toMatch(/^WARNING: .*parallelism 2 every runner would open the same first connections/);
+    expect(segmentWarning(byVu, 1)).toBeNull();
+    expect(segmentWarning(byIdInTest, 4)).toBeNull();
+  });
+
+  it('the warning heads the notes of a render whose script has it', async () => {
+    const r = await buildRender('k6-operator', 'cross-node-broadcast', { k6Version: '0.48.0', parallelism: '2' }, {});
+    const script = (byKind(r.objects, 'ConfigMap')[0].data as Record<string, string>)[SCRIPT_KEY];
+    const w = segmentWarning(script, 2);
+    expect(r.notes[0]).toBe(w ?? r.notes[0]);
+    expect(r.notes.filter((n) => n.startsWith('WARNING')).length).toBe(w ? 1 : 0);
   });
 });
 

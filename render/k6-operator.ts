@@ -131,6 +131,18 @@ export async function bundledScript(scenario: string, k6Version: Pick<K6Version,
   }
 }
 
+/**
+ * Under execution segments k6 numbers VUs per runner: `__VU` is 1…k in every runner, and only
+ * `exec.vu.idInTest` is the VU's number in the whole test (checked with k6 v0.48: segment 1/2:1 of
+ * 4 VUs runs __VU 1, 2 as idInTest 2, 4). A script that deals connections by `__VU` alone would
+ * have every runner open the first VUs' connections. Null when the script reads idInTest or there
+ * is one runner.
+ */
+export function segmentWarning(script: string, parallelism: number): string | null {
+  if (parallelism <= 1 || /\bidInTest\b/.test(script)) return null;
+  return `WARNING: this k6 script deals its connections by __VU, which k6 counts per runner under execution segments: with parallelism ${parallelism} every runner would open the same first connections of the plan, not its own segment's. Use --parallelism 1 until the script reads exec.vu.idInTest.`;
+}
+
 export async function renderK6Operator(o: K6OperatorRenderOptions): Promise<Rendered> {
   const adapter = K6_ADAPTERS[o.scenario];
   const plan = adapter.plan(o.options, { nodes: o.nodes });
@@ -209,5 +221,7 @@ export async function renderK6Operator(o: K6OperatorRenderOptions): Promise<Rend
     'No --local-ips under the operator: each runner connects from its pod IP, so with ip_hash all of one runner\'s connections reach one node (render the cluster with --lb-policy least_conn or round_robin to spread them).',
     ...harnessNote,
   ];
+  const warning = segmentWarning(script, o.parallelism);
+  if (warning) notes.unshift(warning);
   return { kind: 'k6-operator', objects, notes };
 }
