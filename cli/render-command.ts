@@ -26,7 +26,7 @@ import {
 import { renderK6Operator } from '../render/k6-operator.js';
 import { checkImage, checkName, refuse, toYaml, writeObjects, type Rendered } from '../render/k8s.js';
 import { renderNodeJob } from '../render/node-job.js';
-import { RESULTS_CLAIM_DEFAULTS, resultsClaimProblems, type ResultsClaimOptions } from '../render/results-claim.js';
+import { QUANTITY, RESULTS_CLAIM_DEFAULTS, resultsClaimProblems, type ResultsClaimOptions } from '../render/results-claim.js';
 import { buildPlan, lookupScenario, type RunPlan } from './plan.js';
 import { toolVersion } from './run.js';
 
@@ -113,6 +113,18 @@ function resultsOptions(f: Flags, problems: string[]): ResultsClaimOptions {
   problems.push(...resultsClaimProblems(o));
   if (o.existing) problems.push(...checkName('--results-claim', o.existing, 63));
   return o;
+}
+
+/** `--cpu` / `--memory`: what each load generator pod requests (no limits: a throttled generator measures itself). */
+function requestsOf(f: Flags, problems: string[]): { cpu?: string; memory?: string } {
+  const out: { cpu?: string; memory?: string } = {};
+  for (const k of ['cpu', 'memory'] as const) {
+    const v = str(f, k);
+    if (v === undefined) continue;
+    if (!QUANTITY.test(v)) problems.push(`--${k}: '${v}' is not a Kubernetes quantity like ${k === 'cpu' ? '2 or 500m' : '2Gi or 512Mi'}`);
+    else out[k] = v;
+  }
+  return out;
 }
 
 function common(f: Flags, problems: string[]): { namespace?: string; image: string; clusterName: string; jwtSecretName: string } {
@@ -222,6 +234,7 @@ async function renderK6OperatorKind(scenarioArg: string | undefined, f: Flags, e
     if (!version) problems.push(`--k6-version: '${given}' is not a k6 version like v0.48.0 or 1.6.0`);
   }
   if (str(f, 'k6Image')) problems.push(...checkImage('--k6-image', str(f, 'k6Image')!));
+  const requests = requestsOf(f, problems);
   refuse('k6-operator', problems);
   const plan = planFor(scenario, f, { nodes: String(nodes), server, engine: 'k6' }, env);
   if (!version) {
@@ -252,6 +265,7 @@ async function renderK6OperatorKind(scenarioArg: string | undefined, f: Flags, e
     jwtSecretName: c.jwtSecretName,
     separate: Boolean(f.separate),
     results,
+    requests,
   });
 }
 
@@ -285,6 +299,7 @@ function renderNodeJobKind(scenarioArg: string | undefined, f: Flags, env: NodeJ
   } else {
     startAt = new Date(now.getTime() + int(f, 'startDelay', '--start-delay', RENDER_DEFAULTS.startDelayS, 10, 7 * 24 * 3600, problems) * 1000).toISOString();
   }
+  const requests = requestsOf(f, problems);
   refuse('node-job', problems);
   // Validated as the shard pods' `wsbench run --url` will validate it (a loopback URL: the sidecar).
   const plan = planFor(scenario, f, { nodes: String(nodes), server, url: `http://127.0.0.1:${K8S_PORTS.lb}` }, { ...env, [JWT_SECRET_KEY]: env[JWT_SECRET_KEY] || 'render' });
@@ -306,6 +321,7 @@ function renderNodeJobKind(scenarioArg: string | undefined, f: Flags, env: NodeJ
     jwtSecretName: c.jwtSecretName,
     results,
     mergeTimeoutS,
+    requests,
   });
 }
 
@@ -383,6 +399,8 @@ export function addRenderCommands(prog: Command, onExitCode: (code: number) => v
     .option('--k6-image <ref>', '[k6-operator] runner image (default grafana/k6:<k6 version>)')
     .option('--url <url>', '[k6-operator] the cluster as the runners reach it (default http://<cluster name>-lb:8080); only written, never contacted')
     .option('--separate', '[k6-operator] one runner per Kubernetes node')
+    .option('--cpu <quantity>', '[k6-operator, node-job] CPU each runner / shard pod requests, e.g. 2 or 1500m (default none; no limit is set)')
+    .option('--memory <quantity>', '[k6-operator, node-job] memory each runner / shard pod requests, e.g. 2Gi (default none)')
     .option('--start-at <time>', '[node-job] ISO time every shard starts its phases from (default: now + --start-delay)')
     .option('--start-delay <s>', `[node-job] seconds from now to the start, without --start-at (default ${RENDER_DEFAULTS.startDelayS})`)
     .option('--upstream <host:port>', '[node-job] a node Service the shards\' NGINX balances over (repeatable; default the rendered cluster\'s <cluster name>-node-<i>:3000)', collect)

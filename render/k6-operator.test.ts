@@ -113,6 +113,13 @@ describe('render k6-operator', () => {
     await expect(buildRender('k6-operator', undefined, flags, {})).rejects.toMatchObject({ code: 'WSB_INVALID_OPTION', message: expect.stringContaining('needs a scenario') });
   });
 
+  it('--cpu / --memory become each runner\'s requests, valid against the CRD', async () => {
+    const r = await buildRender('k6-operator', 'cross-node-broadcast', { ...flags, cpu: '2', memory: '1Gi' }, {});
+    const [tr] = byKind(r.objects, 'TestRun') as Array<K8sObject & { spec: any }>;
+    expect(tr.spec.runner.resources).toEqual({ requests: { cpu: '2', memory: '1Gi' } });
+    expect(validateObject(tr)).toEqual([]);
+  });
+
   it('a TestRun the schema rejects is caught: a misspelt runner field, a string parallelism', async () => {
     const r = await buildRender('k6-operator', 'connection-capacity', flags, {});
     const [tr] = byKind(r.objects, 'TestRun') as Array<K8sObject & { spec: any }>;

@@ -73,6 +73,8 @@ export interface K6OperatorRenderOptions {
   jwtSecretName: string;
   /** One runner per Kubernetes node (the CRD's `separate`). */
   separate: boolean;
+  /** CPU and memory each runner requests (`--cpu`, `--memory`); none by default. */
+  requests?: { cpu?: string; memory?: string };
   results: ResultsClaimOptions;
 }
 
@@ -199,6 +201,7 @@ export async function renderK6Operator(o: K6OperatorRenderOptions): Promise<Rend
         image: o.k6Image,
         metadata: { labels },
         securityContext: { runAsUser: K6_IMAGE_UID, runAsGroup: K6_IMAGE_UID, fsGroup: K6_IMAGE_UID },
+        ...(o.requests && Object.keys(o.requests).length ? { resources: { requests: o.requests } } : {}),
         env,
         initContainers: [tokens],
         volumes,

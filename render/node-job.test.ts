@@ -65,6 +65,14 @@ describe('render node-job', () => {
     expect(cfg).toMatchObject({ server: 'socketio', nodes: 3, connections: 3000, targets: { 'latency-p99': 30 } });
   });
 
+  it('--cpu / --memory become the shard container\'s requests (no limits); a bad quantity is refused', async () => {
+    const r = await buildRender('node-job', 'cross-node-broadcast', { cpu: '1500m', memory: '2Gi' }, {}, NOW);
+    const job = r.objects.find((o) => o.kind === 'Job') as Obj;
+    expect(job.spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '1500m', memory: '2Gi' } });
+    expect(validateObject(job)).toEqual([]);
+    await expect(buildRender('node-job', 'cross-node-broadcast', { cpu: 'two' }, {}, NOW)).rejects.toMatchObject({ code: 'WSB_INVALID_OPTION', message: expect.stringContaining("--cpu: 'two'") });
+  });
+
   it('without --start-at, the start is --start-delay seconds after rendering', async () => {
     const r = await buildRender('node-job', 'cross-node-broadcast', { startDelay: '120' }, {}, NOW);
     expect((r.objects[2] as Obj).spec.template.spec.containers[0].command[2]).toContain('--start-at 2026-12-07T00:02:00.000Z');

@@ -49,6 +49,8 @@ export interface NodeJobRenderOptions {
   results: ResultsClaimOptions;
   /** Seconds the merge Job waits for every partial before it gives up. */
   mergeTimeoutS: number;
+  /** CPU and memory each shard's wsbench container requests (`--cpu`, `--memory`); none by default. */
+  requests?: { cpu?: string; memory?: string };
 }
 
 /** Shard i's output folder (1-based), relative to the run's folder on the claim. */
@@ -133,6 +135,7 @@ export function renderNodeJob(o: NodeJobRenderOptions): Rendered {
               image: o.image,
               command: ['sh', '-c', shardCommand(o)],
               env: [jwtEnv(o.jwtSecretName)],
+              ...(o.requests && Object.keys(o.requests).length ? { resources: { requests: o.requests } } : {}),
               volumeMounts: [resultsMount, { name: 'wsbench-config', mountPath: CONFIG_DIR, readOnly: true }],
             },
           ],

@@ -21,7 +21,8 @@ export interface ResultsClaimOptions {
 
 export const RESULTS_CLAIM_DEFAULTS = { storage: '1Gi' };
 
-const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+/** A Kubernetes resource quantity: `1Gi`, `500Mi`, `2`, `250m`. */
+export const QUANTITY = /^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
 
 export function resultsClaimProblems(o: ResultsClaimOptions): string[] {
   return QUANTITY.test(o.storage) ? [] : [`--storage: '${o.storage}' is not a Kubernetes quantity like 1Gi or 500Mi`];
