@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRender } from '../cli/render-command.js';
+import { buildRender } from '../cli/render-plan.js';
 import { parseManifests, validateObject } from '../test/support/k8s-validate.js';
 import { toYaml, type K8sObject } from './k8s.js';
 

@@ -9,7 +9,7 @@ import { resolveK6Path } from '../engines/k6/binary.js';
 import { prepareK6 } from '../engines/k6/engine.js';
 import { k6Command } from '../engines/k6/command.js';
 import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
-import { buildRender } from '../cli/render-command.js';
+import { buildRender } from '../cli/render-plan.js';
 import { crdSchema, parseManifests, validateObject } from '../test/support/k8s-validate.js';
 import { toYaml, type K8sObject } from './k8s.js';
 import { runnerCommand, SCRIPT_KEY, segmentWarning } from './k6-operator.js';

@@ -7,7 +7,7 @@
  * /health as the readiness probe asks — for the socket.io (node) and the Bun variant.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildRender } from '../../cli/render-command.js';
+import { buildRender } from '../../cli/render-plan.js';
 import { packageRoot } from '../../common/paths.js';
 import type { K8sObject } from '../../render/k8s.js';
 import { startRedis, type RedisHandle } from './support/redis.js';

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDriver } from '../../cluster/local-driver.js';
 import { SERVER_DEFAULTS, type StartedCluster } from '../../cluster/types.js';
 import { resolveK6Path } from '../../engines/k6/binary.js';
-import { buildRender } from '../../cli/render-command.js';
+import { buildRender } from '../../cli/render-plan.js';
 import type { K8sObject } from '../../render/k8s.js';
 import { SCRIPT_KEY } from '../../render/k6-operator.js';
 import { freePort } from './support/redis.js';
