@@ -5,7 +5,7 @@
 #
 # Two stages: `build` installs every dependency and compiles TypeScript to dist/; the final image
 # holds dist/, the production dependencies (npm ci --omit=dev) and what the CLI reads at run time
-# (package.json and tsconfig.json mark the package root, bin/, scenarios/k6/ for the k6 engine's
+# (package.json and tsconfig.json mark the package root, bin/, engines/k6/scripts/ for the k6 engine's
 # bundling). Node 20 on Debian 12, as the docker driver's node image.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -17,6 +17,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json index.ts ./
 COPY cli cli
+COPY runner runner
+COPY calibrate calibrate
+COPY model model
 COPY cluster cluster
 COPY common common
 COPY engines engines
@@ -40,7 +43,7 @@ COPY --from=deps /wsbench/node_modules node_modules
 COPY --from=build /wsbench/dist dist
 COPY package.json tsconfig.json ./
 COPY bin bin
-COPY scenarios/k6 scenarios/k6
+COPY engines/k6/scripts engines/k6/scripts
 RUN ln -s /wsbench/bin/wsbench.js /usr/local/bin/wsbench && mkdir -p /results && chown node:node /results
 USER node
 CMD ["wsbench", "--help"]

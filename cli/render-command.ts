@@ -16,7 +16,7 @@ import { CLUSTER_RENDER_DEFAULTS, JWT_SECRET_KEY } from '../render/cluster.js';
 import { toYaml, writeObjects } from '../render/k8s.js';
 import { RESULTS_CLAIM_DEFAULTS } from '../render/results-claim.js';
 import { buildRender, RENDER_DEFAULTS, RENDER_KINDS, type Flags } from './render-plan.js';
-import { toolVersion } from './run.js';
+import { toolVersion } from '../runner/run.js';
 
 
 export interface RenderIO {

@@ -17,7 +17,7 @@ import { checkImage, checkName, refuse, type Rendered } from '../render/k8s.js';
 import { renderNodeJob } from '../render/node-job.js';
 import { QUANTITY, RESULTS_CLAIM_DEFAULTS, resultsClaimProblems, type ResultsClaimOptions } from '../render/results-claim.js';
 import { buildPlan, lookupScenario, type RunPlan } from './plan.js';
-import { toolVersion } from './run.js';
+import { toolVersion } from '../runner/run.js';
 
 export const RENDER_KINDS = ['cluster', 'k6-operator', 'node-job'] as const;
 export type RenderKind = (typeof RENDER_KINDS)[number];

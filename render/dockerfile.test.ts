@@ -53,7 +53,7 @@ function sources(): string[] {
   const out: string[] = [];
   const walk = (p: string) => {
     if (statSync(p).isDirectory()) {
-      if (/node_modules|dist|scenarios\/k6$/.test(p)) return;
+      if (/node_modules|dist|engines\/k6\/scripts$/.test(p)) return;
       for (const e of readdirSync(p)) walk(join(p, e));
     } else if (p.endsWith('.ts') && !p.endsWith('.test.ts') && !p.endsWith('.d.ts')) out.push(p);
   };

@@ -27,9 +27,9 @@ import { k6ModuleAliases, formatK6Version, type K6Version } from '../engines/k6/
 import { bundleK6Script } from '../engines/k6/bundle.js';
 import { k6Command } from '../engines/k6/command.js';
 import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
-import { k6Thresholds } from '../reports/k6-summary.js';
-import type { TargetSpec } from '../reports/targets.js';
-import type { K6Plan } from '../scenarios/k6/lib/plan.js';
+import { k6Thresholds } from '../engines/k6/summary.js';
+import type { TargetSpec } from '../model/targets.js';
+import type { K6Plan } from '../engines/k6/scripts/lib/plan.js';
 import { JWT_SECRET_KEY, jwtEnv, nodeId } from './cluster.js';
 import { labelsFor, metadata, type K8sObject, type Rendered } from './k8s.js';
 import { resultsClaim, RESULTS_DIR, type ResultsClaimOptions } from './results-claim.js';
@@ -216,7 +216,7 @@ export async function renderK6Operator(o: K6OperatorRenderOptions): Promise<Rend
   const files = `${o.name}-<i>.summary.json, .summary-export.json, .samples.json.gz`;
   const notes = [
     `${o.scenario} on the k6-operator: ${o.parallelism} runners (k6 ${formatK6Version(o.k6Version)}, image ${o.k6Image}), each an execution segment of one plan of ${plan.connections} connections on ${plan.vus} VUs.`,
-    `Script: scenarios/k6/${o.scenario}.ts bundled for k6 ${formatK6Version(o.k6Version)} exactly as \`wsbench run ${o.scenario} --engine k6\` bundles it (ConfigMap ${configMapName}, key ${SCRIPT_KEY}).`,
+    `Script: engines/k6/scripts/${o.scenario}.ts bundled for k6 ${formatK6Version(o.k6Version)} exactly as \`wsbench run ${o.scenario} --engine k6\` bundles it (ConfigMap ${configMapName}, key ${SCRIPT_KEY}).`,
     `Target: ${vars.WSB_URL}; the tokens are minted in each runner from ${JWT_SECRET_KEY} in the Secret ${o.jwtSecretName} (wsbench render cluster makes it).`,
     `Needs: the k6-operator with the TestRun CRD that has spec.args (v1.x; fixtures/k8s/k6-operator/), the image ${o.image} (the project's Dockerfile) where the runners can pull it.`,
     `Results: every runner writes ${files} to the claim ${claim.claimName} under ${o.name}/; collect them with \`wsbench merge\` (docs/kubernetes.md).`,
