@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findBinary } from '../../cluster/binaries.js';
+import { findBinary } from '../../common/binaries.js';
 import { resolveK6Path } from '../../engines/k6/binary.js';
 import { NGINX_PREFIX } from '../../render/cluster.js';
 import { parseManifests, validateObject } from '../support/k8s-validate.js';
