@@ -11,6 +11,7 @@ import { externalUrlProblems, type ExternalTarget } from '../cluster/external-dr
 import { SCENARIOS, type Scenario, type ServerOverride } from '../scenarios/index.js';
 import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
 import { SEED_TARGETS, withValue, type TargetSpec } from '../reports/targets.js';
+import { resolveClusterTarget, resolveShard, withPlanId, type ShardPlan } from './shard-options.js';
 
 /** Everything one run needs, resolved and validated: defaults < config file < flags. */
 export interface RunPlan {
@@ -36,6 +37,10 @@ export interface RunPlan {
   external?: ExternalTarget;
   /** Caveats found while planning, for the report's notes. */
   notes?: string[];
+  /** `--shard i/N`: this run is one share of a bigger plan and writes partial.json (load/shard-plan.ts). */
+  shard?: ShardPlan;
+  /** `--cluster <id>`: the `wsbench cluster up` cluster the run points at. */
+  clusterId?: string;
 }
 
 /** Run-level settings (not scenario options), with defaults. */
@@ -82,6 +87,12 @@ const runSchema = z
     url: z.string().min(1).optional(),
     /** Its nodes' own URLs (comma-separated or repeated), for /metrics and /health. */
     nodeUrls: z.union([z.string(), z.array(z.string())]).optional(),
+    /** A cluster started by `wsbench cluster up` (id or folder): its URL, nodes, secret and server variant. */
+    cluster: z.string().min(1).optional(),
+    /** `i/N`: run the i-th share of the plan, split by room (load/shard-plan.ts). */
+    shard: z.string().min(1).optional(),
+    /** ISO time every shard starts publishing at (wall clock). */
+    startAt: z.string().min(1).optional(),
   })
   .strict();
 
@@ -106,6 +117,9 @@ export const RUN_FLAGS: Record<keyof z.infer<typeof runSchema>, string> = {
   insecureDisable: '--insecure-disable',
   url: '--url',
   nodeUrls: '--node-urls',
+  cluster: '--cluster',
+  shard: '--shard',
+  startAt: '--start-at',
 };
 
 export function newRunId(scenario: string, now = new Date()): string {
@@ -179,8 +193,9 @@ function parseTargetOverrides(list: string[], allowed: string[]): Record<string,
 export function buildPlan(
   scenarioName: string,
   flags: Record<string, unknown> & { config?: string; out?: string; json?: boolean; target?: string[] },
-  env: NodeJS.ProcessEnv = process.env,
+  envIn: NodeJS.ProcessEnv = process.env,
 ): RunPlan {
+  let env = envIn;
   const scenario = lookupScenario(scenarioName);
   const fileConfig = flags.config ? readConfig(flags.config) : {};
   const { targets: fileTargets, ...fileRest } = fileConfig as { targets?: Record<string, number> };
@@ -222,8 +237,12 @@ export function buildPlan(
   const insecureDisable = splitInsecureChecks(runParsed.success ? runParsed.data.insecureDisable : undefined);
   problems.push(...insecureCheckProblems(insecureDisable));
   // --url: a cluster wsbench did not start. Nothing it would start or configure applies.
-  const url = runParsed.success ? runParsed.data.url : undefined;
-  const nodeUrls = [runParsed.success ? runParsed.data.nodeUrls : undefined].flat().flatMap((v) => (v ?? '').split(',')).map((s) => s.trim()).filter(Boolean);
+  // --cluster: a `wsbench cluster up` cluster stands in for --url, --node-urls, WSB_JWT_SECRET and --server.
+  const clusterTarget = runParsed.success && runParsed.data.cluster !== undefined ? resolveClusterTarget(runParsed.data, rawRun, problems) : undefined;
+  if (clusterTarget) env = { ...env, WSB_JWT_SECRET: clusterTarget.jwtSecret };
+  const url = clusterTarget?.url ?? (runParsed.success ? runParsed.data.url : undefined);
+  const nodeUrls = clusterTarget?.nodeUrls ?? [runParsed.success ? runParsed.data.nodeUrls : undefined].flat().flatMap((v) => (v ?? '').split(',')).map((s) => s.trim()).filter(Boolean);
+  const shard = runParsed.success && scParsed.success ? resolveShard(scenario, { ...runParsed.data, nodes: clusterTarget ? clusterTarget.nodeUrls.length : runParsed.data.nodes }, scParsed.data as Record<string, unknown>, problems) : undefined;
   if (url !== undefined) {
     problems.push(...externalUrlProblems('--url', url), ...nodeUrls.flatMap((u) => externalUrlProblems('--node-urls', u)));
     for (const k of ['driver', 'lbPolicy', 'lbPort', 'serverRateLimit', 'calibrationFault', 'insecureDisable', 'adapter'] as const) {
@@ -237,7 +256,7 @@ export function buildPlan(
     });
   }
 
-  const r = runParsed.data;
+  const r = { ...runParsed.data, ...(clusterTarget ? { server: clusterTarget.server, adapter: clusterTarget.adapter } : {}) };
   const options = scParsed.data as Record<string, unknown>;
   if (url !== undefined && scenario.needsClusterControl) {
     throw new WsbenchError('WSB_EXTERNAL_UNSUPPORTED', `${scenario.name} ${scenario.needsClusterControl}, which wsbench cannot do to a cluster it did not start (--url)`, {
@@ -271,7 +290,24 @@ export function buildPlan(
   if (url !== undefined && serverOverrides.length) {
     notes.push(`--url: the cluster keeps its own settings; on a cluster it starts, wsbench would set ${serverOverrides.map((o) => `${o.setting} = ${o.value} (${o.why})`).join('; ')}`);
   }
-  const runId = newRunId(scenario.name);
+  const runId = shard ? `${newRunId(scenario.name)}-shard-${shard.ref.index}of${shard.ref.count}` : newRunId(scenario.name);
+  const { workers: _w, receiveLog: _l, ...planOptions } = options;
+  const shardPlan = shard ? withPlanId(shard, { scenario: scenario.name, options: planOptions, engine: r.engine, server: r.server, targets }) : undefined;
+  if (clusterTarget) {
+    // The cluster keeps its settings: a run that needs more than it allows is refused rather than throttled.
+    const rate = serverOverrides.find((o) => o.setting === 'rateLimit');
+    if (rate && rate.value > clusterTarget.serverOptions.rateLimit) {
+      throw new WsbenchError('WSB_INVALID_OPTION', `cluster ${clusterTarget.id} allows ${clusterTarget.serverOptions.rateLimit} messages/minute per connection; ${rate.why} needs ${rate.value}`, {
+        hint: `start a cluster with \`wsbench cluster up --server-rate-limit ${rate.value}\`, or lower --rate`,
+      });
+    }
+    const cap = serverOverrides.find((o) => o.setting === 'roomCapacity');
+    if (cap && cap.value > clusterTarget.serverOptions.roomCapacity) {
+      throw new WsbenchError('WSB_INVALID_OPTION', `cluster ${clusterTarget.id} allows ${clusterTarget.serverOptions.roomCapacity} members per room per node; ${cap.why} needs ${cap.value}`, {
+        hint: `start a cluster with \`wsbench cluster up --room-capacity ${cap.value}\`, or use more --rooms`,
+      });
+    }
+  }
   return {
     scenario,
     options,
@@ -300,6 +336,8 @@ export function buildPlan(
     driver: url !== undefined ? 'external' : r.driver,
     ...(url !== undefined ? { external: { url, nodeUrls } } : {}),
     ...(notes.length ? { notes } : {}),
+    ...(shardPlan ? { shard: shardPlan } : {}),
+    ...(clusterTarget ? { clusterId: clusterTarget.id } : {}),
     docker: {
       images: { redis: r.redisImage ?? DOCKER_IMAGE_DEFAULTS.redis, nginx: r.nginxImage ?? DOCKER_IMAGE_DEFAULTS.nginx, node: r.nodeImage ?? DOCKER_IMAGE_DEFAULTS.node },
       network: r.dockerNetwork,

@@ -22,6 +22,7 @@ import { exitCodeForK6, reconcileK6Thresholds } from '../reports/k6-summary.js';
 import { prepareK6, runK6, type K6Outcome, type K6Prepared } from '../engines/k6/engine.js';
 import type { ProgressSnapshot, ScenarioResult } from '../scenarios/define.js';
 import type { RunPlan } from './plan.js';
+import { partialOf } from '../reports/partial.js';
 
 /** Process globals the run uses, passed in (k6's GlobalState): tests give their own. */
 export interface RunIO {
@@ -184,7 +185,9 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
       result = k6Outcome.result;
     } else result = await plan.scenario.run({
       cluster,
-      options: plan.options,
+      // A shard runs its share of the plan's connections and rooms (load/shard-plan.ts).
+      options: plan.shard ? { ...plan.options, connections: plan.shard.share.connections, rooms: plan.shard.share.rooms.length } : plan.options,
+      ...(plan.shard ? { shard: { roomNames: plan.shard.share.roomNames, startAtMs: plan.shard.startAtMs } } : {}),
       topology: t,
       signal: io.signal,
       event,
@@ -295,9 +298,23 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
         : new WsbenchError('WSB_INTERNAL', `cannot render ${file}: ${(e as Error).message}`, { hint: 'this is a wsbench bug; run with --debug and report it', cause: e });
     }
   }
+  // A shard's partial report: its share, with what `wsbench merge` needs (reports/partial.ts).
+  let partialPath: string | undefined;
+  if (plan.shard && reportWritten) {
+    partialPath = join(outDir, 'partial.json');
+    try {
+      await writeFileAtomic(partialPath, `${JSON.stringify(partialOf(report, plan.shard, result.timelineHistograms ?? [], plan.clusterId), null, 2)}\n`);
+    } catch (e) {
+      failure ??= new WsbenchError('WSB_REPORT_WRITE_FAILED', `cannot write ${partialPath}: ${(e as Error).message}`, { hint: 'choose a writable --out folder' });
+    }
+  }
   if (plan.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (!failure || result.timeline.length > 0) io.stdout.write(`${renderConsole(report)}\n`);
   if (failure) say(`error ${failure.code}: ${failure.message}${failure.hint ? `\nhint: ${failure.hint}` : ''}`);
   say(`report: ${reportPath}${rendered.length ? ` (also ${rendered.join(', ')})` : ''}`);
-  return { report, reportPath, exitCode: failure ? failure.exitCode : exitCodeFor(verdict) };
+  if (plan.shard && partialPath && !failure) {
+    say(`shard ${plan.shard.ref.index}/${plan.shard.ref.count} of plan ${plan.shard.planId}: partial report ${partialPath} — its targets above are this share's only; \`wsbench merge\` judges the whole`);
+  }
+  // A shard that measured its share exits 0: the verdict belongs to `wsbench merge`.
+  return { report, reportPath, exitCode: failure ? failure.exitCode : plan.shard ? 0 : exitCodeFor(verdict) };
 }

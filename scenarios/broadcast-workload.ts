@@ -5,6 +5,7 @@ import { nowUs } from '../common/clock.js';
 import { applyChaos, type ChaosAction, type ChaosRecord } from '../cluster/chaos.js';
 import type { StartedCluster } from '../cluster/types.js';
 import { planRooms } from '../load/room-plan.js';
+import { publishStartUs } from '../load/shard-plan.js';
 import { createLatencyHistogram, mergeEncoded, summarizeUs } from '../load/histogram.js';
 import { addAccounting, emptyAccounting } from '../load/delivery-ledger.js';
 import { RECONNECT_POLICIES, type ReconnectPolicy } from '../load/reconnect-policy.js';
@@ -250,7 +251,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     // --- join ----------------------------------------------------------------------------------
     setPhase('joining');
     ctx.event('phase', 'join');
-    const assignments = planRooms(connected.map((r) => ({ id: r.id, nodeId: r.nodeId! })), { rooms: o.rooms, publishersPerRoom: o.publishersPerRoom });
+    const assignments = planRooms(connected.map((r) => ({ id: r.id, nodeId: r.nodeId! })), { rooms: o.rooms, publishersPerRoom: o.publishersPerRoom, roomNames: ctx.shard?.roomNames });
     const joinFailures = await step(load.join(assignments));
     if (joinFailures.length > 0) {
       throw new WsbenchError('WSB_JOIN_FAILED', `${joinFailures.length} of ${assignments.filter((a) => a.role === 'member').length} room joins failed; first: ${joinFailures[0].error} (room ${joinFailures[0].room})`, {
@@ -271,7 +272,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     // --- publish (and chaos, on the same timeline) ---------------------------------------------
     setPhase('warm-up');
     const pubs = assignments.filter((a) => a.role === 'publisher');
-    const startUs = nowUs() + 500_000;
+    const startUs = publishStartUs(ctx.shard?.startAtMs);
     const measureFromUs = startUs + o.warmup * 1e6;
     const endUs = measureFromUs + o.duration * 1e6;
     ctx.event('phase', 'publish');
@@ -371,7 +372,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     };
     const unexpected = collected.reduce((a, r) => a + r.accounting.unexpected, 0);
     const messagesPublished = published.publishers.reduce((a, p) => a + p.sent, 0);
-    const timeline = summarizeTicks(ticks, startUs, measureFromUs);
+    const timelineHistograms: Array<{ t: number; hdr: string }> = [];
+    const timeline = summarizeTicks(ticks, startUs, measureFromUs, ctx.shard ? timelineHistograms : undefined);
     const measured = timeline.filter((p) => p.t > 0 && p.t <= o.duration);
     const deliveriesPerSec = measured.length ? measured.reduce((a, p) => a + p.received, 0) / measured.length : 0;
 
@@ -478,6 +480,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       timeline,
       generator: { workers: health, bottleneck: saturated.length > 0, notes: genNotes },
       notes,
+      ...(ctx.shard ? { timelineHistograms } : {}),
       faults: resolvedFaults,
       disconnections,
       measureFromUs,

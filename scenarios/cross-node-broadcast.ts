@@ -15,6 +15,7 @@ export default defineScenario({
   flags: broadcastFlags,
   metrics: ['broadcast_latency_ms', 'broadcast_latency_same_node_ms', 'broadcast_latency_cross_node_ms', 'connect_time_ms'],
   targets: ['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order'],
+  shardable: true,
   validate: validateBroadcast,
   topology: broadcastTopology,
   run: (ctx) => runBroadcast(ctx),
