@@ -287,7 +287,7 @@ export function buildPlan(
   const notes: string[] = [];
   // An external cluster keeps its own settings: nothing is overridden (and the report says what the scenario would have changed).
   for (const o of url === undefined ? serverOverrides : []) serverOptions[o.setting] = o.value;
-  if (url !== undefined && serverOverrides.length) {
+  if (url !== undefined && !clusterTarget && serverOverrides.length) {
     notes.push(`--url: the cluster keeps its own settings; on a cluster it starts, wsbench would set ${serverOverrides.map((o) => `${o.setting} = ${o.value} (${o.why})`).join('; ')}`);
   }
   const runId = shard ? `${newRunId(scenario.name)}-shard-${shard.ref.index}of${shard.ref.count}` : newRunId(scenario.name);
