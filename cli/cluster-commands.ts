@@ -92,9 +92,10 @@ export function buildClusterSpec(flags: Record<string, unknown>, id = newCluster
   const parsed = upSchema.safeParse(raw);
   const problems: string[] = [];
   if (!parsed.success) for (const i of parsed.error.issues) problems.push(i.code === 'unrecognized_keys' ? `unknown option(s): ${i.keys.join(', ')}` : `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`);
-  if (parsed.success && parsed.data.adapter !== undefined && parsed.data.server !== 'socketio') problems.push('--adapter: only applies with --server socketio');
-  if (parsed.success && parsed.data.driver !== 'docker') {
-    for (const k of ['redisImage', 'nginxImage', 'nodeImage'] as const) if (parsed.data[k] !== undefined) problems.push(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: only applies with --driver docker`);
+  // Checks across flags run on what was given, so that every problem is named at once.
+  if (raw.adapter !== undefined && (raw.server ?? 'socketio') !== 'socketio') problems.push('--adapter: only applies with --server socketio');
+  if ((raw.driver ?? 'local') !== 'docker') {
+    for (const k of ['redisImage', 'nginxImage', 'nodeImage', 'dockerNetwork', 'dockerPull'] as const) if (raw[k] !== undefined) problems.push(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: only applies with --driver docker`);
   }
   if (problems.length || !parsed.success) {
     throw new WsbenchError('WSB_INVALID_OPTION', `invalid options for cluster up:\n  - ${problems.join('\n  - ')}`, { hint: 'see `wsbench cluster up --help`' });
