@@ -23,6 +23,7 @@ import { prepareK6, runK6, type K6Outcome, type K6Prepared } from '../engines/k6
 import type { ProgressSnapshot, ScenarioResult } from '../scenarios/define.js';
 import type { RunPlan } from './plan.js';
 import { partialOf } from '../reports/partial.js';
+import { shardOptions } from '../load/shard-plan.js';
 
 /** Process globals the run uses, passed in (k6's GlobalState): tests give their own. */
 export interface RunIO {
@@ -185,8 +186,8 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
       result = k6Outcome.result;
     } else result = await plan.scenario.run({
       cluster,
-      // A shard runs its share of the plan's connections and rooms (load/shard-plan.ts).
-      options: plan.shard ? { ...plan.options, connections: plan.shard.share.connections, rooms: plan.shard.share.rooms.length } : plan.options,
+      // A shard runs its share of the plan's connections, rooms and connect rate (load/shard-plan.ts).
+      options: plan.shard ? shardOptions(plan.options, plan.shard.share) : plan.options,
       ...(plan.shard ? { shard: { roomNames: plan.shard.share.roomNames, startAtMs: plan.shard.startAtMs } } : {}),
       topology: t,
       signal: io.signal,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WsbenchError } from '../common/errors.js';
-import { membersOfRoom, parseShard, planIdOf, publishStartUs, shardProblems, shareOf } from './shard-plan.js';
+import { membersOfRoom, parseShard, planIdOf, publishStartUs, shardOptions, shardProblems, shareOf } from './shard-plan.js';
 import { planRooms } from './room-plan.js';
 
 describe('parseShard', () => {
@@ -76,5 +76,19 @@ describe('publishStartUs', () => {
     expect(e).toBeInstanceOf(WsbenchError);
     expect((e as WsbenchError).code).toBe('WSB_SHARD_START_MISSED');
     expect((e as WsbenchError).message).toContain('1000 ms ago');
+  });
+});
+
+describe('shardOptions', () => {
+  it("runs the share's connections and rooms, and its part of the plan's connect rate", () => {
+    const o = { connections: 300, rooms: 10, connectRate: 500, rate: 8 };
+    const parts = [1, 2, 3].map((index) => shardOptions(o, shareOf({ ...o, publishersPerRoom: 1 }, { index, count: 3 })));
+    expect(parts.map((p) => [p.connections, p.rooms, p.connectRate])).toEqual([
+      [120, 4, 200],
+      [90, 3, 150],
+      [90, 3, 150],
+    ]);
+    expect(parts.reduce((a, p) => a + p.connectRate, 0)).toBe(500);
+    expect(parts.every((p) => p.rate === 8)).toBe(true);
   });
 });

@@ -55,6 +55,21 @@ export function shareOf(o: { connections: number; rooms: number; publishersPerRo
   return { ...ref, rooms, roomNames: rooms.map(roomName), connections: shardMembers + rooms.length * o.publishersPerRoom, members: shardMembers };
 }
 
+/**
+ * The scenario options a shard runs with: its connections and rooms, and its part of the plan's
+ * connect rate (the shards together open connections as fast as the un-sharded run would).
+ */
+export function shardOptions<O extends Record<string, unknown>>(options: O, share: Pick<ShardShare, 'connections' | 'rooms'>): O {
+  const total = Number(options.connections);
+  const rate = Number(options.connectRate);
+  return {
+    ...options,
+    connections: share.connections,
+    rooms: share.rooms.length,
+    ...(Number.isFinite(rate) && total > 0 ? { connectRate: (rate * share.connections) / total } : {}),
+  };
+}
+
 /** Problems with splitting this plan `count` ways (every shard needs rooms, and members on every node in each). */
 export function shardProblems(o: { connections: number; rooms: number; publishersPerRoom: number }, ref: ShardRef, nodes: number): string[] {
   if (o.rooms < ref.count) return [`--shard ${ref.index}/${ref.count}: ${o.rooms} rooms cannot be split ${ref.count} ways (a room is never split: use --rooms ${ref.count} or more)`];
