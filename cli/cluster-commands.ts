@@ -163,27 +163,50 @@ export async function clusterUp(flags: Record<string, unknown>, io: ClusterIO, o
   keeper.unref();
   io.stderr.write(`starting cluster ${spec.id} (${spec.driver}, ${spec.topology.nodes} ${spec.topology.server} nodes) — keeper pid ${keeper.pid}, folder ${dir}\n`);
   const deadline = Date.now() + (opts.upTimeoutMs ?? CLUSTER_UP_DEFAULTS.upTimeout);
-  for (;;) {
-    const s = readClusterState(dir);
-    if (s?.state === 'up') {
-      printCluster(io, s, dir);
-      return 0;
-    }
-    if (s?.state === 'failed' || exited !== undefined) {
-      const err = s?.error;
-      throw new WsbenchError((err?.code as 'WSB_CLUSTER_FAILED') ?? 'WSB_CLUSTER_FAILED', `cluster ${spec.id} did not come up: ${err?.message ?? `its keeper exited (code ${exited})`}`, {
-        hint: err?.hint ?? `see ${join(dir, 'logs', 'keeper.log')}`,
-      });
-    }
-    if (Date.now() > deadline) {
-      try {
-        process.kill(keeper.pid!, 'SIGTERM');
-      } catch {
-        // gone
+  // Ctrl-C while starting: the keeper is told to stop (it undoes what it started), and this command fails.
+  let interrupted = false;
+  const onSignal = () => (interrupted = true);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await waitUp();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  async function waitUp(): Promise<number> {
+    for (;;) {
+      if (interrupted) {
+        try {
+          process.kill(keeper.pid!, 'SIGTERM');
+        } catch {
+          // gone
+        }
+        while (exited === undefined && Date.now() < deadline) await sleep(100);
+        throw new WsbenchError('WSB_INTERRUPTED', `interrupted: cluster ${spec.id} was told to stop while starting`, { hint: `see ${join(dir, 'logs', 'keeper.log')}` });
       }
-      throw new WsbenchError('WSB_CLUSTER_FAILED', `cluster ${spec.id} was not up after ${opts.upTimeoutMs ?? CLUSTER_UP_DEFAULTS.upTimeout} ms; its keeper was told to stop`, { hint: `see ${join(dir, 'logs', 'keeper.log')}` });
+      const s = readClusterState(dir);
+      if (s?.state === 'up') {
+        printCluster(io, s, dir);
+        return 0;
+      }
+      if (s?.state === 'failed' || exited !== undefined) {
+        const err = s?.error;
+        throw new WsbenchError((err?.code as 'WSB_CLUSTER_FAILED') ?? 'WSB_CLUSTER_FAILED', `cluster ${spec.id} did not come up: ${err?.message ?? `its keeper exited (code ${exited})`}`, {
+          hint: err?.hint ?? `see ${join(dir, 'logs', 'keeper.log')}`,
+        });
+      }
+      if (Date.now() > deadline) {
+        try {
+          process.kill(keeper.pid!, 'SIGTERM');
+        } catch {
+          // gone
+        }
+        throw new WsbenchError('WSB_CLUSTER_FAILED', `cluster ${spec.id} was not up after ${opts.upTimeoutMs ?? CLUSTER_UP_DEFAULTS.upTimeout} ms; its keeper was told to stop`, { hint: `see ${join(dir, 'logs', 'keeper.log')}` });
+      }
+      await sleep(100);
     }
-    await sleep(100);
   }
 }
 

@@ -26,7 +26,7 @@ export function checkShards(partials: Array<{ file: string; report: unknown }>):
     }
     if (report.verdict === 'error' || report.verdict === 'interrupted') {
       throw new WsbenchError('WSB_MERGE_INVALID', `${file}: shard ${report.shard.index}/${report.shard.count} did not finish (verdict ${report.verdict}${report.error ? `: ${report.error.code} ${report.error.message}` : ''})`, {
-        hint: `run shard ${report.shard.index}/${report.shard.count} again (same plan, a new --start-at for every shard)`,
+        hint: `run the plan again: every shard, with one new --start-at (a shard started late would not line up with the others)`,
       });
     }
     out.push(report);
