@@ -82,8 +82,8 @@ describe('cross-node-broadcast as 1 shard and as 3 shards against it, merged', (
   let mergedThree: Awaited<ReturnType<typeof merge>>;
 
   beforeAll(async () => {
-    one = await runShards(1, 15);
-    three = await runShards(3, 30);
+    one = await runShards(1, 20);
+    three = await runShards(3, 40);
     mergedOne = await merge(one.map((s) => s.out), join(root, 'merged-1'));
     mergedThree = await merge(three.map((s) => s.out), join(root, 'merged-3'));
   }, 300_000);
