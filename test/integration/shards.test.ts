@@ -68,10 +68,23 @@ describe('wsbench cluster up', () => {
     expect(up.stdout).toContain(state.jwtSecretFile);
     const health = await fetch(`${state.url}/health`);
     expect(health.status).toBe(200);
+    const ls = await wsbench(['cluster', 'ls', '--results', root, '--json'], { env });
+    expect(JSON.parse(ls.stdout)).toMatchObject([{ id: state.id, live: true, url: state.url }]);
     // `wsbench clean` leaves a cluster that is up alone.
     const clean = await wsbench(['clean', clusterDir], { env });
     expect(clean.stdout).toContain('0 processes killed');
     expect(clean.stdout).toContain(`wsbench cluster down ${state.id}`);
+  });
+});
+
+describe('run --cluster', () => {
+  it('refuses a run that needs a higher rate limit than the cluster allows, naming the cluster up flag (exit 2, nothing run)', async () => {
+    const out = join(root, 'too-fast');
+    const r = await wsbench(['run', 'cross-node-broadcast', '--cluster', clusterDir, '--rate', '20', '--out', out], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error WSB_INVALID_OPTION');
+    expect(r.stderr).toContain('allows 1000 messages/minute per connection');
+    expect(r.stderr).toContain('wsbench cluster up --server-rate-limit 1810');
   });
 });
 
@@ -150,6 +163,26 @@ describe('cross-node-broadcast as 1 shard and as 3 shards against it, merged', (
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toContain('error WSB_MERGE_MIXED_PLANS');
   });
+});
+
+describe('wsbench cluster up that cannot start', () => {
+  it('fails with a coded error, exit 2, and leaves no process (the load-balancer port is taken)', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    const dir = join(root, 'cluster-blocked');
+    const badTag = newTag();
+    try {
+      const r = await wsbench(['cluster', 'up', '--out', dir, '--nodes', '1', '--lb-port', String(port)], { env: { ...process.env, WSB_TEST_TAG: badTag } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/error WSB_[A-Z_]+: cluster \S+ did not come up/);
+      expect(readJson<{ state: string }>(join(dir, 'cluster.json')).state).toBe('failed');
+      expect(describePids(await waitNoRunProcesses({ tag: badTag, dir }))).toEqual([]);
+    } finally {
+      blocker.close();
+    }
+  }, 90_000);
 });
 
 describe('wsbench cluster down', () => {
