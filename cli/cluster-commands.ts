@@ -277,8 +277,12 @@ export async function clusterServe(dir: string): Promise<number> {
 export async function clusterDown(ref: string | undefined, flags: { results?: string }, io: ClusterIO, opts: { timeoutMs?: number } = {}): Promise<number> {
   const c = resolveCluster(ref, flags.results ?? CLUSTER_RESULTS_DIR);
   if (!c.live) {
-    io.stdout.write(`cluster ${c.state.id} is not up (state ${c.state.state}${c.state.state === 'up' ? ', keeper gone: `wsbench clean --force` removes what it left' : ''})\n`);
-    if (c.state.state !== 'up') return 0;
+    if (c.state.state !== 'up') {
+      io.stdout.write(`cluster ${c.state.id} is not up (state ${c.state.state})\n`);
+      return 0;
+    }
+    // Its keeper was killed (kill -9, a reboot of the session): what it started may still run.
+    io.stderr.write(`cluster ${c.state.id}: its keeper (pid ${c.state.keeper.pid}) is gone; removing what it started\n`);
   } else {
     process.kill(c.state.keeper.pid, 'SIGTERM');
     const deadline = Date.now() + (opts.timeoutMs ?? CLUSTER_UP_DEFAULTS.downTimeout);
@@ -293,7 +297,11 @@ export async function clusterDown(ref: string | undefined, flags: { results?: st
   const { clean } = await import('../cluster/clean.js');
   const r = await clean({ dirs: [c.dir], runId: c.state.id, force: true, docker: c.state.driver === 'docker' });
   for (const k of r.killed) io.stdout.write(`killed ${k.pid} (${k.cmdline.slice(0, 80)})\n`);
-  return r.failed.length ? 2 : 0;
+  for (const f of r.failed) io.stderr.write(`failed ${f}\n`);
+  if (r.failed.length) return 2;
+  writeFileSync(join(c.dir, 'cluster.json'), `${JSON.stringify({ ...c.state, state: 'down', stoppedAt: new Date().toISOString() }, null, 2)}\n`);
+  io.stdout.write(`cluster ${c.state.id} down\n`);
+  return 0;
 }
 
 /** `wsbench cluster ls`. */

@@ -185,6 +185,26 @@ describe('wsbench cluster up that cannot start', () => {
   }, 90_000);
 });
 
+describe('wsbench cluster down after its keeper was killed', () => {
+  it('removes every process the keeper started', async () => {
+    const dir = join(root, 'cluster-orphaned');
+    const orphanTag = newTag();
+    const upR = await wsbench(['cluster', 'up', '--out', dir, '--nodes', '2'], { env: { ...process.env, WSB_TEST_TAG: orphanTag } });
+    expect(upR.code, upR.stderr).toBe(0);
+    const state = readJson<{ keeper: { pid: number } }>(join(dir, 'cluster.json'));
+    process.kill(state.keeper.pid, 'SIGKILL');
+    // redis-server, 2 nodes and nginx outlive their keeper…
+    await new Promise((r) => setTimeout(r, 300));
+    expect(runProcesses({ tag: orphanTag, dir }).length).toBeGreaterThanOrEqual(4);
+    // …until `cluster down` sweeps what its pids.json names.
+    const down = await wsbench(['cluster', 'down', dir], { env });
+    expect(down.code, down.stderr).toBe(0);
+    expect(down.stderr).toContain('is gone; removing what it started');
+    expect(describePids(await waitNoRunProcesses({ tag: orphanTag, dir }))).toEqual([]);
+    expect(readJson<{ state: string }>(join(dir, 'cluster.json')).state).toBe('down');
+  }, 120_000);
+});
+
 describe('wsbench cluster down', () => {
   it('stops every process of the cluster', async () => {
     expect(runProcesses({ tag, dir: clusterDir }).length).toBeGreaterThanOrEqual(6); // keeper, redis, 3 nodes, nginx
