@@ -227,7 +227,7 @@ export function program(onExitCode: (code: number) => void): Command {
   prog
     .command('clean')
     .argument('[folders...]', 'run folders, or folders holding run folders (default wsbench-results)')
-    .description("remove what killed runs left: processes recorded in pids.json, containers labelled wsbench.run=<id>")
+    .description("remove what killed runs left: processes recorded in pids.json, containers labelled wsbench.run=<id> (a `wsbench cluster up` cluster that is up is left alone: `wsbench cluster down`)")
     .option('--run <id>', 'only this run')
     .option('--force', "also when the run's wsbench process still runs")
     .action(async (folders: string[], opts: { run?: string; force?: boolean }) => {
