@@ -128,6 +128,7 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
   let failure: WsbenchError | undefined;
   const notes: string[] = plan.topology.calibrationFaults?.length ? [calibrationFaultNote(plan.topology.calibrationFaults)] : [];
   notes.push(...(plan.notes ?? []));
+  if (plan.shard) notes.push(`SHARD ${plan.shard.ref.index}/${plan.shard.ref.count} of plan ${plan.shard.planId}: ${plan.shard.share.rooms.length} of ${String(plan.options.rooms)} rooms, ${plan.shard.share.connections} of ${String(plan.options.connections)} connections (options are the whole plan's; \`wsbench merge\` judges the whole)`);
   if (plan.topology.insecureDisable?.length) notes.push(`INSECURE NODES (test/calibration only, --insecure-disable): the nodes skip ${plan.topology.insecureDisable.join(', ')} on purpose`);
   try {
     const t = plan.topology;
