@@ -8,12 +8,12 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readReport, writeFileAtomic, writeReportAtomic } from '../reports/write-report.js';
-import { evaluateTargets, exitCodeFor, verdictOf } from '../reports/evaluate.js';
+import { evaluateTargets, exitCodeFor, verdictOf } from '../model/evaluate.js';
 import { checkShards, mergePartials } from '../reports/merge.js';
 import { renderConsole } from '../reports/console.js';
 import { renderHtml } from '../reports/html.js';
 import { renderJunit } from '../reports/junit.js';
-import type { RunReport } from '../reports/run-report.js';
+import type { RunReport } from '../model/run-report.js';
 import type { CommandIO } from './report-commands.js';
 
 /** A partial.json, or a run folder holding one. */

@@ -2,19 +2,10 @@
 import { resolveCluster, readClusterSecret } from '../cluster/persistent.js';
 import type { ServerKind, ServerOptions, SocketIoAdapter } from '../cluster/types.js';
 import { isWsbenchError } from '../common/errors.js';
-import { parseShard, planIdOf, shardProblems, shareOf, type ShardRef, type ShardShare } from '../load/shard-plan.js';
-import type { Scenario } from '../scenarios/index.js';
+import { parseShard, planIdOf, shardProblems, shareOf, type ShardPlan } from '../load/shard-plan.js';
 
-/** What a shard run needs beyond the plan (RunPlan.shard). */
-export interface ShardPlan {
-  ref: ShardRef;
-  share: ShardShare;
-  /** Same on every shard of one plan (load/shard-plan.ts planIdOf). */
-  planId: string;
-  /** The agreed wall-clock start of publishing, as given (ISO) and in ms since the epoch. */
-  startAt?: string;
-  startAtMs?: number;
-}
+export type { ShardPlan };
+import type { Scenario } from '../scenarios/index.js';
 
 export interface ClusterTarget {
   id: string;

@@ -30,6 +30,17 @@ export interface ShardShare extends ShardRef {
   members: number;
 }
 
+/** What a shard run needs beyond the plan (RunPlan.shard). */
+export interface ShardPlan {
+  ref: ShardRef;
+  share: ShardShare;
+  /** Same on every shard of one plan (load/shard-plan.ts planIdOf). */
+  planId: string;
+  /** The agreed wall-clock start of publishing, as given (ISO) and in ms since the epoch. */
+  startAt?: string;
+  startAtMs?: number;
+}
+
 /** Parses `i/N`; returns a problem in the user's terms instead of throwing. */
 export function parseShard(value: string): ShardRef | string {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);

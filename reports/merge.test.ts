@@ -2,12 +2,13 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WsbenchError } from '../common/errors.js';
-import { createLatencyHistogram, recordUs, summarizeUs } from '../load/histogram.js';
+import { createLatencyHistogram, summarizeUs } from '../model/histogram.js';
+import { recordUs } from '../load/histogram-record.js';
 import { checkShards, mergePartials } from './merge.js';
 import type { PartialReport } from './partial.js';
-import type { RunReport } from './run-report.js';
-import { evaluateTargets } from './evaluate.js';
-import { validateReport } from './schema.js';
+import type { RunReport } from '../model/run-report.js';
+import { evaluateTargets } from '../model/evaluate.js';
+import { validateReport } from '../model/schema.js';
 
 const fixture = (): RunReport => JSON.parse(readFileSync(new URL('../fixtures/report-default-run.json', import.meta.url), 'utf8')) as RunReport;
 

@@ -6,11 +6,11 @@
  * evaluateTargets). Pure: reads nothing, writes nothing.
  */
 import { WsbenchError } from '../common/errors.js';
-import { addAccounting, emptyAccounting } from '../load/delivery-ledger.js';
-import { mergeEncoded, summarizeUs } from '../load/histogram.js';
-import type { Accounting, LossBreakdown, MetricSummary, RunReport, TimelinePoint } from './run-report.js';
+import { addAccounting, emptyAccounting } from '../model/accounting.js';
+import { mergeEncoded, summarizeUs } from '../model/histogram.js';
+import type { Accounting, LossBreakdown, MetricSummary, RunReport, TimelinePoint } from '../model/run-report.js';
 import { isPartial, type MergedFrom, type PartialReport } from './partial.js';
-import type { TargetSpec } from './targets.js';
+import type { TargetSpec } from '../model/targets.js';
 
 /** Counters that are a worst case over the shards rather than a sum. */
 const MAX_COUNTERS = new Set(['publisher_stall_ms', 'reconnect_all_back_ms']);

@@ -4,7 +4,7 @@
  * identity, and each timeline second's HDR histogram. The whole-run histograms travel in
  * `metrics.<name>.hdr` as in every report; accounting and counters are plain sums.
  */
-import type { RunReport } from './run-report.js';
+import type { RunReport } from '../model/run-report.js';
 
 /** `shard` of a partial report. */
 export interface ShardInfo {
