@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeEncoded } from '../../model/histogram.js';
 import type { PartialReport } from '../../reports/partial.js';
 import type { RunReport } from '../../model/run-report.js';
-import { validateReport } from '../../reports/schema.js';
+import { validateReport } from '../../model/schema.js';
 import { wsbench, type CliResult } from './support/cli.js';
 import { describePids, newTag, runProcesses, waitNoRunProcesses } from './support/run-processes.js';
 
