@@ -19,6 +19,7 @@ import { compareCommand, reportCommand, type CompareFlags, type ReportFlags } fr
 import { COMPARE_DEFAULTS } from '../reports/compare.js';
 import { addClusterCommands } from './cluster-program.js';
 import { addMergeCommand } from './merge-command.js';
+import { addRenderCommands } from './render-command.js';
 import { seedLabel } from '../reports/seed-label.js';
 
 function printError(e: unknown): number {
@@ -224,6 +225,7 @@ export function program(onExitCode: (code: number) => void): Command {
     });
   addClusterCommands(prog, onExitCode);
   addMergeCommand(prog, onExitCode);
+  addRenderCommands(prog, onExitCode);
   return prog;
 }
 
