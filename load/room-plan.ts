@@ -20,8 +20,10 @@ export const roomName = (r: number): string => `room-${r + 1}`;
  */
 export function planRooms(
   clients: Array<{ id: number; nodeId: string; group?: number }>,
-  opts: { rooms: number; publishersPerRoom: number },
+  opts: { rooms: number; publishersPerRoom: number; roomNames?: string[] },
 ): Assignment[] {
+  // A shard runs some rooms of a bigger plan under their names in that plan (load/shard-plan.ts).
+  const nameOf = (r: number) => opts.roomNames?.[r] ?? roomName(r);
   const byNode = new Map<string, Array<{ id: number; group: number }>>();
   for (const c of clients) {
     const list = byNode.get(c.nodeId) ?? [];
@@ -49,7 +51,7 @@ export function planRooms(
     for (const l of lists) {
       if (out.length >= publishers) break;
       if (i < l.length) {
-        out.push({ id: l[i], room: roomName(out.length % opts.rooms), role: 'publisher' });
+        out.push({ id: l[i], room: nameOf(out.length % opts.rooms), role: 'publisher' });
         taken.add(l[i]);
       }
     }
@@ -59,7 +61,7 @@ export function planRooms(
     let j = 0;
     for (const id of l) {
       if (taken.has(id)) continue;
-      out.push({ id, room: roomName((offset + j) % opts.rooms), role: 'member' });
+      out.push({ id, room: nameOf((offset + j) % opts.rooms), role: 'member' });
       j++;
     }
     // Continue where this node stopped so room sizes stay even across nodes.

@@ -5,6 +5,7 @@ import { nowUs } from '../common/clock.js';
 import { applyChaos, type ChaosAction, type ChaosRecord } from '../cluster/chaos.js';
 import type { StartedCluster } from '../cluster/types.js';
 import { planRooms } from '../load/room-plan.js';
+import { publishStartUs } from '../load/shard-plan.js';
 import { createLatencyHistogram, mergeEncoded, summarizeUs } from '../model/histogram.js';
 import { addAccounting, emptyAccounting } from '../model/accounting.js';
 import { RECONNECT_POLICIES, type ReconnectPolicy } from '../load/reconnect-policy.js';
@@ -231,7 +232,11 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     setPhase('joining');
     ctx.event('phase', 'join');
     // Grouped by worker, so the publishers spread over the workers (load/room-plan.ts).
-    const assignments = planRooms(connected.map((r) => ({ id: r.id, nodeId: r.nodeId!, group: load.workerOf.get(r.id) ?? 0 })), { rooms: o.rooms, publishersPerRoom: o.publishersPerRoom });
+    const assignments = planRooms(connected.map((r) => ({ id: r.id, nodeId: r.nodeId!, group: load.workerOf.get(r.id) ?? 0 })), {
+      rooms: o.rooms,
+      publishersPerRoom: o.publishersPerRoom,
+      roomNames: ctx.shard?.roomNames,
+    });
     const joinFailures = await step(load.join(assignments));
     if (joinFailures.length > 0) {
       throw new WsbenchError('WSB_JOIN_FAILED', `${joinFailures.length} of ${assignments.filter((a) => a.role === 'member').length} room joins failed; first: ${joinFailures[0].error} (room ${joinFailures[0].room})`, {
@@ -252,7 +257,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     // --- publish (and chaos, on the same timeline) ---------------------------------------------
     setPhase('warm-up');
     const pubs = assignments.filter((a) => a.role === 'publisher');
-    const startUs = nowUs() + 500_000;
+    const startUs = publishStartUs(ctx.shard?.startAtMs);
     const measureFromUs = startUs + o.warmup * 1e6;
     const endUs = measureFromUs + o.duration * 1e6;
     ctx.event('phase', 'publish');
@@ -356,7 +361,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     };
     const unexpected = collected.reduce((a, r) => a + r.accounting.unexpected, 0);
     const messagesPublished = published.publishers.reduce((a, p) => a + p.sent, 0);
-    const timeline = summarizeTicks(ticks, startUs, measureFromUs);
+    const timelineHistograms: Array<{ t: number; hdr: string }> = [];
+    const timeline = summarizeTicks(ticks, startUs, measureFromUs, ctx.shard ? timelineHistograms : undefined);
     const measured = timeline.filter((p) => p.t > 0 && p.t <= o.duration);
     // First arrivals only (the workers count no duplicate and no stray), per measured second.
     const deliveriesPerSec = measured.length ? measured.reduce((a, p) => a + p.received, 0) / measured.length : 0;
@@ -483,6 +489,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       timeline,
       generator: { workers: health, bottleneck: saturated.length > 0 || unpumped > 0, notes: genNotes },
       notes,
+      ...(ctx.shard ? { timelineHistograms } : {}),
       faults: resolvedFaults,
       disconnections,
       measureFromUs,

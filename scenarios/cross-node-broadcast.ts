@@ -52,6 +52,7 @@ export default defineScenario<Options>({
   ],
   metrics: ['broadcast_latency_ms', 'broadcast_latency_same_node_ms', 'broadcast_latency_cross_node_ms', 'connect_time_ms'],
   targets: ['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order', 'no-leak'],
+  shardable: true,
   validate(o, t) {
     const problems = validateBroadcast(o as BroadcastOptions, t);
     if (o.pauseNode !== undefined) {
