@@ -10,12 +10,13 @@
  * Exit code: 0 when every check agrees, 1 when one does not, 2 when a run failed (harness error,
  * bad options, Ctrl-C).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import Table from 'cli-table3';
 import { z } from 'zod';
 import { WsbenchError, isWsbenchError } from '../common/errors.js';
+import { prepareOutDir } from '../common/out-dir.js';
 import { SERVER_KINDS, type StartedCluster } from '../cluster/types.js';
 import { DOCKER_NETWORK_CHOICES } from '../cluster/docker-options.js';
 import { readReceiveLogs } from '../load/receive-log.js';
@@ -404,8 +405,7 @@ const discard = () => new Writable({ write: (_c, _e, cb) => cb() });
  * fails (exit 2); otherwise resolves with every check.
  */
 export async function calibrate(o: CalibrateOptions, io: CalibrateIO): Promise<CalibrationResult> {
-  const outDir = resolve(o.out ?? join('wsbench-results', newRunId('calibrate')));
-  mkdirSync(outDir, { recursive: true });
+  const outDir = prepareOutDir(o.out ?? join('wsbench-results', newRunId('calibrate')));
   // Checked before anything starts: a missing tshark must not cost the whole calibration first.
   const tools = o.wire ? wireTools() : undefined;
   const wanted = new Set<CalibrationCase>(o.cases);

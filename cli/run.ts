@@ -1,9 +1,10 @@
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { WsbenchError, isWsbenchError } from '../common/errors.js';
 import { DisposerStack } from '../common/disposer-stack.js';
 import { packageRoot } from '../common/paths.js';
+import { prepareOutDir } from '../common/out-dir.js';
 import { LocalDriver } from '../cluster/local-driver.js';
 import { pidsRecord } from '../cluster/clean.js';
 import { calibrationFaultNote, calibrationFaultOverride } from '../cluster/calibration-faults.js';
@@ -81,8 +82,8 @@ function emptyResult(): ScenarioResult {
 export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
   const startedAt = new Date();
   const t0 = Date.now();
-  const outDir = resolve(plan.outDir ?? join('wsbench-results', plan.runId));
-  mkdirSync(outDir, { recursive: true });
+  // Checked and made before anything starts (a coded error, never a hang on /proc: common/out-dir.ts).
+  const outDir = prepareOutDir(plan.outDir ?? join('wsbench-results', plan.runId));
   const reportPath = join(outDir, 'report.json');
   const stack = new DisposerStack();
   const events: RunReport['events'] = [];

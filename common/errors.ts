@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'WSB_TARGET_UNREACHABLE'
   | 'WSB_EXTERNAL_UNSUPPORTED'
   | 'WSB_CAPTURE_FAILED'
+  | 'WSB_OUT_UNUSABLE'
   | 'WSB_INTERNAL';
 
 export class WsbenchError extends Error {
