@@ -43,6 +43,16 @@ function measured(report: EvaluableReport, path: string): boolean {
   return true;
 }
 
+/**
+ * The value at `path` as a target sees it: null when it is missing, not a finite number, or not
+ * measured (a histogram without samples, an accounting with nothing expected). `wsbench compare`
+ * reads values the same way, so a gate and a target never disagree on what was measured.
+ */
+export function measuredValue(report: EvaluableReport, path: string): number | null {
+  const raw = readPath(report, path);
+  return raw !== null && measured(report, path) ? raw : null;
+}
+
 /** `actual op value`. */
 export function compare(actual: number, op: TargetSpec['op'], value: number): boolean {
   switch (op) {
@@ -66,8 +76,7 @@ export function compare(actual: number, op: TargetSpec['op'], value: number): bo
  */
 export function evaluateTargets(report: EvaluableReport, specs: readonly TargetSpec[]): TargetResult[] {
   return specs.map((spec) => {
-    const raw = readPath(report, spec.metric);
-    const actual = raw !== null && measured(report, spec.metric) ? raw : null;
+    const actual = measuredValue(report, spec.metric);
     const status: TargetResult['status'] = actual === null ? 'unknown' : compare(actual, spec.op, spec.value) ? 'pass' : 'fail';
     const result: TargetResult = {
       id: spec.id,
