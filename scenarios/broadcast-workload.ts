@@ -280,6 +280,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       ctx.event('phase', 'measure');
     }, (measureFromUs - nowUs()) / 1000);
     const faults: Fault[] = [];
+    /** Chaos actions whose effect was not observed (cluster/chaos.ts): the scenario did not happen as planned. */
+    const chaosFailed: string[] = [];
     let policy: ReconnectPolicy = o.reconnect;
     const chaosApi: ChaosApi = {
       cluster: ctx.cluster,
@@ -292,6 +294,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       act: async (action) => {
         const rec = await applyChaos(ctx.cluster, action, nowUs);
         ctx.event(rec.action, rec.detail, rec.outcome, { target: rec.target, durationMs: (rec.endUs - rec.startUs) / 1000 });
+        if (rec.outcome === 'fail') chaosFailed.push(`${rec.action} ${rec.target}: ${rec.detail ?? 'failed'}`);
         return rec;
       },
       fault: (f) => faults.push({ ...f, policy }),
@@ -462,6 +465,11 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       // Calibration: how long publisher 0's pump was really held (the stall, plus its timer's lateness).
       const resumed = published.stallResumedUs.get(load.workerOf.get(pubs[0]?.id ?? -1) ?? -1);
       if (resumed !== undefined) counters.publisher_stall_ms = Math.round(resumed - stall.startUs) / 1000;
+    }
+    if (hooks.chaos) {
+      // Judged by the `chaos-applied` target: a chaos scenario whose chaos did not happen must not pass.
+      counters.chaos_actions_failed = chaosFailed.length;
+      for (const f of chaosFailed) notes.push(`CHAOS NOT APPLIED: ${f}`);
     }
     if (resolvedFaults.length) {
       counters.messages_queued_while_disconnected = queued;

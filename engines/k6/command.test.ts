@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import crossNodeBroadcast from '../../scenarios/cross-node-broadcast.js';
 import { k6Command, localIpsFor, wsUrl } from './command.js';
@@ -86,15 +87,31 @@ describe('k6 plans from the run options', () => {
     const p = K6_ADAPTERS['reconnection-storm'].plan(o, { nodes: 3 }) as StormPlan;
     expect(p).toMatchObject({ scenario: 'reconnection-storm', connections: 100, rooms: 5, durationMs: 25_000, drainMs: 2000 });
     expect(p.maxDuration).toBe(`${Math.ceil(stormEndMs(p) / 1000) + 60}s`);
-    // A cluster whose nodes hold 100 connections again right after NGINX restarts.
+    // A cluster whose nodes hold 100 connections again right after NGINX restarts; its "NGINX" is a
+    // real listening socket, so the harness can observe the stop (refused) and the start (accepted).
     const log: string[] = [];
     let up = true;
+    let lbServer = createServer((s) => s.destroy());
+    await new Promise<void>((r) => lbServer.listen(0, '127.0.0.1', r));
+    const port = (lbServer.address() as AddressInfo).port;
+    const lb = {
+      port,
+      stop: async () => {
+        up = false;
+        await new Promise((r) => lbServer.close(r));
+      },
+      start: async () => {
+        up = true;
+        lbServer = createServer((s) => s.destroy());
+        await new Promise<void>((r) => lbServer.listen(port, '127.0.0.1', r));
+      },
+    };
     const c: K6ChaosContext = {
       plan: p,
       options: o,
       cluster: {
         nodes: [],
-        lb: { stop: async () => void (up = false), start: async () => void (up = true) } as K6ChaosContext['cluster']['lb'],
+        lb: lb as unknown as K6ChaosContext['cluster']['lb'],
         metrics: async () => [{ nodeId: 'node-1', up: true, connections: up ? 100 : 0, rssBytes: null, heapUsedBytes: null, eventLoopLagMs: null, publishTotal: null }],
       },
       at: async (ms) => void log.push(`at ${ms}`),
@@ -106,7 +123,9 @@ describe('k6 plans from the run options', () => {
       event: (type, detail, outcome) => log.push(`${type} ${outcome}: ${detail}`),
       signal: new AbortController().signal,
     };
-    await stormChaos(c);
+    const outcome = await stormChaos(c);
+    lbServer.close();
+    expect(outcome.counters).toEqual({ chaos_actions_failed: 0 });
     expect(log.map((l) => l.replace(/after \d+ ms/, 'after N ms'))).toEqual([
       `at ${connectedByMs(p) + 2000}`,
       'stop-lb (storm socketio: every connection drops)',

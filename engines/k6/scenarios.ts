@@ -8,6 +8,7 @@
  * drive both engines. An option k6 has no use for (e.g. `workers`) is ignored.
  */
 import type { NodeMetrics, StartedCluster } from '../../cluster/types.js';
+import { observeLb } from '../../cluster/chaos.js';
 import {
   broadcastTimes,
   connectedByMs,
@@ -211,17 +212,28 @@ export const STORM_RECOVERY_TIMEOUT_MS = 40_000;
  * clients reconnect with socket.io-client's backoff after the first storm, full jitter after the
  * second.
  */
-export async function stormChaos(c: K6ChaosContext): Promise<void> {
+export async function stormChaos(c: K6ChaosContext): Promise<K6ChaosOutcome> {
   const plan = c.plan as StormPlan;
   await c.at(connectedByMs(plan) + num(c.options, 'stormAt', 3) * 1000);
+  // Each storm's stop and start are observed from outside (cluster/chaos.ts): a failed one is counted for `chaos-applied`.
+  let failed = 0;
+  const lb = (want: 'refused' | 'accepted') => async () => {
+    await (want === 'refused' ? c.cluster.lb.stop() : c.cluster.lb.start());
+    const why = await observeLb('127.0.0.1', c.cluster.lb.port, want);
+    if (why) {
+      failed++;
+      throw new Error(why);
+    }
+  };
   for (const policy of ['socketio', 'full-jitter'] as const) {
     const before = (await c.cluster.metrics()).reduce((a, n) => a + (n.up && n.connections ? n.connections : 0), 0);
-    await c.act('stop-lb', `storm ${policy}: every connection drops`, () => c.cluster.lb.stop());
-    await c.act('start-lb', `storm ${policy}`, () => c.cluster.lb.start());
+    await c.act('stop-lb', `storm ${policy}: every connection drops`, lb('refused'));
+    await c.act('start-lb', `storm ${policy}`, lb('accepted'));
     const back = await allBack(c, before, STORM_RECOVERY_TIMEOUT_MS);
     c.event('all-back', back === null ? `storm ${policy}: not all ${before} connections back after ${STORM_RECOVERY_TIMEOUT_MS} ms` : `storm ${policy}: ${before} connections back after ${back} ms`, back === null ? 'fail' : 'ok');
     if (policy === 'socketio') await c.sleep(num(c.options, 'gap', 3) * 1000);
   }
+  return { counters: { chaos_actions_failed: failed }, notes: failed ? [`CHAOS NOT APPLIED: ${failed} load-balancer action(s) had no observed effect`] : [] };
 }
 
 const storm: K6Adapter = {
@@ -232,9 +244,7 @@ const storm: K6Adapter = {
     return { ...p, maxDuration: maxDurationFor(stormEndMs({ ...p, maxDuration: '' })) };
   },
   submetrics: (ids) => ({ trends: ['reconnect_time_ms{storm:socketio}', 'reconnect_time_ms{storm:full-jitter}'], counters: perNode(ids) }),
-  chaos: async (c) => {
-    await stormChaos(c);
-  },
+  chaos: (c) => stormChaos(c),
   notes: () => [
     'k6 engine: reconnection-storm publishes no messages, so no-loss-while-connected is not measured (unknown); reconnect times are each client\'s own drop → rejoin, reconnect_all_back_ms their maximum when every client came back',
   ],
