@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { WsbenchError } from '../common/errors.js';
 import { readReport, writeFileAtomic } from '../reports/write-report.js';
 import { renderConsole } from '../reports/console.js';
+import { SCENARIOS } from '../scenarios/index.js';
 import { exitCodeFor } from '../reports/evaluate.js';
 import { renderHtml } from '../reports/html.js';
 import { renderJunit } from '../reports/junit.js';
@@ -43,6 +44,13 @@ export async function reportCommand(file: string, flags: ReportFlags, io: Comman
   }
   io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderConsole(report)}\n`);
   return exitCodeFor(report.verdict);
+}
+
+/** The scenario's option defaults (an option an older report lacks had its default then too), or none for an unknown scenario. */
+function scenarioDefaults(name: string): Record<string, unknown> {
+  const s = Object.prototype.hasOwnProperty.call(SCENARIOS, name) ? SCENARIOS[name as keyof typeof SCENARIOS] : undefined;
+  const parsed = s?.options.safeParse({});
+  return parsed?.success ? (parsed.data as Record<string, unknown>) : {};
 }
 
 export interface CompareFlags {
@@ -85,6 +93,7 @@ export async function compareCommand(baselinePath: string, currentPath: string, 
     latencyFloorMs: flags.latencyFloor === undefined ? COMPARE_DEFAULTS.latencyFloorMs : parseMs(flags.latencyFloor, '--latency-floor'),
     allowMissing: flags.allowMissing ?? false,
     allowDifferentOptions: flags.allowDifferentOptions ?? false,
+    optionDefaults: scenarioDefaults(baseline.scenario.name),
   });
   io.stdout.write(flags.json ? `${JSON.stringify(cmp, null, 2)}\n` : `${renderComparison(cmp)}\n`);
   return cmp.failed ? 1 : 0;

@@ -273,6 +273,14 @@ describe('compareReports', () => {
     const allowed = compareReports(baseline(), cur, { allowDifferentOptions: true });
     expect(allowed.failed).toBe(false);
     expect(allowed.warnings[0]).toBe('workload differs (allowed by --allow-different-options): connections 1240 → 2000, nodes 3 → 5');
+    // An option an older report lacks counts as the scenario's default (the CLI passes them), an absent adapter is not compared.
+    const newer = baseline();
+    newer.options.reconnect = 'socketio';
+    delete (newer.topology as { adapter?: string }).adapter;
+    expect(compareReports(baseline(), newer).checks[1].ok).toBe(false);
+    expect(compareReports(baseline(), newer, { optionDefaults: { reconnect: 'socketio' } }).checks[1].ok).toBe(true);
+    newer.options.reconnect = 'full-jitter';
+    expect(compareReports(baseline(), newer, { optionDefaults: { reconnect: 'socketio' } }).checks[1].detail).toContain('reconnect "socketio" → "full-jitter"');
     // Options that change only logging do not count.
     const cosmetic = baseline();
     cosmetic.options.receiveLog = '/tmp/x';

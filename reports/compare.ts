@@ -32,6 +32,11 @@ export interface CompareOptions {
   allowMissing?: boolean;
   /** Different workload options (connections, rooms, rates, durations, nodes, server, …) only warn. Default false. */
   allowDifferentOptions?: boolean;
+  /**
+   * The scenario's option defaults: an option absent from one report (an older wsbench, or an
+   * optional one left unset) counts as its default. Default none: absent differs from present.
+   */
+  optionDefaults?: Record<string, unknown>;
 }
 
 export const COMPARE_DEFAULTS = { maxRegressionPct: 10, latencyFloorMs: 1, ratioTolerancePp: 0.1 } as const;
@@ -224,14 +229,23 @@ function differences(b: Record<string, unknown>, c: Record<string, unknown>): st
 export const COSMETIC_OPTIONS = new Set(['receiveLog', 'receiveLogEvery', 'out', 'json']);
 
 /** What the two runs did differently: scenario options and the cluster (everything but cosmetic options). */
-export function workloadDifferences(b: RunReport, c: RunReport): string[] {
-  const opts = (r: RunReport) => Object.fromEntries(Object.entries(r.options).filter(([k]) => !COSMETIC_OPTIONS.has(k)));
+export function workloadDifferences(b: RunReport, c: RunReport, defaults: Record<string, unknown> = {}): string[] {
+  const opts = (r: RunReport) => Object.fromEntries(Object.entries({ ...defaults, ...r.options }).filter(([k]) => !COSMETIC_OPTIONS.has(k)));
   const topo = (r: RunReport) => {
     const t = r.topology as RunReport['topology'] & { engine?: unknown };
     const overrides = [...(t.overrides ?? [])].map((o) => `${o.setting}=${o.value}`).sort();
     return { driver: t.driver, server: t.server, adapter: t.adapter, engine: t.engine, nodes: t.nodes, lb: t.lb, lbPolicy: t.lbPolicy, serverOverrides: overrides };
   };
-  return [...differences(opts(b), opts(c)), ...differences(topo(b), topo(c))];
+  // A topology field absent from one report (older reports lack `adapter`; `engine` is newer) is not compared.
+  const tb = topo(b);
+  const tc = topo(c);
+  for (const k of Object.keys(tb) as Array<keyof typeof tb>) {
+    if (tb[k] === undefined || tc[k] === undefined) {
+      delete tb[k];
+      delete tc[k];
+    }
+  }
+  return [...differences(opts(b), opts(c)), ...differences(tb, tc)];
 }
 
 function warningsOf(b: RunReport, c: RunReport): string[] {
@@ -273,6 +287,7 @@ export function compareReports(baseline: RunReport, current: RunReport, options:
     ratioTolerancePp: options.ratioTolerancePp ?? COMPARE_DEFAULTS.ratioTolerancePp,
     allowMissing: options.allowMissing ?? false,
     allowDifferentOptions: options.allowDifferentOptions ?? false,
+    optionDefaults: options.optionDefaults ?? {},
   };
   if (baseline.scenario.name !== current.scenario.name) {
     throw new WsbenchError('WSB_COMPARE_INVALID', `the baseline is a ${baseline.scenario.name} run and the current report a ${current.scenario.name} run`, {
@@ -305,7 +320,7 @@ export function compareReports(baseline: RunReport, current: RunReport, options:
   };
   const warnings = warningsOf(baseline, current);
   const checks: GateCheck[] = [verdictCheck(current)];
-  const diff = workloadDifferences(baseline, current);
+  const diff = workloadDifferences(baseline, current, opts.optionDefaults);
   if (!diff.length) checks.push({ check: 'options', ok: true, detail: 'same workload options and cluster' });
   else if (opts.allowDifferentOptions) warnings.unshift(`workload differs (allowed by --allow-different-options): ${diff.join(', ')}`);
   else checks.push({ check: 'options', ok: false, detail: `the workload differs: ${diff.join(', ')} (pass --allow-different-options to compare anyway)` });

@@ -143,6 +143,12 @@ describe('wsbench compare (the real bin)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('check options: FAIL — the workload differs: rate 8 → 16 (pass --allow-different-options to compare anyway)');
     expect((await wsbench(['compare', base, file, '--allow-different-options'])).code).toBe(0);
+    // The committed CI baseline predates some options: a current report holding their defaults is the same workload.
+    const fresh = real();
+    Object.assign(fresh.options, { reconnect: 'socketio', inflightMargin: 500, generatorCostUs: 0, publisherStallMs: 0, publisherStallAt: 1, receiveLogEvery: 10 });
+    const same = await wsbench(['compare', fileURLToPath(new URL('../../examples/ci/baseline.json', import.meta.url)), save('fresh.json', fresh)]);
+    expect(same.stdout).toContain('check options: ok — same workload options and cluster');
+    expect(same.code).toBe(0);
   });
 
   it('exits 2 with a coded error and a hint on bad input', async () => {
