@@ -141,6 +141,8 @@ describe('k6 plans from the run options', () => {
   it('measures connection-capacity’s server memory per connection from the nodes’ RSS before and while holding', async () => {
     const m = (id: string, rss: number | null, connections: number | null): NodeMetrics => ({ nodeId: id, up: true, connections, rssBytes: rss, heapUsedBytes: null, eventLoopLagMs: null, publishTotal: null });
     expect(serverBytesPerConnection([m('node-1', 100e6, 0), m('node-2', 100e6, 0)], [m('node-1', 110e6, 1000), m('node-2', 105e6, 1000)])).toBe(7500);
+    // RSS that shrank is no measurement: unknown (the target fails), never a negative size that passes.
+    expect(serverBytesPerConnection([m('node-1', 100e6, 0)], [m('node-1', 99e6, 1000)])).toBeNull();
     expect(serverBytesPerConnection([m('node-1', null, 0)], [m('node-1', null, 1000)])).toBeNull();
     const o = connectionCapacity.options.parse({ connections: 100, connectRate: 100, hold: 4 }) as Record<string, unknown>;
     const p = K6_ADAPTERS['connection-capacity'].plan(o, { nodes: 1 });

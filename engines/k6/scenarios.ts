@@ -158,7 +158,8 @@ export function serverBytesPerConnection(before: NodeMetrics[], held: NodeMetric
     bytes += h.rssBytes - b.rssBytes;
     conns += h.connections;
   }
-  return conns > 0 ? Math.round(bytes / conns) : null;
+  // Negative (RSS shrank while holding: GC, pages returned) is no measurement: unknown, never a pass.
+  return conns > 0 && bytes >= 0 ? Math.round(bytes / conns) : null;
 }
 
 /** connection-capacity: the nodes' RSS before the first connection and while all are held (seed 001's ~10 KB per connection). */
