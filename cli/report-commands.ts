@@ -8,7 +8,7 @@ import { WsbenchError } from '../common/errors.js';
 import { readReport, writeFileAtomic } from '../reports/write-report.js';
 import { renderConsole } from '../reports/console.js';
 import { SCENARIOS } from '../scenarios/index.js';
-import { exitCodeFor } from '../reports/evaluate.js';
+import { exitCodeFor } from '../model/evaluate.js';
 import { renderHtml } from '../reports/html.js';
 import { renderJunit } from '../reports/junit.js';
 import { compareReports, parseMetricTolerance, parseMs, parsePercent, renderComparison, COMPARE_DEFAULTS } from '../reports/compare.js';

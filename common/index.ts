@@ -4,3 +4,4 @@ export * from './clock.js';
 export * from './logger.js';
 export * from './disposer-stack.js';
 export * from './out-dir.js';
+export * from './binaries.js';

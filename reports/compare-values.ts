@@ -5,8 +5,8 @@
  * failures, unexpected arrivals and the knee of `throughput --find-capacity`. Each value has a kind
  * that decides how it is judged (reports/compare.ts). Pure functions of two reports.
  */
-import type { RunReport } from './run-report.js';
-import { measuredValue } from './evaluate.js';
+import type { RunReport } from '../model/run-report.js';
+import { measuredValue } from '../model/evaluate.js';
 
 /** Which way is better for a value. */
 export type Better = 'lower' | 'higher';

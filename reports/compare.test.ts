@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { compareReports, judge, parseMetricTolerance, parsePercent, renderComparison } from './compare.js';
 import type { Candidate } from './compare-values.js';
 import { WsbenchError } from '../common/errors.js';
-import type { RunReport } from './run-report.js';
+import type { RunReport } from '../model/run-report.js';
 
 const load = (name: string): RunReport => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'));
 const baseline = () => load('report-default-run.json');

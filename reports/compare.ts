@@ -7,7 +7,7 @@
  * CLI reads the files and picks the exit code (1 when the gate fails). Rules: docs/compare.md.
  */
 import { WsbenchError } from '../common/errors.js';
-import type { RunReport } from './run-report.js';
+import type { RunReport } from '../model/run-report.js';
 import { candidates, COMPARED_PERCENTILES, type Better, type Candidate, type ValueKind } from './compare-values.js';
 
 export { COMPARED_PERCENTILES, type Better, type ValueKind } from './compare-values.js';

@@ -5,7 +5,7 @@
  * publisher connected (a Redis outage disconnects no client), is the cluster's failure and is
  * judged by the `no-loss-outside-redis-outage` target.
  */
-import type { WindowReport } from '../reports/run-report.js';
+import type { WindowReport } from '../model/run-report.js';
 
 export interface OutageAccounting {
   /** `lost_outside_outage` (before the outage + after the settle) and `lost_in_outage` (outage + settle); absent when the windows are. */
