@@ -260,6 +260,8 @@ function startChaos(prep: K6Prepared, ctx: K6RunContext, t0: number, stop: Abort
       };
       stop.addEventListener('abort', onStop, { once: true });
     });
+  /** Chaos actions whose effect was not observed (cluster/chaos.ts): judged by `chaos-applied`. */
+  let chaosFailed = 0;
   const c: K6ChaosContext = {
     plan: prep.plan,
     options: ctx.options,
@@ -271,6 +273,7 @@ function startChaos(prep: K6Prepared, ctx: K6RunContext, t0: number, stop: Abort
       // cluster/chaos.ts on the epoch-ms clock of the script (µs for its records).
       const rec = await applyChaos(ctx.cluster as StartedCluster, action, () => Date.now() * 1000);
       ctx.event(rec.action, rec.detail, rec.outcome, { target: rec.target, durationMs: (rec.endUs - rec.startUs) / 1000 });
+      if (rec.outcome === 'fail') chaosFailed++;
       return { outcome: rec.outcome, startEpochMs: rec.startUs / 1000, endEpochMs: rec.endUs / 1000 };
     },
     act: async (type, detail, fn) => {
@@ -279,6 +282,7 @@ function startChaos(prep: K6Prepared, ctx: K6RunContext, t0: number, stop: Abort
         await fn();
         ctx.event(type, detail, 'ok');
       } catch (e) {
+        chaosFailed++;
         ctx.event(type, `${detail}: ${(e as Error).message}`, 'fail');
       }
     },
@@ -286,7 +290,8 @@ function startChaos(prep: K6Prepared, ctx: K6RunContext, t0: number, stop: Abort
     signal: stop,
   };
   return chaos(c).then(
-    (outcome) => outcome ?? undefined,
+    // A chaos that did not run to its end leaves the counter out: chaos-applied is then unknown.
+    (outcome) => ({ ...(outcome ?? {}), counters: { ...(outcome?.counters ?? {}), chaos_actions_failed: chaosFailed } }),
     (e: unknown) => {
       ctx.event('chaos', stop.aborted ? 'stopped: k6 ended first' : `failed: ${(e as Error).message}`, stop.aborted ? 'unknown' : 'fail');
       return undefined;
