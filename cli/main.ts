@@ -216,9 +216,12 @@ export function program(onExitCode: (code: number) => void): Command {
     .command('compare')
     .argument('<baseline.json>', 'the baseline report (e.g. committed to the repository)')
     .argument('<current.json>', 'the report of the run to judge')
-    .description('compare a report against a baseline metric by metric; exit 1 on a regression beyond tolerance')
+    .description('gate a report against a baseline value by value; exit 1 on a regression beyond tolerance, a value missing from current, a current verdict other than pass, or a different workload (docs/compare.md)')
     .option('--max-regression <pct>', `tolerated change in the worse direction (default ${COMPARE_DEFAULTS.maxRegressionPct}%)`)
-    .option('--metric <name=pct>', 'tolerance for one value or group, e.g. broadcast_latency_ms.p99=20% (repeatable)', collect)
+    .option('--metric <name=pct>', 'tolerance for one value or group, e.g. broadcast_latency_ms.p99=20% (a ratio such as deliveryRatio takes percentage points) (repeatable)', collect)
+    .option('--latency-floor <ms>', `a latency change smaller than this is never a regression (default ${COMPARE_DEFAULTS.latencyFloorMs} ms)`)
+    .option('--allow-missing', 'a value the baseline measured and current lacks is listed instead of failing the gate')
+    .option('--allow-different-options', 'compare runs with a different workload (connections, rooms, rate, duration, nodes, server, …) instead of failing the gate')
     .option('--json', 'print the comparison as JSON instead of the table')
     .action(async (baseline: string, current: string, opts: CompareFlags) => {
       onExitCode(await compareCommand(baseline, current, opts, { stdout: process.stdout, stderr: process.stderr }));
