@@ -9,7 +9,7 @@ import { pidsRecord } from '../cluster/clean.js';
 import { calibrationFaultNote, calibrationFaultOverride } from '../cluster/calibration-faults.js';
 import { ExternalDriver } from '../cluster/external-driver.js';
 import { insecureOverride } from '../cluster/insecure-checks.js';
-import { SERVER_VARIANT_INFO, adapterOf, type StartedCluster } from '../cluster/types.js';
+import { SERVER_DEFAULTS, SERVER_VARIANT_INFO, adapterOf, type StartedCluster } from '../cluster/types.js';
 import { LoadGenerator } from '../load/load-generator.js';
 import { emptyAccounting } from '../load/delivery-ledger.js';
 import { SCHEMA_VERSION, type RunReport } from '../reports/run-report.js';
@@ -238,13 +238,14 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
         ...plan.serverOverrides.map((o) => ({
           setting: o.setting,
           value: o.value,
-          seedDefault: { rateLimit: 100, rateWindowMs: 60_000, maxPayload: 1_048_576, roomCapacity: 1000 }[o.setting],
+          seedDefault: SERVER_DEFAULTS[o.setting],
           why: o.why,
         })),
       ],
     },
     scenario: { name: plan.scenario.name, describe: plan.scenario.describe },
     options: plan.options,
+    config: plan.config,
     metrics: result.metrics,
     counters: result.counters,
     accounting: result.accounting,
