@@ -19,6 +19,7 @@ import { setup } from './setup.js';
 import { CALIBRATION_CASES, calibrateCommand } from './calibrate.js';
 import { compareCommand, reportCommand, type CompareFlags, type ReportFlags } from './report-commands.js';
 import { COMPARE_DEFAULTS } from '../reports/compare.js';
+import { seedLabel } from '../reports/seed-label.js';
 
 function printError(e: unknown): number {
   if (isWsbenchError(e)) {
@@ -256,7 +257,7 @@ export function program(onExitCode: (code: number) => void): Command {
         process.stdout.write(`${s.name}\n  ${s.describe}\n  targets:\n`);
         for (const id of s.targets) {
           const t = SEED_TARGETS[id];
-          process.stdout.write(`    ${id}: ${t.description} (${t.op} ${t.value} ${t.unit}; seed ${t.source.seed})\n`);
+          process.stdout.write(`    ${id}: ${t.description} (${t.op} ${t.value} ${t.unit}; ${seedLabel(t.source.seed)})\n`);
         }
         process.stdout.write('  options:\n');
         for (const f of s.flags) process.stdout.write(`    ${f.flag.padEnd(22)} ${f.description}\n`);

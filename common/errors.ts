@@ -1,5 +1,5 @@
 /**
- * Every error wsbench reports to a user carries a stable code (listed in the README), a hint that
+ * Every error wsbench reports to a user carries a stable code (listed in docs/cli.md), a hint that
  * names what to change, and the process exit code it maps to (2: the harness itself failed).
  */
 export type ErrorCode =

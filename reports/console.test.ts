@@ -31,7 +31,8 @@ describe('renderConsole', () => {
     expect(out).toContain('49,999.7 deliveries/s');
     expect(out).toContain('30,000 messages published');
     for (const t of r.targets) expect(out).toContain(t.id);
-    expect(out).toContain('004_ef208ec7b515aee1.txt');
+    expect(out).toContain('(seed 004 · WebSocket Implementation for Real-Time Communication, ');
+    expect(out).not.toContain('004_ef208ec7b515aee1.txt');
     expect(out).toContain('p99 <= 50 ms');
     expect(out).toContain('lost == 0');
     expect(out).toMatch(/FAIL\s+│ no-loss/);

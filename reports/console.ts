@@ -5,6 +5,7 @@
 import Table from 'cli-table3';
 import type { Accounting, MetricSummary, RunReport, TargetResult } from './run-report.js';
 import { summarizeTargets } from './evaluate.js';
+import { seedLabel, seedShort } from './seed-label.js';
 
 export interface ConsoleOptions {
   /** Wrap statuses and headings in ANSI colour codes. Default false. */
@@ -367,9 +368,9 @@ function targetsSection(r: RunReport, color: boolean, paint: Paint): string[] {
   const t = table(['status', 'id', 'target', 'actual', 'source'], color, ['left', 'left', 'left', 'right', 'left']);
   for (const x of r.targets) {
     const unit = x.unit === 'deliveries' ? '' : x.unit;
-    t.push([statusLabel(x.status, paint), x.id, formatTarget(x), x.actual === null ? 'not measured' : formatValue(x.actual, unit), x.source.seed]);
+    t.push([statusLabel(x.status, paint), x.id, formatTarget(x), x.actual === null ? 'not measured' : formatValue(x.actual, unit), seedShort(x.source.seed)]);
   }
-  const quotes = r.targets.map((x) => `  ${x.id}: "${x.source.quote}" (${x.source.seed}${x.source.section ? `, ${x.source.section}` : ''})`);
+  const quotes = r.targets.map((x) => `  ${x.id}: "${x.source.quote}" (${seedLabel(x.source.seed)}${x.source.section ? `, ${x.source.section}` : ''})`);
   return [t.toString(), ...quotes];
 }
 

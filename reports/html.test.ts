@@ -82,6 +82,9 @@ describe('renderHtml', () => {
       expect(html).toContain(`<b>${t.id}</b>`);
       expect(html).toContain(`<blockquote>${escapeHtml(t.source.quote)}</blockquote>`);
     }
+    // Seeds are named by number and title, not by their hashed file names.
+    expect(html).toContain('<div class="seed">seed 004 · WebSocket Implementation for Real-Time Communication');
+    expect(html).not.toMatch(/<div class="seed">\d{3}_[0-9a-f]{16}\.txt/);
     expect(html).toContain('NOT MEASURED');
     expect(html).toContain('<i>not measured</i>');
   });

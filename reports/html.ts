@@ -12,6 +12,7 @@ import type { RunReport, TargetResult } from './run-report.js';
 import { formatInt, formatNum, formatPercent, formatTarget, verdictLine } from './console.js';
 import { summarizeTargets } from './evaluate.js';
 import { capacitySearchChart, distributionCharts, perNodeCharts, perNodeSeries, timeCharts, type ChartSpec } from './chart-data.js';
+import { seedLabel } from './seed-label.js';
 
 /** `&`, `<`, `>`, `"`, `'` as entities: safe in text and in double- or single-quoted attributes. */
 export function escapeHtml(s: unknown): string {
@@ -174,7 +175,7 @@ function targetsSection(r: RunReport): string {
     return section('targets', 'Targets', `<p>No target was judged${r.verdict === 'error' || r.verdict === 'interrupted' ? ' (the run did not finish)' : ''}.</p>`);
   }
   const rows = r.targets.map((t) => {
-    const src = `<div class="seed">${escapeHtml(t.source.seed)}${t.source.section ? ` · ${escapeHtml(t.source.section)}` : ''}</div><blockquote>${escapeHtml(t.source.quote)}</blockquote>`;
+    const src = `<div class="seed">${escapeHtml(seedLabel(t.source.seed))}${t.source.section ? ` · ${escapeHtml(t.source.section)}` : ''}</div><blockquote>${escapeHtml(t.source.quote)}</blockquote>`;
     return [
       `<span class="status s-${escapeHtml(t.status)}">${STATUS_LABEL[t.status] ?? escapeHtml(t.status)}</span>`,
       `<b>${escapeHtml(t.id)}</b><div class="desc">${escapeHtml(t.description)}</div>`,

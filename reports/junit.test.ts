@@ -94,7 +94,7 @@ describe('renderJunit', () => {
     const f = all(noLoss, 'failure')[0];
     expect(f.attrs.message).toBe('actual 4120, expected lost == 0');
     expect(f.attrs.type).toBe('target-missed');
-    expect(f.text).toContain('source: seed 004_ef208ec7b515aee1.txt (Testing Procedures): "Test message delivery, ordering, and reliability"');
+    expect(f.text).toContain('source: seed 004 · WebSocket Implementation for Real-Time Communication (Testing Procedures): "Test message delivery, ordering, and reliability"');
 
     const unknown = cases.find((c) => c.attrs.name.startsWith('reconnect-p99:'))!;
     expect(all(unknown, 'failure')[0].attrs).toEqual({ message: 'not measured', type: 'not-measured' });

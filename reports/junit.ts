@@ -7,6 +7,7 @@
  */
 import type { RunReport, TargetResult } from './run-report.js';
 import { formatTarget, verdictLine } from './console.js';
+import { seedLabel } from './seed-label.js';
 
 const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
@@ -32,7 +33,7 @@ function fmt(n: number | null, unit: string): string {
 }
 
 function sourceText(t: TargetResult): string {
-  return `seed ${t.source.seed}${t.source.section ? ` (${t.source.section})` : ''}: "${t.source.quote}"`;
+  return `${seedLabel(t.source.seed)}${t.source.section ? ` (${t.source.section})` : ''}: "${t.source.quote}"`;
 }
 
 function detail(t: TargetResult): string {

@@ -1,6 +1,6 @@
 /**
  * The RunReport: the versioned, plain-JSON result of one wsbench run. Renderers are pure functions
- * of it. Bump SCHEMA_VERSION on any incompatible change and document every field in the README.
+ * of it. Bump SCHEMA_VERSION on any incompatible change and document every field in docs/report-format.md.
  */
 export const SCHEMA_VERSION = 1;
 

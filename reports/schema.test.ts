@@ -76,9 +76,9 @@ describe('RunReport JSON Schema', () => {
   });
 });
 
-/** Every `path` in a README "RunReport fields" table, normalised to schema terms. */
+/** Every `path` in the "RunReport fields" table of docs/report-format.md, normalised to schema terms. */
 function readmePaths(): string[] {
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const readme = readFileSync(new URL('../docs/report-format.md', import.meta.url), 'utf8');
   const start = readme.indexOf('## RunReport fields');
   expect(start).toBeGreaterThan(-1);
   const table = readme.slice(start).split('\n## ')[0];
@@ -92,7 +92,7 @@ function readmePaths(): string[] {
 
 type Schema = { properties?: Record<string, Schema>; additionalProperties?: Schema | boolean; items?: Schema; allOf?: Schema[]; $ref?: string };
 
-/** Resolves the schema node for a README path (`metrics.<name>.p99`, `targets[].id`, `error?.code`). */
+/** Resolves the schema node for a documented path (`metrics.<name>.p99`, `targets[].id`, `error?.code`). */
 function schemaNode(root: Schema, path: string): Schema | undefined {
   const defs = (root as { $defs: Record<string, Schema> }).$defs;
   const deref = (s: Schema | undefined): Schema | undefined => {
@@ -117,14 +117,14 @@ function schemaNode(root: Schema, path: string): Schema | undefined {
   return deref(cur);
 }
 
-describe('schema and README stay in step', () => {
-  it('every field the README documents is in the schema', () => {
+describe('schema and docs/report-format.md stay in step', () => {
+  it('every field docs/report-format.md documents is in the schema', () => {
     const schema = reportSchema() as Schema;
     const missing = readmePaths().filter((p) => schemaNode(schema, p) === undefined);
     expect(missing).toEqual([]);
   });
 
-  it('every top-level field of the schema is documented in the README', () => {
+  it('every top-level field of the schema is documented in docs/report-format.md', () => {
     const documented = new Set(readmePaths().map((p) => p.replace(/\?/g, '').split(/[.[]/)[0]));
     const undocumented = Object.keys((reportSchema() as Schema).properties!).filter((k) => !documented.has(k));
     expect(undocumented).toEqual([]);

@@ -2,7 +2,7 @@
  * The published JSON Schema of the RunReport (`reports/run-report.schema.json`, draft 2020-12) and
  * its validator (ajv). A report is validated when it is written and when it is read back, so a CI
  * gate never judges a file of another shape. The schema file sits in the package, not in dist/:
- * one copy, the one the README links to.
+ * one copy, the one docs/report-format.md links to.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

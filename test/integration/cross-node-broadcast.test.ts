@@ -9,9 +9,9 @@ import { run, type RunOutcome } from '../../cli/run.js';
 import { readReport } from '../../reports/write-report.js';
 import { isAlive, pidsMatching } from './support/processes.js';
 
-/** Every field path the README documents for report.json (its RunReport table). */
+/** Every field path docs/report-format.md documents for report.json (its RunReport table). */
 function documentedPaths(): string[] {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const readme = readFileSync(new URL('../../docs/report-format.md', import.meta.url), 'utf8');
   const start = readme.indexOf('## RunReport fields');
   const end = readme.indexOf('\n## ', start + 1);
   const section = readme.slice(start, end === -1 ? undefined : end);
@@ -90,7 +90,7 @@ describe('cross-node-broadcast on the local driver (real redis-server, nginx, 3 
     expect(outcome.report.targets.map((t) => t.id)).toEqual(['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order']);
   });
 
-  it('wrote a report.json with every field the README documents', async () => {
+  it('wrote a report.json with every field docs/report-format.md documents', async () => {
     const report = await readReport(outcome.reportPath);
     const paths = documentedPaths();
     expect(paths.length).toBeGreaterThan(40);
