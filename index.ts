@@ -7,7 +7,9 @@
  */
 
 // Running and configuring.
-export { run, type RunEvent, type RunOptions } from './runner/run-config.js';
+export { runConfig as run, type RunConfigOptions as RunOptions } from './runner/run-config.js';
+export type { RunEvent } from './model/run-events.js';
+export type { ProgressSnapshot } from './model/progress.js';
 export { defineConfig, type EffectiveConfig, type WsbenchConfig, type WsbenchConfigFile } from './config/schema.js';
 export { loadConfigFile } from './config/load.js';
 export { CONFIG_DEFAULTS } from './config/defaults.js';
@@ -28,9 +30,9 @@ export { renderHtml } from './reports/html.js';
 export { renderJunit } from './reports/junit.js';
 export { compareReports, renderComparison, type Comparison, type CompareOptions, type MetricDelta } from './reports/compare.js';
 export { readReport } from './reports/write-report.js';
-export { validateReport } from './reports/schema.js';
-export { exitCodeFor } from './reports/evaluate.js';
-export type { Accounting, MetricSummary, RunReport, TargetResult, Verdict } from './reports/run-report.js';
+export { validateReport } from './model/schema.js';
+export { exitCodeFor } from './model/evaluate.js';
+export type { Accounting, MetricSummary, RunReport, TargetResult, Verdict } from './model/run-report.js';
 
 // Errors carry a stable code, a hint and an exit code.
 export { WsbenchError, isWsbenchError, type ErrorCode } from './common/errors.js';

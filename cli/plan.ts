@@ -1,7 +1,9 @@
 import { WsbenchError } from '../common/errors.js';
 import { SCENARIOS } from '../scenarios/index.js';
 import { loadConfigFile, readJsonConfigFile, selectRun } from '../config/load.js';
-import { lookupScenario, newRunId, resolvePlan, type ConfigLayer, type RunPlan } from '../config/resolve.js';
+import { lookupScenario, resolvePlan, type ConfigLayer } from '../config/resolve.js';
+import type { RunPlan } from '../runner/plan.js';
+import { newRunId } from '../runner/run-id.js';
 import { NUMERIC_RUN_KEYS, RUN_FLAGS } from '../config/schema.js';
 
 export { lookupScenario, newRunId, type RunPlan };

@@ -2,43 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { WsbenchError } from '../common/errors.js';
 import { SERVER_DEFAULTS, type Topology } from '../cluster/types.js';
-import type { DockerDriverOptions } from '../cluster/docker-options.js';
-import { calibrationFaultProblems, splitCalibrationFaults } from '../cluster/calibration-faults.js';
+import { calibrationFaultProblems, splitCalibrationFaults } from '../calibrate/faults.js';
 import { insecureCheckProblems, splitInsecureChecks } from '../cluster/insecure-checks.js';
-import { externalUrlProblems, type ExternalTarget } from '../cluster/external-driver.js';
-import { SCENARIOS, type Scenario, type ServerOverride } from '../scenarios/index.js';
+import { externalUrlProblems } from '../cluster/external-driver.js';
+import { SCENARIOS, type Scenario } from '../scenarios/index.js';
 import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
-import { SEED_TARGETS, withValue, type TargetSpec } from '../reports/targets.js';
+import { SEED_TARGETS, withValue } from '../model/targets.js';
+import type { RunPlan } from '../runner/plan.js';
+import { newRunId } from '../runner/run-id.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { META_FLAGS, RUN_FLAGS, runKeysSchema, type EffectiveConfig, type RunKey } from './schema.js';
-
-/** Everything one run needs, resolved and validated: defaults < config file < flags. */
-export interface RunPlan {
-  scenario: Scenario<any>;
-  options: Record<string, unknown>;
-  topology: Topology;
-  serverOverrides: ServerOverride[];
-  targets: TargetSpec[];
-  /** Output folder for report.json and logs; default wsbench-results/<run id>. */
-  outDir: string | undefined;
-  /** Print the JSON report on stdout instead of the table. */
-  json: boolean;
-  /** What drives the load: the Node engine (load/ workers, default) or k6 (engines/k6/). */
-  engine: 'node' | 'k6';
-  /** k6 binary given with --k6 (else K6_BIN, else PATH); only with engine `k6`. */
-  k6Path: string | undefined;
-  runId: string;
-  /** Cluster driver: `local` processes (default) or `docker` containers. */
-  driver: 'local' | 'docker' | 'external';
-  /** Docker driver settings (images, network, pull policy); only used with driver `docker`. */
-  docker: DockerDriverOptions;
-  /** `--url` (driver `external`): the running cluster to use instead of starting one. */
-  external?: ExternalTarget;
-  /** Caveats found while planning, for the report's notes. */
-  notes?: string[];
-  /** The effective config (printed by `--dry-run`, stored in the report as `config`). */
-  config: EffectiveConfig;
-}
 
 /**
  * One layer of settings, lowest precedence first: a config file (or the object given to `run()`),
@@ -50,11 +23,6 @@ export interface ConfigLayer {
   /** For messages: the file (and named run), or `run() config`. */
   source: string;
   values: Record<string, unknown>;
-}
-
-export function newRunId(scenario: string, now = new Date()): string {
-  const ts = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  return `${scenario}-${ts}-${randomBytes(2).toString('hex')}`;
 }
 
 export function lookupScenario(name: string): Scenario<any> {

@@ -5,11 +5,11 @@ import { nowUs } from '../common/clock.js';
 import { applyChaos, type ChaosAction, type ChaosRecord } from '../cluster/chaos.js';
 import type { StartedCluster } from '../cluster/types.js';
 import { planRooms } from '../load/room-plan.js';
-import { createLatencyHistogram, mergeEncoded, summarizeUs } from '../load/histogram.js';
-import { addAccounting, emptyAccounting } from '../load/delivery-ledger.js';
+import { createLatencyHistogram, mergeEncoded, summarizeUs } from '../model/histogram.js';
+import { addAccounting, emptyAccounting } from '../model/accounting.js';
 import { RECONNECT_POLICIES, type ReconnectPolicy } from '../load/reconnect-policy.js';
 import type { Disconnection, LossClasses, WorkerResults } from '../load/ipc.js';
-import type { ReconnectionReport, WindowReport } from '../reports/run-report.js';
+import type { ReconnectionReport, WindowReport } from '../model/run-report.js';
 import type { ScenarioContext, ScenarioFlag, ScenarioResult, ServerOverride } from './define.js';
 import { saturatedWorkers, startMonitor, summarizeTicks, workerHealth } from './run-monitor.js';
 

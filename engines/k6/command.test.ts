@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import crossNodeBroadcast from '../../scenarios/cross-node-broadcast.js';
 import { k6Command, localIpsFor, wsUrl } from './command.js';
 import { K6_ADAPTERS, capacityChaos, maxDurationFor, serverBytesPerConnection, stormChaos, vusFor, type K6ChaosContext } from './scenarios.js';
-import { connectedByMs, stormEndMs, type BroadcastPlan, type StormPlan } from '../../scenarios/k6/lib/plan.js';
+import { connectedByMs, stormEndMs, type BroadcastPlan, type StormPlan } from './scripts/lib/plan.js';
 import reconnectionStorm from '../../scenarios/reconnection-storm.js';
 import connectionCapacity from '../../scenarios/connection-capacity.js';
 import type { NodeMetrics } from '../../cluster/types.js';

@@ -3,8 +3,8 @@
  */
 import { join } from 'node:path';
 import { sourceAddressFor } from '../../load/source-address.js';
-import { K6_TREND_STATS } from '../../reports/k6-summary.js';
-import type { K6Plan } from '../../scenarios/k6/lib/plan.js';
+import { K6_TREND_STATS } from './summary.js';
+import type { K6Plan } from './scripts/lib/plan.js';
 
 export interface K6CommandInput {
   k6Path: string;
@@ -49,7 +49,7 @@ export function localIpsFor(vus: number): string {
 /**
  * `k6 run` with: both summary outputs (`--summary-export` and the script's handleSummary to
  * WSB_SUMMARY_JSON), the Trend stats a MetricSummary needs (p(99), p(99.9), count), one source
- * address per VU, and the WSB_* variables the scripts read (scenarios/k6/lib/plan.ts). Usage
+ * address per VU, and the WSB_* variables the scripts read (engines/k6/scripts/lib/plan.ts). Usage
  * reports stay off (K6_NO_USAGE_REPORT).
  */
 export function k6Command(i: K6CommandInput): K6Command {

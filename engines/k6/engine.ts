@@ -1,5 +1,5 @@
 /**
- * The k6 engine: `wsbench run <scenario> --engine k6`. cli/run.ts keeps the cluster lifecycle, the
+ * The k6 engine: `wsbench run <scenario> --engine k6`. runner/run.ts keeps the cluster lifecycle, the
  * report and the exit code; this module finds k6 and bundles the script BEFORE the cluster starts
  * (prepareK6: a missing k6 must not leave anything running), then, against the started cluster,
  * mints the tokens, runs k6 with the plan, thresholds and summaries (runK6), streams k6's output to
@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { WsbenchError } from '../../common/errors.js';
 import type { StartedCluster } from '../../cluster/types.js';
 import { mintToken } from '../../load/token.js';
-import type { TargetSpec } from '../../reports/targets.js';
+import type { TargetSpec } from '../../model/targets.js';
 import {
   describeK6Exit,
   exitCodeForK6,
@@ -22,9 +22,9 @@ import {
   parseK6Summary,
   type K6Summary,
   type K6ThresholdSpec,
-} from '../../reports/k6-summary.js';
+} from './summary.js';
 import type { ScenarioResult } from '../../scenarios/define.js';
-import type { K6Plan } from '../../scenarios/k6/lib/plan.js';
+import type { K6Plan } from './scripts/lib/plan.js';
 import { formatK6Version, k6ModuleAliases, locateK6, OLDEST_TESTED_K6, versionAtLeast, type K6Binary } from './binary.js';
 import { bundleK6Script, type BundledScript } from './bundle.js';
 import { k6Command, type K6Command } from './command.js';
@@ -57,7 +57,7 @@ export async function prepareK6(
   const script = await bundleK6Script(run.scenario, aliases, join(run.outDir, 'k6', `${run.scenario}.js`));
   const plan = adapter.plan(run.options, { nodes: run.nodes });
   const notes = [
-    `k6 engine: ${k6.version.raw} (${k6.path}); script scenarios/k6/${run.scenario}.ts bundled with ${script.imports.join(', ')}`,
+    `k6 engine: ${k6.version.raw} (${k6.path}); script engines/k6/scripts/${run.scenario}.ts bundled with ${script.imports.join(', ')}`,
     'k6 engine: latencies are Date.now() differences (send and receive on one machine clock), whole milliseconds — the Node engine measures microseconds on CLOCK_MONOTONIC',
     "k6 engine: percentiles are k6's own Trend statistics over every sample (--summary-trend-stats), not HDR histograms (no `hdr` in the metrics)",
     'k6 engine: no per-second timeline and no generator health (k6 reports neither to wsbench); check k6 itself was not CPU-bound',

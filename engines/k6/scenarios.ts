@@ -1,6 +1,6 @@
 /**
  * The k6 side of each scenario: how a run's resolved options become the script's plan
- * (scenarios/k6/lib/plan.ts), which submetrics the report needs, and what the harness does while
+ * (engines/k6/scripts/lib/plan.ts), which submetrics the report needs, and what the harness does while
  * k6 runs (reconnection-storm's NGINX storms). Pure except `chaos`, which acts on the cluster.
  *
  * The scenarios are the Node engine's (scenarios/index.ts: options, flags, targets); their options
@@ -17,8 +17,8 @@ import {
   type K6Plan,
   type K6PlanBase,
   type StormPlan,
-} from '../../scenarios/k6/lib/plan.js';
-import { K6_CONNECTIONS_PER_NODE } from '../../reports/k6-summary.js';
+} from './scripts/lib/plan.js';
+import { K6_CONNECTIONS_PER_NODE } from './summary.js';
 
 /** ms after setup() before the first connection opens: VUs start after setup returns. */
 export const START_DELAY_MS = 1000;

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { validateReport } from '../../reports/schema.js';
+import { REPORT_SCHEMA_PATH, validateReport } from '../../model/schema.js';
 import { k6ScriptSource } from '../../engines/k6/bundle.js';
 import { packageRoot } from '../../common/paths.js';
-import type { RunReport } from '../../reports/run-report.js';
+import type { RunReport } from '../../model/run-report.js';
 import { describePids, newTag, waitNoRunProcesses } from './support/run-processes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -45,7 +45,7 @@ describe('the packed package, installed into a project, run from code', () => {
     const packed = JSON.parse(sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT)) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const files = new Set(packed[0].files.map((f) => f.path));
     // What the runtime needs: the compiled code, the bin, the schema the report is checked against, the k6 scripts it bundles.
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'bin/wsbench.js', 'dist/cli/main.js', 'dist/load/worker.js', 'dist/reference-server/main.js', 'reports/run-report.schema.json', 'examples/library/run-broadcast.mjs', relative(packageRoot(), k6ScriptSource('cross-node-broadcast'))]) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'bin/wsbench.js', 'dist/cli/main.js', 'dist/load/worker.js', 'dist/reference-server/main.js', REPORT_SCHEMA_PATH, 'examples/library/run-broadcast.mjs', relative(packageRoot(), k6ScriptSource('cross-node-broadcast'))]) {
       expect(files.has(f), f).toBe(true);
     }
     expect([...files].filter((f) => /\.test\.|^dist\/bench\/|\.map$|^node_modules\//.test(f))).toEqual([]);

@@ -72,7 +72,7 @@ describe('RunReport JSON Schema', () => {
     expect(e.exitCode).toBe(2);
     expect(e.message).toMatch(/^x\.json does not match the RunReport schema: metrics\.broadcast_latency_ms\.count: is missing; /);
     expect(e.message).toMatch(/; and \d+ more$/);
-    expect(e.hint).toContain('reports/run-report.schema.json');
+    expect(e.hint).toContain('model/run-report.schema.json');
   });
 });
 

@@ -6,29 +6,13 @@
  */
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
-import type { MetricSummary } from '../reports/run-report.js';
+import type { MetricSummary } from './run-report.js';
 
 /** Lowest trackable value: 1 µs. */
 export const HIST_LOWEST_US = 1;
 /** Highest trackable value: 120 s in µs. Larger values are clamped to it. */
 export const HIST_HIGHEST_US = 120_000_000;
 export const HIST_SIGNIFICANT_DIGITS = 3;
-
-/**
- * Process-wide tally of values recordUs() could not record as given. Callers report them (e.g. as
- * counters `clock_anomalies` / `latency_clamped_high`); reset with resetRecordStats().
- */
-export const recordStats = {
-  /** Negative, NaN or infinite inputs (clock anomalies), recorded as 1 µs. */
-  anomalies: 0,
-  /** Inputs above HIST_HIGHEST_US, recorded as HIST_HIGHEST_US. */
-  clampedHigh: 0,
-};
-
-export function resetRecordStats(): void {
-  recordStats.anomalies = 0;
-  recordStats.clampedHigh = 0;
-}
 
 export function createLatencyHistogram(): Histogram {
   return build({
@@ -42,13 +26,6 @@ export function createLatencyHistogram(): Histogram {
 }
 
 /**
- * Record one value in µs (rounded to an integer). Values in [0, 1) are recorded as 1 µs (below
- * the clock's resolution; not an anomaly). Negative / non-finite values are recorded as 1 µs and
- * counted in recordStats.anomalies; values above 120 s are recorded as 120 s and counted in
- * recordStats.clampedHigh. Returns true when the value was recorded as given, false when clamped
- * for one of those two reasons.
- */
-/**
  * The same range and precision as createLatencyHistogram, in a packed array whose memory follows
  * the number of distinct values seen rather than the range (per-second buckets of long runs).
  */
@@ -61,23 +38,6 @@ export function createCompactLatencyHistogram(): Histogram {
     autoResize: false,
     useWebAssembly: false,
   });
-}
-
-export function recordUs(h: Histogram, us: number): boolean {
-  if (!(us >= 0) || us === Infinity) {
-    // NaN, negative, ±Infinity (+Infinity is treated as a clock anomaly too).
-    recordStats.anomalies++;
-    h.recordValue(HIST_LOWEST_US);
-    return false;
-  }
-  if (us > HIST_HIGHEST_US) {
-    recordStats.clampedHigh++;
-    h.recordValue(HIST_HIGHEST_US);
-    return false;
-  }
-  const v = Math.round(us);
-  h.recordValue(v < HIST_LOWEST_US ? HIST_LOWEST_US : v);
-  return true;
 }
 
 /** Compressed base64 (HdrHistogram V2 "HISTFAA…" format, readable by other HDR implementations). */

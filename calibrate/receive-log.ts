@@ -1,6 +1,6 @@
 /**
  * The generator's sampled receive-time log, for the wire cross-check of `wsbench calibrate --wire`
- * (load/wire-check.ts). It is off unless asked for (`--receive-log`). When on, the recorder keeps
+ * (calibrate/wire-check.ts). It is off unless asked for (`--receive-log`). When on, the recorder keeps
  * every n-th timed arrival's (receiver, pub, seq, receive time): arrivals of the measured window,
  * duplicates excluded, the ones the report's latency figures are made of. Each worker writes them
  * at collect, with its clients' source addresses, to `<path>.worker-<id>.json`.

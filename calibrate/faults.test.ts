@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { calibrationFaultArgs, calibrationFaultOverride, calibrationFaultProblems, splitCalibrationFaults } from './calibration-faults.js';
-import { referenceNodeArgs } from './node-args.js';
-import { clusterSpec, nodeProgram } from './docker-spec.js';
-import { SERVER_DEFAULTS, type Topology } from './types.js';
+import { calibrationFaultArgs, calibrationFaultOverride, calibrationFaultProblems, splitCalibrationFaults } from './faults.js';
+import { referenceNodeArgs } from '../cluster/node-args.js';
+import { clusterSpec, nodeProgram } from '../cluster/docker-spec.js';
+import { SERVER_DEFAULTS, type Topology } from '../cluster/types.js';
 import { parseCalibrationFaults } from '../reference-server/calibration-faults.js';
 import { buildPlan } from '../cli/plan.js';
 

@@ -6,7 +6,7 @@
  * During a run, `dumpcap` (Debian's tshark package) captures on the loopback interface only, with
  * a port filter: frames leaving the load balancer's port (nginx → client sockets) and frames
  * leaving one node's port (node → nginx). The generator logs every n-th arrival with its receive
- * time (load/receive-log.ts). Afterwards `tshark` reads the capture, and each sampled arrival is
+ * time (calibrate/receive-log.ts). Afterwards `tshark` reads the capture, and each sampled arrival is
  * matched to its frame:
  *
  * - the frame to the client: its destination address is the receiver's own source address (every
@@ -26,7 +26,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { WsbenchError } from '../common/errors.js';
-import { findBinary } from '../cluster/binaries.js';
+import { findBinary } from '../common/binaries.js';
 import type { ClockOffset, ReceiveLogFile } from './receive-log.js';
 
 const INSTALL_HINT =

@@ -1,8 +1,8 @@
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
-import { WsbenchError } from '../common/errors.js';
-import { packageRoot } from '../common/paths.js';
+import { WsbenchError } from './errors.js';
+import { packageRoot } from './paths.js';
 
 // nginx lives in /usr/sbin on Debian, which is not on a non-root user's PATH.
 const EXTRA_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin', '/sbin'];

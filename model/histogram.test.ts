@@ -6,11 +6,9 @@ import {
   decodeHistogram,
   encodeHistogram,
   mergeEncoded,
-  recordStats,
-  recordUs,
-  resetRecordStats,
   summarizeUs,
 } from './histogram.js';
+import { recordStats, recordUs, resetRecordStats } from '../load/histogram-record.js';
 
 describe('histogram', () => {
   beforeEach(() => resetRecordStats());

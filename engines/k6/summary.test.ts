@@ -12,13 +12,13 @@ import {
   reconcileK6Thresholds,
   trendToMetricSummary,
   type K6Summary,
-} from './k6-summary.js';
-import { evaluateTargets } from './evaluate.js';
-import { SEED_TARGETS, withValue, type TargetSpec } from './targets.js';
-import type { TargetResult } from './run-report.js';
+} from './summary.js';
+import { evaluateTargets } from '../../model/evaluate.js';
+import { SEED_TARGETS, withValue, type TargetSpec } from '../../model/targets.js';
+import type { TargetResult } from '../../model/run-report.js';
 
 /** The real k6 v0.48.0 outputs (fixtures/k6/README.md says how each was made). */
-const fixture = (name: string): unknown => JSON.parse(readFileSync(fileURLToPath(new URL(`../fixtures/k6/${name}`, import.meta.url)), 'utf8'));
+const fixture = (name: string): unknown => JSON.parse(readFileSync(fileURLToPath(new URL(`../../fixtures/k6/${name}`, import.meta.url)), 'utf8'));
 
 describe('parseK6Summary on real k6 outputs', () => {
   it('reads --summary-export (pass): flat metrics typed from their keys, thresholds not crossed', () => {

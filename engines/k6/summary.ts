@@ -17,9 +17,9 @@
  * them all), not from an HDR histogram, and wsbench's k6 scripts time with `Date.now()`, whole
  * milliseconds: the engine says both in the report's notes.
  */
-import { WsbenchError } from '../common/errors.js';
-import type { Accounting, MetricSummary, TargetResult } from './run-report.js';
-import type { TargetSpec } from './targets.js';
+import { WsbenchError } from '../../common/errors.js';
+import type { Accounting, MetricSummary, TargetResult } from '../../model/run-report.js';
+import type { TargetSpec } from '../../model/targets.js';
 
 export type K6MetricType = 'trend' | 'counter' | 'rate' | 'gauge';
 

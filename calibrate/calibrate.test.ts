@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { RunReport } from '../reports/run-report.js';
+import type { RunReport } from '../model/run-report.js';
 import { addedLatencyMs, checksFor, expectedCounts, parseCalibrateOptions, renderCalibration, shapeOf, type CalibrationResult } from './calibrate.js';
 import { WsbenchError } from '../common/errors.js';
-import { createLatencyHistogram, encodeHistogram } from '../load/histogram.js';
+import { createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
 
 const FIXTURE = JSON.parse(readFileSync(new URL('../fixtures/report-default-run.json', import.meta.url), 'utf8')) as RunReport;
 

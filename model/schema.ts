@@ -1,5 +1,5 @@
 /**
- * The published JSON Schema of the RunReport (`reports/run-report.schema.json`, draft 2020-12) and
+ * The published JSON Schema of the RunReport (`model/run-report.schema.json`, draft 2020-12) and
  * its validator (ajv). A report is validated when it is written and when it is read back, so a CI
  * gate never judges a file of another shape. The schema file sits in the package, not in dist/:
  * one copy, the one docs/report-format.md links to.
@@ -12,7 +12,7 @@ import { WsbenchError } from '../common/errors.js';
 import { SCHEMA_VERSION } from './run-report.js';
 
 /** Path of the schema file inside the package. */
-export const REPORT_SCHEMA_PATH = join('reports', 'run-report.schema.json');
+export const REPORT_SCHEMA_PATH = join('model', 'run-report.schema.json');
 
 /** Problems listed in an error message at most; the rest are counted. */
 const MAX_PROBLEMS = 5;

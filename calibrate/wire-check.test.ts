@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { crossCheck, epochToUs, parseFrameLine, percentiles, type WireFrame } from './wire-check.js';
 import { measureClockOffset, readReceiveLogs, writeReceiveLog, type ReceiveLogFile } from './receive-log.js';
-import { ArrivalRecorder } from './arrival-recorder.js';
+import { ArrivalRecorder } from '../load/arrival-recorder.js';
 
 const hex = (s: string) => Buffer.from(s, 'latin1').toString('hex');
 
