@@ -86,6 +86,8 @@ export interface WorkerHealth {
   burstSize?: number;
   /** Time the worker needs to drain one burst (burst × CPU per delivery): latency it adds itself. */
   burstServiceMs?: number;
+  /** k6 engine: the k6 process's largest RSS over the measured window (bytes, from /proc). */
+  rssBytesMax?: number | null;
 }
 
 export interface LossBreakdown {
@@ -268,6 +270,11 @@ export interface RunReport {
     /** True when a worker was saturated for most of the measured window: results not trustworthy. */
     bottleneck: boolean;
     notes: string[];
+    /**
+     * k6 engine: the k6 process read from /proc every second (t: seconds since the measured phase
+     * began, the nodeMetrics clock; CPU in percent of one core). Absent for the Node engine.
+     */
+    processSamples?: Array<{ t: number; worker: number; cpuPercent: number; rssBytes: number | null }>;
   };
   targets: TargetResult[];
   verdict: Verdict;
