@@ -8,7 +8,8 @@ import { doctor } from './doctor.js';
 import { SERVER_KINDS, SOCKETIO_ADAPTERS } from '../cluster/types.js';
 import { SCENARIOS } from '../scenarios/index.js';
 import { SEED_TARGETS } from '../model/targets.js';
-import { buildPlan, RUN_DEFAULTS } from './plan.js';
+import { planFromCommandLine } from './plan.js';
+import { CONFIG_DEFAULTS as RUN_DEFAULTS } from '../config/defaults.js';
 import { toolVersion } from '../runner/run.js';
 import { runCommand } from './run-command.js';
 import { withInterrupts } from './interrupts.js';
@@ -50,7 +51,7 @@ export function program(onExitCode: (code: number) => void): Command {
 
   const runCmd = prog
     .command('run')
-    .argument('<scenario>', `scenario to run: ${Object.keys(SCENARIOS).join(', ')}`)
+    .argument('<scenario>', `scenario to run (${Object.keys(SCENARIOS).join(', ')}), or a named run of the --config file`)
     .description('start the cluster, run a scenario against it, report, tear down')
     .option('--nodes <n>', `reference nodes behind nginx (default ${RUN_DEFAULTS.nodes})`)
     .addOption(new Option('--lb-policy <policy>', `nginx upstream policy (default ${RUN_DEFAULTS.lbPolicy})`).choices([...LB_POLICIES]))
@@ -78,7 +79,8 @@ export function program(onExitCode: (code: number) => void): Command {
     .option('--node-urls <urls>', '[--url] its nodes\' own URLs, comma-separated, for /metrics and /health (default: none)', collect)
     .option('--insecure-disable <checks>', 'TEST/CALIBRATION ONLY — never a feature: every node skips these security checks on purpose (auth, origin, rate-limit, size-limit, room-auth, buffer-limit; comma-separated), to prove security-probes catches it', collect)
     .option('--calibration-fault <spec>', 'CALIBRATION ONLY: every node injects this known fault on purpose: delay-cross=<ms>, drop-every=<k>, dup-every=<m>, swap-pairs, each [:<room>] (repeatable or comma-separated; see `wsbench calibrate`)', collect)
-    .option('--config <file>', 'JSON config file (flags override it)')
+    .option('--config <file>', 'config file: wsbench.config.{ts,mts,js,mjs,json}, one run or named runs (`wsbench run <run name> --config f`); flags override it')
+    .option('--dry-run', 'print the effective config (defaults < config file < flags, validated) as JSON and exit, starting nothing')
     .option('--target <id=value>', 'override a target threshold, e.g. latency-p99=30 (repeatable)', collect)
     .option('--out <dir>', 'output folder (default wsbench-results/<run id>)')
     .option('--json', 'print the JSON report on stdout instead of the table')
@@ -96,7 +98,12 @@ export function program(onExitCode: (code: number) => void): Command {
   }
   for (const [flag, texts] of byFlag) runCmd.option(flag, texts.join('; '));
   runCmd.action(async (scenarioName: string, flags: Record<string, unknown>) => {
-    const plan = buildPlan(scenarioName, flags);
+    const plan = await planFromCommandLine(scenarioName, flags);
+    if (flags.dryRun) {
+      process.stdout.write(`${JSON.stringify(plan.config, null, 2)}\n`);
+      onExitCode(0);
+      return;
+    }
     const code = await withInterrupts({ driver: plan.driver, runId: plan.runId }, ({ signal, onPids }) =>
       runCommand(plan, { stdout: process.stdout, stderr: process.stderr, signal, onPids }),
     );

@@ -261,6 +261,8 @@ export interface RunReport {
   scenario: { name: string; describe: string };
   /** The scenario's options as resolved (defaults < config file < flags). */
   options: Record<string, unknown>;
+  /** The run's effective config (defaults < config file < flags; config/schema.ts EffectiveConfig), as `--dry-run` prints it; absent in older reports. */
+  config?: Record<string, unknown>;
   /** name → summary. Latencies: broadcast_latency_ms, broadcast_latency_same_node_ms, broadcast_latency_cross_node_ms, connect_time_ms. */
   metrics: Record<string, MetricSummary>;
   counters: Record<string, number>;

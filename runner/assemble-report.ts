@@ -103,6 +103,7 @@ export function assembleReport(i: ReportInput): RunReport {
     },
     scenario: { name: plan.scenario.name, describe: plan.scenario.describe },
     options: plan.options,
+    config: plan.config,
     metrics: result.metrics,
     counters: result.counters,
     accounting: result.accounting,
