@@ -21,6 +21,7 @@ import { renderJunit } from '../reports/junit.js';
 import { exitCodeForK6, reconcileK6Thresholds } from '../reports/k6-summary.js';
 import { prepareK6, runK6, type K6Outcome, type K6Prepared } from '../engines/k6/engine.js';
 import type { ProgressSnapshot, ScenarioResult } from '../scenarios/define.js';
+import { explainTargets } from '../scenarios/stalls.js';
 import type { RunPlan } from './plan.js';
 
 /** Process globals the run uses, passed in (k6's GlobalState): tests give their own. */
@@ -261,6 +262,7 @@ export async function run(plan: RunPlan, io: RunIO): Promise<RunOutcome> {
     targets = reconciled.targets;
     base.generator.notes.push(...reconciled.notes);
   }
+  targets = explainTargets(targets, base);
   let verdict = verdictOf(targets, { error: failure !== undefined && failure.code !== 'WSB_INTERRUPTED', interrupted: failure?.code === 'WSB_INTERRUPTED' });
   // k6's exit 99 (thresholds crossed) is a missed target: never a pass (wsbench exit 1).
   if (k6Outcome && !failure && verdict === 'pass' && exitCodeForK6(k6Outcome.exitCode) === 1) verdict = 'fail';

@@ -12,6 +12,7 @@ import type { Disconnection, LossClasses, WorkerResults } from '../load/ipc.js';
 import type { ReconnectionReport, WindowReport } from '../reports/run-report.js';
 import type { ScenarioContext, ScenarioFlag, ScenarioResult, ServerOverride } from './define.js';
 import { saturatedWorkers, startMonitor, summarizeTicks, workerHealth } from './run-monitor.js';
+import { findStalls, secondsP99 } from './stalls.js';
 
 /** Options every broadcast-based scenario shares (zod shape; defaults documented per field). */
 export const broadcastShape = {
@@ -126,6 +127,8 @@ export interface Fault {
   /** End of the action that caused it (disconnections up to 2 s later are attributed to it). */
   actionEndUs: number;
   policy: ReconnectPolicy;
+  /** reconnection-storm: when the load balancer accepted again (observed, µs; null: never seen). */
+  returnUs?: number | null;
 }
 
 /** What a chaos schedule can do while the broadcast runs. */
@@ -176,7 +179,7 @@ const sumLoss = (a: LossClasses, b: LossClasses): LossClasses => ({
 const noLoss = (): LossClasses => ({ lostConnected: 0, lostDisconnected: 0, lostPublisherDown: 0, late: 0 });
 
 /** Disconnections a fault caused: closed between its start and 2 s after its action ended. */
-function affectedBy(f: { startUs: number; actionEndUs: number }, list: Disconnection[]): Disconnection[] {
+export function affectedBy(f: { startUs: number; actionEndUs: number }, list: Disconnection[]): Disconnection[] {
   return list.filter((d) => d.downUs >= f.startUs && d.downUs <= f.actionEndUs + 2e6);
 }
 
@@ -505,6 +508,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
             }
           : {}),
         nodeMetrics: nodeMetrics.map((p) => ({ t: Math.round((p.atUs - measureFromUs) / 1e5) / 10, nodes: p.nodes })),
+        stalls: findStalls(secondsP99(perSecond, o.duration), mon.cpu, measureFromUs),
       },
     };
   } finally {
