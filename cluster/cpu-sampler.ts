@@ -35,11 +35,19 @@ export async function cpuTicks(pid: number): Promise<number | null> {
   }
 }
 
+/** Children of a `tree` process, found by a scan of /proc that is repeated every 5 s at most (it reads every process's stat). */
+const kidsCache = new Map<number, { kids: number[]; atUs: number }>();
+
 async function ticksOf(p: SampledProcess): Promise<number | null> {
   if (p.pid === undefined) return null;
   const own = await cpuTicks(p.pid);
   if (own === null || !p.tree) return own;
-  const kids = await Promise.all((await childrenOf(p.pid)).map(cpuTicks));
+  let cached = kidsCache.get(p.pid);
+  if (!cached || nowUs() - cached.atUs > 5e6) {
+    cached = { kids: await childrenOf(p.pid), atUs: nowUs() };
+    kidsCache.set(p.pid, cached);
+  }
+  const kids = await Promise.all(cached.kids.map(cpuTicks));
   return own + kids.reduce<number>((a, b) => a + (b ?? 0), 0);
 }
 

@@ -85,6 +85,9 @@ describe('a failed latency target says what failed it', () => {
   it('sustained: half the seconds or more above the threshold', () => {
     const r = findStalls([sec(0, 60), sec(1, 70), sec(2, 65), sec(3, 10), sec(4, 62), sec(5, 61)], [], 0);
     expect(explainLatencyTarget(target(70), r)).toBe('p99 70 ms: sustained: 5 of 6 seconds above 50 ms');
+    // A stall on top of a sustained breach is named too.
+    const both = findStalls([sec(0, 60), sec(1, 70), sec(2, 65), sec(3, 900), sec(4, 62), sec(5, 61)], [], 0);
+    expect(explainLatencyTarget(target(300), both)).toBe('p99 300 ms: sustained: 6 of 6 seconds above 50 ms; also 1 stall of 1.0 s at +3 s (p99 900 ms)');
   });
 
   it('nothing for a target that passed, one that is not a latency percentile, or a report without stalls', () => {

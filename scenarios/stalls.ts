@@ -85,7 +85,8 @@ export function describeStall(st: StallsReport['stalls'][number]): string {
 /**
  * Why a latency target failed, so the reader knows which it was: "p99 53 ms: 1 stall of 1.0 s at
  * +8 s (…)" when fewer than half the seconds were above the threshold and the stall rule marked
- * some, "sustained: 14 of 20 seconds above 50 ms" when half or more were. Only for failed targets
+ * some, "sustained: 14 of 20 seconds above 50 ms" (and "; also 1 stall of …" when it marked some)
+ * when half or more were. Only for failed targets
  * on a broadcast latency percentile; undefined otherwise.
  */
 export function explainLatencyTarget(t: TargetResult, stalls: StallsReport | undefined): string | undefined {
@@ -93,9 +94,12 @@ export function explainLatencyTarget(t: TargetResult, stalls: StallsReport | und
   const judged = stalls.seconds.filter((x) => x.p99Ms !== null);
   const above = judged.filter((x) => x.p99Ms! > t.value).length;
   const head = `${t.metric.split('.').pop()} ${Math.round(t.actual * 10) / 10} ${t.unit}`;
-  if (above * 2 >= judged.length || stalls.stalls.length === 0) return `${head}: sustained: ${above} of ${judged.length} seconds above ${t.value} ${t.unit}`;
   const n = stalls.stalls.length;
-  return `${head}: ${n} stall${n === 1 ? ' of' : 's:'} ${stalls.stalls.map(describeStall).join(', ')}; ${above} of ${judged.length} seconds above ${t.value} ${t.unit}`;
+  const listed = `${n} stall${n === 1 ? ' of' : 's:'} ${stalls.stalls.map(describeStall).join(', ')}`;
+  const count = `${above} of ${judged.length} seconds above ${t.value} ${t.unit}`;
+  // Sustained first when half the seconds or more were above: the stalls then only add to it.
+  if (above * 2 >= judged.length || n === 0) return `${head}: sustained: ${count}${n ? `; also ${listed}` : ''}`;
+  return `${head}: ${listed}; ${count}`;
 }
 
 /** Adds `explanation` to each failed latency target of a report that has `stalls`. */
