@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isWsbenchError } from '../common/errors.js';
 import { packageRoot } from '../common/paths.js';
-import { REQUIRED_BINARIES, findBinary } from '../cluster/binaries.js';
+import { REQUIRED_BINARIES, findBinary } from '../common/binaries.js';
 import { DOCKER_DEFAULTS, type DockerDriverOptions, type DockerImages } from '../cluster/docker-options.js';
 
 export interface DoctorIO {

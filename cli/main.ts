@@ -1,21 +1,20 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { WsbenchError, isWsbenchError } from '../common/errors.js';
 import { setDebug, debugEnabled } from '../common/logger.js';
 import { LB_POLICIES } from '../cluster/nginx-config.js';
 import { DOCKER_IMAGE_DEFAULTS, DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES, type DockerImages } from '../cluster/docker-options.js';
 import { clean } from '../cluster/clean.js';
-import { descendants } from '../cluster/process-identity.js';
-import { packageRoot } from '../common/paths.js';
 import { doctor } from './doctor.js';
 import { SERVER_KINDS, SOCKETIO_ADAPTERS } from '../cluster/types.js';
 import { SCENARIOS } from '../scenarios/index.js';
-import { SEED_TARGETS } from '../reports/targets.js';
+import { SEED_TARGETS } from '../model/targets.js';
 import { buildPlan, RUN_DEFAULTS } from './plan.js';
-import { run, toolVersion } from './run.js';
+import { toolVersion } from '../runner/run.js';
+import { runCommand } from './run-command.js';
+import { withInterrupts } from './interrupts.js';
 import { setup } from './setup.js';
-import { CALIBRATION_CASES, calibrateCommand } from './calibrate.js';
+import { CALIBRATION_CASES } from '../calibrate/options.js';
+import { calibrateCommand } from './calibrate.js';
 import { compareCommand, reportCommand, type CompareFlags, type ReportFlags } from './report-commands.js';
 import { COMPARE_DEFAULTS } from '../reports/compare.js';
 import { seedLabel } from '../reports/seed-label.js';
@@ -92,46 +91,10 @@ export function program(onExitCode: (code: number) => void): Command {
   for (const [flag, texts] of byFlag) runCmd.option(flag, texts.join('; '));
   runCmd.action(async (scenarioName: string, flags: Record<string, unknown>) => {
     const plan = buildPlan(scenarioName, flags);
-    const controller = new AbortController();
-    let pids: () => number[] = () => [];
-    let interrupts = 0;
-    const onSignal = (sig: NodeJS.Signals) => {
-      interrupts++;
-      if (interrupts === 1) {
-        process.stderr.write(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping… (tearing down, writing a partial report) press Ctrl-C again to force\n`);
-        controller.abort();
-        return;
-      }
-      process.stderr.write('forced: killing every process of the run\n');
-      // Children too (nginx's workers outlive a SIGKILLed master): collected before their parents go.
-      const all = pids();
-      for (const pid of [...all, ...all.flatMap((p) => descendants(p).map((d) => d.pid))]) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      if (plan.driver === 'docker') {
-        // A killed main process leaves its (stopped) container: a detached `wsbench clean` removes them.
-        spawn(process.execPath, [join(packageRoot(), 'bin', 'wsbench.js'), 'clean', '--run', plan.runId, '--force'], { detached: true, stdio: 'ignore' }).unref();
-      }
-      process.exit(130);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
-      const outcome = await run(plan, {
-        stdout: process.stdout,
-        stderr: process.stderr,
-        signal: controller.signal,
-        onPids: (p) => (pids = p),
-      });
-      onExitCode(outcome.exitCode);
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    const code = await withInterrupts({ driver: plan.driver, runId: plan.runId }, ({ signal, onPids }) =>
+      runCommand(plan, { stdout: process.stdout, stderr: process.stderr, signal, onPids }),
+    );
+    onExitCode(code);
   });
 
   prog
@@ -165,36 +128,10 @@ export function program(onExitCode: (code: number) => void): Command {
     .option('--out <dir>', 'output folder (default wsbench-results/calibrate-<time>-<hex>)')
     .option('--json', 'print the results as JSON instead of the table')
     .action(async (flags: Record<string, unknown>) => {
-      const controller = new AbortController();
-      let pids: () => number[] = () => [];
-      let runId: string | undefined;
-      let interrupts = 0;
-      const onSignal = (sig: NodeJS.Signals) => {
-        if (++interrupts === 1) {
-          process.stderr.write(`\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping… press Ctrl-C again to force\n`);
-          controller.abort();
-          return;
-        }
-        for (const pid of pids()) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-        }
-        if (flags.driver === 'docker' && runId) {
-          spawn(process.execPath, [join(packageRoot(), 'bin', 'wsbench.js'), 'clean', '--run', runId, '--force'], { detached: true, stdio: 'ignore' }).unref();
-        }
-        process.exit(130);
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
-        onExitCode(await calibrateCommand(flags, { stdout: process.stdout, stderr: process.stderr, signal: controller.signal, onPids: (p) => (pids = p), onRun: (id) => (runId = id) }));
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
+      const code = await withInterrupts({ driver: typeof flags.driver === 'string' ? flags.driver : undefined }, ({ signal, onPids, onRun }) =>
+        calibrateCommand(flags, { stdout: process.stdout, stderr: process.stderr, signal, onPids, onRun }),
+      );
+      onExitCode(code);
     });
 
   prog

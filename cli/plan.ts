@@ -5,38 +5,16 @@ import { WsbenchError } from '../common/errors.js';
 import { LB_POLICIES, type LbPolicy } from '../cluster/nginx-config.js';
 import { SERVER_DEFAULTS, SERVER_KINDS, SOCKETIO_ADAPTERS, type ServerKind, type Topology } from '../cluster/types.js';
 import { DOCKER_IMAGE_DEFAULTS, DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES, type DockerDriverOptions } from '../cluster/docker-options.js';
-import { calibrationFaultProblems, splitCalibrationFaults } from '../cluster/calibration-faults.js';
+import { calibrationFaultProblems, splitCalibrationFaults } from '../calibrate/faults.js';
 import { insecureCheckProblems, splitInsecureChecks } from '../cluster/insecure-checks.js';
 import { externalUrlProblems, type ExternalTarget } from '../cluster/external-driver.js';
 import { SCENARIOS, type Scenario, type ServerOverride } from '../scenarios/index.js';
 import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
-import { SEED_TARGETS, withValue, type TargetSpec } from '../reports/targets.js';
+import { SEED_TARGETS, withValue, type TargetSpec } from '../model/targets.js';
+import type { RunPlan } from '../runner/plan.js';
+import { newRunId } from '../runner/run-id.js';
 
-/** Everything one run needs, resolved and validated: defaults < config file < flags. */
-export interface RunPlan {
-  scenario: Scenario<any>;
-  options: Record<string, unknown>;
-  topology: Topology;
-  serverOverrides: ServerOverride[];
-  targets: TargetSpec[];
-  /** Output folder for report.json and logs; default wsbench-results/<run id>. */
-  outDir: string | undefined;
-  /** Print the JSON report on stdout instead of the table. */
-  json: boolean;
-  /** What drives the load: the Node engine (load/ workers, default) or k6 (engines/k6/). */
-  engine: 'node' | 'k6';
-  /** k6 binary given with --k6 (else K6_BIN, else PATH); only with engine `k6`. */
-  k6Path: string | undefined;
-  runId: string;
-  /** Cluster driver: `local` processes (default) or `docker` containers. */
-  driver: 'local' | 'docker' | 'external';
-  /** Docker driver settings (images, network, pull policy); only used with driver `docker`. */
-  docker: DockerDriverOptions;
-  /** `--url` (driver `external`): the running cluster to use instead of starting one. */
-  external?: ExternalTarget;
-  /** Caveats found while planning, for the report's notes. */
-  notes?: string[];
-}
+export type { RunPlan };
 
 /** Run-level settings (not scenario options), with defaults. */
 export const RUN_DEFAULTS = {
@@ -74,7 +52,7 @@ const runSchema = z
     engine: z.enum(['node', 'k6']).default('node'),
     k6: z.string().min(1).optional(),
     serverRateLimit: z.number().int().min(1).max(100_000_000).optional(),
-    /** CALIBRATION ONLY: `--calibration-fault` specs every reference node gets (cluster/calibration-faults.ts). */
+    /** CALIBRATION ONLY: `--calibration-fault` specs every reference node gets (calibrate/faults.ts). */
     calibrationFault: z.union([z.string(), z.array(z.string())]).optional(),
     /** TEST/CALIBRATION ONLY: security checks every reference node skips (cluster/insecure-checks.ts). */
     insecureDisable: z.union([z.string(), z.array(z.string())]).optional(),
@@ -107,11 +85,6 @@ export const RUN_FLAGS: Record<keyof z.infer<typeof runSchema>, string> = {
   url: '--url',
   nodeUrls: '--node-urls',
 };
-
-export function newRunId(scenario: string, now = new Date()): string {
-  const ts = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  return `${scenario}-${ts}-${randomBytes(2).toString('hex')}`;
-}
 
 export function lookupScenario(name: string): Scenario<any> {
   const s = SCENARIOS[name];

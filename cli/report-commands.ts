@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { WsbenchError } from '../common/errors.js';
 import { readReport, writeFileAtomic } from '../reports/write-report.js';
 import { renderConsole } from '../reports/console.js';
-import { exitCodeFor } from '../reports/evaluate.js';
+import { exitCodeFor } from '../model/evaluate.js';
 import { renderHtml } from '../reports/html.js';
 import { renderJunit } from '../reports/junit.js';
 import { compareReports, parseMetricTolerance, parsePercent, renderComparison, COMPARE_DEFAULTS } from '../reports/compare.js';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { WsbenchError } from '../common/errors.js';
 import { packageRoot } from '../common/paths.js';
-import { REQUIRED_BINARIES, findBinary } from '../cluster/binaries.js';
+import { REQUIRED_BINARIES, findBinary } from '../common/binaries.js';
 
 export interface SetupIO {
   stdout: NodeJS.WritableStream;

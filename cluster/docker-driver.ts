@@ -15,7 +15,7 @@ import { scrapeNodeMetrics } from './prom-metrics.js';
 
 export { scrapeNodeMetrics };
 import { waitForHttp } from './wait.js';
-import { bunBinary } from './binaries.js';
+import { bunBinary } from '../common/binaries.js';
 import type { ClusterDriver, ClusterNode, NodeMetrics, StartedCluster, Topology } from './types.js';
 
 const log = logger('docker');

@@ -6,7 +6,7 @@ import { DisposerStack } from '../common/disposer-stack.js';
 import { distEntry } from '../common/paths.js';
 import { logger } from '../common/logger.js';
 import { ManagedProcess } from './managed-process.js';
-import { bunBinary, requireBinary } from './binaries.js';
+import { bunBinary, requireBinary } from '../common/binaries.js';
 import { getFreePort, isPortInUse } from './ports.js';
 import { renderNginxConfig } from './nginx-config.js';
 import { waitForHttp } from './wait.js';

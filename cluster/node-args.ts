@@ -1,5 +1,5 @@
 import { adapterArgs, type Topology } from './types.js';
-import { calibrationFaultArgs } from './calibration-faults.js';
+import { calibrationFaultArgs } from '../calibrate/faults.js';
 import { insecureDisableArgs } from './insecure-checks.js';
 
 /**

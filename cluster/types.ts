@@ -77,7 +77,7 @@ export interface Topology {
   readyTimeoutMs: number;
   /**
    * CALIBRATION ONLY (`--calibration-fault`, default none): faults every reference node injects on
-   * purpose, one spec each (cluster/calibration-faults.ts).
+   * purpose, one spec each (calibrate/faults.ts).
    */
   calibrationFaults?: string[];
   /**

@@ -3,3 +3,4 @@ export * from './paths.js';
 export * from './clock.js';
 export * from './logger.js';
 export * from './disposer-stack.js';
+export * from './binaries.js';

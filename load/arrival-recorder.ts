@@ -1,7 +1,8 @@
 import type { Histogram } from 'hdr-histogram-js';
 import { nowUs } from '../common/clock.js';
 import { DeliveryLedger, type LedgerStream } from './delivery-ledger.js';
-import { createCompactLatencyHistogram, createLatencyHistogram, encodeHistogram, recordUs } from './histogram.js';
+import { createCompactLatencyHistogram, createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
+import { recordUs } from './histogram-record.js';
 
 /** What the recorder needs of a receiving client. */
 export interface Receiver {
@@ -40,7 +41,7 @@ export class ArrivalRecorder {
   measureFromUs = Number.POSITIVE_INFINITY;
   /** Calibration: busy CPU µs per arrival, to make the generator the bottleneck on purpose. */
   receiveCostUs = 0;
-  /** Calibration: keep every n-th arrival in `samples` (0: off, the default; load/receive-log.ts). */
+  /** Calibration: keep every n-th arrival in `samples` (0: off, the default; calibrate/receive-log.ts). */
   sampleEvery = 0;
   private sampleCountdown = 0;
   /** Flat quadruples: receiver, pub, seq, receive time (CLOCK_MONOTONIC µs). */

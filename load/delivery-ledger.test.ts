@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { DeliveryLedger, addAccounting, emptyAccounting } from './delivery-ledger.js';
+import { DeliveryLedger } from './delivery-ledger.js';
+import { addAccounting, emptyAccounting } from '../model/accounting.js';
 
 const one = (receiver: number, pub: number, sent: number, cross = false) => [{ receiver, pub, sent, cross }];
 

@@ -24,7 +24,8 @@
  * record() classifies an arrival immediately (it does not know `sent` yet), against everything
  * received so far on the stream, including seqs that later turn out to be unexpected.
  */
-import type { Accounting } from '../reports/run-report.js';
+import type { Accounting } from '../model/run-report.js';
+import { addAccounting, deliveryRatio as ratio, emptyAccounting } from '../model/accounting.js';
 
 export type ArrivalKind = 'new' | 'duplicate' | 'reordered';
 
@@ -45,28 +46,6 @@ export interface LedgerAccounting {
   crossNode: Accounting;
   /** Arrivals outside every expectation (see DeliveryLedger). */
   unexpected: number;
-}
-
-export function emptyAccounting(): Accounting {
-  return { expected: 0, received: 0, lost: 0, duplicated: 0, reordered: 0, deliveryRatio: 1 };
-}
-
-function ratio(received: number, expected: number): number {
-  return expected === 0 ? 1 : received / expected;
-}
-
-/** Field-wise sum; deliveryRatio recomputed from the summed received / expected. */
-export function addAccounting(a: Accounting, b: Accounting): Accounting {
-  const expected = a.expected + b.expected;
-  const received = a.received + b.received;
-  return {
-    expected,
-    received,
-    lost: a.lost + b.lost,
-    duplicated: a.duplicated + b.duplicated,
-    reordered: a.reordered + b.reordered,
-    deliveryRatio: ratio(received, expected),
-  };
 }
 
 const FULL = 0xffffffff;

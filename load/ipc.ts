@@ -1,4 +1,4 @@
-import type { Accounting } from '../reports/run-report.js';
+import type { Accounting } from '../model/run-report.js';
 import type { Assignment } from './room-plan.js';
 import type { WireProtocol } from './protocol-client.js';
 import type { ReconnectPolicy } from './reconnect-policy.js';
@@ -25,7 +25,7 @@ export type ToWorker =
       receiveCostUs: number;
       /**
        * Calibration (`wsbench calibrate --wire`): every `every`-th arrival's receive time is written,
-       * at collect, to `<path>.worker-<id>.json` (load/receive-log.ts). Absent: off.
+       * at collect, to `<path>.worker-<id>.json` (calibrate/receive-log.ts). Absent: off.
        */
       receiveLog?: { path: string; every: number };
       /** Socket.IO connection state recovery: reconnecting clients ask to resume their session. */

@@ -31,7 +31,7 @@ export interface LoadGeneratorOptions {
   reconnect?: ReconnectPolicy;
   /** Calibration: busy CPU µs per received message (default 0). */
   receiveCostUs?: number;
-  /** Calibration: log every `every`-th arrival's receive time to `<path>.worker-<i>.json` (default off; load/receive-log.ts). */
+  /** Calibration: log every `every`-th arrival's receive time to `<path>.worker-<i>.json` (default off; calibrate/receive-log.ts). */
   receiveLog?: { path: string; every: number };
   /** Socket.IO connection state recovery: reconnecting clients resume their session (default off). */
   recover?: boolean;

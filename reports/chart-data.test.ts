@@ -13,8 +13,9 @@ import {
   timeCharts,
   timelineAnchorMs,
 } from './chart-data.js';
-import { createLatencyHistogram, recordUs, summarizeUs } from '../load/histogram.js';
-import type { RunReport } from './run-report.js';
+import { createLatencyHistogram, summarizeUs } from '../model/histogram.js';
+import { recordUs } from '../load/histogram-record.js';
+import type { RunReport } from '../model/run-report.js';
 
 const load = (name: string): RunReport => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'));
 

@@ -6,8 +6,8 @@
  * add to the report (per-node metrics, extra per-second fields) are read defensively: a shape
  * this code does not recognise yields no chart, never an exception.
  */
-import { decodeHistogram } from '../load/histogram.js';
-import type { MetricSummary, RunReport } from './run-report.js';
+import { decodeHistogram } from '../model/histogram.js';
+import type { MetricSummary, RunReport } from '../model/run-report.js';
 
 /** One line of a chart: y values aligned with the chart's `x`. */
 export interface ChartSeries {

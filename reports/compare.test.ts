@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { compareReports, judge, parseMetricTolerance, parsePercent, renderComparison } from './compare.js';
 import { WsbenchError } from '../common/errors.js';
-import type { RunReport } from './run-report.js';
+import type { RunReport } from '../model/run-report.js';
 
 const load = (name: string): RunReport => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'));
 const baseline = () => load('report-default-run.json');

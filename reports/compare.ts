@@ -5,7 +5,7 @@
  */
 import Table from 'cli-table3';
 import { WsbenchError } from '../common/errors.js';
-import type { RunReport } from './run-report.js';
+import type { RunReport } from '../model/run-report.js';
 import { formatInt, formatNum, formatPercent } from './console.js';
 
 /** Which way is better for a metric. */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { formatPercent, renderConsole, renderProgressLine, verdictLine } from './console.js';
-import { finalizeReport } from './evaluate.js';
-import { pickTargets, withValue } from './targets.js';
-import type { RunReport } from './run-report.js';
+import { finalizeReport } from '../model/evaluate.js';
+import { pickTargets, withValue } from '../model/targets.js';
+import type { RunReport } from '../model/run-report.js';
 
 const sample = (): RunReport => JSON.parse(readFileSync(new URL('../fixtures/sample-report.json', import.meta.url), 'utf8'));
 const CROSS_NODE_TARGETS = ['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order'];
@@ -169,7 +169,7 @@ describe('renderConsole: connection state recovery (--adapter redis-streams)', (
   const chaos = (): RunReport => JSON.parse(readFileSync(new URL('../fixtures/sample-report-chaos.json', import.meta.url), 'utf8'));
 
   it('prints the recovered sessions and replayed messages when the report has them, nothing otherwise', async () => {
-    const { validateReport } = await import('./schema.js');
+    const { validateReport } = await import('../model/schema.js');
     const plain = renderConsole(chaos());
     expect(plain).not.toContain('sessions recovered');
     const r = chaos();

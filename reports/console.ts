@@ -3,8 +3,9 @@
  * No colour codes unless asked for, so the output can be diffed, grepped and asserted on.
  */
 import Table from 'cli-table3';
-import type { Accounting, MetricSummary, RunReport, TargetResult } from './run-report.js';
-import { summarizeTargets } from './evaluate.js';
+import type { Accounting, MetricSummary, RunReport, TargetResult } from '../model/run-report.js';
+import { summarizeTargets } from '../model/evaluate.js';
+import type { ProgressSnapshot } from '../model/progress.js';
 import { seedLabel, seedShort } from './seed-label.js';
 
 export interface ConsoleOptions {
@@ -448,16 +449,6 @@ export function renderConsole(report: RunReport, opts: ConsoleOptions = {}): str
     if (report.error.hint) tail.push(`hint: ${report.error.hint}`);
   }
   return [...sections.filter((s) => s.length > 0).map((s) => s.join('\n')), tail.join('\n')].join('\n\n');
-}
-
-export interface ProgressSnapshot {
-  phase: string;
-  elapsedS: number;
-  connected: number;
-  total: number;
-  sentPerS: number;
-  receivedPerS: number;
-  p99Ms: number | null;
 }
 
 /**

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { escapeHtml, jsonForScript, renderHtml } from './html.js';
 import type { ChartSpec } from './chart-data.js';
-import { validateReport } from './schema.js';
-import type { RunReport } from './run-report.js';
+import { validateReport } from '../model/schema.js';
+import type { RunReport } from '../model/run-report.js';
 
 const load = (name: string): RunReport => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'));
 

@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { RunReport, TargetResult } from './run-report.js';
+import type { RunReport, TargetResult } from '../model/run-report.js';
 import { formatInt, formatNum, formatPercent, formatTarget, verdictLine } from './console.js';
-import { summarizeTargets } from './evaluate.js';
+import { summarizeTargets } from '../model/evaluate.js';
 import { capacitySearchChart, distributionCharts, perNodeCharts, perNodeSeries, timeCharts, type ChartSpec } from './chart-data.js';
 import { seedLabel } from './seed-label.js';
 

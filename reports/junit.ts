@@ -5,7 +5,7 @@
  * seed sentence it comes from; a target that could not be measured is a `<failure>` "not
  * measured" (nothing passes silently); a run that errored or was interrupted adds an `<error>`.
  */
-import type { RunReport, TargetResult } from './run-report.js';
+import type { RunReport, TargetResult } from '../model/run-report.js';
 import { formatTarget, verdictLine } from './console.js';
 import { seedLabel } from './seed-label.js';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderConsole } from './console.js';
-import { validateReport } from './schema.js';
-import type { RunReport } from './run-report.js';
+import { validateReport } from '../model/schema.js';
+import type { RunReport } from '../model/run-report.js';
 
 /** A real default `wsbench run security-probes` (socketio, every probe passed). */
 const load = (): RunReport => JSON.parse(readFileSync(new URL('../fixtures/report-security-probes-run.json', import.meta.url), 'utf8')) as RunReport;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SEED_TITLES, seedLabel, seedShort } from './seed-label.js';
-import { SEED_TARGETS } from './targets.js';
+import { SEED_TARGETS } from '../model/targets.js';
 
 describe('seed labels', () => {
   it('every title is the first heading of its seed document (fixtures/seeds/)', () => {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readReport, writeReportAtomic } from './write-report.js';
-import type { RunReport } from './run-report.js';
+import type { RunReport } from '../model/run-report.js';
 import { WsbenchError } from '../common/errors.js';
 
 const sample = (): RunReport => JSON.parse(readFileSync(new URL('../fixtures/sample-report.json', import.meta.url), 'utf8'));

@@ -6,8 +6,8 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { WsbenchError } from '../common/errors.js';
-import { SCHEMA_VERSION, type RunReport } from './run-report.js';
-import { REPORT_SCHEMA_PATH, formatProblems, validateReport } from './schema.js';
+import { SCHEMA_VERSION, type RunReport } from '../model/run-report.js';
+import { REPORT_SCHEMA_PATH, formatProblems, validateReport } from '../model/schema.js';
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -78,7 +78,7 @@ function invalid(path: string, what: string, cause?: unknown): WsbenchError {
  * Reads and validates a report written by writeReportAtomic. Throws a WsbenchError
  * (`WSB_REPORT_INVALID`, exit code 2) naming the file and the problem when the file is missing,
  * is not JSON (e.g. truncated), has another schemaVersion, or does not match the RunReport schema
- * (`reports/run-report.schema.json`; the first problems are named by path).
+ * (`model/run-report.schema.json`; the first problems are named by path).
  */
 export async function readReport(path: string): Promise<RunReport> {
   let text: string;

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nowUs } from '../common/clock.js';
-import { createLatencyHistogram, mergeEncoded, summarizeUs } from '../load/histogram.js';
+import { createLatencyHistogram, mergeEncoded, summarizeUs } from '../model/histogram.js';
 import { defaultWorkerCount } from '../load/load-generator.js';
-import type { CapacityReport } from '../reports/run-report.js';
+import type { CapacityReport } from '../model/run-report.js';
 import type { NodeMetrics } from '../cluster/types.js';
 import { defineScenario, type ScenarioResult } from './define.js';
 import { saturatedWorkers, startMonitor, summarizeTicks, workerHealth } from './run-monitor.js';

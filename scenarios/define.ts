@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import type { StartedCluster, Topology } from '../cluster/types.js';
 import type { LoadGenerator, LoadGeneratorOptions } from '../load/load-generator.js';
-import type { RunReport } from '../reports/run-report.js';
-import type { ProgressSnapshot } from '../reports/console.js';
+import type { RunReport } from '../model/run-report.js';
+import type { ProgressSnapshot } from '../model/progress.js';
 
 export type { ProgressSnapshot };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLatencyHistogram, encodeHistogram } from '../load/histogram.js';
+import { createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
 import type { WorkerTick } from '../load/ipc.js';
 import { summarizeTicks } from './run-monitor.js';
 

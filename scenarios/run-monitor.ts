@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WsbenchError } from '../common/errors.js';
 import { nowUs } from '../common/clock.js';
-import { createLatencyHistogram, decodeHistogram, mergeEncoded } from '../load/histogram.js';
+import { createLatencyHistogram, decodeHistogram, mergeEncoded } from '../model/histogram.js';
 import type { WorkerTick } from '../load/ipc.js';
 import type { LoadGenerator, LoadGeneratorOptions } from '../load/load-generator.js';
-import type { NodeMetricsPoint, TimelinePoint, WorkerHealth } from '../reports/run-report.js';
+import type { NodeMetricsPoint, TimelinePoint, WorkerHealth } from '../model/run-report.js';
 import type { ScenarioContext } from './define.js';
 import { startCpuSampler, type CpuSample } from '../cluster/cpu-sampler.js';
 

@@ -10,7 +10,7 @@ import { mintToken } from '../load/token.js';
 import { badTokens } from '../load/probe-tokens.js';
 import { describeOutcome, probeConnect, type HandshakeOutcome, type ProbeClient } from '../load/probe-client.js';
 import type { WireProtocol } from '../load/protocol-client.js';
-import type { ProbeResult, ProbesReport } from '../reports/run-report.js';
+import type { ProbeResult, ProbesReport } from '../model/run-report.js';
 import { defineScenario, type ScenarioResult } from './define.js';
 import { broadcastFlags, broadcastShape, broadcastTopology, runBroadcast, validateBroadcast, type BroadcastOptions } from './broadcast-workload.js';
 

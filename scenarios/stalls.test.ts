@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createLatencyHistogram, encodeHistogram } from '../load/histogram.js';
-import type { TargetResult } from '../reports/run-report.js';
+import { createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
+import type { TargetResult } from '../model/run-report.js';
 import { explainLatencyTarget, explainTargets, findStalls, secondsP99, STALL_RULE } from './stalls.js';
 
 const sec = (s: number, p99Ms: number | null, count = 100) => ({ s, p99Ms, count });

@@ -1,6 +1,6 @@
-import { mergeEncoded } from '../load/histogram.js';
+import { mergeEncoded } from '../model/histogram.js';
 import type { CpuSample } from '../cluster/cpu-sampler.js';
-import type { StallsReport, TargetResult } from '../reports/run-report.js';
+import type { StallsReport, TargetResult } from '../model/run-report.js';
 
 /**
  * The stall rule (docs/stability.md): a second is a stall when its p99 exceeds

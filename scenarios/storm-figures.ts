@@ -1,5 +1,5 @@
 import type { Disconnection } from '../load/ipc.js';
-import type { ReconnectionReport } from '../reports/run-report.js';
+import type { ReconnectionReport } from '../model/run-report.js';
 
 type FaultFigures = ReconnectionReport['faults'][number];
 type StormSummary = NonNullable<ReconnectionReport['storms']>[number];

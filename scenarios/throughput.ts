@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineScenario, type ScenarioContext, type ServerOverride } from './define.js';
 import { broadcastFlags, broadcastShape, runBroadcast, validateBroadcast, type BroadcastOptions, type BroadcastOutcome } from './broadcast-workload.js';
 import { breaks, findKnee, measureStep, type CapacityStep } from './knee.js';
-import { SEED_TARGETS } from '../reports/targets.js';
+import { SEED_TARGETS } from '../model/targets.js';
 
 const { rate: _rate, ...shape } = broadcastShape;
 const options = z

@@ -20,10 +20,10 @@ function importsOf(code: string): { from: string[]; requires: number } {
 }
 
 describe('the k6 scripts type-check against @types/k6', () => {
-  it('tsc --noEmit -p scenarios/k6/tsconfig.json (k6 types only, no Node globals) reports no error', async () => {
+  it('tsc --noEmit -p engines/k6/scripts/tsconfig.json (k6 types only, no Node globals) reports no error', async () => {
     const root = packageRoot();
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-    const r = await run(process.execPath, [tsc, '--noEmit', '-p', join(root, 'scenarios', 'k6', 'tsconfig.json')], { cwd: root }).then(
+    const r = await run(process.execPath, [tsc, '--noEmit', '-p', join(root, 'engines', 'k6', 'scripts', 'tsconfig.json')], { cwd: root }).then(
       (x) => ({ code: 0, out: x.stdout + x.stderr }),
       (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
     );

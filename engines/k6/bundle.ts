@@ -1,5 +1,5 @@
 /**
- * Bundles a wsbench k6 script (scenarios/k6/<scenario>.ts) into one ES module k6 can run: esbuild
+ * Bundles a wsbench k6 script (engines/k6/scripts/<scenario>.ts) into one ES module k6 can run: esbuild
  * strips the types and inlines the script's own files (lib/), keeps every `k6` / `k6/*` import
  * external, renamed for the k6 at hand (k6ModuleAliases: `k6/websockets` becomes
  * `k6/experimental/websockets` before k6 v1.6, `k6/timers` becomes `k6/experimental/timers`
@@ -18,7 +18,7 @@ import { packageRoot } from '../../common/paths.js';
 export const K6_BUNDLE_TARGET = 'es2017';
 
 export function k6ScriptSource(scenario: string): string {
-  return join(packageRoot(), 'scenarios', 'k6', `${scenario}.ts`);
+  return join(packageRoot(), 'engines', 'k6', 'scripts', `${scenario}.ts`);
 }
 
 function k6Modules(aliases: Record<string, string>, imports: Set<string>): Plugin {
@@ -43,7 +43,7 @@ export interface BundledScript {
   imports: string[];
 }
 
-/** Bundles `scenarios/k6/<scenario>.ts` to `outFile` with the module names of this k6. */
+/** Bundles `engines/k6/scripts/<scenario>.ts` to `outFile` with the module names of this k6. */
 export async function bundleK6Script(scenario: string, aliases: Record<string, string>, outFile: string, source = k6ScriptSource(scenario)): Promise<BundledScript> {
   if (!existsSync(source)) {
     throw new WsbenchError('WSB_INVALID_OPTION', `scenario ${scenario} has no k6 script (${source})`, { hint: 'run it with the Node engine (without --engine k6)' });

@@ -3,8 +3,8 @@
  */
 import { join } from 'node:path';
 import { sourceAddressFor } from '../../load/source-address.js';
-import { K6_TREND_STATS } from '../../reports/k6-summary.js';
-import type { K6Plan } from '../../scenarios/k6/lib/plan.js';
+import { K6_TREND_STATS } from './summary.js';
+import type { K6Plan } from './scripts/lib/plan.js';
 
 export interface K6CommandInput {
   k6Path: string;
@@ -20,6 +20,12 @@ export interface K6CommandInput {
   thresholds: Record<string, string[]>;
   /** The harness's environment, passed on to k6 (PATH, HOME, …). */
   baseEnv?: NodeJS.ProcessEnv;
+  /**
+   * This k6 process's share of the test (`--execution-segment`, e.g. `1/3:2/3`) and the whole
+   * sequence (`--execution-segment-sequence`, e.g. `0,1/3,2/3,1`), as the k6-operator splits a test
+   * over its runners. Unset: the whole test.
+   */
+  segment?: { segment: string; sequence?: string };
 }
 
 export interface K6Command {
@@ -49,7 +55,7 @@ export function localIpsFor(vus: number): string {
 /**
  * `k6 run` with: both summary outputs (`--summary-export` and the script's handleSummary to
  * WSB_SUMMARY_JSON), the Trend stats a MetricSummary needs (p(99), p(99.9), count), one source
- * address per VU, and the WSB_* variables the scripts read (scenarios/k6/lib/plan.ts). Usage
+ * address per VU, and the WSB_* variables the scripts read (engines/k6/scripts/lib/plan.ts). Usage
  * reports stay off (K6_NO_USAGE_REPORT).
  */
 export function k6Command(i: K6CommandInput): K6Command {
@@ -72,6 +78,7 @@ export function k6Command(i: K6CommandInput): K6Command {
     K6_TREND_STATS.join(','),
     '--local-ips',
     localIpsFor(i.plan.vus),
+    ...(i.segment ? ['--execution-segment', i.segment.segment, ...(i.segment.sequence ? ['--execution-segment-sequence', i.segment.sequence] : [])] : []),
     ...Object.entries(vars).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
     i.scriptPath,
   ];

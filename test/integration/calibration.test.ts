@@ -14,8 +14,9 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlan } from '../../cli/plan.js';
-import { run, type RunOutcome } from '../../cli/run.js';
-import { calibrate, expectedCounts, parseCalibrateOptions, shapeOf, type CalibrationResult, type CaseResult } from '../../cli/calibrate.js';
+import { run, type RunOutcome } from '../../runner/run.js';
+import { eventsInto } from './support/run-events.js';
+import { calibrate, expectedCounts, parseCalibrateOptions, shapeOf, type CalibrationResult, type CaseResult } from '../../calibrate/calibrate.js';
 import { isAlive, pidsMatching } from './support/processes.js';
 
 /** One publisher per room, every room with members on every node: 10 rooms × 29 members. */
@@ -36,7 +37,7 @@ async function faultedRun(extra: Record<string, unknown>): Promise<{ outcome: Ru
   let pids: () => number[] = () => [];
   let seen: number[] = [];
   const poll = setInterval(() => (seen = [...new Set([...seen, ...pids()])]), 200);
-  const outcome = await run(plan, { stdout: new PassThrough(), stderr: err, signal: new AbortController().signal, onPids: (p) => (pids = p) });
+  const outcome = await run(plan, { onEvent: eventsInto(err), signal: new AbortController().signal, onPids: (p) => (pids = p) });
   clearInterval(poll);
   return { outcome, out, stderr, pids: seen };
 }
@@ -105,7 +106,13 @@ describe('wsbench calibrate (socket.io, local driver): every case, and the wire 
     err.on('data', (c: Buffer) => (stderr += c.toString()));
     const poll = setInterval(() => (seen = [...new Set([...seen, ...pids()])]), 200);
     try {
-      result = await calibrate(o, { stdout: new PassThrough(), stderr: err, signal: new AbortController().signal, onPids: (p) => (pids = p) });
+      result = await calibrate(o, {
+        plan: buildPlan,
+        log: (line) => err.write(`${line}\n`),
+        onRunEvent: (name, e) => e.type === 'log' && err.write(`  [${name}] ${e.message}\n`),
+        signal: new AbortController().signal,
+        onPids: (p) => (pids = p),
+      });
     } finally {
       clearInterval(poll);
     }

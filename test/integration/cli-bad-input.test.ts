@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findBinary } from '../../cluster/binaries.js';
+import { findBinary } from '../../common/binaries.js';
 import { wsbench, type CliResult } from './support/cli.js';
 import { describePids, newTag, waitNoRunProcesses } from './support/run-processes.js';
 

@@ -67,7 +67,8 @@ describe('wsbench CLI (the real bin)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('cross-node-broadcast');
     expect(r.stdout).toContain('latency-p99');
-    expect(r.stdout).toContain('004_ef208ec7b515aee1.txt');
+    expect(r.stdout).toContain('seed 004 · WebSocket Implementation for Real-Time Communication');
+    expect(r.stdout).not.toContain('004_ef208ec7b515aee1.txt');
   });
 
   it('runs a small scenario end to end: table on stdout, report on disk, exit code matches the verdict', async () => {

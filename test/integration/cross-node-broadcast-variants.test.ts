@@ -11,7 +11,8 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectExactDelivery, expectSpreadOverThreeNodes } from './support/assert-run.js';
 import { buildPlan } from '../../cli/plan.js';
-import { run, type RunOutcome } from '../../cli/run.js';
+import { run, type RunOutcome } from '../../runner/run.js';
+import { eventsInto } from './support/run-events.js';
 import { isAlive, pidsMatching } from './support/processes.js';
 
 const ADAPTER = { ws: 'custom ioredis pub/sub', bun: 'Bun server.publish + ioredis pub/sub' } as const;
@@ -38,7 +39,7 @@ describe.each(['ws', 'bun'] as const)('cross-node-broadcast against --server %s 
     const err = new PassThrough();
     err.on('data', (c: Buffer) => (stderr += c.toString()));
     const poll = setInterval(() => (seenPids = [...new Set([...seenPids, ...pids()])]), 200);
-    outcome = await run(plan, { stdout: new PassThrough(), stderr: err, signal: new AbortController().signal, onPids: (p) => (pids = p) });
+    outcome = await run(plan, { onEvent: eventsInto(err), signal: new AbortController().signal, onPids: (p) => (pids = p) });
     clearInterval(poll);
   }, 120_000);
 

@@ -5,7 +5,8 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectExactDelivery, expectSpreadOverThreeNodes } from './support/assert-run.js';
 import { buildPlan } from '../../cli/plan.js';
-import { run, type RunOutcome } from '../../cli/run.js';
+import { run, type RunOutcome } from '../../runner/run.js';
+import { eventsInto } from './support/run-events.js';
 import { readReport } from '../../reports/write-report.js';
 import { isAlive, pidsMatching } from './support/processes.js';
 
@@ -57,7 +58,7 @@ describe('cross-node-broadcast on the local driver (real redis-server, nginx, 3 
     err.on('data', (c: Buffer) => (stderr += c.toString()));
     const controller = new AbortController();
     const poll = setInterval(() => (seenPids = [...new Set([...seenPids, ...pids()])]), 200);
-    outcome = await run(plan, { stdout: new PassThrough(), stderr: err, signal: controller.signal, onPids: (p) => (pids = p) });
+    outcome = await run(plan, { onEvent: eventsInto(err), signal: controller.signal, onPids: (p) => (pids = p) });
     clearInterval(poll);
   }, 120_000);
 

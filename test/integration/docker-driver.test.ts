@@ -13,7 +13,8 @@ import { io as connectClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectExactDelivery, expectSpreadOverThreeNodes } from './support/assert-run.js';
 import { buildPlan } from '../../cli/plan.js';
-import { run, type RunOutcome } from '../../cli/run.js';
+import { run, type RunOutcome } from '../../runner/run.js';
+import { eventsInto } from './support/run-events.js';
 import { DockerDriver, type StartedDockerCluster } from '../../cluster/docker-driver.js';
 import { connectEngine, LABELS, listLabelled, runLabels, type EngineInfo } from '../../cluster/docker-engine.js';
 import { pingRedis } from '../../cluster/container-wait.js';
@@ -74,7 +75,7 @@ describe('cross-node-broadcast on the docker driver (3 node containers, host net
         await new Promise((r) => setTimeout(r, 250));
       }
     })();
-    outcome = await run(plan, { stdout: new PassThrough(), stderr: err, signal: new AbortController().signal });
+    outcome = await run(plan, { onEvent: eventsInto(err), signal: new AbortController().signal });
     polling = false;
     await poll;
   }, 180_000);
@@ -248,7 +249,7 @@ describe('docker driver errors and cleanup', () => {
   it('fails with WSB_IMAGE_MISSING (exit 2, no container left) when an image is absent and pulling is off', async () => {
     const out = mkdtempSync(join(tmpdir(), 'wsb-docker-img-'));
     const plan = buildPlan('cross-node-broadcast', { driver: 'docker', nodeImage: 'wsbench-test/absent:never', dockerPull: 'never', connections: '150', rooms: '5', out });
-    const outcome = await run(plan, { stdout: new PassThrough(), stderr: new PassThrough(), signal: new AbortController().signal });
+    const outcome = await run(plan, { signal: new AbortController().signal });
     expect(outcome.exitCode).toBe(2);
     expect(outcome.report.error?.code).toBe('WSB_IMAGE_MISSING');
     expect(outcome.report.error?.hint).toContain('build-local-images.sh');

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDriver } from '../../cluster/local-driver.js';
 import { httpGet } from '../../cluster/wait.js';
 import { SERVER_DEFAULTS, type StartedCluster } from '../../cluster/types.js';
-import type { RunReport } from '../../reports/run-report.js';
-import { validateReport } from '../../reports/schema.js';
+import type { RunReport } from '../../model/run-report.js';
+import { validateReport } from '../../model/schema.js';
 import { wsbench } from './support/cli.js';
 import { describePids, newTag, waitNoRunProcesses } from './support/run-processes.js';
 

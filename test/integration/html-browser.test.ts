@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../../reports/html.js';
-import type { RunReport } from '../../reports/run-report.js';
+import type { RunReport } from '../../model/run-report.js';
 
 const CHROMIUM = ['chromium', 'chromium-browser', 'google-chrome'].find((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0);
 

@@ -72,6 +72,28 @@ describe('interrupts', () => {
     expect(describePids(await waitNoRunProcesses({ tag, dir: out }))).toEqual([]);
   });
 
+  it('wsbench calibrate shares the handler: a second Ctrl-C kills every process of the case (nginx workers too), exit 130', async () => {
+    const { out, tag, env } = tagged();
+    let stage = 0;
+    const r = await wsbench(['calibrate', '--cases', 'baseline', '--connections', '40', '--rooms', '4', '--warmup', '0', '--duration', '60', '--drain', '0', '--out', out], {
+      env,
+      onStderr: (text, child) => {
+        if (stage === 0 && text.includes('cluster up')) {
+          stage = 1;
+          setTimeout(() => child.kill('SIGINT'), 1500);
+        }
+        if (stage === 1 && text.includes('stopping…')) {
+          stage = 2;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(stage).toBe(2);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('forced: killing every process of the run');
+    expect(describePids(await waitNoRunProcesses({ tag, dir: out }))).toEqual([]);
+  });
+
   it.each([
     ['during the load', 'cluster up', 2000],
     ['while the cluster starts', 'starting cluster', 150],

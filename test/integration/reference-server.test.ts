@@ -23,7 +23,7 @@ import {
   type TestCluster,
   type Variant,
 } from './support/reference-variants.js';
-import { bunBinary } from '../../cluster/binaries.js';
+import { bunBinary } from '../../common/binaries.js';
 import { startRedis } from './support/redis.js';
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunReport } from '../../reports/run-report.js';
+import type { RunReport } from '../../model/run-report.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wsbench.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RunReport } from '../../reports/run-report.js';
-import { validateReport } from '../../reports/schema.js';
+import type { RunReport } from '../../model/run-report.js';
+import { validateReport } from '../../model/schema.js';
 import { wsbench } from './support/cli.js';
 import { describePids, newTag, waitNoRunProcesses } from './support/run-processes.js';
 

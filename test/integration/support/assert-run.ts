@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { RunReport } from '../../../reports/run-report.js';
+import type { RunReport } from '../../../model/run-report.js';
 
 /** Connections landed on all three nodes, and the per-node counts sum to the total. */
 export function expectSpreadOverThreeNodes(r: RunReport, total: number): void {

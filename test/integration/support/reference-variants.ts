@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { WsClient } from '../../../load/ws-client.js';
 import { ClientConnectError } from '../../../load/protocol-client.js';
-import { bunBinary } from '../../../cluster/binaries.js';
+import { bunBinary } from '../../../common/binaries.js';
 import { mintToken } from '../../../reference-server/token.js';
 import { startRedis, type RedisHandle } from './redis.js';
 

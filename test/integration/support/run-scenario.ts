@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { buildPlan } from '../../../cli/plan.js';
-import { run, type RunOutcome } from '../../../cli/run.js';
+import { run, type RunOutcome } from '../../../runner/run.js';
+import { eventsInto } from './run-events.js';
 
 /** Small chaos-scenario defaults: 150 connections in 5 rooms at 5 msg/s, 1 s warm-up, 2 s drain. */
 export const SMALL_BROADCAST = { connections: '150', rooms: '5', rate: '5', warmup: '1', drain: '2' };
@@ -22,7 +23,7 @@ export async function runScenario(name: string, flags: Record<string, unknown>):
   const seen = new Set<number>();
   const poll = setInterval(() => pids().forEach((p) => seen.add(p)), 200);
   try {
-    const outcome = await run(plan, { stdout: new PassThrough(), stderr: err, signal: new AbortController().signal, onPids: (p) => (pids = p) });
+    const outcome = await run(plan, { onEvent: eventsInto(err), signal: new AbortController().signal, onPids: (p) => (pids = p) });
     return { outcome, stderr, pids: [...seen], out };
   } finally {
     clearInterval(poll);

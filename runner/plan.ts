@@ -1,0 +1,31 @@
+import type { Topology } from '../cluster/types.js';
+import type { DockerDriverOptions } from '../cluster/docker-options.js';
+import type { ExternalTarget } from '../cluster/external-driver.js';
+import type { Scenario, ServerOverride } from '../scenarios/define.js';
+import type { TargetSpec } from '../model/targets.js';
+
+/** Everything one run needs, resolved and validated: defaults < config file < flags. */
+export interface RunPlan {
+  scenario: Scenario<any>;
+  options: Record<string, unknown>;
+  topology: Topology;
+  serverOverrides: ServerOverride[];
+  targets: TargetSpec[];
+  /** Output folder for report.json and logs; default wsbench-results/<run id>. */
+  outDir: string | undefined;
+  /** Print the JSON report on stdout instead of the table. */
+  json: boolean;
+  /** What drives the load: the Node engine (load/ workers, default) or k6 (engines/k6/). */
+  engine: 'node' | 'k6';
+  /** k6 binary given with --k6 (else K6_BIN, else PATH); only with engine `k6`. */
+  k6Path: string | undefined;
+  runId: string;
+  /** Cluster driver: `local` processes (default) or `docker` containers. */
+  driver: 'local' | 'docker' | 'external';
+  /** Docker driver settings (images, network, pull policy); only used with driver `docker`. */
+  docker: DockerDriverOptions;
+  /** `--url` (driver `external`): the running cluster to use instead of starting one. */
+  external?: ExternalTarget;
+  /** Caveats found while planning, for the report's notes. */
+  notes?: string[];
+}
