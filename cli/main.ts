@@ -17,6 +17,7 @@ import { CALIBRATION_CASES } from '../calibrate/options.js';
 import { calibrateCommand } from './calibrate.js';
 import { compareCommand, reportCommand, type CompareFlags, type ReportFlags } from './report-commands.js';
 import { COMPARE_DEFAULTS } from '../reports/compare.js';
+import { addRenderCommands } from './render-command.js';
 import { seedLabel } from '../reports/seed-label.js';
 
 function printError(e: unknown): number {
@@ -217,6 +218,7 @@ export function program(onExitCode: (code: number) => void): Command {
     .action(async (baseline: string, current: string, opts: CompareFlags) => {
       onExitCode(await compareCommand(baseline, current, opts, { stdout: process.stdout, stderr: process.stderr }));
     });
+  addRenderCommands(prog, onExitCode);
   return prog;
 }
 

@@ -11,7 +11,7 @@ export type ScenarioResult = Pick<RunReport, 'metrics' | 'counters' | 'accountin
   /** Scenario-specific notes for the report (e.g. nodes that got no connections). */
   notes?: string[];
   /** Optional report sections the scenario produced. */
-  extra?: Partial<Pick<RunReport, 'windows' | 'reconnection' | 'nodeMetrics' | 'capacity' | 'capacitySearch' | 'probes' | 'stalls'>>;
+  extra?: Partial<Pick<RunReport, 'windows' | 'reconnection' | 'nodeMetrics' | 'capacity' | 'capacitySearch' | 'probes' | 'perNode' | 'stalls'>>;
 };
 
 

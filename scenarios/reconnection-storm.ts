@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { watchAccept } from '../cluster/lb-accept.js';
 import { defineScenario } from './define.js';
-import { affectedBy, broadcastFlags, broadcastShape, broadcastTopology, runBroadcast, validateBroadcast, type BroadcastOptions } from './broadcast-workload.js';
+import { broadcastFlags, broadcastShape, broadcastTopology, runBroadcast, validateBroadcast, type BroadcastOptions } from './broadcast-workload.js';
+import { affectedBy } from './reconnection-figures.js';
 import { fromReturnFigures, judgedCounters, summarizeStorms } from './storm-figures.js';
 
 const STORM_POLICIES = ['both', 'socketio', 'full-jitter'] as const;
@@ -42,7 +43,7 @@ export default defineScenario<Options>({
     { key: 'stormPolicy', flag: '--storm-policy <p>', description: '[reconnection-storm] both (socketio and full-jitter, alternating), socketio or full-jitter (default both)' },
   ],
   metrics: ['reconnect_time_ms', 'broadcast_latency_ms'],
-  targets: ['reconnect-all', 'no-loss-while-connected'],
+  targets: ['reconnect-all', 'no-loss-while-connected', 'no-leak'],
   needsClusterControl: 'stops and starts the load balancer (nginx)',
   validate: (o, t) => validateBroadcast(o as BroadcastOptions, t),
   topology: (o) => broadcastTopology(o as BroadcastOptions),

@@ -147,7 +147,7 @@ describe.skipIf(!k6)(k6 ? `the k6 engine end to end (a real k6: ${k6}; the real 
     expect(a.losses).toEqual({ lostConnected: 0, lostDisconnected: 0, lostPublisherDown: 0, late: 0, sameNode: expect.anything(), crossNode: expect.anything() });
     expect(r.counters.unexpected_arrivals).toBe(0);
     expect(r.metrics.broadcast_latency_ms.count).toBe(5 * 3 * 5 * 29);
-    expectJudged(r, code, ['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order']);
+    expectJudged(r, code, ['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order', 'no-leak']);
     expectGeneratorHealth(r, 150);
     expect(r.generator.notes.some((n) => n.includes('whole milliseconds'))).toBe(true);
   });
@@ -182,7 +182,7 @@ describe.skipIf(!k6)(k6 ? `the k6 engine end to end (a real k6: ${k6}; the real 
     expect(l.lostDisconnected + l.lostPublisherDown).toBe(r.accounting.lost);
     expect(r.accounting.lost).toBeGreaterThan(0);
     expect(r.accounting.duplicated).toBe(0);
-    expectJudged(r, code, ['reconnect-all', 'no-loss-while-connected', 'no-duplicates']);
+    expectJudged(r, code, ['reconnect-all', 'no-loss-while-connected', 'no-duplicates', 'no-leak']);
     expect(r.targets.find((t) => t.id === 'no-loss-while-connected')!.status).toBe('pass');
     expectGeneratorHealth(r, 150);
   });
@@ -202,7 +202,7 @@ describe.skipIf(!k6)(k6 ? `the k6 engine end to end (a real k6: ${k6}; the real 
     expect(r.windows!.after.crossNode.received).toBeGreaterThan(0);
     expect(r.counters.cross_node_resumed_after_ms).toBeGreaterThanOrEqual(0);
     expect(r.reconnection).toBeUndefined();
-    expectJudged(r, code, ['same-node-during-redis-outage', 'cross-node-resumes']);
+    expectJudged(r, code, ['same-node-during-redis-outage', 'cross-node-resumes', 'no-leak']);
     expect(r.targets[0]).toMatchObject({ status: 'pass', actual: 1 });
   });
 
@@ -218,6 +218,6 @@ describe.skipIf(!k6)(k6 ? `the k6 engine end to end (a real k6: ${k6}; the real 
     expect(r.metrics.reconnect_time_full_jitter_ms.count).toBe(150);
     const l = r.accounting.losses!;
     expect(l.lostConnected + l.lostDisconnected + l.lostPublisherDown).toBe(r.accounting.lost);
-    expectJudged(r, code, ['reconnect-all', 'no-loss-while-connected']);
+    expectJudged(r, code, ['reconnect-all', 'no-loss-while-connected', 'no-leak']);
   });
 });
