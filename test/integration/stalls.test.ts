@@ -21,12 +21,10 @@ describe('stalls named on the timeline (real cluster, calibration stall)', () =>
     const st = r.stalls!;
     expect(st.seconds.map((x) => x.s)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     // Every message intended in second 3 waited for the stall's end: that second is a stall, whatever else the machine did.
-    const third = st.stalls.find((x) => x.fromS === 3);
+    // The stall covering second 3 (a hiccup of the shared machine right before it would merge with it, and
+    // the second's worth of messages released at +4 s may hold up the next seconds: neither is asserted).
+    const third = st.stalls.find((x) => x.fromS <= 3 && 3 < x.fromS + x.seconds);
     expect(third, JSON.stringify(st)).toBeDefined();
-    // It begins at second 3 (neighbours merge, so no stall reaches into it from second 2). The second's
-    // worth of messages released at +4 s may hold up the next seconds too, as long as the backlog takes
-    // to drain on the machine: how long is not asserted.
-    expect(third!.seconds).toBeGreaterThanOrEqual(1);
     expect(st.seconds[3].p99Ms!).toBeGreaterThan(st.thresholdMs);
     // Nodes, nginx, redis and the generator's workers were sampled; the stall names what was busiest.
     expect(st.cpuProcesses).toEqual(expect.arrayContaining(['node-1', 'node-2', 'node-3', 'nginx', 'redis', 'generator-0']));
@@ -34,7 +32,7 @@ describe('stalls named on the timeline (real cluster, calibration stall)', () =>
     // p99 of the run is the stall's (about 1 in 8 messages waited up to a second): the target fails, and says which it was.
     const p99 = r.targets.find((t) => t.id === 'latency-p99')!;
     expect(p99.status).toBe('fail');
-    expect(p99.explanation).toMatch(/stalls?\b.* \d+\.0 s at \+3 s/);
+    expect(p99.explanation).toMatch(new RegExp(`stalls?\\b.* ${third!.seconds}\\.0 s at \\+${third!.fromS} s`));
     expect(renderConsole(r)).toContain(`latency-p99 missed — ${p99.explanation}`);
     expect(renderConsole(r)).toMatch(/stalls: \d+ \(a second is a stall when/);
     expect(pids.filter(isAlive)).toEqual([]);
