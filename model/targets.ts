@@ -156,7 +156,7 @@ export const SEED_TARGETS: Record<string, TargetSpec> = {
   }),
   'reconnect-all': spec({
     id: 'reconnect-all',
-    description: 'time until every client a fault disconnected was connected and rejoined again (worst fault)',
+    description: 'time until every client a fault disconnected was connected and rejoined again (worst fault; reconnection-storm: the median storm of each policy, the worse policy)',
     metric: 'counters.reconnect_all_back_ms',
     op: '<=',
     value: 5000,

@@ -13,6 +13,7 @@ import type { Disconnection, LossClasses, WorkerResults } from '../load/ipc.js';
 import type { WindowReport } from '../model/run-report.js';
 import type { ScenarioContext, ScenarioFlag, ScenarioResult, ServerOverride } from './define.js';
 import { saturatedWorkers, startMonitor, summarizeTicks, workerHealth } from './run-monitor.js';
+import { findStalls, secondsP99 } from './stalls.js';
 import { peakConnections, perNodeReport, perNodeWindow } from './per-node.js';
 import { affectedBy, reconnectionFigures } from './reconnection-figures.js';
 
@@ -137,6 +138,8 @@ export interface Fault {
   /** End of the action that caused it (disconnections up to 2 s later are attributed to it). */
   actionEndUs: number;
   policy: ReconnectPolicy;
+  /** reconnection-storm: when the load balancer accepted again (observed, µs; null: never seen). */
+  returnUs?: number | null;
 }
 
 /** What a chaos schedule can do while the broadcast runs. */
@@ -530,6 +533,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
             }
           : {}),
         nodeMetrics: nodeMetrics.map((p) => ({ t: Math.round((p.atUs - measureFromUs) / 1e5) / 10, nodes: p.nodes })),
+        stalls: findStalls(secondsP99(perSecond, o.duration), mon.cpu, measureFromUs),
       },
     };
   } finally {

@@ -89,4 +89,52 @@ describe('chaos on the load timeline (real processes, real signals)', () => {
     expect(outcome.exitCode).toBe(1);
     expect(r.generator.notes.some((n) => /^CLUSTER FAILURE: \d+ deliveries were lost outside the Redis outage/.test(n))).toBe(true);
   });
+
+  it('reconnection-storm --storms 2: both storms counted from the drop and from the LB\'s return, the target judged on the median storm', async () => {
+    const { outcome, stderr, pids } = await runScenario('reconnection-storm', {
+      ...SMALL_BROADCAST,
+      connections: '300',
+      rooms: '10',
+      duration: '14',
+      stormAt: '1',
+      gap: '1',
+      storms: '2',
+      stormPolicy: 'full-jitter',
+    });
+    const r = outcome.report;
+    expect(r.error, stderr).toBeUndefined();
+    // Two storms, each a stop-lb and a start-lb on the timeline, both verified.
+    expect(r.events.filter((e) => e.type === 'stop-lb').map((e) => e.outcome)).toEqual(['ok', 'ok']);
+    expect(r.events.filter((e) => e.type === 'start-lb').map((e) => e.outcome)).toEqual(['ok', 'ok']);
+    const rc = r.reconnection!;
+    expect(rc.faults.map((f) => f.fault)).toEqual(['storm-full-jitter-1', 'storm-full-jitter-2']);
+    expect(rc.neverBack).toBe(0);
+    for (const f of rc.faults) {
+      // Every connection dropped, and every one came back.
+      expect(f.affected).toBe(300);
+      expect(f.backWithin100PercentMs).not.toBeNull();
+      expect(f.lbAcceptedAfterMs).not.toBeNull();
+      expect(f.backWithin99PercentFromReturnMs).not.toBeNull();
+      expect(f.backWithin100PercentFromReturnMs).not.toBeNull();
+      // Measured from two instants: the LB's return comes after the drop, so from-return never exceeds from-drop.
+      expect(f.backWithin100PercentFromReturnMs!).toBeLessThanOrEqual(f.backWithin100PercentMs!);
+      expect(f.backWithin99PercentFromReturnMs!).toBeLessThanOrEqual(f.backWithin99PercentMs!);
+      expect(f.lbAcceptedAfterMs!).toBeLessThanOrEqual(f.backWithin100PercentMs!);
+    }
+    const drops = rc.faults.map((f) => f.backWithin100PercentMs!);
+    const returns = rc.faults.map((f) => f.backWithin100PercentFromReturnMs!);
+    expect(rc.storms).toEqual([
+      {
+        policy: 'full-jitter',
+        storms: 2,
+        fromDrop100PercentMs: { median: Math.max(...drops), min: Math.min(...drops), max: Math.max(...drops) },
+        fromReturn100PercentMs: { median: Math.max(...returns), min: Math.min(...returns), max: Math.max(...returns) },
+      },
+    ]);
+    // The target reads the median storm (of two: the upper middle one), from the drop.
+    expect(r.counters.reconnect_all_back_ms).toBe(rc.storms![0].fromDrop100PercentMs.median);
+    expect(r.counters.reconnect_all_back_from_return_ms).toBe(rc.storms![0].fromReturn100PercentMs.median);
+    expect(r.targets.find((t) => t.id === 'reconnect-all')!.actual).toBe(r.counters.reconnect_all_back_ms);
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
 });
