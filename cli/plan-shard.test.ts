@@ -29,6 +29,11 @@ describe('buildPlan: --shard i/N', () => {
     expect(p1.options.connections).toBe(300);
     expect(buildPlan('cross-node-broadcast', { ...flags, shard: '1/2' }).shard!.planId).not.toBe(p1.shard!.planId);
     expect(buildPlan('cross-node-broadcast', { ...flags, shard: '1/3', rate: '4' }).shard!.planId).not.toBe(p1.shard!.planId);
+    // The k6 engine shards too (execution segments), as a different plan than the Node engine's.
+    const k1 = buildPlan('cross-node-broadcast', { ...flags, shard: '1/3', engine: 'k6' });
+    expect(k1.shard!.share.roomNames).toEqual(p1.shard!.share.roomNames);
+    expect(k1.shard!.planId).toBe(buildPlan('cross-node-broadcast', { ...flags, shard: '3/3', engine: 'k6' }).shard!.planId);
+    expect(k1.shard!.planId).not.toBe(p1.shard!.planId);
   });
 
   it('refuses what cannot be sharded, in the user\'s terms', () => {
@@ -36,7 +41,6 @@ describe('buildPlan: --shard i/N', () => {
       ['cross-node-broadcast', { shard: '4/3' }, /--shard 4\/3: i must be from 1 to 3/],
       ['cross-node-broadcast', { shard: 'two' }, /--shard two: expected i\/N/],
       ['node-kill', { shard: '1/2' }, /--shard: node-kill cannot be sharded/],
-      ['cross-node-broadcast', { shard: '1/2', engine: 'k6' }, /--shard: only the Node engine/],
       ['cross-node-broadcast', { shard: '1/50' }, /40 rooms cannot be split 50 ways/],
       ['cross-node-broadcast', { startAt: '2030-01-01T00:00:00Z' }, /--start-at: only applies with --shard/],
       ['cross-node-broadcast', { shard: '1/2', startAt: 'tomorrow' }, /--start-at tomorrow: expected an ISO time/],

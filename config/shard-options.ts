@@ -78,8 +78,8 @@ export function resolveShard(
     problems.push(`--shard: ${scenario.name} cannot be sharded (shardable: cross-node-broadcast — a room's publisher and members stay in one shard)`);
     return undefined;
   }
-  if (r.engine !== 'node') {
-    problems.push('--shard: only the Node engine shards so far (--engine node)');
+  if (r.engine !== 'node' && r.engine !== 'k6') {
+    problems.push(`--shard: the ${r.engine} engine cannot shard (--engine node or k6)`);
     return undefined;
   }
   const o = options as { connections: number; rooms: number; publishersPerRoom: number };

@@ -14,8 +14,12 @@ export interface EnginePrepareInput {
   outDir: string;
   /** k6 binary (`--k6`); engines other than k6 ignore it. */
   k6Path?: string;
-  /** `--shard i/N`: the rooms this process runs and the agreed start (the Node engine; load/shard-plan.ts). */
-  shard?: { roomNames: string[]; startAtMs?: number };
+  /**
+   * `--shard i/N`: the rooms this process runs and the agreed start (load/shard-plan.ts). The Node
+   * engine runs `options` (already the share's); the k6 engine runs the whole plan's options
+   * (`planOptions`) on its execution segment `ref`.
+   */
+  shard?: { roomNames: string[]; startAtMs?: number; ref?: { index: number; count: number }; planOptions?: Record<string, unknown> };
 }
 
 /** What the runner gives an engine once the cluster is up. */

@@ -12,8 +12,11 @@ import type { Accounting, LossBreakdown, MetricSummary, RunReport, TimelinePoint
 import { isPartial, type MergedFrom, type PartialReport } from './partial.js';
 import type { TargetSpec } from '../model/targets.js';
 
-/** Counters that are a worst case over the shards rather than a sum. */
-const MAX_COUNTERS = new Set(['publisher_stall_ms', 'reconnect_all_back_ms']);
+/**
+ * Counters that are a worst case over the shards rather than a sum. `connections_peak` is what the
+ * nodes held at once: every shard of a plan scrapes the same nodes, so each saw every shard's connections.
+ */
+const MAX_COUNTERS = new Set(['publisher_stall_ms', 'reconnect_all_back_ms', 'connections_peak']);
 
 export type MergedBase = Omit<RunReport, 'targets' | 'verdict'> & { mergedFrom: MergedFrom };
 
@@ -35,7 +38,7 @@ export function checkShards(partials: Array<{ file: string; report: unknown }>):
   const plans = [...new Set(out.map((p) => `${p.shard.planId} (${p.shard.count} shards, ${p.scenario.name})`))];
   if (plans.length > 1) {
     throw new WsbenchError('WSB_MERGE_MIXED_PLANS', `the partial reports come from ${plans.length} different plans: ${plans.join(', ')}`, {
-      hint: 'merge only the shards of one plan: same scenario, options, shard count, targets and --start-at on every shard',
+      hint: 'merge only the shards of one plan: same scenario, options, shard count, engine (k6 and Node shards are different plans), targets and --start-at on every shard',
     });
   }
   const count = out[0].shard.count;

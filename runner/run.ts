@@ -98,7 +98,7 @@ export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutc
     engine = await engineFor(plan.engine).prepare({
       scenario: plan.scenario,
       options: plan.shard ? shardOptions(plan.options, plan.shard.share) : plan.options,
-      ...(plan.shard ? { shard: { roomNames: plan.shard.share.roomNames, startAtMs: plan.shard.startAtMs } } : {}),
+      ...(plan.shard ? { shard: { roomNames: plan.shard.share.roomNames, startAtMs: plan.shard.startAtMs, ref: plan.shard.ref, planOptions: plan.options } } : {}),
       topology: t,
       targets: plan.targets,
       outDir,

@@ -58,6 +58,11 @@ describe('the k6 command line (pure)', () => {
     const seg = k6Command({ ...cmdInput, segment: { segment: '1/3:2/3', sequence: '0,1/3,2/3,1' } });
     const i = seg.args.indexOf('--execution-segment');
     expect(seg.args.slice(i, i + 4)).toEqual(['--execution-segment', '1/3:2/3', '--execution-segment-sequence', '0,1/3,2/3,1']);
+    const shard = k6Command({ ...cmdInput, segment: { segment: '1/3:2/3', sequence: '0,1/3,2/3,1', index: 2 }, samplesJson: '/tmp/run/k6/samples.ndjson' });
+    expect(shard.args).toContain('WSB_SEGMENT_INDEX=2');
+    expect(shard.args.slice(shard.args.indexOf('--out'), shard.args.indexOf('--out') + 2)).toEqual(['--out', 'json=/tmp/run/k6/samples.ndjson']);
+    expect(shard.samplesJson).toBe('/tmp/run/k6/samples.ndjson');
+    expect(cmd.args).not.toContain('--out');
     expect(seg.args.at(-1)).toBe('/runs/r1/k6/cross-node-broadcast.js');
   });
 

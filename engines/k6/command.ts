@@ -25,7 +25,9 @@ export interface K6CommandInput {
    * sequence (`--execution-segment-sequence`, e.g. `0,1/3,2/3,1`), as the k6-operator splits a test
    * over its runners. Unset: the whole test.
    */
-  segment?: { segment: string; sequence?: string };
+  segment?: { segment: string; sequence?: string; index?: number };
+  /** `--out json=<file>`: every sample, for histograms that can be merged (shards). */
+  samplesJson?: string;
 }
 
 export interface K6Command {
@@ -36,6 +38,8 @@ export interface K6Command {
   summaryExportPath: string;
   /** Where the script's handleSummary writes k6's summary data. */
   handleSummaryPath: string;
+  /** Where `--out json` writes every sample (shards), if asked. */
+  samplesJson?: string;
 }
 
 /** `ws://host:port` for an `http(s)://host:port` base URL. */
@@ -69,6 +73,7 @@ export function k6Command(i: K6CommandInput): K6Command {
     WSB_PLAN: JSON.stringify(i.plan),
     WSB_THRESHOLDS: JSON.stringify(i.thresholds),
     WSB_SUMMARY_JSON: handleSummaryPath,
+    ...(i.segment?.index !== undefined ? { WSB_SEGMENT_INDEX: String(i.segment.index) } : {}),
   };
   const args = [
     'run',
@@ -78,6 +83,7 @@ export function k6Command(i: K6CommandInput): K6Command {
     K6_TREND_STATS.join(','),
     '--local-ips',
     localIpsFor(i.plan.vus),
+    ...(i.samplesJson ? ['--out', `json=${i.samplesJson}`] : []),
     ...(i.segment ? ['--execution-segment', i.segment.segment, ...(i.segment.sequence ? ['--execution-segment-sequence', i.segment.sequence] : [])] : []),
     ...Object.entries(vars).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
     i.scriptPath,
@@ -88,5 +94,6 @@ export function k6Command(i: K6CommandInput): K6Command {
     env: { ...(i.baseEnv ?? {}), K6_NO_USAGE_REPORT: 'true' },
     summaryExportPath,
     handleSummaryPath,
+    ...(i.samplesJson ? { samplesJson: i.samplesJson } : {}),
   };
 }

@@ -26,12 +26,15 @@ import {
   type K6ThresholdSpec,
 } from './summary.js';
 import type { ScenarioResult } from '../../scenarios/define.js';
-import { broadcastTimes, connectedByMs, type BroadcastPlan, type K6Plan } from './scripts/lib/plan.js';
+import { broadcastTimes, connectedByMs, executionSegment, type BroadcastPlan, type K6Plan } from './scripts/lib/plan.js';
 import { ingestBroadcastExtras } from './broadcast-ingest.js';
 import { k6Health, nodesPeak, startK6Monitor, type K6Monitor } from './process-monitor.js';
 import { formatK6Version, k6ModuleAliases, locateK6, OLDEST_TESTED_K6, versionAtLeast, type K6Binary } from './binary.js';
 import { bundleK6Script, type BundledScript } from './bundle.js';
 import { k6Command, type K6Command } from './command.js';
+import { readK6Samples } from './samples.js';
+import { summarizeUs } from '../../model/histogram.js';
+import { vusFor } from './scenarios.js';
 import { K6_ADAPTERS, type K6Adapter, type K6ChaosContext, type K6ChaosOutcome } from './scenarios.js';
 
 export interface K6Prepared {
@@ -40,6 +43,8 @@ export interface K6Prepared {
   script: BundledScript;
   plan: K6Plan;
   notes: string[];
+  /** `--shard i/N`: this process's execution segment of the whole plan. */
+  shard?: { ref: { index: number; count: number }; startAtMs?: number };
 }
 
 /**
@@ -47,7 +52,7 @@ export interface K6Prepared {
  * scenario has a k6 script, and bundles it for this k6's module names into `<outDir>/k6/`.
  */
 export async function prepareK6(
-  run: { scenario: string; options: Record<string, unknown>; nodes: number; k6Path?: string; outDir: string },
+  run: { scenario: string; options: Record<string, unknown>; nodes: number; k6Path?: string; outDir: string; shard?: { ref: { index: number; count: number }; startAtMs?: number } },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<K6Prepared> {
   const adapter = K6_ADAPTERS[run.scenario];
@@ -67,6 +72,7 @@ export async function prepareK6(
     plan.vus = Math.min(vus, plan.connections);
     diag.push(`k6 engine: WSBENCH_K6_VUS=${env.WSBENCH_K6_VUS}: ${plan.vus} VUs (diagnostics)`);
   }
+  if (run.shard) diag.push(...shardPlan(plan, run.shard));
   if (env.WSBENCH_K6_LEAN === '1' && plan.scenario !== 'connection-capacity') {
     plan.lean = { latencySampleEvery: 10 };
     diag.push('k6 engine: WSBENCH_K6_LEAN=1: no k6 metric call per delivery; latency timed for 1 delivery in 10 (diagnostics)');
@@ -82,7 +88,27 @@ export async function prepareK6(
   if (!versionAtLeast(k6.version, OLDEST_TESTED_K6.major, OLDEST_TESTED_K6.minor, OLDEST_TESTED_K6.patch)) {
     notes.push(`k6 engine: k6 ${formatK6Version(k6.version)} is older than the oldest version wsbench was checked with (${formatK6Version(OLDEST_TESTED_K6)})`);
   }
-  return { k6, adapter, script, plan, notes };
+  return { k6, adapter, script, plan, notes, ...(run.shard ? { shard: run.shard } : {}) };
+}
+
+/**
+ * Makes `plan` (the WHOLE plan, identical on every shard) the plan of a test split into
+ * `count` execution segments: VUs a multiple of `count` (vusFor per segment's share), the script
+ * deals rooms by segment (plan.ts connectionsOfVu), and with `--start-at` every shard's t0 is the
+ * agreed start minus the connect phase, so publishing starts at the agreed time everywhere.
+ */
+export function shardPlan(plan: K6Plan, shard: { ref: { index: number; count: number }; startAtMs?: number }): string[] {
+  if (plan.scenario === 'connection-capacity') throw new WsbenchError('WSB_INVALID_OPTION', '--shard: connection-capacity cannot be sharded under k6', { hint: 'shard cross-node-broadcast' });
+  const n = shard.ref.count;
+  const perSegment = vusFor(Math.ceil(plan.connections / n), Math.ceil(plan.rooms / n));
+  plan.vus = Math.max(1, Math.ceil(Math.min(plan.vus, perSegment * n) / n)) * n;
+  plan.segments = n;
+  if (shard.startAtMs !== undefined) plan.t0EpochMs = shard.startAtMs - broadcastTimes(plan).publishAt;
+  const seg = executionSegment(shard.ref.index, n);
+  return [
+    `k6 engine: shard ${shard.ref.index}/${n} = --execution-segment ${seg.segment} of ${seg.sequence}: ${plan.vus / n} of ${plan.vus} VUs (by exec.vu.idInTest), holding the rooms k with k mod ${n} = ${shard.ref.index - 1}`,
+    ...(plan.t0EpochMs !== undefined ? [`k6 engine: t0 ${new Date(plan.t0EpochMs).toISOString()} on every shard, publishing at the agreed ${new Date(shard.startAtMs!).toISOString()}`] : []),
+  ];
 }
 
 export interface K6RunContext {
@@ -159,12 +185,19 @@ export async function runK6(prep: K6Prepared, ctx: K6RunContext): Promise<K6Outc
     plan: prep.plan,
     thresholds,
     baseEnv: ctx.env ?? process.env,
+    ...(prep.shard ? { segment: { ...executionSegment(prep.shard.ref.index, prep.shard.ref.count), index: prep.shard.ref.index }, samplesJson: join(dir, 'samples.ndjson') } : {}),
   });
   writeFileSync(join(dir, 'command.json'), JSON.stringify({ command: cmd.command, args: cmd.args, thresholds }, null, 2));
 
   const { exitCode, signal, tail, chaos, t0, monitor } = await runProcess(cmd, dir, logs, prep, ctx);
   if (ctx.signal.aborted) throw new WsbenchError('WSB_INTERRUPTED', `interrupted (${describeK6Exit(exitCode, signal)})`);
   const read = readK6Summary(cmd);
+  const missed = tail.find((l) => l.includes('WSB_SHARD_START_MISSED'));
+  if (missed) {
+    throw new WsbenchError('WSB_SHARD_START_MISSED', `k6 shard: ${missed.replace(/^.*WSB_SHARD_START_MISSED:\s*/, '').replace(/"\s*$/, '')}`, {
+      hint: 'give every shard the same --start-at further ahead (k6 start and setup, then connections / --connect-rate seconds)',
+    });
+  }
   if (exitCodeForK6(exitCode) === 2) {
     throw new WsbenchError('WSB_K6_FAILED', `${describeK6Exit(exitCode, signal)}${tail.length ? `; its last lines:\n    ${tail.join('\n    ')}` : ''}`, {
       hint: `see ${join(logs, 'k6.stderr.log')} and ${join(logs, 'k6.stdout.log')}${read.source ? `; k6's summary is in ${read.source}` : ''}`,
@@ -184,6 +217,17 @@ export async function runK6(prep: K6Prepared, ctx: K6RunContext): Promise<K6Outc
   const used = Object.values(connectionsPerNode).filter((n) => n > 0).length;
   if (nodeIds.length > 1 && used === 1) notes.push(`the load balancer put every k6 connection on one node (${JSON.stringify(connectionsPerNode)}): nothing crossed nodes`);
   const measured = measuredWindow(prep.plan, t0);
+  // A shard: k6's own samples → HDR histograms that `wsbench merge` can add (k6's percentiles cannot be).
+  let timeline: ScenarioResult['timeline'] = [];
+  let timelineHistograms: ScenarioResult['timelineHistograms'];
+  if (cmd.samplesJson && prep.plan.scenario !== 'connection-capacity' && t0 !== null) {
+    const times = broadcastTimes(prep.plan);
+    const s = await readK6Samples(cmd.samplesJson, { fromEpochMs: t0 + times.publishAt, zeroEpochMs: t0 + times.measureFrom });
+    for (const [name, h] of Object.entries(s.histograms)) ingested.metrics[name] = summarizeUs(h, 'ms');
+    timeline = s.timeline;
+    timelineHistograms = s.timelineHistograms;
+    notes.push(`k6 engine: shard metrics from k6's ${s.timeline.length ? '' : 'empty '}per-sample output ${cmd.samplesJson} as HDR histograms (whole ms as k6 measures them)${s.badLines ? `; ${s.badLines} unreadable lines skipped` : ''}`);
+  }
   // connections_peak: the most connections the nodes held at once, sampled every second (what the nodes count).
   const peak = nodesPeak(monitor?.nodeSamples ?? []);
   if (peak !== null) ingested.counters.connections_peak = peak;
@@ -219,7 +263,8 @@ export async function runK6(prep: K6Prepared, ctx: K6RunContext): Promise<K6Outc
       counters: ingested.counters,
       accounting: ingested.accounting,
       connectionsPerNode,
-      timeline: [],
+      timeline,
+      ...(timelineHistograms ? { timelineHistograms } : {}),
       generator: {
         workers: health ? [health.health] : [],
         bottleneck: health?.bound ?? false,

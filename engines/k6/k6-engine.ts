@@ -28,7 +28,10 @@ function lineSink(line: (l: string) => void): NodeJS.WritableStream {
 export const k6Engine: Engine = {
   name: 'k6',
   async prepare(input: EnginePrepareInput): Promise<PreparedEngine> {
-    const prep = await prepareK6({ scenario: input.scenario.name, options: input.options, nodes: input.topology.nodes, k6Path: input.k6Path, outDir: input.outDir });
+    // A shard runs the WHOLE plan on its execution segment (k6 splits the VUs; the script deals rooms).
+    const shard = input.shard?.ref ? { ref: input.shard.ref, ...(input.shard.startAtMs !== undefined ? { startAtMs: input.shard.startAtMs } : {}) } : undefined;
+    const options = shard ? (input.shard!.planOptions ?? input.options) : input.options;
+    const prep = await prepareK6({ scenario: input.scenario.name, options, nodes: input.topology.nodes, k6Path: input.k6Path, outDir: input.outDir, ...(shard ? { shard } : {}) });
     const pids: number[] = [];
     return {
       log: [`k6 engine: ${prep.k6.version.raw} (${prep.k6.path}), script bundled to ${prep.script.path}`],
@@ -40,7 +43,7 @@ export const k6Engine: Engine = {
           protocol: SERVER_VARIANT_INFO[t.server].protocol,
           jwtSecret: t.jwtSecret,
           targets: input.targets,
-          options: input.options,
+          options,
           outDir: input.outDir,
           signal: ctx.signal,
           // runK6 prefixes each of k6's lines with `k6 │ `: the sink strips it, the renderer decides.
@@ -51,6 +54,7 @@ export const k6Engine: Engine = {
             ctx.onProcess();
           },
         });
+        if (shard && !out.result.timelineHistograms) throw new Error('k6 engine: a shard run produced no per-sample histograms');
         return {
           result: out.result,
           judge: (targets) => {

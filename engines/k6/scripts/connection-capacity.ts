@@ -13,6 +13,7 @@
  * connections, connections_open_at_check, connections_per_node{node}, connect_failures{cause},
  * disconnects (closed by the server during the hold).
  */
+import exec from 'k6/execution';
 import { Counter, Trend } from 'k6/metrics';
 import { setTimeout } from 'k6/timers';
 import { WsbClient } from './lib/client';
@@ -46,7 +47,7 @@ export default function (data: SetupData): void {
   for (const c of [connections, peak, connectFailures, disconnects]) c.add(0);
   startLagProbe(t0, checkAt + plan.holdMs);
 
-  for (const g of connectionsOfVu(__VU, plan)) {
+  for (const g of connectionsOfVu(exec.vu.idInTest, plan)) {
     let client: WsbClient | null = null;
     at(openAtMs(g, plan), () => {
       client = new WsbClient(env.protocol, env.url, tokens[g], {

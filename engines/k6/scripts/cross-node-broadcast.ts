@@ -12,7 +12,7 @@ const tokens = loadTokens(env);
 export const options = k6Options(env);
 
 export function setup(): SetupData {
-  return sharedStart();
+  return sharedStart(env);
 }
 
 export default function (data: SetupData): void {

@@ -33,6 +33,7 @@
  *   reconnect_attempts, reconnect_failures, never_back, messages_scheduled, messages_published,
  *   publish_failures, late_sends (> 10 ms behind schedule), unexpected_arrivals, clock_anomalies
  */
+import exec from 'k6/execution';
 import { Counter, Trend } from 'k6/metrics';
 import { setTimeout } from 'k6/timers';
 import { WsbClient } from './client';
@@ -48,6 +49,7 @@ import {
   reconnectDelayMs,
   roleOf,
   roomName,
+  segmentOfVu,
   sendAtMs,
   windowOf,
   type BroadcastPlan,
@@ -87,9 +89,17 @@ const LATE_MS = 10;
 /** Before the first join a receiver is "down" since forever. */
 const NEVER = -1e15;
 
-/** Runs VU `__VU`'s share of the broadcast workload from `t0` (epoch ms). */
+/**
+ * Runs this VU's share of the broadcast workload from `t0` (epoch ms). The share is by
+ * `exec.vu.idInTest` (numbered across every k6 process of a split test), never `__VU`.
+ */
 export function runBroadcastVu(env: ScriptEnv, tokens: string[], t0: number): void {
   const plan = env.plan as BroadcastPlan;
+  const vu = exec.vu.idInTest;
+  if (plan.segments && plan.segments > 1 && env.segmentIndex !== null && segmentOfVu(vu, plan.segments) !== env.segmentIndex - 1) {
+    // The VU→room deal assumes k6's striping of equal segments; if a k6 ever stripes otherwise, stop rather than run rooms twice.
+    exec.test.abort(`wsbench: VU ${vu} (idInTest) is not in segment ${env.segmentIndex}/${plan.segments} as wsbench deals rooms (k6 striped the segments differently)`);
+  }
   const times = broadcastTimes(plan);
   const perPublisher = messagesPerPublisher(plan);
   const padding = plan.payloadBytes > 0 ? 'x'.repeat(plan.payloadBytes) : '';
@@ -121,7 +131,7 @@ export function runBroadcastVu(env: ScriptEnv, tokens: string[], t0: number): vo
     });
   }
 
-  for (const g of connectionsOfVu(__VU, plan)) {
+  for (const g of connectionsOfVu(vu, plan)) {
     const role = roleOf(g, plan);
     const room = roomName(role.room);
     const ledger = new ReceiverLedger();
@@ -235,7 +245,7 @@ export function runBroadcastVu(env: ScriptEnv, tokens: string[], t0: number): vo
           myNode = nodeId;
           if (!welcomedOnce) {
             welcomedOnce = true;
-            connections.add(1);
+            connections.add(1, { room });
             perNode.add(1, { node: nodeId });
             connectTime.add(ms);
           }

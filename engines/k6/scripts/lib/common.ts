@@ -3,6 +3,7 @@
  * shared start time and handleSummary.
  */
 import { SharedArray } from 'k6/data';
+import exec from 'k6/execution';
 import { Trend } from 'k6/metrics';
 import { setTimeout } from 'k6/timers';
 import type { Options } from 'k6/options';
@@ -48,7 +49,16 @@ export interface SetupData {
  * setup(): the shared start time, printed for the harness (which schedules its own actions, e.g.
  * the fault of reconnection-storm, from the same instant). VUs start after setup returns.
  */
-export function sharedStart(): SetupData {
+export function sharedStart(env?: ScriptEnv): SetupData {
+  const agreed = env?.plan.t0EpochMs;
+  if (agreed !== undefined) {
+    // Sharded with --start-at: every k6 process counts from the same agreed t0. Too late to open the
+    // first connection on time: stop (the harness reports WSB_SHARD_START_MISSED).
+    const ahead = agreed + env!.plan.startDelayMs - Date.now();
+    if (ahead < 100) exec.test.abort(`WSB_SHARD_START_MISSED: the agreed start is ${ahead < 0 ? `${-ahead} ms past` : `only ${ahead} ms ahead`} when k6 finished setup`);
+    console.log(`WSB_T0=${agreed}`);
+    return { t0: agreed };
+  }
   const t0 = Date.now();
   console.log(`WSB_T0=${t0}`);
   return { t0 };

@@ -4,6 +4,8 @@ import {
   broadcastTimes,
   connectedByMs,
   connectionsOfVu,
+  executionSegment,
+  segmentOfVu,
   membersOfRoom,
   messagesPerPublisher,
   openAtMs,
@@ -42,6 +44,34 @@ describe('k6 script plan: connections, roles, schedule', () => {
       }),
     );
     expect(connectionsOfVu(3, plan).slice(0, 3)).toEqual([2, 9, 16]);
+  });
+
+  it('split into N segments: each VU (idInTest) holds whole rooms of its own segment; together every connection once', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 300 }), (n, perSegment, ppr, extra) => {
+        const rooms = n + (extra % 13);
+        const connections = rooms * ppr + rooms + extra;
+        const p = { ...plan, vus: n * perSegment, connections, rooms, publishersPerRoom: ppr, segments: n };
+        const all: number[] = [];
+        for (let vu = 1; vu <= p.vus; vu++) {
+          const seg = segmentOfVu(vu, n);
+          for (const g of connectionsOfVu(vu, p)) {
+            // Every connection of a VU is in a room of the VU's segment (room k runs in shard k mod N + 1, as the Node engine).
+            expect(roleOf(g, p).room % n).toBe(seg);
+            all.push(g);
+          }
+        }
+        expect(all.sort((a, b) => a - b)).toEqual(Array.from({ length: connections }, (_, g) => g));
+      }),
+    );
+    // One segment: the whole-test deal, unchanged.
+    expect(connectionsOfVu(3, { ...plan, segments: 1 })).toEqual(connectionsOfVu(3, plan));
+  });
+
+  it("names k6's equal execution segments as the k6-operator does", () => {
+    expect(executionSegment(1, 2)).toEqual({ segment: '0:1/2', sequence: '0,1/2,1' });
+    expect(executionSegment(2, 3)).toEqual({ segment: '1/3:2/3', sequence: '0,1/3,2/3,1' });
+    expect(executionSegment(1, 1)).toEqual({ segment: '0:1', sequence: '0,1' });
   });
 
   it('makes the first rooms × publishersPerRoom connections publishers and counts members per room exactly', () => {

@@ -11,6 +11,7 @@
  *   WSB_PLAN         JSON K6Plan: the scenario's numbers, already resolved and validated
  *   WSB_THRESHOLDS   JSON `thresholds` option, built from the run's targets
  *   WSB_SUMMARY_JSON where handleSummary writes k6's summary JSON (unset: k6's own text summary)
+ *   WSB_SEGMENT_INDEX `--shard i/N`: i, this k6 process's execution segment (checked against the VUs it gets)
  *
  * Connections are numbered 0…connections−1 and dealt to VUs round-robin (connection g belongs to
  * VU g mod vus + 1), so each VU — one source address with `--local-ips` — holds a slice of every
@@ -31,6 +32,16 @@ export interface K6PlanBase {
   settleMs: number;
   /** k6 `maxDuration` of the scenario, e.g. `95s`. */
   maxDuration: string;
+  /**
+   * `--shard i/N` (cross-node-broadcast): the test is split into N equal execution segments, one
+   * k6 process each, and VUs are dealt BY ROOM (connectionsOfVu). `vus` is then a multiple of N.
+   */
+  segments?: number;
+  /**
+   * Sharded with `--start-at`: t0 (epoch ms) agreed by every shard, so that publishing starts at
+   * the agreed time on every k6 process (setup() uses it instead of its own clock reading).
+   */
+  t0EpochMs?: number;
 }
 
 /** The scenarios that run the broadcast workload (the Node engine's scenarios/broadcast-workload.ts). */
@@ -96,6 +107,8 @@ export interface ScriptEnv {
   plan: K6Plan;
   thresholds: Record<string, string[]>;
   summaryJson: string | null;
+  /** WSB_SEGMENT_INDEX: this process's segment (1-based) when the test is split (`--shard i/N`). */
+  segmentIndex: number | null;
 }
 
 /** Reads and checks the WSB_* variables; throws (k6 exits 107) naming the one that is wrong. */
@@ -125,14 +138,54 @@ export function readEnv(env: Record<string, string | undefined>, scenario: K6Pla
     plan,
     thresholds: json('WSB_THRESHOLDS', '{}') as Record<string, string[]>,
     summaryJson: env.WSB_SUMMARY_JSON || null,
+    segmentIndex: env.WSB_SEGMENT_INDEX ? Number(env.WSB_SEGMENT_INDEX) : null,
   };
 }
 
-/** The connection indexes VU `vu` (1-based, k6's `__VU`) holds: vu−1, vu−1+vus, … */
-export function connectionsOfVu(vu: number, plan: Pick<K6PlanBase, 'vus' | 'connections'>): number[] {
+/**
+ * The connection indexes VU `vu` holds (`vu` is k6's `exec.vu.idInTest`, 1-based: the same
+ * numbering in every k6 process of a split test, unlike `__VU`, which each process numbers from 1).
+ *
+ * Whole test (no `segments`): round-robin, vu−1, vu−1+vus, …, so each VU holds a slice of every room.
+ *
+ * Split into N segments: k6 stripes equal segments (`--execution-segment-sequence 0,1/N,…,1`)
+ * so that segment j (0-based) gets the VUs with (idInTest − 1) mod N = j. Segment j holds the rooms
+ * k with k mod N = j (as the Node engine's shard j+1, load/shard-plan.ts) — their publishers and
+ * members, a room never split — dealt round-robin over its vus/N VUs. Every latency is then
+ * measured inside one k6 process, on one clock.
+ */
+export function connectionsOfVu(vu: number, plan: Pick<K6PlanBase, 'vus' | 'connections' | 'segments'> & Partial<Pick<BroadcastPlan, 'rooms' | 'publishersPerRoom'>>): number[] {
   const out: number[] = [];
-  for (let g = vu - 1; g < plan.connections; g += plan.vus) out.push(g);
+  const n = plan.segments ?? 1;
+  if (n <= 1 || !plan.rooms) {
+    for (let g = vu - 1; g < plan.connections; g += plan.vus) out.push(g);
+    return out;
+  }
+  const segment = segmentOfVu(vu, n);
+  const perSegment = Math.floor(plan.vus / n);
+  const slot = Math.floor((vu - 1) / n);
+  const rooms = { rooms: plan.rooms, publishersPerRoom: plan.publishersPerRoom ?? 1 };
+  let i = 0;
+  for (let g = 0; g < plan.connections; g++) {
+    if (roleOf(g, rooms).room % n !== segment) continue;
+    if (i % perSegment === slot) out.push(g);
+    i++;
+  }
   return out;
+}
+
+/** The segment (0-based) k6 gives VU `vu` (idInTest) when the test is split into n equal segments. */
+export function segmentOfVu(vu: number, n: number): number {
+  return (vu - 1) % n;
+}
+
+/** k6's `--execution-segment` and `--execution-segment-sequence` of shard `index`/`count` (1-based): equal parts. */
+export function executionSegment(index: number, count: number): { segment: string; sequence: string } {
+  const frac = (k: number) => (k === 0 ? '0' : k === count ? '1' : `${k}/${count}`);
+  return {
+    segment: `${frac(index - 1)}:${frac(index)}`,
+    sequence: Array.from({ length: count + 1 }, (_, k) => frac(k)).join(','),
+  };
 }
 
 /** ms after t0 at which connection g opens. */
