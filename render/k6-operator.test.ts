@@ -146,6 +146,19 @@ describe('runners and execution segments', () => {
     expect(r.notes[0]).toBe(w ?? r.notes[0]);
     expect(r.notes.filter((n) => n.startsWith('WARNING')).length).toBe(w ? 1 : 0);
   });
+
+  it('with N runners the plan deals whole rooms by segment: segments N, VUs a multiple of N, and the script reads idInTest', async () => {
+    for (const n of [2, 3]) {
+      const r = await buildRender('k6-operator', 'cross-node-broadcast', { k6Version: '0.48.0', parallelism: String(n) }, {});
+      const data = byKind(r.objects, 'ConfigMap')[0].data as Record<string, string>;
+      const plan = JSON.parse(data.WSB_PLAN) as { segments?: number; vus: number };
+      expect(plan.segments).toBe(n);
+      expect(plan.vus % n).toBe(0);
+      expect(segmentWarning(data[SCRIPT_KEY], n)).toBeNull();
+    }
+    const one = await buildRender('k6-operator', 'cross-node-broadcast', { k6Version: '0.48.0', parallelism: '1' }, {});
+    expect((JSON.parse((byKind(one.objects, 'ConfigMap')[0].data as Record<string, string>).WSB_PLAN) as { segments?: number }).segments).toBeUndefined();
+  });
 });
 
 describe('the rendered script is the script the local k6 engine runs', () => {

@@ -19,6 +19,7 @@
  *   `<name>-<i>.samples.json.gz` (k6's JSON output: every sample, tagged `instance_id=<i>` by the
  *   operator) into the results claim under `<name>/`.
  */
+import { shardPlan } from '../engines/k6/engine.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +149,9 @@ export function segmentWarning(script: string, parallelism: number): string | nu
 export async function renderK6Operator(o: K6OperatorRenderOptions): Promise<Rendered> {
   const adapter = K6_ADAPTERS[o.scenario];
   const plan = adapter.plan(o.options, { nodes: o.nodes });
+  // N runners = N equal execution segments: the VUs deal whole rooms by segment (engines/k6/engine.ts shardPlan),
+  // so a room's publisher and members run in one runner and every latency is measured on one pod's clock.
+  if (o.parallelism > 1 && plan.scenario === 'cross-node-broadcast') shardPlan(plan, { ref: { index: 1, count: o.parallelism } });
   const nodeIds = Array.from({ length: o.nodes }, (_, i) => nodeId(i));
   const { thresholds } = k6Thresholds(o.targets, adapter.submetrics(nodeIds));
   const { args, vars } = runnerCommand(o, plan, thresholds);
