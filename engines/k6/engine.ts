@@ -26,7 +26,7 @@ import {
   type K6ThresholdSpec,
 } from './summary.js';
 import type { ScenarioResult } from '../../scenarios/define.js';
-import { broadcastTimes, connectedByMs, executionSegment, type BroadcastPlan, type K6Plan } from './scripts/lib/plan.js';
+import { broadcastTimes, connectedByMs, executionSegment, roleOf, type BroadcastPlan, type K6Plan } from './scripts/lib/plan.js';
 import { ingestBroadcastExtras } from './broadcast-ingest.js';
 import { k6Health, nodesPeak, startK6Monitor, type K6Monitor } from './process-monitor.js';
 import { formatK6Version, k6ModuleAliases, locateK6, OLDEST_TESTED_K6, versionAtLeast, type K6Binary } from './binary.js';
@@ -253,7 +253,9 @@ export async function runK6(prep: K6Prepared, ctx: K6RunContext): Promise<K6Outc
   if (!lag) notes.push("k6 engine: no timer_lag_ms in k6's summary: the VUs' event-loop delay is not measured (shown as 0)");
   const samples = monitor?.samples ?? [];
   const zero = measured ? measured.fromMs : (samples[0]?.atMs ?? 0);
-  const health = samples.length ? k6Health(samples, measured ?? { fromMs: 0, toMs: Number.MAX_SAFE_INTEGER }, prep.plan.connections, lag) : null;
+  // A shard's k6 holds its segment's connections only.
+  const held = prep.plan.segments && prep.plan.segments > 1 && prep.shard ? segmentConnections(prep.plan as BroadcastPlan, prep.shard!.ref.index) : prep.plan.connections;
+  const health = samples.length ? k6Health(samples, measured ?? { fromMs: 0, toMs: Number.MAX_SAFE_INTEGER }, held, lag) : null;
   if (!health) notes.push('k6 engine: the k6 process could not be sampled from /proc; generator health unknown');
   const genNotes = health?.why.length ? [`GENERATOR-BOUND (k6): ${health.why.join('; ')}`] : [];
   if (monitor?.nodeSamples.length) extra.nodeMetrics = monitor.nodeSamples.map((p) => ({ t: Math.round((p.atMs - zero) / 100) / 10, nodes: p.nodes }));
@@ -279,6 +281,13 @@ export async function runK6(prep: K6Prepared, ctx: K6RunContext): Promise<K6Outc
     thresholdSpecs: specs,
     command: cmd,
   };
+}
+
+/** Connections of segment `index` (1-based) of a plan split by room into `plan.segments`. */
+export function segmentConnections(plan: BroadcastPlan, index: number): number {
+  let n = 0;
+  for (let g = 0; g < plan.connections; g++) if (roleOf(g, plan).room % plan.segments! === index - 1) n++;
+  return n;
 }
 
 /** The measured window on the script's clock (epoch ms), or null before t0 was seen. */
