@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { nowUs } from '../common/clock.js';
-import { tcpAccepts, watchAccept } from './lb-accept.js';
+import { watchAccept } from './lb-accept.js';
+import { tcpConnect } from './observe.js';
 
 const listen = (port = 0): Promise<Server> =>
   new Promise((resolve, reject) => {
@@ -16,7 +17,7 @@ describe('watching for the load balancer to accept again (real sockets on loopba
     const probe = await listen();
     const port = (probe.address() as { port: number }).port;
     await close(probe);
-    expect(await tcpAccepts('127.0.0.1', port, 200)).toBe(false);
+    expect(await tcpConnect('127.0.0.1', port, 200)).toBe('refused');
     const watchedFrom = nowUs();
     const watch = watchAccept(`http://127.0.0.1:${port}`, { intervalMs: 5 });
     let settled = false;

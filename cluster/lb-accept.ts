@@ -1,7 +1,7 @@
-import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nowUs } from '../common/clock.js';
 import { isLoopbackHost } from './external-driver.js';
+import { tcpConnect } from './observe.js';
 
 /** Defaults of watchAccept. */
 export const ACCEPT_WATCH_DEFAULTS = {
@@ -12,23 +12,6 @@ export const ACCEPT_WATCH_DEFAULTS = {
   /** ms after which the watch gives up and resolves null (default 60000). */
   timeoutMs: 60_000,
 };
-
-/** One TCP connect to host:port; true when it was accepted within `timeoutMs` (the socket is closed at once). */
-export function tcpAccepts(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ host, port });
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      sock.removeAllListeners();
-      sock.on('error', () => undefined);
-      sock.destroy();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}
 
 /**
  * Watches for the moment a load balancer accepts TCP connections again (after `stop-lb`): polls
@@ -48,7 +31,7 @@ export function watchAccept(url: string, opts: Partial<typeof ACCEPT_WATCH_DEFAU
     const deadline = nowUs() + o.timeoutMs * 1000;
     while (!stopped && !o.signal?.aborted && nowUs() < deadline) {
       const at = nowUs();
-      if (await tcpAccepts(host, port, o.attemptTimeoutMs)) return at;
+      if ((await tcpConnect(host, port, o.attemptTimeoutMs)) === 'accepted') return at;
       await sleep(o.intervalMs);
     }
     return null;

@@ -1,24 +1,7 @@
-/** One step of a capacity search: the offered load and what the run measured at it. */
-export interface CapacityStep {
-  /** Deliveries per second offered (publish rate × members). */
-  offeredPerSec: number;
-  /** Deliveries per second received over the measured window. */
-  achievedPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  /** Timed deliveries this step's percentiles rest on (the latency histogram's count). */
-  samples?: number;
-  lost: number;
-  duplicated: number;
-  reordered: number;
-  generatorBound: boolean;
-  /** Why this step failed the limits; empty when it held. */
-  broke: string[];
-  /** Times the step ran (retries and repeats included); absent: once. */
-  attempts?: number;
-  /** Attempts that did not decide the step (a broken first try that the retry overruled, the other repeats). */
-  discarded?: Array<{ p50Ms: number; p99Ms: number; lost: number; samples?: number; broke: string[] }>;
-}
+import type { RunReport } from '../model/run-report.js';
+
+/** One step of a capacity search: the offered load and what the run measured at it (as the report keeps it). */
+export type CapacityStep = NonNullable<RunReport['capacitySearch']>['steps'][number];
 
 export interface Limits {
   /** A step breaks when its p99 exceeds this (ms). */
