@@ -74,7 +74,7 @@ export function program(onExitCode: (code: number) => void): Command {
     .option('--server-rate-limit <n>', 'messages per minute per connection the nodes allow (default: seed 001: 100, raised by load scenarios as needed)')
     .option('--url <url>', "use the cluster already running behind this load balancer (http://127.0.0.1:<port>) instead of starting one; its JWT secret in WSB_JWT_SECRET")
     .option('--cluster <id>', 'run against a cluster started by `wsbench cluster up` (its id or folder; default none): its URL, nodes, JWT secret and server variant')
-    .option('--shard <i/N>', 'run the i-th of N shares of this plan (split by room, i from 1) and write <out>/partial.json for `wsbench merge` (cross-node-broadcast, Node engine)')
+    .option('--shard <i/N>', 'run the i-th of N shares of this plan (split by room, i from 1) and write <out>/partial.json for `wsbench merge` (cross-node-broadcast; with --engine k6 the i-th execution segment)')
     .option('--start-at <time>', "[--shard] ISO wall-clock time every shard starts publishing at, e.g. 2026-12-07T10:00:30Z (default: each shard starts when it is ready)")
     .option('--node-urls <urls>', '[--url] its nodes\' own URLs, comma-separated, for /metrics and /health (default: none)', collect)
     .option('--insecure-disable <checks>', 'TEST/CALIBRATION ONLY — never a feature: every node skips these security checks on purpose (auth, origin, rate-limit, size-limit, room-auth, buffer-limit; comma-separated), to prove security-probes catches it', collect)
