@@ -13,6 +13,7 @@ import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
 import { SEED_TARGETS, withValue, type TargetSpec } from '../model/targets.js';
 import type { RunPlan } from '../runner/plan.js';
 import { newRunId } from '../runner/run-id.js';
+import { REPEAT_JUDGES } from '../runner/repeats.js';
 
 export type { RunPlan };
 
@@ -60,6 +61,12 @@ const runSchema = z
     url: z.string().min(1).optional(),
     /** Its nodes' own URLs (comma-separated or repeated), for /metrics and /health. */
     nodeUrls: z.union([z.string(), z.array(z.string())]).optional(),
+    /** Runs of the scenario (default: the scenario's own, 1 for most): judged on their distribution. */
+    repeat: z.number().int().min(1).max(100).optional(),
+    /** How repeated runs are judged: the median of each value (default), the worst run, every run must pass. */
+    judge: z.enum(REPEAT_JUDGES).default('median'),
+    /** A fresh cluster per run instead of one for all of them. */
+    freshCluster: z.boolean().default(false),
   })
   .strict();
 
@@ -84,6 +91,9 @@ export const RUN_FLAGS: Record<keyof z.infer<typeof runSchema>, string> = {
   insecureDisable: '--insecure-disable',
   url: '--url',
   nodeUrls: '--node-urls',
+  repeat: '--repeat',
+  judge: '--judge',
+  freshCluster: '--fresh-cluster',
 };
 
 export function lookupScenario(name: string): Scenario<any> {
@@ -168,7 +178,7 @@ export function buildPlan(
     });
   }
   const pick = (src: Record<string, unknown>, keys: Set<string>) => Object.fromEntries(Object.entries(src).filter(([k, v]) => keys.has(k) && v !== undefined));
-  const numeric = new Set([...scenarioKeys, 'nodes', 'lbPort', 'readyTimeout', 'serverRateLimit']);
+  const numeric = new Set([...scenarioKeys, 'nodes', 'lbPort', 'readyTimeout', 'serverRateLimit', 'repeat']);
   const rawRun = { ...pick(fileRest, runKeys), ...coerceNumbers(pick(flags, runKeys), numeric) };
   const rawScenario = { ...pick(fileRest, scenarioKeys), ...coerceNumbers(pick(flags, scenarioKeys), numeric) };
 
@@ -204,6 +214,10 @@ export function buildPlan(
     }
     if (!env.WSB_JWT_SECRET) problems.push("--url: put the cluster's JWT secret in the environment variable WSB_JWT_SECRET (wsbench signs its clients' tokens with it)");
   } else if (nodeUrls.length) problems.push('--node-urls: only applies with --url');
+  const repeatCount = (runParsed.success ? runParsed.data.repeat : undefined) ?? scenario.defaultRepeat ?? 1;
+  if (runParsed.success && url !== undefined && runParsed.data.freshCluster) problems.push('--fresh-cluster: does not apply with --url (wsbench does not start that cluster)');
+  const stallRun = scParsed.success ? (scParsed.data as { publisherStallRun?: number }).publisherStallRun : undefined;
+  if (stallRun !== undefined && stallRun > repeatCount) problems.push(`--publisher-stall-run ${stallRun}: there are only ${repeatCount} run(s) (--repeat)`);
   if (problems.length || !runParsed.success || !scParsed.success) {
     throw new WsbenchError('WSB_INVALID_OPTION', `invalid options for ${scenario.name}:\n  - ${problems.join('\n  - ')}`, {
       hint: `see \`wsbench run ${scenario.name} --help\``,
@@ -273,6 +287,7 @@ export function buildPlan(
     driver: url !== undefined ? 'external' : r.driver,
     ...(url !== undefined ? { external: { url, nodeUrls } } : {}),
     ...(notes.length ? { notes } : {}),
+    ...(repeatCount > 1 ? { repeat: { count: repeatCount, judge: r.judge, freshCluster: r.freshCluster } } : {}),
     docker: {
       images: { redis: r.redisImage ?? DOCKER_IMAGE_DEFAULTS.redis, nginx: r.nginxImage ?? DOCKER_IMAGE_DEFAULTS.nginx, node: r.nodeImage ?? DOCKER_IMAGE_DEFAULTS.node },
       network: r.dockerNetwork,

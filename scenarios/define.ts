@@ -25,6 +25,8 @@ export interface ScenarioContext<O> {
   /** Records a phase change or chaos action on the run's timeline (a chaos action with its target and duration). */
   event(type: string, detail?: string, outcome?: 'ok' | 'fail' | 'unknown', action?: { target: string; durationMs: number }): void;
   progress(p: ProgressSnapshot): void;
+  /** `--repeat N`: which of the N runs on this cluster this is (1-based); absent for a single run. */
+  repeat?: { run: number; of: number };
 }
 
 /** A server setting a scenario changes from the seed default, and why (recorded in the report). */
@@ -59,6 +61,11 @@ export interface Scenario<O extends Record<string, unknown> = Record<string, unk
    * (`--url`), and the run is refused with WSB_EXTERNAL_UNSUPPORTED naming this.
    */
   needsClusterControl?: string;
+  /**
+   * Runs of the scenario when `--repeat` is not given (default 1), judged on their distribution:
+   * e.g. the quick start's scenario runs 3 shorter runs so that one stall cannot flip its verdict.
+   */
+  defaultRepeat?: number;
   /** Checks that span several options (after the schema); returns problems in the user's terms. */
   validate?(options: O, topology: Pick<Topology, 'nodes'>): string[];
   /** Topology the scenario needs: expected connections and server settings it overrides. */
