@@ -7,6 +7,7 @@ import Table from 'cli-table3';
 import { WsbenchError } from '../common/errors.js';
 import type { RunReport } from '../model/run-report.js';
 import { formatInt, formatNum, formatPercent } from './console.js';
+import { distributionNotes, onDistributions } from './compare-distributions.js';
 
 /** Which way is better for a metric. */
 export type Better = 'lower' | 'higher';
@@ -271,7 +272,7 @@ export function compareReports(baseline: RunReport, current: RunReport, options:
       });
     }
   }
-  const cands = candidates(baseline, current);
+  const cands = onDistributions(candidates(baseline, current), baseline, current);
   for (const key of Object.keys(opts.metricTolerances)) {
     if (!cands.some((c) => matchScore(key, c.metric) > 0)) {
       const names = [...new Set(cands.map((c) => c.metric.replace(/\.(p50|p90|p99|p999|max)$/, '')))];
@@ -289,7 +290,7 @@ export function compareReports(baseline: RunReport, current: RunReport, options:
     maxRegressionPct: opts.maxRegressionPct,
     deltas,
     summary,
-    warnings: warningsOf(baseline, current),
+    warnings: [...warningsOf(baseline, current), ...distributionNotes(baseline, current)],
     regressed: summary.regressions > 0,
   };
 }
