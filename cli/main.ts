@@ -72,7 +72,7 @@ export function program(onExitCode: (code: number) => void): Command {
     .option('--node-urls <urls>', '[--url] its nodes\' own URLs, comma-separated, for /metrics and /health (default: none)', collect)
     .option('--insecure-disable <checks>', 'TEST/CALIBRATION ONLY — never a feature: every node skips these security checks on purpose (auth, origin, rate-limit, size-limit, room-auth, buffer-limit; comma-separated), to prove security-probes catches it', collect)
     .option('--calibration-fault <spec>', 'CALIBRATION ONLY: every node injects this known fault on purpose: delay-cross=<ms>, drop-every=<k>, dup-every=<m>, swap-pairs, each [:<room>] (repeatable or comma-separated; see `wsbench calibrate`)', collect)
-    .option('--repeat <n>', 'run the scenario n times (on one cluster) and judge the targets on the distribution (default 1; cross-node-broadcast: 3)')
+    .option('--repeat <n>', 'run the scenario n times (on one cluster) and judge the targets on the distribution (default 1; cross-node-broadcast without --duration: 3 runs of 8 s)')
     .addOption(new Option('--judge <how>', 'with --repeat: judge each target on the median run\'s value, the worst run\'s, or every run must pass (default median)').choices(['median', 'worst', 'every']))
     .option('--fresh-cluster', 'with --repeat: a fresh cluster per run (default: one cluster for all runs)')
     .option('--config <file>', 'JSON config file (flags override it)')

@@ -39,3 +39,20 @@ describe('buildPlan: --repeat, --judge, --fresh-cluster', () => {
     expect(e?.message).toContain('--fresh-cluster: does not apply with --url');
   });
 });
+
+describe("cross-node-broadcast's default run", () => {
+  it('is 3 runs of 8 s judged on the median when neither --repeat nor --duration is given, and says so', () => {
+    const plan = buildPlan('cross-node-broadcast', {});
+    expect(plan.repeat).toEqual({ count: 3, judge: 'median', freshCluster: false });
+    expect(plan.options.duration).toBe(8);
+    expect(plan.notes?.some((n) => n.startsWith("cross-node-broadcast's default run: 3 runs of 8 s"))).toBe(true);
+  });
+  it('--duration or --repeat given: the user chooses (one run of the given length; or the scenario default length)', () => {
+    const long = buildPlan('cross-node-broadcast', { duration: '20' });
+    expect([long.repeat, long.options.duration]).toEqual([undefined, 20]);
+    const once = buildPlan('cross-node-broadcast', { repeat: '1' });
+    expect([once.repeat, once.options.duration]).toEqual([undefined, 20]);
+    expect(buildPlan('cross-node-broadcast', { repeat: '5' }).repeat?.count).toBe(5);
+    expect(buildPlan('throughput', {}).repeat).toBeUndefined();
+  });
+});

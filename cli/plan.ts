@@ -181,6 +181,9 @@ export function buildPlan(
   const numeric = new Set([...scenarioKeys, 'nodes', 'lbPort', 'readyTimeout', 'serverRateLimit', 'repeat']);
   const rawRun = { ...pick(fileRest, runKeys), ...coerceNumbers(pick(flags, runKeys), numeric) };
   const rawScenario = { ...pick(fileRest, scenarioKeys), ...coerceNumbers(pick(flags, scenarioKeys), numeric) };
+  // The scenario's default run (e.g. 3 × 8 s) applies only when the user chose neither how many runs nor how long.
+  const profile = scenario.defaultRepeat && rawRun.repeat === undefined && rawScenario.duration === undefined ? scenario.defaultRepeat : undefined;
+  if (profile) rawScenario.duration = profile.duration;
 
   const problems: string[] = [];
   const runParsed = runSchema.safeParse(rawRun);
@@ -214,7 +217,7 @@ export function buildPlan(
     }
     if (!env.WSB_JWT_SECRET) problems.push("--url: put the cluster's JWT secret in the environment variable WSB_JWT_SECRET (wsbench signs its clients' tokens with it)");
   } else if (nodeUrls.length) problems.push('--node-urls: only applies with --url');
-  const repeatCount = (runParsed.success ? runParsed.data.repeat : undefined) ?? scenario.defaultRepeat ?? 1;
+  const repeatCount = (runParsed.success ? runParsed.data.repeat : undefined) ?? profile?.count ?? 1;
   if (runParsed.success && url !== undefined && runParsed.data.freshCluster) problems.push('--fresh-cluster: does not apply with --url (wsbench does not start that cluster)');
   const stallRun = scParsed.success ? (scParsed.data as { publisherStallRun?: number }).publisherStallRun : undefined;
   if (stallRun !== undefined && stallRun > repeatCount) problems.push(`--publisher-stall-run ${stallRun}: there are only ${repeatCount} run(s) (--repeat)`);
@@ -286,7 +289,7 @@ export function buildPlan(
     k6Path: r.k6,
     driver: url !== undefined ? 'external' : r.driver,
     ...(url !== undefined ? { external: { url, nodeUrls } } : {}),
-    ...(notes.length ? { notes } : {}),
+    ...(profile ? { notes: [...notes, `${scenario.name}'s default run: ${profile.count} runs of ${profile.duration} s measured each, judged on the median (give --repeat or --duration to choose)`] } : notes.length ? { notes } : {}),
     ...(repeatCount > 1 ? { repeat: { count: repeatCount, judge: r.judge, freshCluster: r.freshCluster } } : {}),
     docker: {
       images: { redis: r.redisImage ?? DOCKER_IMAGE_DEFAULTS.redis, nginx: r.nginxImage ?? DOCKER_IMAGE_DEFAULTS.nginx, node: r.nodeImage ?? DOCKER_IMAGE_DEFAULTS.node },

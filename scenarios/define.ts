@@ -62,10 +62,11 @@ export interface Scenario<O extends Record<string, unknown> = Record<string, unk
    */
   needsClusterControl?: string;
   /**
-   * Runs of the scenario when `--repeat` is not given (default 1), judged on their distribution:
-   * e.g. the quick start's scenario runs 3 shorter runs so that one stall cannot flip its verdict.
+   * The scenario's default run when neither `--repeat` nor `--duration` is given (flags or config
+   * file): `count` runs of `duration` measured seconds each, judged on the median — the quick
+   * start's scenario runs 3 × 8 s so that one stall cannot flip its verdict. Absent: one run.
    */
-  defaultRepeat?: number;
+  defaultRepeat?: { count: number; duration: number };
   /** Checks that span several options (after the schema); returns problems in the user's terms. */
   validate?(options: O, topology: Pick<Topology, 'nodes'>): string[];
   /** Topology the scenario needs: expected connections and server settings it overrides. */
