@@ -9,7 +9,7 @@
  * CALIBRATION ONLY: a run with faults measures a deliberately broken cluster.
  */
 
-const SPEC = /^(delay-cross|drop-every|dup-every)=(\d+)(?::([^,]+))?$|^swap-pairs(?::([^,]+))?$/;
+const SPEC = /^(delay-cross|drop-every|dup-every|leak-room)=(\d+)(?::([^,]+))?$|^swap-pairs(?::([^,]+))?$/;
 
 /** Splits `--calibration-fault` values (repeated and/or comma-separated) into single specs. */
 export function splitCalibrationFaults(values: string | readonly string[] | undefined): string[] {
@@ -23,7 +23,7 @@ export function calibrationFaultProblems(specs: readonly string[]): string[] {
   for (const spec of specs) {
     const m = SPEC.exec(spec);
     if (m === null) {
-      problems.push(`--calibration-fault: '${spec}' is not a calibration fault (delay-cross=<ms>[:<room>], drop-every=<k>[:<room>], dup-every=<m>[:<room>], swap-pairs[:<room>])`);
+      problems.push(`--calibration-fault: '${spec}' is not a calibration fault (delay-cross=<ms>[:<room>], drop-every=<k>[:<room>], dup-every=<m>[:<room>], swap-pairs[:<room>], leak-room=<k>[:<room>])`);
     } else if (m[1] === 'delay-cross' && (Number(m[2]) < 1 || Number(m[2]) > 60_000)) {
       problems.push(`--calibration-fault: '${spec}': the delay must be between 1 and 60000 ms`);
     } else if (m[1] !== undefined && m[1] !== 'delay-cross' && Number(m[2]) < 1) {

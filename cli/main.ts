@@ -17,6 +17,9 @@ import { CALIBRATION_CASES } from '../calibrate/options.js';
 import { calibrateCommand } from './calibrate.js';
 import { compareCommand, reportCommand, type CompareFlags, type ReportFlags } from './report-commands.js';
 import { COMPARE_DEFAULTS } from '../reports/compare.js';
+import { addClusterCommands } from './cluster-program.js';
+import { addMergeCommand } from './merge-command.js';
+import { addRenderCommands } from './render-command.js';
 import { seedLabel } from '../reports/seed-label.js';
 
 function printError(e: unknown): number {
@@ -69,6 +72,9 @@ export function program(onExitCode: (code: number) => void): Command {
     .option('--ready-timeout <ms>', `ms each cluster part gets to become ready (default ${RUN_DEFAULTS.readyTimeout})`)
     .option('--server-rate-limit <n>', 'messages per minute per connection the nodes allow (default: seed 001: 100, raised by load scenarios as needed)')
     .option('--url <url>', "use the cluster already running behind this load balancer (http://127.0.0.1:<port>) instead of starting one; its JWT secret in WSB_JWT_SECRET")
+    .option('--cluster <id>', 'run against a cluster started by `wsbench cluster up` (its id or folder; default none): its URL, nodes, JWT secret and server variant')
+    .option('--shard <i/N>', 'run the i-th of N shares of this plan (split by room, i from 1) and write <out>/partial.json for `wsbench merge` (cross-node-broadcast, Node engine)')
+    .option('--start-at <time>', "[--shard] ISO wall-clock time every shard starts publishing at, e.g. 2026-12-07T10:00:30Z (default: each shard starts when it is ready)")
     .option('--node-urls <urls>', '[--url] its nodes\' own URLs, comma-separated, for /metrics and /health (default: none)', collect)
     .option('--insecure-disable <checks>', 'TEST/CALIBRATION ONLY — never a feature: every node skips these security checks on purpose (auth, origin, rate-limit, size-limit, room-auth, buffer-limit; comma-separated), to prove security-probes catches it', collect)
     .option('--calibration-fault <spec>', 'CALIBRATION ONLY: every node injects this known fault on purpose: delay-cross=<ms>, drop-every=<k>, dup-every=<m>, swap-pairs, each [:<room>] (repeatable or comma-separated; see `wsbench calibrate`)', collect)
@@ -162,7 +168,7 @@ export function program(onExitCode: (code: number) => void): Command {
   prog
     .command('clean')
     .argument('[folders...]', 'run folders, or folders holding run folders (default wsbench-results)')
-    .description("remove what killed runs left: processes recorded in pids.json, containers labelled wsbench.run=<id>")
+    .description("remove what killed runs left: processes recorded in pids.json, containers labelled wsbench.run=<id> (a `wsbench cluster up` cluster that is up is left alone: `wsbench cluster down`)")
     .option('--run <id>', 'only this run')
     .option('--force', "also when the run's wsbench process still runs")
     .action(async (folders: string[], opts: { run?: string; force?: boolean }) => {
@@ -220,6 +226,9 @@ export function program(onExitCode: (code: number) => void): Command {
     .action(async (baseline: string, current: string, opts: CompareFlags) => {
       onExitCode(await compareCommand(baseline, current, opts, { stdout: process.stdout, stderr: process.stderr }));
     });
+  addClusterCommands(prog, onExitCode);
+  addMergeCommand(prog, onExitCode);
+  addRenderCommands(prog, onExitCode);
   return prog;
 }
 

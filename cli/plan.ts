@@ -14,6 +14,7 @@ import { SEED_TARGETS, withValue, type TargetSpec } from '../model/targets.js';
 import type { RunPlan } from '../runner/plan.js';
 import { newRunId } from '../runner/run-id.js';
 import { REPEAT_JUDGES } from '../runner/repeats.js';
+import { resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
 
 export type { RunPlan };
 
@@ -67,6 +68,12 @@ const runSchema = z
     judge: z.enum(REPEAT_JUDGES).default('median'),
     /** A fresh cluster per run instead of one for all of them. */
     freshCluster: z.boolean().default(false),
+    /** A cluster started by `wsbench cluster up` (id or folder): its URL, nodes, secret and server variant. */
+    cluster: z.string().min(1).optional(),
+    /** `i/N`: run the i-th share of the plan, split by room (load/shard-plan.ts). */
+    shard: z.string().min(1).optional(),
+    /** ISO time every shard starts publishing at (wall clock). */
+    startAt: z.string().min(1).optional(),
   })
   .strict();
 
@@ -94,6 +101,9 @@ export const RUN_FLAGS: Record<keyof z.infer<typeof runSchema>, string> = {
   repeat: '--repeat',
   judge: '--judge',
   freshCluster: '--fresh-cluster',
+  cluster: '--cluster',
+  shard: '--shard',
+  startAt: '--start-at',
 };
 
 export function lookupScenario(name: string): Scenario<any> {
@@ -162,8 +172,9 @@ function parseTargetOverrides(list: string[], allowed: string[]): Record<string,
 export function buildPlan(
   scenarioName: string,
   flags: Record<string, unknown> & { config?: string; out?: string; json?: boolean; target?: string[] },
-  env: NodeJS.ProcessEnv = process.env,
+  envIn: NodeJS.ProcessEnv = process.env,
 ): RunPlan {
+  let env = envIn;
   const scenario = lookupScenario(scenarioName);
   const fileConfig = flags.config ? readConfig(flags.config) : {};
   const { targets: fileTargets, ...fileRest } = fileConfig as { targets?: Record<string, number> };
@@ -182,7 +193,8 @@ export function buildPlan(
   const rawRun = { ...pick(fileRest, runKeys), ...coerceNumbers(pick(flags, runKeys), numeric) };
   const rawScenario = { ...pick(fileRest, scenarioKeys), ...coerceNumbers(pick(flags, scenarioKeys), numeric) };
   // The scenario's default run (e.g. 3 × 8 s) applies only when the user chose neither how many runs nor how long.
-  const profile = scenario.defaultRepeat && rawRun.repeat === undefined && rawScenario.duration === undefined ? scenario.defaultRepeat : undefined;
+  // A shard (`--shard i/N`) runs once on the timeline the shards agreed on: no default repeats there.
+  const profile = scenario.defaultRepeat && rawRun.repeat === undefined && rawScenario.duration === undefined && rawRun.shard === undefined ? scenario.defaultRepeat : undefined;
   if (profile) rawScenario.duration = profile.duration;
 
   const problems: string[] = [];
@@ -208,8 +220,12 @@ export function buildPlan(
   const insecureDisable = splitInsecureChecks(runParsed.success ? runParsed.data.insecureDisable : undefined);
   problems.push(...insecureCheckProblems(insecureDisable));
   // --url: a cluster wsbench did not start. Nothing it would start or configure applies.
-  const url = runParsed.success ? runParsed.data.url : undefined;
-  const nodeUrls = [runParsed.success ? runParsed.data.nodeUrls : undefined].flat().flatMap((v) => (v ?? '').split(',')).map((s) => s.trim()).filter(Boolean);
+  // --cluster: a `wsbench cluster up` cluster stands in for --url, --node-urls, WSB_JWT_SECRET and --server.
+  const clusterTarget = runParsed.success && runParsed.data.cluster !== undefined ? resolveClusterTarget(runParsed.data, rawRun, problems) : undefined;
+  if (clusterTarget) env = { ...env, WSB_JWT_SECRET: clusterTarget.jwtSecret };
+  const url = clusterTarget?.url ?? (runParsed.success ? runParsed.data.url : undefined);
+  const nodeUrls = clusterTarget?.nodeUrls ?? [runParsed.success ? runParsed.data.nodeUrls : undefined].flat().flatMap((v) => (v ?? '').split(',')).map((s) => s.trim()).filter(Boolean);
+  const shard = runParsed.success && scParsed.success ? resolveShard(scenario, { ...runParsed.data, nodes: clusterTarget ? clusterTarget.nodeUrls.length : runParsed.data.nodes }, scParsed.data as Record<string, unknown>, problems) : undefined;
   if (url !== undefined) {
     problems.push(...externalUrlProblems('--url', url), ...nodeUrls.flatMap((u) => externalUrlProblems('--node-urls', u)));
     for (const k of ['driver', 'lbPolicy', 'lbPort', 'serverRateLimit', 'calibrationFault', 'insecureDisable', 'adapter'] as const) {
@@ -220,6 +236,8 @@ export function buildPlan(
   const repeatCount = (runParsed.success ? runParsed.data.repeat : undefined) ?? profile?.count ?? 1;
   if (runParsed.success && url !== undefined && runParsed.data.freshCluster) problems.push('--fresh-cluster: does not apply with --url (wsbench does not start that cluster)');
   const stallRun = scParsed.success ? (scParsed.data as { publisherStallRun?: number }).publisherStallRun : undefined;
+  if (repeatCount > 1 && runParsed.success && runParsed.data.shard !== undefined) problems.push('--repeat: a shard (--shard) runs once; repeat the whole sharded run instead');
+  if (runParsed.success && runParsed.data.freshCluster && runParsed.data.cluster !== undefined) problems.push('--fresh-cluster: does not apply with --cluster (wsbench cluster up started that cluster)');
   if (stallRun !== undefined && stallRun > repeatCount) problems.push(`--publisher-stall-run ${stallRun}: there are only ${repeatCount} run(s) (--repeat)`);
   if (problems.length || !runParsed.success || !scParsed.success) {
     throw new WsbenchError('WSB_INVALID_OPTION', `invalid options for ${scenario.name}:\n  - ${problems.join('\n  - ')}`, {
@@ -227,7 +245,7 @@ export function buildPlan(
     });
   }
 
-  const r = runParsed.data;
+  const r = { ...runParsed.data, ...(clusterTarget ? { server: clusterTarget.server, adapter: clusterTarget.adapter } : {}) };
   const options = scParsed.data as Record<string, unknown>;
   if (url !== undefined && scenario.needsClusterControl) {
     throw new WsbenchError('WSB_EXTERNAL_UNSUPPORTED', `${scenario.name} ${scenario.needsClusterControl}, which wsbench cannot do to a cluster it did not start (--url)`, {
@@ -258,10 +276,27 @@ export function buildPlan(
   const notes: string[] = [];
   // An external cluster keeps its own settings: nothing is overridden (and the report says what the scenario would have changed).
   for (const o of url === undefined ? serverOverrides : []) serverOptions[o.setting] = o.value;
-  if (url !== undefined && serverOverrides.length) {
+  if (url !== undefined && !clusterTarget && serverOverrides.length) {
     notes.push(`--url: the cluster keeps its own settings; on a cluster it starts, wsbench would set ${serverOverrides.map((o) => `${o.setting} = ${o.value} (${o.why})`).join('; ')}`);
   }
-  const runId = newRunId(scenario.name);
+  const runId = shard ? `${newRunId(scenario.name)}-shard-${shard.ref.index}of${shard.ref.count}` : newRunId(scenario.name);
+  const { workers: _w, receiveLog: _l, ...planOptions } = options;
+  const shardPlan = shard ? withPlanId(shard, { scenario: scenario.name, options: planOptions, engine: r.engine, server: r.server, targets }) : undefined;
+  if (clusterTarget) {
+    // The cluster keeps its settings: a run that needs more than it allows is refused rather than throttled.
+    const rate = serverOverrides.find((o) => o.setting === 'rateLimit');
+    if (rate && rate.value > clusterTarget.serverOptions.rateLimit) {
+      throw new WsbenchError('WSB_INVALID_OPTION', `cluster ${clusterTarget.id} allows ${clusterTarget.serverOptions.rateLimit} messages/minute per connection; ${rate.why} needs ${rate.value}`, {
+        hint: `start a cluster with \`wsbench cluster up --server-rate-limit ${rate.value}\`, or lower --rate`,
+      });
+    }
+    const cap = serverOverrides.find((o) => o.setting === 'roomCapacity');
+    if (cap && cap.value > clusterTarget.serverOptions.roomCapacity) {
+      throw new WsbenchError('WSB_INVALID_OPTION', `cluster ${clusterTarget.id} allows ${clusterTarget.serverOptions.roomCapacity} members per room per node; ${cap.why} needs ${cap.value}`, {
+        hint: `start a cluster with \`wsbench cluster up --room-capacity ${cap.value}\`, or use more --rooms`,
+      });
+    }
+  }
   return {
     scenario,
     options,
@@ -291,6 +326,8 @@ export function buildPlan(
     ...(url !== undefined ? { external: { url, nodeUrls } } : {}),
     ...(profile ? { notes: [...notes, `${scenario.name}'s default run: ${profile.count} runs of ${profile.duration} s measured each, judged on the median (give --repeat or --duration to choose)`] } : notes.length ? { notes } : {}),
     ...(repeatCount > 1 ? { repeat: { count: repeatCount, judge: r.judge, freshCluster: r.freshCluster } } : {}),
+    ...(shardPlan ? { shard: shardPlan } : {}),
+    ...(clusterTarget ? { clusterId: clusterTarget.id } : {}),
     docker: {
       images: { redis: r.redisImage ?? DOCKER_IMAGE_DEFAULTS.redis, nginx: r.nginxImage ?? DOCKER_IMAGE_DEFAULTS.nginx, node: r.nodeImage ?? DOCKER_IMAGE_DEFAULTS.node },
       network: r.dockerNetwork,

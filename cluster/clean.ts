@@ -21,6 +21,8 @@ export interface PidsRecord {
   pids: number[];
   /** Each pid with its command line and start time when recorded. */
   processes?: Array<{ pid: number; startTime: number; cmdline: string }>;
+  /** `cluster`: a `wsbench cluster up` cluster, owned by its keeper process (cluster/persistent.ts). */
+  kind?: 'cluster';
 }
 
 /** The pids.json content for the current process and these pids (identities read from /proc). */
@@ -103,7 +105,11 @@ async function cleanLocal(dirs: string[], opts: { runId?: string; force?: boolea
     }
     if (opts.runId && rec.runId !== opts.runId) continue;
     if (!opts.force && ownerAlive(rec.cli, rec.cliStartTime)) {
-      res.skipped.push(`${rec.runId}: still running (wsbench pid ${rec.cli}); --force cleans it anyway`);
+      res.skipped.push(
+        rec.kind === 'cluster'
+          ? `${rec.runId}: a cluster that is up (\`wsbench cluster up\`, keeper pid ${rec.cli}); \`wsbench cluster down ${rec.runId}\` stops it (or --force)`
+          : `${rec.runId}: still running (wsbench pid ${rec.cli}); --force cleans it anyway`,
+      );
       continue;
     }
     // Only a pid that still runs the recorded program (same start time and command line) is signalled.

@@ -14,6 +14,8 @@ export interface EnginePrepareInput {
   outDir: string;
   /** k6 binary (`--k6`); engines other than k6 ignore it. */
   k6Path?: string;
+  /** `--shard i/N`: the rooms this process runs and the agreed start (the Node engine; load/shard-plan.ts). */
+  shard?: { roomNames: string[]; startAtMs?: number };
 }
 
 /** What the runner gives an engine once the cluster is up. */

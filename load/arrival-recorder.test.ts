@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nowUs } from '../common/clock.js';
 import { ArrivalRecorder } from './arrival-recorder.js';
+import { decodeHistogram } from '../model/histogram.js';
 
 const msg = (pub: number, seq: number, t: number, n: string, q?: 1) => ({ room: 'r', payload: { pub, seq, t, n, ...(q ? { q } : {}) } });
 
@@ -27,8 +28,71 @@ describe('ArrivalRecorder', () => {
       { receiver: 2, pub: 0, sent: 3, cross: true },
     ]);
     expect(acc.total).toMatchObject({ expected: 6, received: 4, lost: 2, duplicated: 1 });
-    expect(rec.takeSecond().received).toBe(5);
+    // Deliveries count first arrivals only: the duplicate is not one.
+    expect(rec.takeSecond().received).toBe(4);
     expect(rec.takeSecond().received).toBe(0);
     expect(rec.crossArrivalBins().reduce((s, [, n]) => s + n, 0)).toBe(2); // the duplicate is not an arrival of traffic
+  });
+
+  it('a message for another room, or at a non-member, is a stray: in the ledger as unexpected, never timed nor counted as a delivery', () => {
+    const rec = new ArrivalRecorder();
+    const t0 = nowUs();
+    rec.measureFromUs = t0;
+    const member = { id: 1, nodeId: 'node-1', room: 'r', role: 'member' as const };
+    const other = { id: 2, nodeId: 'node-1', room: 'other', role: 'member' as const };
+    const publisher = { id: 3, nodeId: 'node-1', room: 'r', role: 'publisher' as const };
+    rec.onArrival(member, msg(0, 0, t0 + 1, 'node-2'));
+    rec.onArrival(other, msg(0, 0, t0 + 1, 'node-2')); // leaked into room `other`
+    rec.onArrival(publisher, msg(0, 1, t0 + 1, 'node-2')); // at a client in no room as a member
+    expect(rec.strays).toBe(2);
+    expect(rec.totals().all.totalCount).toBe(1);
+    expect(rec.takeSecond().received).toBe(1);
+    const acc = rec.ledger.account([{ receiver: 1, pub: 0, sent: 1, cross: true }]);
+    expect(acc.unexpected).toBe(2);
+    expect(acc.total.received).toBe(1);
+  });
+
+  it('keeps latency per receiving and per publishing node, by node id', () => {
+    const rec = new ArrivalRecorder();
+    const t0 = nowUs() - 1_000_000;
+    rec.measureFromUs = t0;
+    const a = { id: 1, nodeId: 'node-1', room: 'r', role: 'member' as const };
+    const b = { id: 2, nodeId: 'node-2', room: 'r', role: 'member' as const };
+    rec.onArrival(a, msg(0, 0, t0 + 1, 'node-3'));
+    rec.onArrival(b, msg(0, 0, t0 + 1, 'node-3'));
+    rec.onArrival(b, msg(1, 0, t0 + 2, 'node-1'));
+    const [sec] = rec.perSecondEncoded();
+    expect(Object.keys(sec.rx).sort()).toEqual(['node-1', 'node-2']);
+    expect(Object.keys(sec.px).sort()).toEqual(['node-1', 'node-3']);
+    const n = (enc: string) => decodeHistogram(enc).totalCount;
+    expect([n(sec.rx['node-1']), n(sec.rx['node-2'])]).toEqual([1, 2]);
+    expect([n(sec.px['node-1']), n(sec.px['node-3'])]).toEqual([1, 2]);
+  });
+
+  it('seals old seconds’ per-node histograms and still counts a late arrival into its intended second', () => {
+    const rec = new ArrivalRecorder();
+    const t0 = nowUs() - 10_000_000;
+    rec.measureFromUs = t0;
+    const a = { id: 1, nodeId: 'node-1', room: 'r', role: 'member' as const };
+    rec.onArrival(a, msg(0, 0, t0 + 1, 'node-2'));
+    rec.sealBefore(5); // second 0 is sealed: its open histograms are encoded and dropped
+    rec.onArrival(a, msg(0, 1, t0 + 2, 'node-2')); // arrives later, intended in second 0
+    const [sec] = rec.perSecondEncoded();
+    expect(sec.s).toBe(0);
+    expect(decodeHistogram(sec.rx['node-1']).totalCount).toBe(2);
+    expect(decodeHistogram(sec.px['node-2']).totalCount).toBe(2);
+  });
+
+  it('measures CPU over the receive window, without any publishing', () => {
+    const rec = new ArrivalRecorder();
+    const t0 = nowUs();
+    rec.measureFromUs = t0;
+    const a = { id: 1, nodeId: 'node-1', room: 'r', role: 'member' as const };
+    for (let i = 0; i < 2000; i++) rec.onArrival(a, msg(0, i, t0 + i, 'node-1'));
+    const until = nowUs() + 5_000;
+    while (nowUs() < until); // CPU spent while receiving
+    rec.closeCpuWindow();
+    expect(rec.measuredDeliveries).toBe(2000);
+    expect(rec.measuredCpuUs).toBeGreaterThan(0);
   });
 });

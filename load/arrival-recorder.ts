@@ -1,7 +1,7 @@
 import type { Histogram } from 'hdr-histogram-js';
 import { nowUs } from '../common/clock.js';
 import { DeliveryLedger, type LedgerStream } from './delivery-ledger.js';
-import { createCompactLatencyHistogram, createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
+import { createCompactLatencyHistogram, createLatencyHistogram, decodeHistogram, encodeHistogram } from '../model/histogram.js';
 import { recordUs } from './histogram-record.js';
 
 /** What the recorder needs of a receiving client. */
@@ -9,8 +9,19 @@ export interface Receiver {
   id: number;
   /** Node the client sits on now (from `welcome`): same-node vs cross-node per arrival. */
   nodeId: string | null;
+  /**
+   * The room the client was dealt into and its role there. When `room` is given (the worker always
+   * gives it), an arrival for another room, or at a client that is not a member, is a stray: it goes
+   * to the ledger (where it counts as unexpected: `no-leak`) but is neither timed nor counted as a
+   * delivery.
+   */
+  room?: string | null;
+  role?: 'member' | 'publisher' | null;
   /** Ledger streams of this receiver, indexed by publisher (filled by the recorder). */
   streams?: Array<LedgerStream | undefined>;
+  /** The recorder's index of `nodeId` (kept by the recorder; `rxNodeOf` is the id it was taken from). */
+  rxNode?: number;
+  rxNodeOf?: string | null;
 }
 
 /** What a published message carries. */
@@ -27,6 +38,29 @@ export interface Payload {
 
 /** Arrivals slower than this are kept individually, to find the *late* ones after a fault. */
 export const SLOW_ARRIVAL_US = 250_000;
+
+/**
+ * One intended second's latency: same-node, cross-node, and by receiving / publishing node index.
+ * The per-node histograms are dense (a record costs a few ns, where a packed one costs most of a
+ * µs on this receive path) and so large (~74 KB): they stay open only while their second can
+ * still get arrivals, then `sealOld` encodes them (`rxDone` / `pxDone`) and drops them. An arrival
+ * for a sealed second opens a new one, sealed later and merged at collect.
+ */
+interface SecondBucket {
+  same: Histogram;
+  cross: Histogram;
+  /** By the recorder's node index (see `nodes`); holes until a node has an arrival in this second. */
+  rx: Array<Histogram | undefined>;
+  px: Array<Histogram | undefined>;
+  /** A per-node histogram of this second is open. */
+  open: boolean;
+  /** Sealed per-node histograms: [node index, encoded]. */
+  rxDone: Array<[number, string]>;
+  pxDone: Array<[number, string]>;
+}
+
+/** Intended seconds this far behind the current one are sealed at each tick. */
+const SEAL_AFTER_S = 3;
 
 /**
  * The generator's receive path: for every arriving message, identity into the delivery ledger,
@@ -51,17 +85,43 @@ export class ArrivalRecorder {
   /** Deliveries timed in the measured window, and the CPU spent from the first of them. */
   measuredDeliveries = 0;
   measuredCpuStart: NodeJS.CpuUsage | null = null;
+  /**
+   * CPU µs from the first timed delivery to the end of the last second that had timed deliveries
+   * (the receive window; `closeCpuWindow`). Every worker has one, publisher or not.
+   */
+  measuredCpuUs = 0;
+  private timedSinceCpu = 0;
+  /** Arrivals for another room or at a non-member (stray: counted in the ledger as unexpected). */
+  strays = 0;
+  /** Node ids in order of first sight: the index the per-node histograms use. */
+  readonly nodes: string[] = [];
+  private readonly nodeIndex = new Map<string, number>();
+  /** Per publisher: the node id its last arrival named, and that node's index. */
+  private readonly pubNodeName: Array<string | undefined> = [];
+  private readonly pubNodeIdx: number[] = [];
   /** Arrival-time histogram of the current second (the live progress line and the timeline). */
   second: Histogram = createLatencyHistogram();
   readonly queued: Histogram = createLatencyHistogram();
   /** Latency of the messages a recovered session got replayed (Socket.IO connection state recovery). */
   readonly replayed: Histogram = createLatencyHistogram();
   /** Per intended second since measureFrom: same-node and cross-node latency. */
-  readonly perSecond = new Map<number, { same: Histogram; cross: Histogram }>();
-  readonly slowArrivals: Array<{ t: number; at: number; cross: boolean }> = [];
+  readonly perSecond = new Map<number, SecondBucket>();
+  /** Arrivals slower than SLOW_ARRIVAL_US, with their receiving and publishing node ids. */
+  readonly slowArrivals: Array<{ t: number; at: number; cross: boolean; rx: string | null; px: string }> = [];
   /** Cross-node arrivals per 100 ms of arrival time, from crossBinBase. */
   private crossBins: number[] = [];
   private crossBinBase = -1;
+
+  /** The index of node `id` in `nodes` (added on first sight). */
+  nodeIdx(id: string): number {
+    let i = this.nodeIndex.get(id);
+    if (i === undefined) {
+      i = this.nodes.length;
+      this.nodes.push(id);
+      this.nodeIndex.set(id, i);
+    }
+    return i;
+  }
 
   onArrival(r: Receiver, data: unknown): void {
     if (this.receiveCostUs > 0) {
@@ -70,17 +130,25 @@ export class ArrivalRecorder {
       while (nowUs() < until);
     }
     const now = nowUs();
-    const p = (data as { payload?: Payload } | undefined)?.payload;
+    const d = data as { room?: string; payload?: Payload } | undefined;
+    const p = d?.payload;
     if (p === undefined || typeof p.seq !== 'number') return;
-    this.receivedThisSecond++;
     const streams = (r.streams ??= []);
     const stream = (streams[p.pub] ??= this.ledger.stream(r.id, p.pub));
-    // A duplicate's latency is not a delivery latency; it is counted in the ledger only.
+    if (r.room !== undefined && (r.role !== 'member' || d!.room !== r.room)) {
+      // A message for another room, or at a client that is in none: a leak (no-leak), not a delivery.
+      stream.record(p.seq);
+      this.strays++;
+      return;
+    }
+    // A duplicate's latency is not a delivery latency; it is counted in the ledger only, and
+    // deliveries per second count first arrivals only.
     if (stream.record(p.seq) === 'duplicate') return;
+    this.receivedThisSecond++;
     const lat = now - p.t;
     if (lat < 0) this.clockAnomalies++;
     const cross = p.n !== r.nodeId;
-    if (lat > SLOW_ARRIVAL_US) this.slowArrivals.push({ t: p.t, at: now, cross });
+    if (lat > SLOW_ARRIVAL_US) this.slowArrivals.push({ t: p.t, at: now, cross, rx: r.nodeId, px: p.n });
     if (cross) {
       const bin = Math.floor(now / 100_000);
       if (this.crossBinBase < 0) this.crossBinBase = bin;
@@ -90,6 +158,7 @@ export class ArrivalRecorder {
     if (p.t < this.measureFromUs) return;
     if (this.measuredCpuStart === null) this.measuredCpuStart = process.cpuUsage();
     this.measuredDeliveries++;
+    this.timedSinceCpu++;
     // Calibration (`--receive-log`): every n-th timed arrival's receive time, for the wire cross-check.
     if (this.sampleEvery !== 0 && --this.sampleCountdown <= 0) {
       this.sampleCountdown = this.sampleEvery;
@@ -103,11 +172,60 @@ export class ArrivalRecorder {
     const s = Math.floor((p.t - this.measureFromUs) / 1e6);
     let bucket = this.perSecond.get(s);
     if (bucket === undefined) {
-      bucket = { same: createCompactLatencyHistogram(), cross: createCompactLatencyHistogram() };
+      bucket = { same: createCompactLatencyHistogram(), cross: createCompactLatencyHistogram(), rx: [], px: [], open: false, rxDone: [], pxDone: [] };
       this.perSecond.set(s, bucket);
     }
     recordUs(cross ? bucket.cross : bucket.same, lat);
     recordUs(this.second, lat);
+    // Per-node attribution: node indexes are cached on the receiver and per publisher, so the hot
+    // path does a string comparison, not a map lookup or an allocation.
+    if (r.rxNodeOf !== r.nodeId) {
+      r.rxNodeOf = r.nodeId;
+      r.rxNode = r.nodeId === null ? -1 : this.nodeIdx(r.nodeId);
+    }
+    const rx = r.rxNode!;
+    let px = this.pubNodeIdx[p.pub];
+    if (this.pubNodeName[p.pub] !== p.n) {
+      this.pubNodeName[p.pub] = p.n;
+      px = this.pubNodeIdx[p.pub] = this.nodeIdx(p.n);
+    }
+    let hx = rx >= 0 ? bucket.rx[rx] : null;
+    let hp = bucket.px[px];
+    if (hx === undefined || hp === undefined) {
+      bucket.open = true;
+      if (hx === undefined) hx = bucket.rx[rx] = createLatencyHistogram();
+      if (hp === undefined) hp = bucket.px[px] = createLatencyHistogram();
+    }
+    if (hx !== null) recordUs(hx, lat);
+    recordUs(hp, lat);
+  }
+
+  /** Encodes and drops the per-node histograms of intended seconds before `beforeS` (see SecondBucket). */
+  sealBefore(beforeS: number): void {
+    for (const [s, b] of this.perSecond) {
+      if (!b.open || s >= beforeS) continue;
+      b.rx.forEach((h, i) => {
+        if (h !== undefined && h.totalCount > 0) b.rxDone.push([i, encodeHistogram(h)]);
+      });
+      b.px.forEach((h, i) => {
+        if (h !== undefined && h.totalCount > 0) b.pxDone.push([i, encodeHistogram(h)]);
+      });
+      b.rx = [];
+      b.px = [];
+      b.open = false;
+    }
+  }
+
+  /**
+   * Extends the receive window's CPU figure to now when timed deliveries arrived since the last
+   * call (called every second and at collect): a worker's CPU per delivery covers the time it was
+   * receiving, whether or not it publishes.
+   */
+  closeCpuWindow(): void {
+    if (this.measuredCpuStart === null || this.timedSinceCpu === 0) return;
+    const c = process.cpuUsage(this.measuredCpuStart);
+    this.measuredCpuUs = c.user + c.system;
+    this.timedSinceCpu = 0;
   }
 
   /**
@@ -120,18 +238,20 @@ export class ArrivalRecorder {
     const now = nowUs();
     const p = (data as { payload?: Payload } | undefined)?.payload;
     if (p === undefined || typeof p.seq !== 'number') return;
-    this.receivedThisSecond++;
     const streams = (r.streams ??= []);
     const stream = (streams[p.pub] ??= this.ledger.stream(r.id, p.pub));
     if (stream.record(p.seq) === 'duplicate') return;
+    this.receivedThisSecond++;
     const lat = now - p.t;
     if (lat < 0) this.clockAnomalies++;
-    if (lat > SLOW_ARRIVAL_US) this.slowArrivals.push({ t: p.t, at: now, cross: p.n !== r.nodeId });
+    if (lat > SLOW_ARRIVAL_US) this.slowArrivals.push({ t: p.t, at: now, cross: p.n !== r.nodeId, rx: r.nodeId, px: p.n });
     if (p.t >= this.measureFromUs) recordUs(this.replayed, lat);
   }
 
   /** Ends the current second: its arrivals and encoded latency histogram. */
   takeSecond(): { received: number; hdr: string } {
+    this.closeCpuWindow();
+    if (Number.isFinite(this.measureFromUs)) this.sealBefore(Math.floor((nowUs() - this.measureFromUs) / 1e6) - SEAL_AFTER_S);
     const out = { received: this.receivedThisSecond, hdr: encodeHistogram(this.second) };
     this.receivedThisSecond = 0;
     this.second = createLatencyHistogram();
@@ -152,13 +272,35 @@ export class ArrivalRecorder {
     return { all, same, cross };
   }
 
-  /** Per intended second: encoded latency (same + cross) and the two arrival counts. */
-  perSecondEncoded(): Array<{ s: number; hdr: string; same: number; cross: number }> {
+  /**
+   * Per intended second: encoded latency (same + cross), the two arrival counts, and the latency by
+   * receiving (`rx`) and publishing (`px`) node id.
+   */
+  perSecondEncoded(): Array<{ s: number; hdr: string; same: number; cross: number; rx: Record<string, string>; px: Record<string, string> }> {
+    const byNode = (list: Array<Histogram | undefined>, done: Array<[number, string]>) => {
+      const merged = new Map<number, Histogram>();
+      const into = (i: number, h: Histogram) => {
+        const m = merged.get(i);
+        if (m === undefined) merged.set(i, h);
+        else m.add(h);
+      };
+      for (const [i, enc] of done) into(i, decodeHistogram(enc));
+      list.forEach((h, i) => {
+        if (h !== undefined && h.totalCount > 0) {
+          const copy = createLatencyHistogram();
+          copy.add(h);
+          into(i, copy);
+        }
+      });
+      const out: Record<string, string> = {};
+      for (const [i, h] of merged) out[this.nodes[i]] = encodeHistogram(h);
+      return out;
+    };
     return [...this.perSecond].map(([s, b]) => {
       const h = createLatencyHistogram();
       h.add(b.same);
       h.add(b.cross);
-      return { s, hdr: encodeHistogram(h), same: b.same.totalCount, cross: b.cross.totalCount };
+      return { s, hdr: encodeHistogram(h), same: b.same.totalCount, cross: b.cross.totalCount, rx: byNode(b.rx, b.rxDone), px: byNode(b.px, b.pxDone) };
     });
   }
 

@@ -45,6 +45,13 @@ export type ToWorker =
       measureFromUs: number;
       /** No message is intended at or after this. */
       endUs: number;
+      /**
+       * The pump stops here (the run's end): a message not out of the publisher by then (still
+       * queued, or never pumped because the publisher was stalled) is never sent.
+       */
+      deadlineUs: number;
+      /** The run's end (measured phase + drain): a message the pump sends after it is an overrun. */
+      runEndUs: number;
       /** Messages per second per publisher. */
       rate: number;
       /** Publishers this worker drives, with their stagger offset inside one interval (0..1). */
@@ -81,6 +88,10 @@ export interface PublisherReport {
   nodeId: string;
   /** Messages emitted: seqs [0, sent), queued-then-flushed ones included. */
   sent: number;
+  /** Messages the schedule intended (before endUs): seqs [0, scheduled). Every one is expected. */
+  scheduled: number;
+  /** Messages the pump sent only after the run's end (runEndUs): the generator was behind its schedule. */
+  overrun: number;
   /** Intended time of seq 0 (µs); seq k was intended at t0Us + k·intervalUs. */
   t0Us: number;
   intervalUs: number;
@@ -88,7 +99,7 @@ export interface PublisherReport {
   down: Span[];
   /** Messages queued while disconnected and flushed after reconnecting. */
   queued: number;
-  /** Messages still queued when publishing ended (never sent; not expected anywhere). */
+  /** Messages still queued when publishing ended (never sent; expected, so lost as `neverSent`). */
   unflushed: number;
 }
 
@@ -111,6 +122,8 @@ export interface WorkerTick {
   connections: number;
   /** Encoded HDR histogram of this second's latencies (µs). */
   hdr: string;
+  /** Stray arrivals so far (another room's message, or at a non-member). */
+  strays: number;
   cpuPercent: number;
   lagP99Ms: number;
 }
@@ -141,8 +154,26 @@ export interface LossClasses {
   lostDisconnected: number;
   /** Lost because the publisher's own connection was down when it sent. */
   lostPublisherDown: number;
+  /** Scheduled but never left the publisher (still queued at the end, or never pumped: stalled). */
+  neverSent: number;
   /** Received, but intended during a fault and arrived after it ended. */
   late: number;
+}
+
+/** Delivery counts attributed to one node (as receivers' node, or as publishers' node). */
+export interface NodeCounts {
+  expected: number;
+  lost: number;
+  /** Of `lost`: never left the publisher. */
+  neverSent: number;
+  /** Received, but intended during a fault and arrived after it ended. */
+  late: number;
+}
+
+/** Per node id, by receiving node (`rx`) and by publishing node (`px`). */
+export interface NodeTallies {
+  rx: Record<string, NodeCounts>;
+  px: Record<string, NodeCounts>;
 }
 
 export interface WorkerResults {
@@ -151,11 +182,16 @@ export interface WorkerResults {
   hdr: { all: string; same: string; cross: string; queued: string; replayed: string };
   accounting: { total: Accounting; sameNode: Accounting; crossNode: Accounting; unexpected: number };
   losses: { total: LossClasses; sameNode: LossClasses; crossNode: LossClasses };
+  /** Expected / lost / late deliveries per receiving and per publishing node. */
+  perNode: NodeTallies;
   /** Receivers that lost a message while connected (first few, for the report). */
   lostConnectedSamples: Array<{ receiver: number; pub: number; seq: number; node: string | null }>;
-  windows: Array<{ name: string; accounting: Accounting; sameNode: Accounting; crossNode: Accounting }>;
-  /** Per intended second (relative to measureFrom): latency histogram and same/cross arrivals. */
-  perSecond: Array<{ s: number; hdr: string; same: number; cross: number }>;
+  windows: Array<{ name: string; accounting: Accounting; sameNode: Accounting; crossNode: Accounting; perNode: NodeTallies }>;
+  /**
+   * Per intended second (relative to measureFrom): latency histogram, same/cross arrivals, and the
+   * latency by receiving (`rx`) and publishing (`px`) node id.
+   */
+  perSecond: Array<{ s: number; hdr: string; same: number; cross: number; rx: Record<string, string>; px: Record<string, string> }>;
   disconnections: Disconnection[];
   /** Cross-node arrivals per 100 ms of arrival time: [floor(µs / 100,000), count]. */
   crossArrivalBins: Array<[number, number]>;

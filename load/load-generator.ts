@@ -194,6 +194,10 @@ export class LoadGenerator {
     startUs: number;
     measureFromUs: number;
     endUs: number;
+    /** The pump stops here; what has not left a publisher by then is never sent (default endUs). */
+    deadlineUs?: number;
+    /** The run's end: what the pump sends after it counts as overrun (default endUs). */
+    runEndUs?: number;
     rate: number;
     payloadBytes: number;
     publishers: Array<{ id: number; pub: number; room: string; phase: number }>;
@@ -205,6 +209,8 @@ export class LoadGenerator {
       startUs: plan.startUs,
       measureFromUs: plan.measureFromUs,
       endUs: plan.endUs,
+      deadlineUs: plan.deadlineUs ?? plan.endUs,
+      runEndUs: plan.runEndUs ?? plan.endUs,
       rate: plan.rate,
       payloadBytes: plan.payloadBytes,
       publishers: plan.publishers.filter((p) => this.workerOf.get(p.id) === w.id),

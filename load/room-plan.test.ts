@@ -22,6 +22,20 @@ describe('planRooms', () => {
     }
   });
 
+  it('spreads the publishers over the workers (groups) even when each worker’s clients come in one block', () => {
+    // As the connect results arrive: worker 0's clients first, then worker 1's.
+    const c: Array<{ id: number; nodeId: string; group: number }> = [];
+    for (const group of [0, 1]) for (let k = 0; k < 60; k++) c.push({ id: group * 60 + k, nodeId: `node-${(k % 3) + 1}`, group });
+    const plan = planRooms(c, { rooms: 8, publishersPerRoom: 1 });
+    const groupOf = new Map(c.map((x) => [x.id, x.group]));
+    const pubGroups = plan.filter((a) => a.role === 'publisher').map((a) => groupOf.get(a.id)!);
+    expect(pubGroups.filter((g) => g === 0).length).toBe(4);
+    expect(pubGroups.filter((g) => g === 1).length).toBe(4);
+    // Without groups every publisher lands in the first block.
+    const flat = planRooms(c.map(({ id, nodeId }) => ({ id, nodeId })), { rooms: 8, publishersPerRoom: 1 });
+    expect(flat.filter((a) => a.role === 'publisher').every((a) => groupOf.get(a.id) === 0)).toBe(true);
+  });
+
   it('puts publishers of consecutive rooms on different nodes', () => {
     const c = clients([20, 20, 20]);
     const plan = planRooms(c, { rooms: 6, publishersPerRoom: 1 });

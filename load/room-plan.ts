@@ -13,18 +13,37 @@ export const roomName = (r: number): string => `room-${r + 1}`;
  * n1, …), room by room; each node's remaining clients are then dealt round-robin over the rooms
  * starting at a node-specific offset, so with at least `rooms` members per node every room has
  * members on every node, whatever the number of rooms.
+ *
+ * `group` (the load-generator worker holding the client): each node's clients are interleaved by
+ * group (g0, g1, g0, g1, …) before publishers are taken, so the publishers — and the sending work —
+ * spread over the workers instead of all landing on the first one.
  */
 export function planRooms(
-  clients: Array<{ id: number; nodeId: string }>,
-  opts: { rooms: number; publishersPerRoom: number },
+  clients: Array<{ id: number; nodeId: string; group?: number }>,
+  opts: { rooms: number; publishersPerRoom: number; roomNames?: string[] },
 ): Assignment[] {
-  const byNode = new Map<string, number[]>();
+  // A shard runs some rooms of a bigger plan under their names in that plan (load/shard-plan.ts).
+  const nameOf = (r: number) => opts.roomNames?.[r] ?? roomName(r);
+  const byNode = new Map<string, Array<{ id: number; group: number }>>();
   for (const c of clients) {
     const list = byNode.get(c.nodeId) ?? [];
-    list.push(c.id);
+    list.push({ id: c.id, group: c.group ?? 0 });
     byNode.set(c.nodeId, list);
   }
-  const lists = [...byNode.keys()].sort().map((k) => byNode.get(k)!);
+  const groups = [...new Set(clients.map((c) => c.group ?? 0))].sort((a, b) => a - b);
+  // Node k starts its rotation at group k, so the publishers taken across nodes alternate too.
+  const interleave = (l: Array<{ id: number; group: number }>, k: number): number[] => {
+    const rank = new Map<number, number>();
+    const keyed = l.map((c, i) => {
+      const r = rank.get(c.group) ?? 0;
+      rank.set(c.group, r + 1);
+      const turn = (groups.indexOf(c.group) - k + groups.length * (k + 1)) % groups.length;
+      return { id: c.id, turn, r, i };
+    });
+    keyed.sort((a, b) => a.r - b.r || a.turn - b.turn || a.i - b.i);
+    return keyed.map((c) => c.id);
+  };
+  const lists = [...byNode.keys()].sort().map((k, i) => interleave(byNode.get(k)!, i));
   const publishers = Math.min(clients.length, opts.rooms * opts.publishersPerRoom);
   const out: Assignment[] = [];
   const taken = new Set<number>();
@@ -32,7 +51,7 @@ export function planRooms(
     for (const l of lists) {
       if (out.length >= publishers) break;
       if (i < l.length) {
-        out.push({ id: l[i], room: roomName(out.length % opts.rooms), role: 'publisher' });
+        out.push({ id: l[i], room: nameOf(out.length % opts.rooms), role: 'publisher' });
         taken.add(l[i]);
       }
     }
@@ -42,7 +61,7 @@ export function planRooms(
     let j = 0;
     for (const id of l) {
       if (taken.has(id)) continue;
-      out.push({ id, room: roomName((offset + j) % opts.rooms), role: 'member' });
+      out.push({ id, room: nameOf((offset + j) % opts.rooms), role: 'member' });
       j++;
     }
     // Continue where this node stopped so room sizes stay even across nodes.

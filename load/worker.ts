@@ -15,7 +15,8 @@ import { createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
 import { recordUs } from './histogram-record.js';
 import { mintToken } from './token.js';
 import { reconnectDelayMs, type ReconnectPolicy } from './reconnect-policy.js';
-import type { ConnectResult, Disconnection, FromWorker, LossClasses, PublisherReport, Span, ToWorker, WorkerResults } from './ipc.js';
+import type { ConnectResult, Disconnection, FromWorker, PublisherReport, Span, ToWorker, WorkerResults } from './ipc.js';
+import { classifyLosses } from './loss-classes.js';
 
 interface ClientState {
   id: number;
@@ -36,6 +37,9 @@ interface ClientState {
   streams?: Array<LedgerStream | undefined>;
   /** With connection state recovery: the session of the last connection, to resume on reconnect. */
   session: SioSession | null;
+  /** The recorder's cached node index (load/arrival-recorder.ts). */
+  rxNode?: number;
+  rxNodeOf?: string | null;
 }
 
 
@@ -55,8 +59,8 @@ const clients = new Map<number, ClientState>();
 const rec = new ArrivalRecorder();
 const ledger = rec.ledger;
 let sentThisSecond = 0;
-/** CPU µs over the measured window (from the first timed delivery to the last publish). */
-let measuredCpuUs = 0;
+/** Set when the publish schedule ended (its deadline): nothing queued goes out after it. */
+let publishingClosed = false;
 let disconnects = 0;
 const disconnections: Disconnection[] = [];
 /** Per-second self-monitoring samples; only those of the measured window judge the generator. */
@@ -231,7 +235,7 @@ function emitPublish(pub: PublisherReport & { state: ClientState }, seq: number,
 
 /** Seed 000's messageQueue / 004's queueMessage: what waited while disconnected goes out now. */
 function flushQueue(state: ClientState): void {
-  if (state.role !== 'publisher') return;
+  if (state.role !== 'publisher' || publishingClosed) return;
   for (const p of publishers.values()) {
     if (p.state !== state) continue;
     while (p.queue.length > 0 && state.client?.connected) {
@@ -258,17 +262,26 @@ function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
   const pubs = msg.publishers.map((p) => {
     const state = clients.get(p.id)!;
     const t0Us = msg.startUs + p.phase * intervalUs;
-    const rec = { pub: p.pub, room: p.room, nodeId: state.nodeId ?? 'unknown', sent: 0, t0Us, intervalUs, down: state.down, queued: 0, unflushed: 0, state, queue: [] as Array<{ seq: number; t: number }> };
+    // The schedule: seqs whose intended time lies before endUs, counted with the pump's own arithmetic.
+    let scheduled = 0;
+    for (let t = t0Us; t < msg.endUs; t += intervalUs) scheduled++;
+    const rec = { pub: p.pub, room: p.room, nodeId: state.nodeId ?? 'unknown', sent: 0, scheduled, overrun: 0, t0Us, intervalUs, down: state.down, queued: 0, unflushed: 0, state, queue: [] as Array<{ seq: number; t: number }> };
     publishers.set(p.pub, rec);
     return { rec, seq: 0, nextT: t0Us };
   });
-  return new Promise((resolve) => {
+  return new Promise<number>((resolve) => {
     const pump = () => {
       const now = nowUs();
+      if (now >= msg.deadlineUs) {
+        // The run is over: what has not left the publisher by now never will (`never sent`).
+        resolve(lateSends);
+        return;
+      }
       if (msg.stall !== undefined && now >= msg.stall.startUs && now < msg.stall.endUs) {
         // Calibration (`--publisher-stall-ms`): the pump holds, without blocking anything else;
-        // what falls due meanwhile goes out at the end of the stall with its intended time.
-        setTimeout(pump, (msg.stall.endUs - now) / 1000);
+        // what falls due meanwhile goes out at the end of the stall with its intended time (or
+        // never, when the stall outlasts the run).
+        setTimeout(pump, (Math.min(msg.stall.endUs, msg.deadlineUs) - now) / 1000);
         return;
       }
       // How long the stall really held the pump: it ends when the pump runs again, timer lateness included.
@@ -283,6 +296,7 @@ function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
             p.rec.sent = seq + 1;
             sentThisSecond++;
             if (now - p.nextT > 10_000) lateSends++;
+            if (now >= msg.runEndUs) p.rec.overrun++;
           } else {
             p.rec.queue.push({ seq, t: p.nextT });
           }
@@ -295,6 +309,8 @@ function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
     };
     if (pubs.length === 0) resolve(0);
     else setTimeout(pump, Math.max(0, (Math.min(...pubs.map((p) => p.nextT)) - nowUs()) / 1000));
+  }).finally(() => {
+    publishingClosed = true;
   });
 }
 
@@ -332,16 +348,9 @@ async function hold(durationMs: number, pingIntervalMs: number): Promise<{ pings
 function startTicks(): void {
   tickTimer = startSelfMonitor(({ cpuPercent, lagP99Ms }) => {
     healthSeries.push({ atUs: nowUs(), cpu: cpuPercent, lag: lagP99Ms });
-    send({ type: 'tick', workerId, atUs: nowUs(), sent: sentThisSecond, ...rec.takeSecond(), connections: connectedCount(), cpuPercent, lagP99Ms });
+    send({ type: 'tick', workerId, atUs: nowUs(), sent: sentThisSecond, ...rec.takeSecond(), strays: rec.strays, connections: connectedCount(), cpuPercent, lagP99Ms });
     sentThisSecond = 0;
   });
-}
-
-const emptyLoss = (): LossClasses => ({ lostConnected: 0, lostDisconnected: 0, lostPublisherDown: 0, late: 0 });
-
-function inSpans(spans: Span[], t: number, marginUs: number, openEnd: number): boolean {
-  for (const [a, b] of spans) if (t >= a - marginUs && t <= (b ?? openEnd)) return true;
-  return false;
 }
 
 function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
@@ -357,45 +366,22 @@ function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
       for (const p of byRoom.get(c.room!) ?? []) {
         // Seqs whose intended time lies in [fromUs, toUs).
         const from = Number.isFinite(fromUs) ? Math.max(0, Math.ceil((fromUs - p.t0Us) / p.intervalUs)) : 0;
-        const to = Number.isFinite(toUs) ? Math.min(p.sent, Math.max(0, Math.ceil((toUs - p.t0Us) / p.intervalUs))) : p.sent;
+        // Expected from the schedule, not from what the publisher got out: what never left it is lost (never sent).
+        const to = Number.isFinite(toUs) ? Math.min(p.scheduled, Math.max(0, Math.ceil((toUs - p.t0Us) / p.intervalUs))) : p.scheduled;
         yield { receiver: c.id, pub: p.pub, from, sent: Math.max(from, to), cross: p.nodeId !== c.joinNode };
       }
     }
   };
   const accounting = ledger.account(expectations());
 
-  // Classify every lost delivery by who was disconnected when it was intended.
-  const losses = { total: emptyLoss(), sameNode: emptyLoss(), crossNode: emptyLoss() };
-  const samples: WorkerResults['lostConnectedSamples'] = [];
-  const openEnd = nowUs();
-  for (const c of members) {
-    for (const p of byRoom.get(c.room!) ?? []) {
-      const cls = p.nodeId !== c.joinNode ? losses.crossNode : losses.sameNode;
-      for (const seq of ledger.missing(c.id, p.pub, 0, p.sent)) {
-        const t = p.t0Us + seq * p.intervalUs;
-        let key: keyof LossClasses;
-        if (inSpans(p.down, t, msg.inflightMarginUs, openEnd)) key = 'lostPublisherDown';
-        else if (inSpans(c.down, t, msg.inflightMarginUs, openEnd)) key = 'lostDisconnected';
-        else {
-          key = 'lostConnected';
-          if (samples.length < 20) samples.push({ receiver: c.id, pub: p.pub, seq, node: c.nodeId });
-        }
-        cls[key]++;
-        losses.total[key]++;
-      }
-    }
-  }
-  for (const a of rec.slowArrivals) {
-    if (msg.faults.some((f) => a.t >= f.startUs && a.t < f.endUs && a.at >= f.endUs)) {
-      losses.total.late++;
-      (a.cross ? losses.crossNode : losses.sameNode).late++;
-    }
-  }
+  // Classify every lost delivery, and attribute every expected one to its nodes (load/loss-classes.ts).
+  const { losses, samples, tally, windowTally } = classifyLosses({ members, byRoom, ledger, slowArrivals: rec.slowArrivals, req: msg, openEnd: nowUs() });
 
-  const windows = msg.windows.map((w) => {
+  const windows = msg.windows.map((w, i) => {
     const acc = ledger.account(expectations(w.startUs, w.endUs));
-    return { name: w.name, accounting: acc.total, sameNode: acc.sameNode, crossNode: acc.crossNode };
+    return { name: w.name, accounting: acc.total, sameNode: acc.sameNode, crossNode: acc.crossNode, perNode: { rx: windowTally[i].rx, px: windowTally[i].px } };
   });
+  rec.closeCpuWindow();
   const measured = healthSeries.filter((h) => h.atUs > rec.measureFromUs + 1e6);
   // Burst: how many deliveries one broadcast lands on this worker (its members of the room),
   // averaged over the rooms that have a publisher.
@@ -411,6 +397,7 @@ function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
     })(),
     accounting,
     losses,
+    perNode: { rx: tally.rx, px: tally.px },
     lostConnectedSamples: samples,
     windows,
     perSecond: rec.perSecondEncoded(),
@@ -421,7 +408,7 @@ function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
     health: {
       cpuPercent: measured.map((h) => h.cpu),
       lagP99Ms: measured.map((h) => h.lag),
-      cpuPerDeliveryUs: rec.measuredDeliveries > 0 ? measuredCpuUs / rec.measuredDeliveries : null,
+      cpuPerDeliveryUs: rec.measuredDeliveries > 0 ? rec.measuredCpuUs / rec.measuredDeliveries : null,
       burstSize: pubRooms.length ? pubRooms.reduce((a, b) => a + b, 0) / pubRooms.length : 0,
     },
   };
@@ -493,10 +480,6 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     case 'publish': {
       const lateSends = await publish(msg);
-      if (rec.measuredCpuStart !== null) {
-        const d = process.cpuUsage(rec.measuredCpuStart);
-        measuredCpuUs = d.user + d.system;
-      }
       const reports: PublisherReport[] = [...publishers.values()].map(({ state: _s, queue, ...r }) => ({ ...r, unflushed: queue.length }));
       send({ type: 'published', workerId, publishers: reports, lateSends, ...(stallResumedUs === undefined ? {} : { stallResumedUs }) });
       return;

@@ -86,6 +86,8 @@ export interface WorkerHealth {
   burstSize?: number;
   /** Time the worker needs to drain one burst (burst × CPU per delivery): latency it adds itself. */
   burstServiceMs?: number;
+  /** k6 engine: the k6 process's largest RSS over the measured window (bytes, from /proc). */
+  rssBytesMax?: number | null;
 }
 
 export interface LossBreakdown {
@@ -95,8 +97,35 @@ export interface LossBreakdown {
   lostDisconnected: number;
   /** Lost because the publisher's own connection was down when it sent. */
   lostPublisherDown: number;
+  /**
+   * Scheduled but never left the publisher (still queued at the end, or never pumped because the
+   * publisher was stalled or disconnected). Expected like every scheduled delivery, so also lost.
+   * Absent in older reports.
+   */
+  neverSent?: number;
   /** Received, but intended during a fault and arrived after it healed. */
   late: number;
+}
+
+/** Deliveries attributed to one node: as the node the receivers sat on, or the publishers published from. */
+export interface NodeAttribution {
+  node: string;
+  /** Latency of the measured deliveries attributed to this node (no `hdr`). */
+  latency_ms: MetricSummary;
+  /** Expected deliveries (from the schedule), received, lost (never sent included), never sent, late. */
+  expected: number;
+  received: number;
+  lost: number;
+  neverSent: number;
+  late: number;
+}
+
+/** Per-node attribution: which node's receivers, and which node's publishers, suffered. */
+export interface PerNodeReport {
+  /** By the node the receiving clients sat on (latency: at arrival; counts: where they joined). */
+  receiving: NodeAttribution[];
+  /** By the node the publishing clients sent through. */
+  publishing: NodeAttribution[];
 }
 
 export interface WindowReport {
@@ -108,6 +137,8 @@ export interface WindowReport {
   accounting: Accounting;
   sameNode: Accounting;
   crossNode: Accounting;
+  /** The window's deliveries per receiving and per publishing node. Absent in older reports. */
+  perNode?: PerNodeReport;
 }
 
 export interface ReconnectionReport {
@@ -282,9 +313,11 @@ export interface RunReport {
   accounting: Accounting & {
     sameNode: Accounting;
     crossNode: Accounting;
-    /** Lost deliveries classified by who was disconnected (scenarios with faults). */
+    /** Lost deliveries classified: never sent, or by who was disconnected (every broadcast scenario). */
     losses?: LossBreakdown & { sameNode: LossBreakdown; crossNode: LossBreakdown };
   };
+  /** Latency and loss per receiving and per publishing node (broadcast scenarios). */
+  perNode?: PerNodeReport;
   /** Connections per node id (from each client's `welcome`). */
   connectionsPerNode: Record<string, number>;
   timeline: TimelinePoint[];
@@ -312,6 +345,11 @@ export interface RunReport {
     /** True when a worker was saturated for most of the measured window: results not trustworthy. */
     bottleneck: boolean;
     notes: string[];
+    /**
+     * k6 engine: the k6 process read from /proc every second (t: seconds since the measured phase
+     * began, the nodeMetrics clock; CPU in percent of one core). Absent for the Node engine.
+     */
+    processSamples?: Array<{ t: number; worker: number; cpuPercent: number; rssBytes: number | null }>;
   };
   targets: TargetResult[];
   verdict: Verdict;

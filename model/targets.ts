@@ -79,6 +79,15 @@ export const SEED_TARGETS: Record<string, TargetSpec> = {
     unit: 'deliveries',
     source: MESSAGE_TESTING,
   }),
+  'no-leak': spec({
+    id: 'no-leak',
+    description: 'no message reached a client outside its room (arrivals no expectation covers: another room\'s message, or at a non-member)',
+    metric: 'counters.unexpected_arrivals',
+    op: '==',
+    value: 0,
+    unit: 'deliveries',
+    source: MESSAGE_TESTING,
+  }),
   'no-duplicates': spec({
     id: 'no-duplicates',
     description: 'no member received the same message twice',
@@ -112,8 +121,12 @@ export const SEED_TARGETS: Record<string, TargetSpec> = {
   }),
   throughput: spec({
     id: 'throughput',
-    description: 'deliveries per second sustained over the measured window',
-    metric: 'counters.deliveries_per_sec',
+    // Seed 004 promises to "handle 50,000 messages per second": messages the cluster takes in and
+    // broadcasts, not deliveries after fan-out (one message to a room of 30 is 30 deliveries, and
+    // counting those would let a 1,700 msg/s cluster claim 50,000). deliveries_per_sec stays in the
+    // report beside it.
+    description: 'messages published per second over the measured window (the seed promises messages, not deliveries after fan-out)',
+    metric: 'counters.messages_published_per_sec',
     op: '>=',
     value: 50_000,
     unit: 'msg/s',
@@ -121,8 +134,8 @@ export const SEED_TARGETS: Record<string, TargetSpec> = {
   }),
   'cluster-throughput': spec({
     id: 'cluster-throughput',
-    description: 'deliveries per second across the cluster (the weaker promise of seed 002)',
-    metric: 'counters.deliveries_per_sec',
+    description: 'messages published per second across the cluster (the weaker promise of seed 002; messages, not deliveries after fan-out)',
+    metric: 'counters.messages_published_per_sec',
     op: '>=',
     value: 10_000,
     unit: 'msg/s',

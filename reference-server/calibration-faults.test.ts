@@ -57,6 +57,17 @@ describe('CalibrationFaults', () => {
     expect(feed(f, 'b', 4)).toEqual([0, 1, 3]);
   });
 
+  it('leak-room=k also hands the k-th, 2k-th, … broadcast of a room to the leak path, and still writes it to the members', () => {
+    const f = new CalibrationFaults(parseCalibrationFaults(['leak-room=3:room-2']));
+    const written: number[] = [];
+    const leaked: string[] = [];
+    for (let i = 0; i < 7; i++) f.deliver('room-2', false, () => written.push(i), () => leaked.push(`room-2#${i}`));
+    for (let i = 0; i < 7; i++) f.deliver('room-1', false, () => written.push(100 + i), () => leaked.push(`room-1#${i}`));
+    expect(leaked).toEqual(['room-2#2', 'room-2#5']);
+    expect(written).toEqual([0, 1, 2, 3, 4, 5, 6, 100, 101, 102, 103, 104, 105, 106]);
+    expect(() => parseCalibrationFaults(['leak-room=0'])).toThrow(/leak-room=0/);
+  });
+
   it('a room-scoped fault leaves the other rooms alone', () => {
     const f = new CalibrationFaults(parseCalibrationFaults(['drop-every=2:room-3']));
     expect(feed(f, 'room-1', 6)).toEqual([0, 1, 2, 3, 4, 5]);

@@ -23,6 +23,7 @@
  * | `drop-every=<k>[:<room>]` | drops the k-th, 2k-th, … broadcast it delivers for each room |
  * | `dup-every=<m>[:<room>]` | writes the m-th, 2m-th, … broadcast it delivers for each room twice |
  * | `swap-pairs[:<room>]` | writes broadcasts 1 and 2, 3 and 4, … of each room in swapped order. The first of a pair waits at most SWAP_HOLD_MS for its partner, then goes out alone |
+ * | `leak-room=<k>[:<room>]` | also writes the k-th, 2k-th, … broadcast of each room to this node's clients that are NOT members of the room (a room-isolation bug; the members get it as usual) |
  *
  * The counters are kept per node (process) and per room, from the node's start. A node that has
  * members of room R, and receives B broadcasts for R, loses floor(B/k) of them to `drop-every=k`,
@@ -39,14 +40,15 @@ export type CalibrationFault =
   | { kind: 'delay-cross'; ms: number; room?: string }
   | { kind: 'drop-every'; every: number; room?: string }
   | { kind: 'dup-every'; every: number; room?: string }
-  | { kind: 'swap-pairs'; room?: string };
+  | { kind: 'swap-pairs'; room?: string }
+  | { kind: 'leak-room'; every: number; room?: string };
 
 /** Longest the first broadcast of a `swap-pairs` pair waits for the second, ms. */
 export const SWAP_HOLD_MS = 1000;
 /** Largest `delay-cross`, ms. */
 export const MAX_DELAY_MS = 60_000;
 
-const SPEC = /^(delay-cross|drop-every|dup-every)=(\d+)(?::(.+))?$|^(swap-pairs)(?::(.+))?$/;
+const SPEC = /^(delay-cross|drop-every|dup-every|leak-room)=(\d+)(?::(.+))?$|^(swap-pairs)(?::(.+))?$/;
 
 /** The spec of one fault, as `--calibration-fault` takes it. */
 export function formatCalibrationFault(f: CalibrationFault): string {
@@ -56,6 +58,7 @@ export function formatCalibrationFault(f: CalibrationFault): string {
       return `delay-cross=${f.ms}${room}`;
     case 'drop-every':
     case 'dup-every':
+    case 'leak-room':
       return `${f.kind}=${f.every}${room}`;
     case 'swap-pairs':
       return `swap-pairs${room}`;
@@ -74,7 +77,7 @@ export function parseCalibrationFaults(values: readonly string[]): CalibrationFa
       if (spec === '') continue;
       const m = SPEC.exec(spec);
       if (m === null) {
-        throw new Error(`'${spec}' is not a calibration fault (delay-cross=<ms>[:<room>], drop-every=<k>[:<room>], dup-every=<m>[:<room>], swap-pairs[:<room>])`);
+        throw new Error(`'${spec}' is not a calibration fault (delay-cross=<ms>[:<room>], drop-every=<k>[:<room>], dup-every=<m>[:<room>], swap-pairs[:<room>], leak-room=<k>[:<room>])`);
       }
       if (m[4] === 'swap-pairs') {
         out.push({ kind: 'swap-pairs', ...(m[5] === undefined ? {} : { room: m[5] }) });
@@ -87,7 +90,7 @@ export function parseCalibrationFaults(values: readonly string[]): CalibrationFa
         out.push({ kind: 'delay-cross', ms: n, ...room });
       } else {
         if (n < 1) throw new Error(`'${spec}': every must be at least 1`);
-        out.push({ kind: m[1] as 'drop-every' | 'dup-every', every: n, ...room });
+        out.push({ kind: m[1] as 'drop-every' | 'dup-every' | 'leak-room', every: n, ...room });
       }
     }
   }
@@ -137,9 +140,10 @@ export class CalibrationFaults {
   /**
    * One broadcast for `room` is ready to be written to this node's local members (the caller has
    * checked that there is at least one). `cross`: it came from another node through Redis.
-   * `write` does the writing; it may be called now, later, twice or never.
+   * `write` does the writing; it may be called now, later, twice or never. `leak` writes the same
+   * broadcast to this node's clients outside the room (`leak-room`; a transport without it leaks nothing).
    */
-  deliver(room: string, cross: boolean, write: () => void): void {
+  deliver(room: string, cross: boolean, write: () => void, leak?: () => void): void {
     if (this.closed) return write();
     let times = 1;
     for (let i = 0; i < this.faults.length; i++) {
@@ -149,6 +153,8 @@ export class CalibrationFaults {
         if (this.count(i, room) % f.every === 0) return;
       } else if (f.kind === 'dup-every') {
         if (this.count(i, room) % f.every === 0) times = 2;
+      } else if (f.kind === 'leak-room') {
+        if (this.count(i, room) % f.every === 0) leak?.();
       }
     }
     const once = times === 2 ? () => (write(), write()) : write;
@@ -282,7 +288,15 @@ export function hookSocketIoAdapter(adapter: object, faults: CalibrationFaults):
     pending = null;
     const room = msgRoom(packet);
     if (room === null || !((this.rooms.get(room)?.size ?? 0) > 0)) return apply.call(this, opts, write);
-    faults.deliver(room, !local.has(packet as object), () => apply.call(this, opts, write));
+    // leak-room: the same packet to every socket of the namespace outside the room (socket.io-adapter's
+    // apply with no rooms walks every socket, minus the `except` rooms).
+    const o = opts as { rooms?: Set<string>; except?: Set<string> };
+    faults.deliver(
+      room,
+      !local.has(packet as object),
+      () => apply.call(this, opts, write),
+      () => apply.call(this, { ...o, rooms: new Set<string>(), except: new Set([...(o.except ?? []), room]) }, write),
+    );
   };
 }
 

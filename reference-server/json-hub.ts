@@ -174,7 +174,7 @@ export class JsonHub<F> {
           if (!this.faults.active) return this.transport.fanOut(room, members, this.transport.fromBus(utf8));
           // Copied: a delayed or held write must not read a buffer the Redis client reuses.
           const frame = this.transport.fromBus(Buffer.from(utf8));
-          this.faults.deliver(room, true, () => this.transport.fanOut(room, members, frame));
+          this.faults.deliver(room, true, () => this.transport.fanOut(room, members, frame), () => this.leak(room, frame));
         },
         onUser: (userId, utf8) => {
           const conns = this.users.get(userId);
@@ -367,7 +367,7 @@ export class JsonHub<F> {
     const members = this.rooms.get(room);
     if (members !== undefined) {
       const frame = this.transport.frame(text, utf8);
-      if (this.faults.active) this.faults.deliver(room, false, () => this.transport.fanOut(room, members, frame));
+      if (this.faults.active) this.faults.deliver(room, false, () => this.transport.fanOut(room, members, frame), () => this.leak(room, frame));
       else this.transport.fanOut(room, members, frame);
     }
     this.bus.publish('room', room, utf8);
@@ -454,6 +454,11 @@ export class JsonHub<F> {
       memory: { rss: mem.rss, heapUsed: mem.heapUsed, heapTotal: mem.heapTotal },
       uptime: Math.round((Date.now() - this.startedAt) / 1000),
     };
+  }
+
+  /** Calibration `leak-room` only: a room's broadcast written to this node's clients outside the room. */
+  private leak(room: string, frame: F): void {
+    for (const s of this.sessions) if (!s.rooms.has(room)) s.socket.send(frame);
   }
 
   // ---- shutdown -----------------------------------------------------------------------------

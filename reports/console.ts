@@ -6,6 +6,7 @@ import Table from 'cli-table3';
 import type { Accounting, MetricSummary, RunReport, TargetResult } from '../model/run-report.js';
 import { summarizeTargets } from '../model/evaluate.js';
 import type { ProgressSnapshot } from '../model/progress.js';
+import { perNodeSection } from './per-node-console.js';
 import { seedLabel, seedShort } from './seed-label.js';
 import { repeatsSection } from './console-repeats.js';
 
@@ -163,13 +164,13 @@ function faultSections(r: RunReport, color: boolean): string[] {
   const out: string[] = [];
   const l = r.accounting.losses;
   if (l) {
-    const t = table(['lost by cause', 'receiver+publisher connected', 'receiver disconnected', 'publisher disconnected', 'late (received)'], color, ['left', 'right', 'right', 'right', 'right']);
+    const t = table(['lost by cause', 'never sent', 'receiver+publisher connected', 'receiver disconnected', 'publisher disconnected', 'late (received)'], color, ['left', 'right', 'right', 'right', 'right', 'right']);
     for (const [label, x] of [
       ['total', l],
       ['same-node', l.sameNode],
       ['cross-node', l.crossNode],
     ] as const) {
-      t.push([label, formatInt(x.lostConnected), formatInt(x.lostDisconnected), formatInt(x.lostPublisherDown), formatInt(x.late)]);
+      t.push([label, x.neverSent === undefined ? '-' : formatInt(x.neverSent), formatInt(x.lostConnected), formatInt(x.lostDisconnected), formatInt(x.lostPublisherDown), formatInt(x.late)]);
     }
     out.push(t.toString());
     out.push(
@@ -309,10 +310,13 @@ function connectionsSection(r: RunReport, color: boolean): string[] {
 
 function throughputLine(r: RunReport): string {
   const dps = r.counters.deliveries_per_sec;
+  const mps = r.counters.messages_published_per_sec;
   const pub = r.counters.messages_published;
+  const never = r.counters.messages_never_sent;
   return [
-    `throughput: ${dps !== undefined ? `${formatNum(dps, 1)} deliveries/s` : 'n/a'}`,
-    `${pub !== undefined ? formatInt(pub) : 'n/a'} messages published`,
+    `throughput: ${mps !== undefined ? `${formatNum(mps, 1)} messages/s published` : 'n/a'}`,
+    `${dps !== undefined ? `${formatNum(dps, 1)} deliveries/s (first arrivals)` : 'n/a'}`,
+    `${pub !== undefined ? formatInt(pub) : 'n/a'} messages published${never ? `, ${formatInt(never)} never sent` : ''}`,
   ].join(' · ');
 }
 
@@ -402,6 +406,7 @@ export function renderConsole(report: RunReport, opts: ConsoleOptions = {}): str
     latencySection(report, color),
     accountingSection(report, color),
     faultSections(report, color),
+    perNodeSection(report, color),
     capacitySection(report, color),
     capacitySearchSection(report, color),
     probesSection(report, color, paint),

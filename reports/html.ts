@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import type { RunReport, TargetResult } from '../model/run-report.js';
 import { formatInt, formatNum, formatPercent, formatTarget, verdictLine } from './console.js';
 import { summarizeTargets } from '../model/evaluate.js';
+import { perNodeTables } from './per-node-console.js';
 import { capacitySearchChart, distributionCharts, perNodeCharts, perNodeSeries, timeCharts, type ChartSpec } from './chart-data.js';
 import { seedLabel } from './seed-label.js';
 
@@ -85,6 +86,7 @@ const FIELD_LABELS: Record<string, string> = {
   lostConnected: 'lost while connected',
   lostDisconnected: 'lost while disconnected',
   lostPublisherDown: 'lost, publisher down',
+  neverSent: 'never sent',
   neverBack: 'never back',
   failedAttempts: 'failed attempts',
   backWithin99PercentMs: '99 % back (ms)',
@@ -281,6 +283,14 @@ function accountingSection(r: RunReport): string {
   const counters = Object.entries(r.counters);
   if (counters.length) body += `<h3>Counters</h3>${table(['counter', 'value'], counters.map(([k, v]) => [escapeHtml(k), escapeHtml(fmtValue(v))]), { num: [1] })}`;
   return section('accounting', 'Delivery accounting', body);
+}
+
+/** Per receiving / publishing node (and per window): which node's clients suffered. */
+function perNodeHtml(r: RunReport): string {
+  const ts = perNodeTables(r);
+  if (!ts.length) return '';
+  const body = ts.map((t) => table(t.head.map(escapeHtml), t.rows.map((row) => row.map(escapeHtml)), { num: t.head.slice(1, -1).map((_, i) => i + 1) })).join('');
+  return section('per-node', 'By node', `<p class="help">Latency (measured window) and expected / lost / never-sent / late deliveries by the node the receivers sat on and by the node the publishers sent through.</p>${body}`);
 }
 
 /** `reconnection` (scenarios with faults): totals, and per fault how fast the clients came back. */
@@ -659,6 +669,7 @@ export function renderHtml(report: RunReport): string {
     latencySection(report, dist),
     timeSection(report, time),
     accountingSection(report),
+    perNodeHtml(report),
     reconnectionSection(report),
     capacitySearchSection(report, knee),
     capacitySection(report),

@@ -57,7 +57,7 @@ const input = (over: Partial<Parameters<typeof assembleReport>[0]> = {}): Parame
 describe('assembleReport', () => {
   it('evaluates the targets of a finished run; the report is valid and carries the seed default beside each override', () => {
     const r = assembleReport(input());
-    expect(r.targets.map((t) => t.id)).toEqual(['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order']);
+    expect(r.targets.map((t) => t.id)).toEqual(['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order', 'no-leak']);
     expect(r.verdict).toBe(r.targets.every((t) => t.status === 'pass') ? 'pass' : 'fail');
     expect(r.topology.overrides).toContainEqual(expect.objectContaining({ setting: 'rateLimit', value: 730, seedDefault: SERVER_DEFAULTS.rateLimit }));
     expect(r.generator.notes).toContain('a run note');

@@ -4,6 +4,7 @@ import type { ExternalTarget } from '../cluster/external-driver.js';
 import type { Scenario, ServerOverride } from '../scenarios/define.js';
 import type { TargetSpec } from '../model/targets.js';
 import type { RepeatJudge } from '../model/run-report.js';
+import type { ShardPlan } from '../load/shard-plan.js';
 
 /** Everything one run needs, resolved and validated: defaults < config file < flags. */
 export interface RunPlan {
@@ -31,4 +32,8 @@ export interface RunPlan {
   repeat?: { count: number; judge: RepeatJudge; freshCluster: boolean };
   /** Caveats found while planning, for the report's notes. */
   notes?: string[];
+  /** `--shard i/N`: this run is one share of a bigger plan and writes partial.json (load/shard-plan.ts). */
+  shard?: ShardPlan;
+  /** `--cluster <id>`: the `wsbench cluster up` cluster the run points at. */
+  clusterId?: string;
 }

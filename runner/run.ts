@@ -14,6 +14,9 @@ import type { StartedCluster } from '../cluster/types.js';
 import { engineFor } from '../engines/index.js';
 import type { EngineOutcome, PreparedEngine } from '../engines/types.js';
 import { exitCodeFor } from '../model/evaluate.js';
+import { partialOf } from '../reports/partial.js';
+import { shardOptions } from '../load/shard-plan.js';
+import { writeFileAtomic } from '../reports/write-report.js';
 import type { RunReport } from '../model/run-report.js';
 import type { RunEvent } from '../model/run-events.js';
 import type { ScenarioResult } from '../scenarios/define.js';
@@ -103,6 +106,7 @@ export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutc
   const t = plan.topology;
   const notes: string[] = t.calibrationFaults?.length ? [calibrationFaultNote(t.calibrationFaults)] : [];
   notes.push(...(plan.notes ?? []));
+  if (plan.shard) notes.push(`SHARD ${plan.shard.ref.index}/${plan.shard.ref.count} of plan ${plan.shard.planId}: ${plan.shard.share.rooms.length} of ${String(plan.options.rooms)} rooms, ${plan.shard.share.connections} of ${String(plan.options.connections)} connections (options are the whole plan's; \`wsbench merge\` judges the whole)`);
   if (t.insecureDisable?.length) notes.push(`INSECURE NODES (test/calibration only, --insecure-disable): the nodes skip ${t.insecureDisable.join(', ')} on purpose`);
   const repeat = plan.repeat ?? { count: 1, judge: 'median' as const, freshCluster: false };
   /** What each run measured (the last may be one that failed); reports are assembled after teardown. */
@@ -143,7 +147,16 @@ export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutc
   try {
     say(`wsbench ${toolVersion()} · ${plan.scenario.name} · run ${plan.runId}${repeat.count > 1 ? ` · ${repeat.count} runs on ${repeat.freshCluster ? 'a fresh cluster each' : 'one cluster'}, judged on the ${repeat.judge}` : ''}`);
     // The engine is prepared (k6 looked for, its script bundled) BEFORE the cluster starts: a missing k6 leaves nothing running.
-    engine = await engineFor(plan.engine).prepare({ scenario: plan.scenario, options: plan.options, topology: t, targets: plan.targets, outDir, k6Path: plan.k6Path });
+    // A shard runs its share of the plan's connections, rooms and connect rate (load/shard-plan.ts).
+    engine = await engineFor(plan.engine).prepare({
+      scenario: plan.scenario,
+      options: plan.shard ? shardOptions(plan.options, plan.shard.share) : plan.options,
+      ...(plan.shard ? { shard: { roomNames: plan.shard.share.roomNames, startAtMs: plan.shard.startAtMs } } : {}),
+      topology: t,
+      targets: plan.targets,
+      outDir,
+      k6Path: plan.k6Path,
+    });
     for (const line of engine.log) say(line);
     if (plan.external) say(`using the running cluster at ${plan.external.url} (not started by wsbench)${plan.external.nodeUrls.length ? `, nodes ${plan.external.nodeUrls.join(', ')}` : ''}`);
     else say(`starting cluster: redis-server, ${t.nodes} ${t.server} nodes${t.adapter === 'redis-streams' ? ' (redis-streams adapter, connection state recovery)' : ''}, nginx (${t.lbPolicy}) — logs in ${outDir}/logs`);
@@ -221,5 +234,16 @@ export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutc
   report.runId = plan.runId;
   const out = await writeRunOutputs(outDir, report);
   failure ??= out.failure;
-  return { report, reportPath, written: out.also, exitCode: failure ? failure.exitCode : exitCodeFor(report.verdict), ...(failure ? { error: failure } : {}) };
+  // A shard's partial report: its share, with what `wsbench merge` needs (reports/partial.ts).
+  if (plan.shard && !out.failure) {
+    const partialPath = join(outDir, 'partial.json');
+    try {
+      await writeFileAtomic(partialPath, `${JSON.stringify(partialOf(report, plan.shard, runs[0]?.result.timelineHistograms ?? [], plan.clusterId), null, 2)}\n`);
+      if (!failure) say(`shard ${plan.shard.ref.index}/${plan.shard.ref.count} of plan ${plan.shard.planId}: partial report ${partialPath} — its targets are this share's only; \`wsbench merge\` judges the whole`);
+    } catch (e) {
+      failure ??= new WsbenchError('WSB_REPORT_WRITE_FAILED', `cannot write ${partialPath}: ${(e as Error).message}`, { hint: 'choose a writable --out folder' });
+    }
+  }
+  // A shard that measured its share exits 0: the verdict belongs to `wsbench merge`.
+  return { report, reportPath, written: out.also, exitCode: failure ? failure.exitCode : plan.shard ? 0 : exitCodeFor(report.verdict), ...(failure ? { error: failure } : {}) };
 }

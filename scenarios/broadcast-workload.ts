@@ -5,13 +5,18 @@ import { nowUs } from '../common/clock.js';
 import { applyChaos, type ChaosAction, type ChaosRecord } from '../cluster/chaos.js';
 import type { StartedCluster } from '../cluster/types.js';
 import { planRooms } from '../load/room-plan.js';
+import { publishStartUs } from '../load/shard-plan.js';
 import { createLatencyHistogram, mergeEncoded, summarizeUs } from '../model/histogram.js';
 import { addAccounting, emptyAccounting } from '../model/accounting.js';
 import { RECONNECT_POLICIES, type ReconnectPolicy } from '../load/reconnect-policy.js';
 import type { Disconnection, LossClasses, WorkerResults } from '../load/ipc.js';
-import type { ReconnectionReport, WindowReport } from '../model/run-report.js';
+import type { WindowReport } from '../model/run-report.js';
 import type { ScenarioContext, ScenarioFlag, ScenarioResult, ServerOverride } from './define.js';
 import { saturatedWorkers, startMonitor, summarizeTicks, workerHealth } from './run-monitor.js';
+import { peakConnections, perNodeReport, perNodeWindow } from './per-node.js';
+import { affectedBy, reconnectionFigures } from './reconnection-figures.js';
+
+export { reconnectionFigures };
 
 /** Options every broadcast-based scenario shares (zod shape; defaults documented per field). */
 export const broadcastShape = {
@@ -120,6 +125,12 @@ export function stallWindow(o: Pick<BroadcastOptions, 'rate' | 'publisherStallMs
   return { startUs: at, endUs: at + o.publisherStallMs * 1000 };
 }
 
+/**
+ * Seconds past the end of the run (measured phase + drain) a publisher behind its schedule may
+ * still send; a message not out by then is never sent (expected, lost; docs/accounting.md).
+ */
+export const CATCH_UP_S = 5;
+
 /** A fault on the run's timeline, for windows, *late* deliveries and reconnection figures. */
 export interface Fault {
   name: string;
@@ -174,40 +185,10 @@ const sumLoss = (a: LossClasses, b: LossClasses): LossClasses => ({
   lostConnected: a.lostConnected + b.lostConnected,
   lostDisconnected: a.lostDisconnected + b.lostDisconnected,
   lostPublisherDown: a.lostPublisherDown + b.lostPublisherDown,
+  neverSent: a.neverSent + b.neverSent,
   late: a.late + b.late,
 });
-const noLoss = (): LossClasses => ({ lostConnected: 0, lostDisconnected: 0, lostPublisherDown: 0, late: 0 });
-
-/** Disconnections a fault caused: closed between its start and 2 s after its action ended. */
-function affectedBy(f: { startUs: number; actionEndUs: number }, list: Disconnection[]): Disconnection[] {
-  return list.filter((d) => d.downUs >= f.startUs && d.downUs <= f.actionEndUs + 2e6);
-}
-
-export function reconnectionFigures(fault: Fault, list: Disconnection[], sessions = false): ReconnectionReport['faults'][number] {
-  const affected = affectedBy(fault, list);
-  const back = affected.filter((d) => d.upUs !== null).map((d) => (d.upUs! - fault.startUs) / 1000).sort((a, b) => a - b);
-  const n = affected.length;
-  const need99 = Math.ceil(n * 0.99);
-  const landedOn: Record<string, number> = {};
-  for (const d of affected) if (d.nodeAfter) landedOn[d.nodeAfter] = (landedOn[d.nodeAfter] ?? 0) + 1;
-  const bins = new Map<number, number>();
-  for (const ms of back) bins.set(Math.floor(ms / 100), (bins.get(Math.floor(ms / 100)) ?? 0) + 1);
-  const firstBin = back.length ? Math.floor(back[0] / 100) : 0;
-  const lastBin = back.length ? Math.floor(back[back.length - 1] / 100) : 0;
-  const round = (v: number) => Math.round(v * 10) / 10;
-  return {
-    fault: fault.name,
-    policy: fault.policy,
-    affected: n,
-    backWithin99PercentMs: n > 0 && back.length >= need99 ? round(back[need99 - 1]) : null,
-    backWithin100PercentMs: n > 0 && back.length === n ? round(back[n - 1]) : null,
-    acceptPer100msPeak: bins.size ? Math.max(...bins.values()) : 0,
-    acceptPer100msMean: back.length ? round(back.length / (lastBin - firstBin + 1)) : 0,
-    failedAttempts: affected.reduce((a, d) => a + d.failedAttempts, 0),
-    landedOn,
-    ...(sessions ? { recovered: affected.filter((d) => d.recovered).length } : {}),
-  };
-}
+const noLoss = (): LossClasses => ({ lostConnected: 0, lostDisconnected: 0, lostPublisherDown: 0, neverSent: 0, late: 0 });
 
 /**
  * The broadcast workload every broadcast scenario runs: connect C clients spread over the nodes,
@@ -253,7 +234,12 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     // --- join ----------------------------------------------------------------------------------
     setPhase('joining');
     ctx.event('phase', 'join');
-    const assignments = planRooms(connected.map((r) => ({ id: r.id, nodeId: r.nodeId! })), { rooms: o.rooms, publishersPerRoom: o.publishersPerRoom });
+    // Grouped by worker, so the publishers spread over the workers (load/room-plan.ts).
+    const assignments = planRooms(connected.map((r) => ({ id: r.id, nodeId: r.nodeId!, group: load.workerOf.get(r.id) ?? 0 })), {
+      rooms: o.rooms,
+      publishersPerRoom: o.publishersPerRoom,
+      roomNames: ctx.shard?.roomNames,
+    });
     const joinFailures = await step(load.join(assignments));
     if (joinFailures.length > 0) {
       throw new WsbenchError('WSB_JOIN_FAILED', `${joinFailures.length} of ${assignments.filter((a) => a.role === 'member').length} room joins failed; first: ${joinFailures[0].error} (room ${joinFailures[0].room})`, {
@@ -274,7 +260,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     // --- publish (and chaos, on the same timeline) ---------------------------------------------
     setPhase('warm-up');
     const pubs = assignments.filter((a) => a.role === 'publisher');
-    const startUs = nowUs() + 500_000;
+    const startUs = publishStartUs(ctx.shard?.startAtMs);
     const measureFromUs = startUs + o.warmup * 1e6;
     const endUs = measureFromUs + o.duration * 1e6;
     ctx.event('phase', 'publish');
@@ -323,6 +309,10 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       startUs,
       measureFromUs,
       endUs,
+      // The run ends with the drain; a publisher behind its schedule (a busy generator) gets
+      // CATCH_UP_S more to get its messages out late. What is still not out then is never sent.
+      deadlineUs: endUs + (o.drain + CATCH_UP_S) * 1e6,
+      runEndUs: endUs + o.drain * 1e6,
       rate: o.rate,
       payloadBytes: o.payloadBytes,
       // Publishers are staggered over one interval so the rooms do not all fire at once.
@@ -375,9 +365,13 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     };
     const unexpected = collected.reduce((a, r) => a + r.accounting.unexpected, 0);
     const messagesPublished = published.publishers.reduce((a, p) => a + p.sent, 0);
-    const timeline = summarizeTicks(ticks, startUs, measureFromUs);
+    const timelineHistograms: Array<{ t: number; hdr: string }> = [];
+    const timeline = summarizeTicks(ticks, startUs, measureFromUs, ctx.shard ? timelineHistograms : undefined);
     const measured = timeline.filter((p) => p.t > 0 && p.t <= o.duration);
+    // First arrivals only (the workers count no duplicate and no stray), per measured second.
     const deliveriesPerSec = measured.length ? measured.reduce((a, p) => a + p.received, 0) / measured.length : 0;
+    const messagesPerSec = measured.length ? measured.reduce((a, p) => a + p.sent, 0) / measured.length : 0;
+    const peak = peakConnections(ticks);
 
     const health = collected.map((r) => {
       const h = workerHealth(r.workerId, load.workers[r.workerId].clientIds.length, r.health.cpuPercent, r.health.lagP99Ms);
@@ -391,6 +385,14 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     const saturated = saturatedWorkers(collected.map((r) => ({ workerId: r.workerId, cpu: r.health.cpuPercent, lag: r.health.lagP99Ms })));
     const genNotes: string[] = [];
     if (saturated.length) genNotes.push(`worker(s) ${saturated.join(', ')} saturated (CPU ≥ 90 % or event-loop lag ≥ 50 ms) for most of the run`);
+    // Messages the pump never got to by the run's end (not queued behind a disconnection, no
+    // calibration stall): the generator could not keep its own schedule — it was the bottleneck.
+    // Never sent (more than --drain + CATCH_UP_S behind): the generator could not keep its schedule.
+    // Sent only after the run's end is a note only: a moment's stall at the end is not "most of the run".
+    const unpumped = stall ? 0 : published.publishers.reduce((a, p) => a + (p.scheduled - p.sent - p.unflushed), 0);
+    const overrun = stall ? 0 : published.publishers.reduce((a, p) => a + p.overrun, 0);
+    if (unpumped > 0) genNotes.push(`generator saturated: the publishers never got ${unpumped} scheduled messages out before the run ended (never sent, counted as lost)`);
+    if (overrun > 0) genNotes.push(`${overrun} messages left their publisher only after the run's end (more than --drain behind their schedule; counted in latency)`);
     if (published.lateSends > 0) genNotes.push(`${published.lateSends} messages left the publisher more than 10 ms after their intended time (counted in latency)`);
     // A worker draining a burst adds its own service time to every latency it records, long before
     // its CPU is full: say so when that is a large share of the median.
@@ -402,6 +404,9 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     }
     const anomalies = collected.reduce((a, r) => a + r.clockAnomalies, 0);
     if (anomalies) genNotes.push(`${anomalies} arrivals had a negative latency (clock anomaly)`);
+    if (losses.neverSent > 0) {
+      notes.push(`${losses.neverSent} expected deliveries were never sent: their messages were scheduled but never left the publisher (still queued, or the publisher was stalled) — lost, judged by no-loss`);
+    }
     if (losses.lostConnected > 0) {
       const s = collected.flatMap((r) => r.lostConnectedSamples).slice(0, 3);
       notes.push(
@@ -426,6 +431,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
         accounting: wr.reduce((a, x) => addAccounting(a, x.accounting), emptyAccounting()),
         sameNode: wr.reduce((a, x) => addAccounting(a, x.sameNode), emptyAccounting()),
         crossNode: wr.reduce((a, x) => addAccounting(a, x.crossNode), emptyAccounting()),
+        perNode: perNodeWindow(collected, w.name, fromS, toS),
       };
     }
 
@@ -450,11 +456,15 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     if (replayed.count) metrics.replayed_delivery_latency_ms = replayed;
     const counters: Record<string, number> = {
       connections: connected.length,
-      connections_peak: connected.length,
+      // Measured: the highest concurrently-open count the workers reported (absent: not measured).
+      ...(peak === null ? {} : { connections_peak: peak }),
       connect_failures: results.length - connected.length,
       rooms: o.rooms,
       publishers: pubs.length,
       messages_published: messagesPublished,
+      messages_scheduled: published.publishers.reduce((a, p) => a + p.scheduled, 0),
+      messages_never_sent: published.publishers.reduce((a, p) => a + (p.scheduled - p.sent), 0),
+      messages_published_per_sec: Math.round(messagesPerSec),
       deliveries_expected: total.expected,
       deliveries_received: total.received,
       deliveries_per_sec: Math.round(deliveriesPerSec),
@@ -477,11 +487,13 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     return {
       metrics,
       counters,
-      accounting: { ...total, sameNode, crossNode, ...(resolvedFaults.length ? { losses } : {}) },
+      // Losses are classified in every run: `never sent` is possible without any fault.
+      accounting: { ...total, sameNode, crossNode, losses },
       connectionsPerNode: perNode,
       timeline,
-      generator: { workers: health, bottleneck: saturated.length > 0, notes: genNotes },
+      generator: { workers: health, bottleneck: saturated.length > 0 || unpumped > 0, notes: genNotes },
       notes,
+      ...(ctx.shard ? { timelineHistograms } : {}),
       faults: resolvedFaults,
       disconnections,
       measureFromUs,
@@ -491,6 +503,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
         return m;
       })(),
       extra: {
+        perNode: perNodeReport(collected),
         ...(resolvedFaults.length ? { windows: windowReports } : {}),
         ...(disconnections.length
           ? {

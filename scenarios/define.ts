@@ -10,8 +10,12 @@ export type { ProgressSnapshot };
 export type ScenarioResult = Pick<RunReport, 'metrics' | 'counters' | 'accounting' | 'connectionsPerNode' | 'timeline' | 'generator'> & {
   /** Scenario-specific notes for the report (e.g. nodes that got no connections). */
   notes?: string[];
+  /** Encoded HDR histograms (µs) of the metrics, by metric name: what `wsbench merge` adds up (shards only). */
+  histograms?: Record<string, string>;
+  /** Encoded HDR histogram (µs) of each timeline second's deliveries, by `t` (shards only). */
+  timelineHistograms?: Array<{ t: number; hdr: string }>;
   /** Optional report sections the scenario produced. */
-  extra?: Partial<Pick<RunReport, 'windows' | 'reconnection' | 'nodeMetrics' | 'capacity' | 'capacitySearch' | 'probes'>>;
+  extra?: Partial<Pick<RunReport, 'windows' | 'reconnection' | 'nodeMetrics' | 'capacity' | 'capacitySearch' | 'probes' | 'perNode'>>;
 };
 
 
@@ -27,6 +31,12 @@ export interface ScenarioContext<O> {
   progress(p: ProgressSnapshot): void;
   /** `--repeat N`: which of the N runs on this cluster this is (1-based); absent for a single run. */
   repeat?: { run: number; of: number };
+  /**
+   * `--shard i/N`: this process runs only these rooms of the plan (options.connections and
+   * options.rooms are already this shard's share), and publishing starts at `startAtMs` (wall
+   * clock, ms since the epoch) when the shards agreed on one (load/shard-plan.ts).
+   */
+  shard?: { roomNames: string[]; startAtMs?: number };
 }
 
 /** A server setting a scenario changes from the seed default, and why (recorded in the report). */
@@ -67,6 +77,8 @@ export interface Scenario<O extends Record<string, unknown> = Record<string, unk
    * start's scenario runs 3 × 8 s so that one stall cannot flip its verdict. Absent: one run.
    */
   defaultRepeat?: { count: number; duration: number };
+  /** Can run as `--shard i/N` (split by room; load/shard-plan.ts). */
+  shardable?: boolean;
   /** Checks that span several options (after the schema); returns problems in the user's terms. */
   validate?(options: O, topology: Pick<Topology, 'nodes'>): string[];
   /** Topology the scenario needs: expected connections and server settings it overrides. */

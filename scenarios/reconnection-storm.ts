@@ -30,7 +30,7 @@ export default defineScenario<Options>({
     { key: 'gap', flag: '--gap <s>', description: '[reconnection-storm] seconds between recovery and the second storm (default 3)' },
   ],
   metrics: ['reconnect_time_ms', 'broadcast_latency_ms'],
-  targets: ['reconnect-all', 'no-loss-while-connected'],
+  targets: ['reconnect-all', 'no-loss-while-connected', 'no-leak'],
   needsClusterControl: 'stops and starts the load balancer (nginx)',
   validate: (o, t) => validateBroadcast(o as BroadcastOptions, t),
   topology: (o) => broadcastTopology(o as BroadcastOptions),

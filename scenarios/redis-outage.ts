@@ -30,7 +30,7 @@ export default defineScenario<Options>({
     { key: 'outage', flag: '--outage <s>', description: '[redis-outage] seconds Redis stays down (default 5)' },
   ],
   metrics: ['broadcast_latency_ms', 'broadcast_latency_cross_node_ms'],
-  targets: ['same-node-during-redis-outage', 'cross-node-resumes'],
+  targets: ['same-node-during-redis-outage', 'cross-node-resumes', 'no-leak'],
   needsClusterControl: 'stops and starts Redis',
   validate(o, t) {
     const problems = validateBroadcast(o as BroadcastOptions, t);

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WsbenchError } from '../common/errors.js';
 import { nowUs } from '../common/clock.js';
-import { createLatencyHistogram, decodeHistogram, mergeEncoded } from '../model/histogram.js';
+import { createLatencyHistogram, decodeHistogram, encodeHistogram, mergeEncoded } from '../model/histogram.js';
 import type { WorkerTick } from '../load/ipc.js';
 import type { LoadGenerator, LoadGeneratorOptions } from '../load/load-generator.js';
 import type { NodeMetricsPoint, TimelinePoint, WorkerHealth } from '../model/run-report.js';
@@ -89,7 +89,7 @@ export async function startMonitor(ctx: ScenarioContext<unknown>, opts: Omit<Loa
  * on their own phase, so a second can miss one worker's tick (or hold two): counts are summed as
  * they come, and a worker without a tick in a second keeps its last known connection count.
  */
-export function summarizeTicks(ticks: WorkerTick[], fromUs: number, zeroUs: number): TimelinePoint[] {
+export function summarizeTicks(ticks: WorkerTick[], fromUs: number, zeroUs: number, hdrs?: Array<{ t: number; hdr: string }>): TimelinePoint[] {
   const buckets = new Map<number, WorkerTick[]>();
   const workers = new Set<number>();
   for (const t of ticks) {
@@ -108,8 +108,11 @@ export function summarizeTicks(ticks: WorkerTick[], fromUs: number, zeroUs: numb
       const l = buckets.get(k)!.sort((a, b) => a.atUs - b.atUs);
       for (const t of l) lastConnections.set(t.workerId, t.connections);
       const h = mergeEncoded(l.map((t) => t.hdr));
+      const t = Math.round((fromUs + (k + 1) * 1e6 - zeroUs) / 1e6);
+      // A shard keeps each second's histogram, so that `wsbench merge` computes the whole run's p99 per second.
+      if (hdrs && h.totalCount > 0) hdrs.push({ t, hdr: encodeHistogram(h) });
       return {
-        t: Math.round((fromUs + (k + 1) * 1e6 - zeroUs) / 1e6),
+        t,
         sent: l.reduce((a, t) => a + t.sent, 0),
         received: l.reduce((a, t) => a + t.received, 0),
         connections: [...workers].reduce((a, w) => a + (lastConnections.get(w) ?? 0), 0),

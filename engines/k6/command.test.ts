@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import crossNodeBroadcast from '../../scenarios/cross-node-broadcast.js';
 import { k6Command, localIpsFor, wsUrl } from './command.js';
 import { K6_ADAPTERS, capacityChaos, maxDurationFor, serverBytesPerConnection, stormChaos, vusFor, type K6ChaosContext } from './scenarios.js';
-import { connectedByMs, stormEndMs, type BroadcastPlan, type StormPlan } from './scripts/lib/plan.js';
+import { broadcastTimes, connectedByMs, type BroadcastPlan } from './scripts/lib/plan.js';
 import reconnectionStorm from '../../scenarios/reconnection-storm.js';
 import connectionCapacity from '../../scenarios/connection-capacity.js';
 import type { NodeMetrics } from '../../cluster/types.js';
@@ -11,7 +11,7 @@ const defaults = crossNodeBroadcast.options.parse({}) as Record<string, unknown>
 
 describe('the k6 command line (pure)', () => {
   const plan = K6_ADAPTERS['cross-node-broadcast'].plan(defaults, { nodes: 3 });
-  const cmd = k6Command({
+  const cmdInput: Parameters<typeof k6Command>[0] = {
     k6Path: '/usr/local/bin/k6',
     scriptPath: '/runs/r1/k6/cross-node-broadcast.js',
     runDir: '/runs/r1',
@@ -21,7 +21,8 @@ describe('the k6 command line (pure)', () => {
     plan,
     thresholds: { broadcast_latency_ms: ['p(99)<=50'] },
     baseEnv: { PATH: '/usr/bin', HOME: '/root' },
-  });
+  };
+  const cmd = k6Command(cmdInput);
 
   it('runs the bundled script with both summaries, the Trend stats a MetricSummary needs, one address per VU', () => {
     expect(cmd.command).toBe('/usr/local/bin/k6');
@@ -50,6 +51,14 @@ describe('the k6 command line (pure)', () => {
     expect(JSON.parse(vars.WSB_PLAN)).toEqual(plan);
     expect(JSON.parse(vars.WSB_THRESHOLDS)).toEqual({ broadcast_latency_ms: ['p(99)<=50'] });
     expect(vars.WSB_SUMMARY_JSON).toBe('/runs/r1/k6/handle-summary.json');
+  });
+
+  it('runs one share of the test with --execution-segment (and its sequence) when asked, the whole test otherwise', () => {
+    expect(cmd.args).not.toContain('--execution-segment');
+    const seg = k6Command({ ...cmdInput, segment: { segment: '1/3:2/3', sequence: '0,1/3,2/3,1' } });
+    const i = seg.args.indexOf('--execution-segment');
+    expect(seg.args.slice(i, i + 4)).toEqual(['--execution-segment', '1/3:2/3', '--execution-segment-sequence', '0,1/3,2/3,1']);
+    expect(seg.args.at(-1)).toBe('/runs/r1/k6/cross-node-broadcast.js');
   });
 
   it('keeps the harness environment and turns k6 usage reports off', () => {
@@ -83,9 +92,10 @@ describe('k6 plans from the run options', () => {
 
   it('plans reconnection-storm from the Node engine’s options and storms NGINX twice on the script’s clock', async () => {
     const o = reconnectionStorm.options.parse({ connections: 100, rooms: 5, connectRate: 100, stormAt: 2, gap: 1 }) as Record<string, unknown>;
-    const p = K6_ADAPTERS['reconnection-storm'].plan(o, { nodes: 3 }) as StormPlan;
-    expect(p).toMatchObject({ scenario: 'reconnection-storm', connections: 100, rooms: 5, durationMs: 25_000, drainMs: 2000 });
-    expect(p.maxDuration).toBe(`${Math.ceil(stormEndMs(p) / 1000) + 60}s`);
+    const p = K6_ADAPTERS['reconnection-storm'].plan(o, { nodes: 3 }) as BroadcastPlan;
+    // It publishes as cross-node-broadcast does (so no-loss-while-connected is measured), and reconnects storm-wise.
+    expect(p).toMatchObject({ scenario: 'reconnection-storm', connections: 100, rooms: 5, rate: 8, durationMs: 25_000, drainMs: 2000, reconnect: 'storm', inflightMarginMs: 500 });
+    expect(p.maxDuration).toBe(`${Math.ceil(broadcastTimes(p).closeAt / 1000) + 60}s`);
     // A cluster whose nodes hold 100 connections again right after NGINX restarts.
     const log: string[] = [];
     let up = true;
@@ -95,6 +105,7 @@ describe('k6 plans from the run options', () => {
       cluster: {
         nodes: [],
         lb: { stop: async () => void (up = false), start: async () => void (up = true) } as K6ChaosContext['cluster']['lb'],
+        redis: {} as K6ChaosContext['cluster']['redis'],
         metrics: async () => [{ nodeId: 'node-1', up: true, connections: up ? 100 : 0, rssBytes: null, heapUsedBytes: null, eventLoopLagMs: null, publishTotal: null }],
       },
       at: async (ms) => void log.push(`at ${ms}`),
@@ -103,12 +114,16 @@ describe('k6 plans from the run options', () => {
         await fn();
         log.push(`${type} (${detail})`);
       },
+      chaos: async (a) => {
+        log.push(a.type);
+        return { outcome: 'ok', startEpochMs: 0, endEpochMs: 0 };
+      },
       event: (type, detail, outcome) => log.push(`${type} ${outcome}: ${detail}`),
       signal: new AbortController().signal,
     };
     await stormChaos(c);
     expect(log.map((l) => l.replace(/after \d+ ms/, 'after N ms'))).toEqual([
-      `at ${connectedByMs(p) + 2000}`,
+      `at ${broadcastTimes(p).measureFrom + 2000}`,
       'stop-lb (storm socketio: every connection drops)',
       'start-lb (storm socketio)',
       'all-back ok: storm socketio: 100 connections back after N ms',
@@ -131,7 +146,8 @@ describe('k6 plans from the run options', () => {
     const out = await capacityChaos({
       plan: p,
       options: o,
-      cluster: { nodes: [], lb: {} as K6ChaosContext['cluster']['lb'], metrics: async () => reads.shift()! },
+      cluster: { nodes: [], lb: {} as K6ChaosContext['cluster']['lb'], redis: {} as K6ChaosContext['cluster']['redis'], metrics: async () => reads.shift()! },
+      chaos: async () => ({ outcome: 'ok', startEpochMs: 0, endEpochMs: 0 }),
       at: async (ms) => void waits.push(ms),
       sleep: async () => undefined,
       act: async () => undefined,

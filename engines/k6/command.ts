@@ -20,6 +20,12 @@ export interface K6CommandInput {
   thresholds: Record<string, string[]>;
   /** The harness's environment, passed on to k6 (PATH, HOME, …). */
   baseEnv?: NodeJS.ProcessEnv;
+  /**
+   * This k6 process's share of the test (`--execution-segment`, e.g. `1/3:2/3`) and the whole
+   * sequence (`--execution-segment-sequence`, e.g. `0,1/3,2/3,1`), as the k6-operator splits a test
+   * over its runners. Unset: the whole test.
+   */
+  segment?: { segment: string; sequence?: string };
 }
 
 export interface K6Command {
@@ -72,6 +78,7 @@ export function k6Command(i: K6CommandInput): K6Command {
     K6_TREND_STATS.join(','),
     '--local-ips',
     localIpsFor(i.plan.vus),
+    ...(i.segment ? ['--execution-segment', i.segment.segment, ...(i.segment.sequence ? ['--execution-segment-sequence', i.segment.sequence] : [])] : []),
     ...Object.entries(vars).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
     i.scriptPath,
   ];

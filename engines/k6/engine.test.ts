@@ -70,8 +70,8 @@ function summaryJson(crossed: boolean): string {
       deliveries_received: counter(1000),
       'deliveries_received{path:same}': counter(400),
       'deliveries_received{path:cross}': counter(600),
-      'deliveries_expected_seen{path:same}': counter(400),
-      'deliveries_expected_seen{path:cross}': counter(600),
+      'deliveries_expected{path:same}': counter(400),
+      'deliveries_expected{path:cross}': counter(600),
       deliveries_duplicated: counter(0),
       deliveries_reordered: counter(0),
     },
@@ -117,7 +117,14 @@ async function setup(name: string, env: Record<string, string>, opts: { actions?
   const spawned: number[] = [];
   const record = join(dir, `${name}.record.json`);
   const ctx: K6RunContext = {
-    cluster: { url: 'http://127.0.0.1:9', nodes, lb: {} as K6RunContext['cluster']['lb'], metrics: async () => [] },
+    cluster: {
+      url: 'http://127.0.0.1:9',
+      nodes,
+      lb: {} as K6RunContext['cluster']['lb'],
+      redis: {} as K6RunContext['cluster']['redis'],
+      // The nodes hold 30 connections each whenever the harness looks (connections_peak: their sum).
+      metrics: async () => nodes.map((n) => ({ nodeId: n.id, up: true, connections: 30, rssBytes: null, heapUsedBytes: null, eventLoopLagMs: null, publishTotal: null })),
+    },
     protocol: 'socketio',
     jwtSecret: 'secret',
     targets,

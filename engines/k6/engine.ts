@@ -11,6 +11,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { WsbenchError } from '../../common/errors.js';
+import { applyChaos } from '../../cluster/chaos.js';
 import type { StartedCluster } from '../../cluster/types.js';
 import { mintToken } from '../../load/token.js';
 import type { TargetSpec } from '../../model/targets.js';
@@ -24,7 +25,9 @@ import {
   type K6ThresholdSpec,
 } from './summary.js';
 import type { ScenarioResult } from '../../scenarios/define.js';
-import type { K6Plan } from './scripts/lib/plan.js';
+import { broadcastTimes, connectedByMs, type BroadcastPlan, type K6Plan } from './scripts/lib/plan.js';
+import { ingestBroadcastExtras } from './broadcast-ingest.js';
+import { k6Health, nodesPeak, startK6Monitor, type K6Monitor } from './process-monitor.js';
 import { formatK6Version, k6ModuleAliases, locateK6, OLDEST_TESTED_K6, versionAtLeast, type K6Binary } from './binary.js';
 import { bundleK6Script, type BundledScript } from './bundle.js';
 import { k6Command, type K6Command } from './command.js';
@@ -56,12 +59,24 @@ export async function prepareK6(
   const aliases = k6ModuleAliases(k6.version);
   const script = await bundleK6Script(run.scenario, aliases, join(run.outDir, 'k6', `${run.scenario}.js`));
   const plan = adapter.plan(run.options, { nodes: run.nodes });
+  // Diagnostics for the k6-versus-Node latency gap (docs/k6.md): VUs and per-delivery metric calls.
+  const diag: string[] = [];
+  const vus = Number(env.WSBENCH_K6_VUS);
+  if (env.WSBENCH_K6_VUS && Number.isInteger(vus) && vus >= 1) {
+    plan.vus = Math.min(vus, plan.connections);
+    diag.push(`k6 engine: WSBENCH_K6_VUS=${env.WSBENCH_K6_VUS}: ${plan.vus} VUs (diagnostics)`);
+  }
+  if (env.WSBENCH_K6_LEAN === '1' && plan.scenario !== 'connection-capacity') {
+    plan.lean = { latencySampleEvery: 10 };
+    diag.push('k6 engine: WSBENCH_K6_LEAN=1: no k6 metric call per delivery; latency timed for 1 delivery in 10 (diagnostics)');
+  }
   const notes = [
     `k6 engine: ${k6.version.raw} (${k6.path}); script engines/k6/scripts/${run.scenario}.ts bundled with ${script.imports.join(', ')}`,
     'k6 engine: latencies are Date.now() differences (send and receive on one machine clock), whole milliseconds — the Node engine measures microseconds on CLOCK_MONOTONIC',
     "k6 engine: percentiles are k6's own Trend statistics over every sample (--summary-trend-stats), not HDR histograms (no `hdr` in the metrics)",
-    'k6 engine: no per-second timeline and no generator health (k6 reports neither to wsbench); check k6 itself was not CPU-bound',
+    "k6 engine: generator health is the k6 process's CPU and RSS, read by wsbench from /proc every second, and its VUs' event-loop delay (timer_lag_ms); no per-second delivery timeline (k6 reports none to wsbench)",
     ...(adapter.notes?.(plan) ?? []),
+    ...diag,
   ];
   if (!versionAtLeast(k6.version, OLDEST_TESTED_K6.major, OLDEST_TESTED_K6.minor, OLDEST_TESTED_K6.patch)) {
     notes.push(`k6 engine: k6 ${formatK6Version(k6.version)} is older than the oldest version wsbench was checked with (${formatK6Version(OLDEST_TESTED_K6)})`);
@@ -70,7 +85,7 @@ export async function prepareK6(
 }
 
 export interface K6RunContext {
-  cluster: Pick<StartedCluster, 'url' | 'nodes' | 'lb' | 'metrics'>;
+  cluster: Pick<StartedCluster, 'url' | 'nodes' | 'lb' | 'metrics' | 'redis'>;
   /** Wire protocol of the server variant: socket.io, or the ws/Bun variants' JSON frames. */
   protocol: 'socketio' | 'ws';
   jwtSecret: string;
@@ -79,7 +94,7 @@ export interface K6RunContext {
   outDir: string;
   signal: AbortSignal;
   stderr: NodeJS.WritableStream;
-  event(type: string, detail?: string, outcome?: 'ok' | 'fail' | 'unknown'): void;
+  event(type: string, detail?: string, outcome?: 'ok' | 'fail' | 'unknown', action?: { target: string; durationMs: number }): void;
   /** Called with k6's pid once it runs (a forced exit kills it). */
   onSpawn?(pid: number): void;
   /** The environment k6 runs with (default process.env). */
@@ -146,7 +161,7 @@ export async function runK6(prep: K6Prepared, ctx: K6RunContext): Promise<K6Outc
   });
   writeFileSync(join(dir, 'command.json'), JSON.stringify({ command: cmd.command, args: cmd.args, thresholds }, null, 2));
 
-  const { exitCode, signal, tail, chaos } = await runProcess(cmd, dir, logs, prep, ctx);
+  const { exitCode, signal, tail, chaos, t0, monitor } = await runProcess(cmd, dir, logs, prep, ctx);
   if (ctx.signal.aborted) throw new WsbenchError('WSB_INTERRUPTED', `interrupted (${describeK6Exit(exitCode, signal)})`);
   const read = readK6Summary(cmd);
   if (exitCodeForK6(exitCode) === 2) {
@@ -167,9 +182,29 @@ export async function runK6(prep: K6Prepared, ctx: K6RunContext): Promise<K6Outc
   Object.assign(ingested.counters, chaos?.counters ?? {});
   const used = Object.values(connectionsPerNode).filter((n) => n > 0).length;
   if (nodeIds.length > 1 && used === 1) notes.push(`the load balancer put every k6 connection on one node (${JSON.stringify(connectionsPerNode)}): nothing crossed nodes`);
-  if (ingested.counters.connections !== undefined) {
-    ingested.counters.connections_peak ??= ingested.counters.connections;
+  const measured = measuredWindow(prep.plan, t0);
+  // connections_peak: the most connections the nodes held at once, sampled every second (what the nodes count).
+  const peak = nodesPeak(monitor?.nodeSamples ?? []);
+  if (peak !== null) ingested.counters.connections_peak = peak;
+  else notes.push('k6 engine: the nodes reported no connection counts, so connections_peak is not measured');
+  const extra: Record<string, unknown> = {};
+  if (prep.plan.scenario !== 'connection-capacity') {
+    const b = ingestBroadcastExtras(read.summary, prep.plan as BroadcastPlan, { t0, redisBackEpochMs: chaos?.redisBackEpochMs, faults: prep.adapter.chaos !== undefined });
+    Object.assign(ingested.counters, b.counters);
+    if (b.losses) Object.assign(ingested.accounting, { losses: b.losses });
+    if (b.windows) extra.windows = b.windows;
+    if (b.reconnection) extra.reconnection = b.reconnection;
+    notes.push(...b.notes);
   }
+  const lagTrend = read.summary.metrics.timer_lag_ms;
+  const lag = lagTrend && typeof lagTrend.values['p(99)'] === 'number' && typeof lagTrend.values.max === 'number' ? { p99: lagTrend.values['p(99)'], max: lagTrend.values.max } : null;
+  if (!lag) notes.push("k6 engine: no timer_lag_ms in k6's summary: the VUs' event-loop delay is not measured (shown as 0)");
+  const samples = monitor?.samples ?? [];
+  const zero = measured ? measured.fromMs : (samples[0]?.atMs ?? 0);
+  const health = samples.length ? k6Health(samples, measured ?? { fromMs: 0, toMs: Number.MAX_SAFE_INTEGER }, prep.plan.connections, lag) : null;
+  if (!health) notes.push('k6 engine: the k6 process could not be sampled from /proc; generator health unknown');
+  const genNotes = health?.why.length ? [`GENERATOR-BOUND (k6): ${health.why.join('; ')}`] : [];
+  if (monitor?.nodeSamples.length) extra.nodeMetrics = monitor.nodeSamples.map((p) => ({ t: Math.round((p.atMs - zero) / 100) / 10, nodes: p.nodes }));
   return {
     result: {
       metrics: ingested.metrics,
@@ -177,7 +212,13 @@ export async function runK6(prep: K6Prepared, ctx: K6RunContext): Promise<K6Outc
       accounting: ingested.accounting,
       connectionsPerNode,
       timeline: [],
-      generator: { workers: [], bottleneck: false, notes },
+      generator: {
+        workers: health ? [health.health] : [],
+        bottleneck: health?.bound ?? false,
+        notes: [...genNotes, ...notes],
+        processSamples: samples.map((x) => ({ t: Math.round((x.atMs - zero) / 100) / 10, worker: 0, cpuPercent: Math.round(x.cpuPercent * 10) / 10, rssBytes: x.rssBytes })),
+      },
+      extra,
     },
     exitCode,
     signal,
@@ -185,6 +226,14 @@ export async function runK6(prep: K6Prepared, ctx: K6RunContext): Promise<K6Outc
     thresholdSpecs: specs,
     command: cmd,
   };
+}
+
+/** The measured window on the script's clock (epoch ms), or null before t0 was seen. */
+export function measuredWindow(plan: K6Plan, t0: number | null): { fromMs: number; toMs: number } | null {
+  if (t0 === null) return null;
+  if (plan.scenario === 'connection-capacity') return { fromMs: t0 + connectedByMs(plan), toMs: t0 + connectedByMs(plan) + plan.holdMs };
+  const t = broadcastTimes(plan);
+  return { fromMs: t0 + t.measureFrom, toMs: t0 + t.measureTo };
 }
 
 const T0_LINE = /WSB_T0=(\d{10,})/;
@@ -217,6 +266,13 @@ function startChaos(prep: K6Prepared, ctx: K6RunContext, t0: number, stop: Abort
     cluster: ctx.cluster,
     at: (ms) => sleep(t0 + ms - Date.now()),
     sleep,
+    chaos: async (action) => {
+      if (stop.aborted) throw stopped();
+      // cluster/chaos.ts on the epoch-ms clock of the script (µs for its records).
+      const rec = await applyChaos(ctx.cluster as StartedCluster, action, () => Date.now() * 1000);
+      ctx.event(rec.action, rec.detail, rec.outcome, { target: rec.target, durationMs: (rec.endUs - rec.startUs) / 1000 });
+      return { outcome: rec.outcome, startEpochMs: rec.startUs / 1000, endEpochMs: rec.endUs / 1000 };
+    },
     act: async (type, detail, fn) => {
       if (stop.aborted) throw stopped();
       try {
@@ -245,7 +301,7 @@ function runProcess(
   logs: string,
   prep: K6Prepared,
   ctx: K6RunContext,
-): Promise<{ exitCode: number | null; signal: string | null; tail: string[]; chaos: K6ChaosOutcome | undefined }> {
+): Promise<{ exitCode: number | null; signal: string | null; tail: string[]; chaos: K6ChaosOutcome | undefined; t0: number | null; monitor: K6Monitor | null }> {
   const plan = prep.plan;
   return new Promise((resolve, reject) => {
     const child = spawn(cmd.command, cmd.args, { cwd, env: cmd.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -254,6 +310,8 @@ function runProcess(
     let chaosOutcome: K6ChaosOutcome | undefined;
     const tail: string[] = [];
     let t0Seen = false;
+    let t0: number | null = null;
+    let monitor: K6Monitor | null = null;
     let killTimer: NodeJS.Timeout | undefined;
     const outLog = createWriteStream(join(logs, 'k6.stdout.log'));
     const errLog = createWriteStream(join(logs, 'k6.stderr.log'));
@@ -268,7 +326,7 @@ function runProcess(
       const m = !t0Seen ? T0_LINE.exec(line) : null;
       if (m) {
         t0Seen = true;
-        const t0 = Number(m[1]);
+        t0 = Number(m[1]);
         ctx.event('phase', `k6 t0 (${plan.vus} VUs, ${plan.connections} connections)`);
         chaos = startChaos(prep, ctx, t0, chaosStop.signal);
       }
@@ -281,7 +339,10 @@ function runProcess(
       killTimer = setTimeout(() => child.kill('SIGKILL'), ctx.killGraceMs ?? 15_000);
     };
     child.once('spawn', () => {
-      if (child.pid !== undefined) ctx.onSpawn?.(child.pid);
+      if (child.pid !== undefined) {
+        ctx.onSpawn?.(child.pid);
+        monitor = startK6Monitor(child.pid, () => ctx.cluster.metrics());
+      }
       ctx.event('k6', `started (pid ${child.pid})`, 'ok');
       if (ctx.signal.aborted) onAbort();
       else ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -293,6 +354,7 @@ function runProcess(
     };
     child.once('error', (e) => {
       finish();
+      void monitor?.stop();
       outLog.end();
       errLog.end();
       reject(new WsbenchError('WSB_K6_FAILED', `cannot run ${cmd.command}: ${e.message}`, { hint: 'check --k6 / K6_BIN', cause: e }));
@@ -300,10 +362,11 @@ function runProcess(
     child.once('close', (code, sig) => {
       finish();
       ctx.event('k6', describeK6Exit(code, sig), code === 0 || code === 99 ? 'ok' : 'fail');
-      let open = 3;
+      let open = 4;
       const done = () => {
-        if (--open === 0) resolve({ exitCode: code, signal: sig, tail, chaos: chaosOutcome });
+        if (--open === 0) resolve({ exitCode: code, signal: sig, tail, chaos: chaosOutcome, t0, monitor });
       };
+      void (monitor ? monitor.stop() : Promise.resolve()).then(done);
       outLog.end(done);
       errLog.end(done);
       void chaos.then((o) => {

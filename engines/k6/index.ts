@@ -3,5 +3,7 @@ export * from './bundle.js';
 export * from './command.js';
 export * from './engine.js';
 export * from './scenarios.js';
+export * from './broadcast-ingest.js';
+export * from './process-monitor.js';
 export * from './summary.js';
 export * from './k6-engine.js';

@@ -7,18 +7,23 @@
  * are read here by key with the same names and defaults, so one `--config` file and the same flags
  * drive both engines. An option k6 has no use for (e.g. `workers`) is ignored.
  */
-import type { NodeMetrics, StartedCluster } from '../../cluster/types.js';
+import type { ChaosAction } from '../../cluster/chaos.js';
+import type { StartedCluster } from '../../cluster/types.js';
 import {
   broadcastTimes,
   connectedByMs,
-  stormEndMs,
   type BroadcastPlan,
+  type BroadcastScenario,
   type CapacityPlan,
   type K6Plan,
   type K6PlanBase,
-  type StormPlan,
+  type K6Reconnect,
+  type PlannedWindow,
 } from './scripts/lib/plan.js';
 import { K6_CONNECTIONS_PER_NODE } from './summary.js';
+import { capacityChaos, nodeKillChaos, redisOutageChaos, stormChaos } from './chaos.js';
+
+export { capacityChaos, nodeKillChaos, redisOutageChaos, serverBytesPerConnection, stormChaos, STORM_RECOVERY_TIMEOUT_MS } from './chaos.js';
 
 /** ms after setup() before the first connection opens: VUs start after setup returns. */
 export const START_DELAY_MS = 1000;
@@ -74,18 +79,29 @@ function base(scenario: K6Plan['scenario'], o: Record<string, unknown>, dfltConn
 export interface K6ChaosOutcome {
   counters?: Record<string, number>;
   notes?: string[];
+  /** redis-outage: when Redis answered again (epoch ms, the script's clock). */
+  redisBackEpochMs?: number;
+}
+
+/** A chaos action's record, on the script's clock. */
+export interface K6ChaosRecord {
+  outcome: 'ok' | 'fail' | 'unknown';
+  startEpochMs: number;
+  endEpochMs: number;
 }
 
 /** What the harness's chaos sees while k6 runs. Every wait rejects once k6 exits or the run is aborted. */
 export interface K6ChaosContext {
   plan: K6Plan;
   options: Record<string, unknown>;
-  cluster: Pick<StartedCluster, 'nodes' | 'lb' | 'metrics'>;
+  cluster: Pick<StartedCluster, 'nodes' | 'lb' | 'metrics' | 'redis'>;
   /** Resolves at the script's t0 + `ms`. */
   at(ms: number): Promise<void>;
   sleep(ms: number): Promise<void>;
   /** Runs a fault and records it on the run's timeline (ok / fail). */
   act(type: string, detail: string, fn: () => Promise<void>): Promise<void>;
+  /** Applies a chaos action as the Node engine does (cluster/chaos.ts: its effect checked) and records it on the timeline. */
+  chaos(action: ChaosAction): Promise<K6ChaosRecord>;
   /** Records an observation on the timeline. */
   event(type: string, detail?: string, outcome?: 'ok' | 'fail' | 'unknown'): void;
   signal: AbortSignal;
@@ -106,75 +122,108 @@ export interface K6Adapter {
 
 const perNode = (ids: string[]) => ids.map((id) => `${K6_CONNECTIONS_PER_NODE}{node:${id}}`);
 
-const broadcast: K6Adapter = {
-  plan(o) {
-    const rooms = num(o, 'rooms', 40);
-    const b = base('cross-node-broadcast', o, 1240, 500, rooms);
-    const p: Omit<BroadcastPlan, 'maxDuration'> = {
-      ...b,
-      scenario: 'cross-node-broadcast',
-      rooms,
-      publishersPerRoom: num(o, 'publishersPerRoom', 1),
-      rate: num(o, 'rate', 8),
-      warmupMs: num(o, 'warmup', 3) * 1000,
-      durationMs: num(o, 'duration', 20) * 1000,
-      drainMs: num(o, 'drain', 2) * 1000,
-      payloadBytes: num(o, 'payloadBytes', 0),
-    };
-    const full = { ...p, maxDuration: '' } as BroadcastPlan;
-    return { ...p, maxDuration: maxDurationFor(broadcastTimes(full).closeAt) };
-  },
-  submetrics(ids) {
-    const paths = ['same', 'cross'];
-    return {
-      trends: paths.map((p) => `broadcast_latency_ms{path:${p}}`),
-      counters: [
-        ...['deliveries_expected_seen', 'deliveries_received', 'deliveries_duplicated', 'deliveries_reordered'].flatMap((m) => paths.map((p) => `${m}{path:${p}}`)),
-        ...perNode(ids),
-      ],
-    };
-  },
-  measuredSeconds: (p) => (p as BroadcastPlan).durationMs / 1000,
-  notes: (p) => [
-    `k6 engine: ${p.vus} VUs, each one source address (--local-ips) holding one connection in ${p.vus}; phases follow one schedule from setup() (no barriers: a connection that joins late misses messages and they count lost)`,
-  ],
-};
-
-const sumConnections = (nodes: NodeMetrics[]) => nodes.reduce((a, n) => a + (n.up && n.connections ? n.connections : 0), 0);
-
 /**
- * Server memory per connection, as the Node engine's connection-capacity measures it: each node's
- * RSS (its /metrics) before the first connection and while every connection is held, the growth
- * summed over the nodes that report it, divided by the connections they hold. Null when no node
- * reports RSS or holds a connection.
+ * redis-outage's planned windows of intended send time (ms after t0): before, the outage, after —
+ * the Node engine's windows, from the plan instead of the actions' measured times.
  */
-export function serverBytesPerConnection(before: NodeMetrics[], held: NodeMetrics[]): number | null {
-  let bytes = 0;
-  let conns = 0;
-  for (const h of held) {
-    const b = before.find((x) => x.nodeId === h.nodeId);
-    if (h.rssBytes === null || !b || b.rssBytes === null || !h.connections) continue;
-    bytes += h.rssBytes - b.rssBytes;
-    conns += h.connections;
-  }
-  return conns > 0 ? Math.round(bytes / conns) : null;
+export function outageWindows(plan: BroadcastPlan, outageAtS: number, outageS: number): PlannedWindow[] {
+  const t = broadcastTimes(plan);
+  const from = t.measureFrom + outageAtS * 1000;
+  const to = from + outageS * 1000;
+  return [
+    { name: 'before', fromMs: t.measureFrom, toMs: from, fault: false },
+    { name: 'redis-outage', fromMs: from, toMs: to, fault: true },
+    { name: 'after', fromMs: to, toMs: t.measureTo, fault: false },
+  ];
 }
 
-/** connection-capacity: the nodes' RSS before the first connection and while all are held (seed 001's ~10 KB per connection). */
-export async function capacityChaos(c: K6ChaosContext): Promise<K6ChaosOutcome> {
-  const plan = c.plan as CapacityPlan;
-  const before = await c.cluster.metrics();
-  // As the Node engine: let the servers settle (GC, buffers) a little into the hold before reading.
-  await c.at(connectedByMs(plan) + Math.min(3000, plan.holdMs / 2));
-  const held = await c.cluster.metrics();
-  const perConnection = serverBytesPerConnection(before, held);
-  const serverSide = sumConnections(held);
-  c.event('phase', `hold: nodes report ${serverSide} connections`, 'ok');
+const ACCOUNTING_COUNTERS = ['deliveries_expected', 'deliveries_first_arrivals', 'deliveries_received', 'deliveries_duplicated', 'deliveries_reordered'];
+const LOSS_CLASSES = ['connected', 'disconnected', 'publisher_down'];
+
+/** The broadcast family's submetrics: per path, per loss class, per planned window. */
+export function broadcastSubmetrics(ids: string[], windows: readonly string[] = [], storm = false): { trends: string[]; counters: string[] } {
+  const paths = ['same', 'cross'];
   return {
-    counters: { server_connections_reported: serverSide, ...(perConnection === null ? {} : { server_bytes_per_connection: perConnection }) },
-    notes: perConnection === null ? ['k6 engine: no node reported its RSS; memory per connection not measured'] : [],
+    trends: [
+      ...paths.map((p) => `broadcast_latency_ms{path:${p}}`),
+      ...windows.map((w) => `broadcast_latency_ms{window:${w}}`),
+      ...(storm ? ['reconnect_time_ms{storm:socketio}', 'reconnect_time_ms{storm:full-jitter}'] : []),
+    ],
+    counters: [
+      ...[...ACCOUNTING_COUNTERS, 'deliveries_late'].flatMap((m) => paths.map((p) => `${m}{path:${p}}`)),
+      ...LOSS_CLASSES.map((c) => `deliveries_lost{class:${c}}`),
+      ...LOSS_CLASSES.flatMap((c) => paths.map((p) => `deliveries_lost{class:${c},path:${p}}`)),
+      ...windows.flatMap((w) => ACCOUNTING_COUNTERS.flatMap((m) => [`${m}{window:${w}}`, ...paths.map((p) => `${m}{window:${w},path:${p}}`)])),
+      ...perNode(ids),
+    ],
   };
 }
+
+function broadcastPlan(scenario: BroadcastScenario, o: Record<string, unknown>, dflt: { duration: number }, extra: (p: BroadcastPlan) => Partial<BroadcastPlan> = () => ({})): BroadcastPlan {
+  const rooms = num(o, 'rooms', 40);
+  const b = base(scenario, o, 1240, 500, rooms);
+  const reconnect = typeof o.reconnect === 'string' ? (o.reconnect as K6Reconnect) : 'socketio';
+  const p: BroadcastPlan = {
+    ...b,
+    scenario,
+    rooms,
+    publishersPerRoom: num(o, 'publishersPerRoom', 1),
+    rate: num(o, 'rate', 8),
+    warmupMs: num(o, 'warmup', 3) * 1000,
+    durationMs: num(o, 'duration', dflt.duration) * 1000,
+    drainMs: num(o, 'drain', 2) * 1000,
+    payloadBytes: num(o, 'payloadBytes', 0),
+    reconnect: scenario === 'reconnection-storm' ? 'storm' : reconnect,
+    inflightMarginMs: num(o, 'inflightMargin', 500),
+    maxDuration: '',
+  };
+  Object.assign(p, extra(p));
+  return { ...p, maxDuration: maxDurationFor(broadcastTimes(p).closeAt) };
+}
+
+const broadcastNote = (p: K6Plan) =>
+  `k6 engine: ${p.vus} VUs, each one source address (--local-ips) holding one connection in ${p.vus}; phases follow one schedule from setup() (no barriers: a member that joins late misses messages and they count lost while it was not yet joined)`;
+
+const broadcast: K6Adapter = {
+  plan: (o) => broadcastPlan('cross-node-broadcast', o, { duration: 20 }),
+  submetrics: (ids) => broadcastSubmetrics(ids),
+  measuredSeconds: (p) => (p as BroadcastPlan).durationMs / 1000,
+  notes: (p) => [broadcastNote(p)],
+};
+
+const nodeKill: K6Adapter = {
+  plan: (o) => broadcastPlan('node-kill', o, { duration: 15 }),
+  submetrics: (ids) => broadcastSubmetrics(ids),
+  measuredSeconds: (p) => (p as BroadcastPlan).durationMs / 1000,
+  chaos: async (c) => {
+    await nodeKillChaos(c);
+  },
+  notes: (p) => [broadcastNote(p), 'k6 engine: node-kill has no planned end of its fault, so no late deliveries are told apart (a late one counts as received)'],
+};
+
+const redisOutage: K6Adapter = {
+  plan: (o) => broadcastPlan('redis-outage', o, { duration: 15 }, (p) => {
+    const windows = outageWindows(p, num(o, 'outageAt', 4), num(o, 'outage', 5));
+    return { windows, resumeFromMs: windows[1].toMs };
+  }),
+  submetrics: (ids) => broadcastSubmetrics(ids, ['before', 'redis-outage', 'after']),
+  measuredSeconds: (p) => (p as BroadcastPlan).durationMs / 1000,
+  chaos: redisOutageChaos,
+  notes: (p) => [broadcastNote(p), 'k6 engine: the windows are the PLANNED outage (intended send times), the harness stops Redis at its start on the script\'s clock; the Node engine uses the actions\' measured times'],
+};
+
+const storm: K6Adapter = {
+  plan: (o) => broadcastPlan('reconnection-storm', o, { duration: 25 }),
+  submetrics: (ids) => broadcastSubmetrics(ids, [], true),
+  measuredSeconds: (p) => (p as BroadcastPlan).durationMs / 1000,
+  chaos: async (c) => {
+    await stormChaos(c);
+  },
+  notes: (p) => [
+    broadcastNote(p),
+    "k6 engine: reconnect times are each client's own drop → rejoin; reconnect_all_back_ms is their maximum when every client came back; the storms have no planned end, so no late deliveries are told apart",
+  ],
+};
 
 const capacity: K6Adapter = {
   plan(o) {
@@ -187,62 +236,11 @@ const capacity: K6Adapter = {
   notes: () => ['k6 engine: connection-capacity pings every connection once when all should be up (the Node engine pings every --ping-interval while holding)'],
 };
 
-/**
- * Client connections the nodes hold in all (their /metrics), polled until it reaches `count` or
- * `timeoutMs` passes; resolves with the time it took, or null.
- */
-async function allBack(c: K6ChaosContext, count: number, timeoutMs: number): Promise<number | null> {
-  const start = Date.now();
-  while (Date.now() - start < timeoutMs) {
-    const m = await c.cluster.metrics();
-    if (m.reduce((a, n) => a + (n.up && n.connections ? n.connections : 0), 0) >= count) return Date.now() - start;
-    await c.sleep(250);
-  }
-  return null;
-}
-
-/** Longest wait for every client to be back after a storm (the Node engine's allowance). */
-export const STORM_RECOVERY_TIMEOUT_MS = 40_000;
-
-/**
- * reconnection-storm's faults, as the Node engine's: `stormAt` seconds into the observed phase
- * NGINX is stopped and started again (every connection drops at once); once every client is back
- * (the nodes' connection count is what it was before) and `gap` seconds more, again. The script's
- * clients reconnect with socket.io-client's backoff after the first storm, full jitter after the
- * second.
- */
-export async function stormChaos(c: K6ChaosContext): Promise<void> {
-  const plan = c.plan as StormPlan;
-  await c.at(connectedByMs(plan) + num(c.options, 'stormAt', 3) * 1000);
-  for (const policy of ['socketio', 'full-jitter'] as const) {
-    const before = (await c.cluster.metrics()).reduce((a, n) => a + (n.up && n.connections ? n.connections : 0), 0);
-    await c.act('stop-lb', `storm ${policy}: every connection drops`, () => c.cluster.lb.stop());
-    await c.act('start-lb', `storm ${policy}`, () => c.cluster.lb.start());
-    const back = await allBack(c, before, STORM_RECOVERY_TIMEOUT_MS);
-    c.event('all-back', back === null ? `storm ${policy}: not all ${before} connections back after ${STORM_RECOVERY_TIMEOUT_MS} ms` : `storm ${policy}: ${before} connections back after ${back} ms`, back === null ? 'fail' : 'ok');
-    if (policy === 'socketio') await c.sleep(num(c.options, 'gap', 3) * 1000);
-  }
-}
-
-const storm: K6Adapter = {
-  plan(o) {
-    const rooms = num(o, 'rooms', 40);
-    const b = base('reconnection-storm', o, 1240, 500, rooms);
-    const p: Omit<StormPlan, 'maxDuration'> = { ...b, scenario: 'reconnection-storm', rooms, durationMs: num(o, 'duration', 25) * 1000, drainMs: num(o, 'drain', 2) * 1000 };
-    return { ...p, maxDuration: maxDurationFor(stormEndMs({ ...p, maxDuration: '' })) };
-  },
-  submetrics: (ids) => ({ trends: ['reconnect_time_ms{storm:socketio}', 'reconnect_time_ms{storm:full-jitter}'], counters: perNode(ids) }),
-  chaos: async (c) => {
-    await stormChaos(c);
-  },
-  notes: () => [
-    'k6 engine: reconnection-storm publishes no messages, so no-loss-while-connected is not measured (unknown); reconnect times are each client\'s own drop → rejoin, reconnect_all_back_ms their maximum when every client came back',
-  ],
-};
-
-/** Scenario name → its k6 adapter (and script: scenarios/k6/<name>.ts). */
+/** Scenario name → its k6 adapter (and script: engines/k6/scripts/<name>.ts). */
 export const K6_ADAPTERS: Readonly<Record<string, K6Adapter>> = {
   'cross-node-broadcast': broadcast,
   'connection-capacity': capacity,
   'reconnection-storm': storm,
+  'node-kill': nodeKill,
+  'redis-outage': redisOutage,
 };

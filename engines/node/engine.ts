@@ -18,6 +18,7 @@ export const nodeEngine: Engine = {
         const result = await input.scenario.run({
           cluster: ctx.cluster,
           options: input.options,
+          ...(input.shard ? { shard: input.shard } : {}),
           topology: t,
           signal: ctx.signal,
           event: ctx.event,

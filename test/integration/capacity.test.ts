@@ -50,7 +50,7 @@ describe('capacity mechanics at small scale (real cluster)', () => {
     const r = outcome.report;
     expect(r.error, stderr).toBeUndefined();
     const cs = r.capacitySearch!;
-    expect(cs.steps.map((s) => s.offeredPerSec)).toEqual([1450, 2900, 4350, 5800]);
+    expect(cs.steps.map((s) => s.offeredPerSec), JSON.stringify(cs.steps.map((s) => [s.offeredPerSec, s.broke]))).toEqual([1450, 2900, 4350, 5800]);
     expect(cs.knee).toEqual({ lastGoodPerSec: 4350, firstBadPerSec: 5800 });
     // 5 publishers × 20 dropped messages × 29 members.
     expect(cs.steps[3].lost).toBe(2900);

@@ -23,7 +23,7 @@ describe('chaos on the load timeline (real processes, real signals)', () => {
     // Survivors lost nothing; every lost delivery lies in a disconnection window.
     const l = r.accounting.losses!;
     expect(l.lostConnected).toBe(0);
-    expect(l.lostDisconnected + l.lostPublisherDown).toBe(r.accounting.lost);
+    expect(l.lostDisconnected + l.lostPublisherDown + l.neverSent!).toBe(r.accounting.lost);
     expect(r.accounting.duplicated).toBe(0);
     expect(Object.keys(r.windows!)).toEqual(['before', 'kill', 'after']);
     expect(r.windows!.before.accounting.lost).toBeLessThanOrEqual(r.accounting.lost);

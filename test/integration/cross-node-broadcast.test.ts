@@ -88,7 +88,45 @@ describe('cross-node-broadcast on the local driver (real redis-server, nginx, 3 
     expect(m.broadcast_latency_cross_node_ms.count).toBeGreaterThan(m.broadcast_latency_same_node_ms.count);
     expect(m.broadcast_latency_ms.p50).toBeLessThanOrEqual(m.broadcast_latency_ms.p99);
     expect(m.connect_time_ms.count).toBe(300);
-    expect(outcome.report.targets.map((t) => t.id)).toEqual(['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order']);
+    expect(outcome.report.targets.map((t) => t.id)).toEqual(['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order', 'no-leak']);
+  });
+
+  it('expected every scheduled message, and every one left its publisher (none never sent)', () => {
+    const r = outcome.report;
+    expect(r.counters.messages_scheduled).toBeGreaterThan(0);
+    expect(r.counters.messages_published).toBe(r.counters.messages_scheduled);
+    expect(r.counters.messages_never_sent).toBe(0);
+    expect(r.accounting.losses?.neverSent).toBe(0);
+    expect(r.counters.messages_published_per_sec).toBeGreaterThan(0);
+    // Deliveries per second count first arrivals to 29 members per message: more than messages.
+    expect(r.counters.deliveries_per_sec).toBeGreaterThan(r.counters.messages_published_per_sec);
+    expect(r.targets.find((t) => t.id === 'no-leak')).toMatchObject({ status: 'pass', actual: 0 });
+  });
+
+  it('measured the connection peak from the workers’ reports', () => {
+    expect(outcome.report.counters.connections_peak).toBe(300);
+  });
+
+  it('every worker, publisher or not, reports a non-zero CPU per delivery over its receive window', () => {
+    const workers = outcome.report.generator.workers;
+    expect(workers.length).toBeGreaterThanOrEqual(2);
+    for (const w of workers) {
+      expect(w.cpuPerDeliveryUs, `worker ${w.worker}`).toBeGreaterThan(0);
+      expect(w.burstServiceMs, `worker ${w.worker}`).toBeGreaterThan(0);
+    }
+  });
+
+  it('attributes every expected delivery and every timed latency to a receiving and a publishing node', () => {
+    const r = outcome.report;
+    const p = r.perNode!;
+    expect(p.receiving.map((x) => x.node)).toEqual(['node-1', 'node-2', 'node-3']);
+    expect(p.publishing.map((x) => x.node)).toEqual(['node-1', 'node-2', 'node-3']);
+    for (const side of [p.receiving, p.publishing]) {
+      expect(side.reduce((a, x) => a + x.expected, 0)).toBe(r.accounting.expected);
+      expect(side.reduce((a, x) => a + x.received, 0)).toBe(r.accounting.received);
+      expect(side.reduce((a, x) => a + x.lost, 0)).toBe(0);
+      expect(side.reduce((a, x) => a + x.latency_ms.count, 0)).toBe(r.metrics.broadcast_latency_ms.count);
+    }
   });
 
   it('wrote a report.json with every field docs/report-format.md documents', async () => {

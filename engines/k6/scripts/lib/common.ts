@@ -3,6 +3,8 @@
  * shared start time and handleSummary.
  */
 import { SharedArray } from 'k6/data';
+import { Trend } from 'k6/metrics';
+import { setTimeout } from 'k6/timers';
 import type { Options } from 'k6/options';
 import { readEnv, type K6Plan, type ScriptEnv } from './plan';
 
@@ -71,4 +73,21 @@ export function limitedLog(limit = 3): (key: string, line: string) => void {
     if (n <= limit) console.error(line);
     else if (n === limit + 1) console.error(`${key}: further messages of this kind from VU ${__VU} suppressed`);
   };
+}
+
+const timerLag = new Trend('timer_lag_ms', true);
+/** How often a VU's timer-lag probe fires, ms. */
+const LAG_PROBE_MS = 100;
+
+/**
+ * The VU's own event-loop delay: a 100 ms timer, and how late it fires (`timer_lag_ms`), from now
+ * until `t0 + untilMs` (k6 runs a VU's callbacks on one loop; wsbench reads it as generator health).
+ */
+export function startLagProbe(t0: number, untilMs: number): void {
+  const probe = (due: number) => {
+    const now = Date.now();
+    timerLag.add(Math.max(0, now - due));
+    if (now - t0 < untilMs) setTimeout(() => probe(now + LAG_PROBE_MS), LAG_PROBE_MS);
+  };
+  setTimeout(() => probe(Date.now() + LAG_PROBE_MS), LAG_PROBE_MS);
 }

@@ -33,8 +33,31 @@ export interface K6PlanBase {
   maxDuration: string;
 }
 
+/** The scenarios that run the broadcast workload (the Node engine's scenarios/broadcast-workload.ts). */
+export type BroadcastScenario = 'cross-node-broadcast' | 'node-kill' | 'redis-outage' | 'reconnection-storm';
+
+/**
+ * A window of intended send times (ms after t0) the script accounts for on its own: the planned
+ * fault of redis-outage, and the windows before and after it. The harness performs the fault at
+ * the window's start on the same clock.
+ */
+export interface PlannedWindow {
+  name: string;
+  fromMs: number;
+  toMs: number;
+  /** A fault window: a delivery intended inside it that arrives after `toMs` is late. */
+  fault: boolean;
+}
+
+/**
+ * How a client reconnects after its connection dropped: `none`; `socketio` (socket.io-client's
+ * default backoff); `full-jitter` (seed 001); `storm` (reconnection-storm: socketio after a first
+ * drop, full-jitter after later ones — policyForDrop).
+ */
+export type K6Reconnect = 'none' | 'socketio' | 'full-jitter' | 'storm';
+
 export interface BroadcastPlan extends K6PlanBase {
-  scenario: 'cross-node-broadcast';
+  scenario: BroadcastScenario;
   rooms: number;
   publishersPerRoom: number;
   /** Messages per second per publisher. */
@@ -43,6 +66,19 @@ export interface BroadcastPlan extends K6PlanBase {
   durationMs: number;
   drainMs: number;
   payloadBytes: number;
+  /** Reconnection after a drop (default none: cross-node-broadcast has no faults). */
+  reconnect?: K6Reconnect;
+  /** ms before a receiver's drop within which a missing message counts as lost while disconnected (in flight). */
+  inflightMarginMs?: number;
+  /** Windows of intended send time accounted separately (redis-outage). */
+  windows?: PlannedWindow[];
+  /** redis-outage: ms after t0 when Redis is planned back; cross-node arrivals from then on time its resumption. */
+  resumeFromMs?: number;
+  /**
+   * Diagnostics (WSBENCH_K6_LEAN=1, docs/k6.md): no k6 metric call per delivery — the receivers
+   * count locally and add their totals at the end, and time 1 delivery in `latencySampleEvery`.
+   */
+  lean?: { latencySampleEvery: number };
 }
 
 export interface CapacityPlan extends K6PlanBase {
@@ -51,17 +87,7 @@ export interface CapacityPlan extends K6PlanBase {
   holdMs: number;
 }
 
-export interface StormPlan extends K6PlanBase {
-  scenario: 'reconnection-storm';
-  /** Rooms the clients join, and rejoin after every reconnection. */
-  rooms: number;
-  /** ms of the observed phase, from connectedByMs: the harness's storms fall inside it. */
-  durationMs: number;
-  /** ms after it before the clients close (a client still down then is never back). */
-  drainMs: number;
-}
-
-export type K6Plan = BroadcastPlan | CapacityPlan | StormPlan;
+export type K6Plan = BroadcastPlan | CapacityPlan;
 
 export interface ScriptEnv {
   url: string;
@@ -165,9 +191,18 @@ export function sendAtMs(pub: number, seq: number, plan: BroadcastPlan): number 
   return broadcastTimes(plan).publishAt + (pub / pubs) * interval + seq * interval;
 }
 
-/** When reconnection-storm's clients close, ms after t0. */
-export function stormEndMs(plan: StormPlan): number {
-  return connectedByMs(plan) + plan.durationMs + plan.drainMs;
+/** The publishers of `room`: connections g < rooms × publishersPerRoom with g mod rooms = room (roleOf). */
+export function publishersOfRoom(room: number, plan: Pick<BroadcastPlan, 'rooms' | 'publishersPerRoom'>): number[] {
+  const out: number[] = [];
+  for (let g = room; g < plan.rooms * plan.publishersPerRoom; g += plan.rooms) out.push(g);
+  return out;
+}
+
+/** The planned window an intended send time (ms after t0) falls in, or null. */
+export function windowOf(intendedMs: number, windows: readonly PlannedWindow[] | undefined): PlannedWindow | null {
+  if (!windows) return null;
+  for (const w of windows) if (intendedMs >= w.fromMs && intendedMs < w.toMs) return w;
+  return null;
 }
 
 /**

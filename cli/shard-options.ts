@@ -1,0 +1,93 @@
+/** `wsbench run` flags for running past one machine: `--cluster <id>`, `--shard i/N`, `--start-at <time>`. */
+import { resolveCluster, readClusterSecret } from '../cluster/persistent.js';
+import type { ServerKind, ServerOptions, SocketIoAdapter } from '../cluster/types.js';
+import { isWsbenchError } from '../common/errors.js';
+import { parseShard, planIdOf, shardProblems, shareOf, type ShardPlan } from '../load/shard-plan.js';
+
+export type { ShardPlan };
+import type { Scenario } from '../scenarios/index.js';
+
+export interface ClusterTarget {
+  id: string;
+  url: string;
+  nodeUrls: string[];
+  jwtSecret: string;
+  server: ServerKind;
+  adapter?: SocketIoAdapter;
+  serverOptions: ServerOptions;
+}
+
+/** `--cluster <id|folder>` → the running cluster's URLs and secret; problems go to `problems`. */
+export function resolveClusterTarget(
+  r: { cluster?: string; url?: string; nodeUrls?: unknown; server?: ServerKind },
+  given: Record<string, unknown>,
+  problems: string[],
+): ClusterTarget | undefined {
+  if ('url' in given || 'nodeUrls' in given) {
+    problems.push('--cluster: names the cluster already; drop --url / --node-urls');
+    return undefined;
+  }
+  try {
+    const c = resolveCluster(r.cluster);
+    if (!c.live) {
+      problems.push(`--cluster ${r.cluster}: cluster ${c.state.id} is not up (state ${c.state.state}); start one with \`wsbench cluster up\``);
+      return undefined;
+    }
+    if ('server' in given && given.server !== c.state.server) problems.push(`--server ${String(given.server)}: cluster ${c.state.id} runs ${c.state.server} nodes`);
+    return {
+      id: c.state.id,
+      url: c.state.url,
+      nodeUrls: c.state.nodes.map((n) => n.url),
+      jwtSecret: readClusterSecret(c.state),
+      server: c.state.server,
+      ...(c.state.adapter ? { adapter: c.state.adapter } : {}),
+      serverOptions: c.state.serverOptions,
+    };
+  } catch (e) {
+    if (!isWsbenchError(e)) throw e;
+    problems.push(`--cluster ${r.cluster}: ${e.message}${e.hint ? ` (${e.hint})` : ''}`);
+    return undefined;
+  }
+}
+
+/** `--shard` / `--start-at` → the shard's share (without its plan id, which needs the targets). */
+export function resolveShard(
+  scenario: Scenario<any>,
+  r: { shard?: string; startAt?: string; nodes: number; engine: string },
+  options: Record<string, unknown>,
+  problems: string[],
+): Omit<ShardPlan, 'planId'> | undefined {
+  let startAtMs: number | undefined;
+  if (r.startAt !== undefined) {
+    startAtMs = Date.parse(r.startAt);
+    if (!Number.isFinite(startAtMs) || !/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(r.startAt)) {
+      problems.push(`--start-at ${r.startAt}: expected an ISO time with its zone, e.g. ${new Date(Date.now() + 30_000).toISOString().replace(/\.\d+Z$/, 'Z')}`);
+      startAtMs = undefined;
+    }
+  }
+  if (r.shard === undefined) {
+    if (r.startAt !== undefined) problems.push('--start-at: only applies with --shard');
+    return undefined;
+  }
+  const ref = parseShard(r.shard);
+  if (typeof ref === 'string') {
+    problems.push(ref);
+    return undefined;
+  }
+  if (!scenario.shardable) {
+    problems.push(`--shard: ${scenario.name} cannot be sharded (shardable: cross-node-broadcast — a room's publisher and members stay in one shard)`);
+    return undefined;
+  }
+  if (r.engine !== 'node') {
+    problems.push('--shard: only the Node engine shards so far (--engine node)');
+    return undefined;
+  }
+  const o = options as { connections: number; rooms: number; publishersPerRoom: number };
+  problems.push(...shardProblems(o, ref, r.nodes));
+  return { ref, share: shareOf(o, ref), ...(startAtMs !== undefined ? { startAt: r.startAt, startAtMs } : {}) };
+}
+
+/** The plan id of a shard plan: scenario, options, shard count, engine, server, targets, agreed start. */
+export function withPlanId(s: Omit<ShardPlan, 'planId'>, p: { scenario: string; options: Record<string, unknown>; engine: string; server: string; targets: Array<{ id: string; value: number }> }): ShardPlan {
+  return { ...s, planId: planIdOf({ ...p, count: s.ref.count, targets: p.targets.map((t) => ({ id: t.id, value: t.value })), ...(s.startAt ? { startAt: new Date(s.startAtMs!).toISOString() } : {}) }) };
+}

@@ -1,0 +1,99 @@
+import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { WsbenchError } from '../common/errors.js';
+import { createLatencyHistogram, summarizeUs } from '../model/histogram.js';
+import { recordUs } from '../load/histogram-record.js';
+import { checkShards, mergePartials } from './merge.js';
+import type { PartialReport } from './partial.js';
+import type { RunReport } from '../model/run-report.js';
+import { evaluateTargets } from '../model/evaluate.js';
+import { validateReport } from '../model/schema.js';
+
+const fixture = (): RunReport => JSON.parse(readFileSync(new URL('../fixtures/report-default-run.json', import.meta.url), 'utf8')) as RunReport;
+
+/** A partial of shard `index`/`count` whose latencies are `samplesUs` and whose accounting is `expected`/`received`. */
+function partial(index: number, count: number, samplesUs: number[], o: { planId?: string; expected?: number; received?: number } = {}): PartialReport {
+  const r = fixture();
+  const h = createLatencyHistogram();
+  for (const v of samplesUs) recordUs(h, v);
+  const expected = o.expected ?? samplesUs.length;
+  const received = o.received ?? expected;
+  const acc = { expected, received, lost: expected - received, duplicated: 0, reordered: 0, deliveryRatio: expected ? received / expected : 1 };
+  return {
+    ...r,
+    runId: `${r.runId}-shard-${index}of${count}`,
+    metrics: { ...r.metrics, broadcast_latency_ms: summarizeUs(h, 'ms') },
+    accounting: { ...acc, sameNode: { ...acc }, crossNode: { ...acc, expected: 0, received: 0, lost: 0, deliveryRatio: 1 } },
+    counters: { ...r.counters, connections: 100, deliveries_expected: expected },
+    connectionsPerNode: { 'node-1': 50, 'node-2': 50 },
+    timeline: [{ t: 1, sent: 10, received: samplesUs.length, connections: 100, p99Ms: null }],
+    timelineHistograms: samplesUs.length ? [{ t: 1, hdr: summarizeUs(h, 'ms').hdr! }] : [],
+    shard: { index, count, planId: o.planId ?? 'plan-a', rooms: 2, connections: 100, members: 98 },
+  };
+}
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as WsbenchError).code;
+  }
+  return 'no error';
+}
+
+describe('checkShards', () => {
+  const files = (ps: PartialReport[]) => ps.map((report, i) => ({ file: `p${i}.json`, report }));
+  it('accepts every shard of one plan once, in any order, and sorts them', () => {
+    expect(checkShards(files([partial(2, 2, [1000]), partial(1, 2, [1000])])).map((p) => p.shard.index)).toEqual([1, 2]);
+  });
+  it('refuses a missing shard, a shard given twice, mixed plans, a full report, a failed shard', () => {
+    expect(codeOf(() => checkShards(files([partial(1, 3, [1]), partial(3, 3, [1])])))).toBe('WSB_MERGE_MISSING_SHARD');
+    expect(codeOf(() => checkShards(files([partial(1, 2, [1]), partial(1, 2, [1]), partial(2, 2, [1])])))).toBe('WSB_MERGE_MISSING_SHARD');
+    expect(codeOf(() => checkShards(files([partial(1, 2, [1]), partial(2, 2, [1], { planId: 'plan-b' })])))).toBe('WSB_MERGE_MIXED_PLANS');
+    expect(codeOf(() => checkShards(files([partial(1, 1, [1]), partial(2, 2, [1])])))).toBe('WSB_MERGE_MIXED_PLANS');
+    expect(codeOf(() => checkShards([{ file: 'report.json', report: fixture() }]))).toBe('WSB_MERGE_INVALID');
+    expect(codeOf(() => checkShards(files([{ ...partial(1, 1, [1]), verdict: 'error' }])))).toBe('WSB_MERGE_INVALID');
+    expect(codeOf(() => checkShards([]))).toBe('WSB_MERGE_INVALID');
+  });
+});
+
+describe('mergePartials', () => {
+  it('percentiles of the merged report are those of all samples in one histogram; counts and accounting add up', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.integer({ min: 1, max: 5_000_000 }), { maxLength: 200 }), { minLength: 1, maxLength: 5 }), (shards) => {
+        const n = shards.length;
+        const ps = shards.map((s, i) => partial(i + 1, n, s));
+        const { base } = mergePartials(checkShards(ps.map((report) => ({ file: 'x', report }))), { runId: 'merged' });
+        const all = createLatencyHistogram();
+        for (const v of shards.flat()) recordUs(all, v);
+        const { hdr: _a, ...want } = summarizeUs(all, 'ms');
+        const { hdr: _b, ...got } = base.metrics.broadcast_latency_ms;
+        expect(got).toEqual(want);
+        expect(base.accounting.expected).toBe(shards.flat().length);
+        expect(base.counters.connections).toBe(100 * n);
+        expect(base.connectionsPerNode).toEqual({ 'node-1': 50 * n, 'node-2': 50 * n });
+        expect(base.timeline.find((p) => p.t === 1)?.received ?? 0).toBe(shards.flat().length);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('judges the targets once on the whole: one shard\'s loss fails no-loss of the merged report', () => {
+    const ps = [partial(1, 2, [2000, 3000]), partial(2, 2, [2000], { expected: 5, received: 4 })];
+    const { base, specs } = mergePartials(ps, { runId: 'merged' });
+    expect(base.accounting).toMatchObject({ expected: 7, received: 6, lost: 1 });
+    expect(base.accounting.deliveryRatio).toBeCloseTo(6 / 7, 10);
+    const targets = evaluateTargets(base, specs);
+    expect(targets.find((t) => t.id === 'no-loss')?.status).toBe('fail');
+    expect(validateReport({ ...base, targets, verdict: 'fail' })).toEqual([]);
+    expect(base.mergedFrom).toMatchObject({ planId: 'plan-a', shards: [{ index: 1 }, { index: 2 }] });
+  });
+
+  it('says when a shard was generator-bound', () => {
+    const ps = [partial(1, 2, [1000]), { ...partial(2, 2, [1000]), generator: { workers: [], bottleneck: true, notes: [] } }];
+    const { base } = mergePartials(ps, { runId: 'merged' });
+    expect(base.generator.bottleneck).toBe(true);
+    expect(base.generator.notes.some((n) => n.startsWith('GENERATOR-BOUND in shard(s) 2'))).toBe(true);
+  });
+});
