@@ -36,7 +36,10 @@ function valueAt(r: RunReport, path: string): number | null {
   return typeof cur === 'number' && Number.isFinite(cur) ? cur : null;
 }
 
-/** Seconds of the timeline whose p99 is above `limitMs` (where a stall shows). */
+/**
+ * Seconds of the timeline from the measured phase on (the drain included: what a stall held back
+ * arrives late) whose p99 is above `limitMs` — where a stall shows.
+ */
 export function secondsOver(r: RunReport, limitMs: number): number[] {
   return r.timeline.filter((p) => p.t >= 0 && p.p99Ms !== null && p.p99Ms > limitMs).map((p) => p.t);
 }

@@ -73,7 +73,7 @@ describe('--repeat 3 on one cluster, a 3 s publisher stall in run 2 only', () =>
     expect(r.stdout).toMatch(/runs: 3 of 3 on one cluster; targets judged on the median of each value/);
     expect(r.stdout).toMatch(/│ target\s+│\s+run 1 │\s+run 2 │\s+run 3 │\s+median │/);
     expect(r.stdout).toMatch(/│ run verdict\s+│\s+PASS │\s+FAIL │\s+PASS │\s+PASS │/);
-    expect(r.stdout).toMatch(/verdict: PASS \(5\/5 targets met\) — the median of 3 runs/);
+    expect(r.stdout).toMatch(/verdict: PASS \((\d+)\/\1 targets met\) — the median of 3 runs/);
   });
 
   it('the report validates against the schema (wsbench report reads it back) and no process is left', async () => {
