@@ -13,7 +13,7 @@ import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
 import { SEED_TARGETS, withValue, type TargetSpec } from '../model/targets.js';
 import type { RunPlan } from '../runner/plan.js';
 import { newRunId } from '../runner/run-id.js';
-import { REPEAT_JUDGES } from '../runner/repeats.js';
+import { REPEAT_FLAGS, REPEAT_NUMERIC_KEYS, defaultRunProfile, planRepeat, profileNote, repeatShape } from './repeat-options.js';
 import { resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
 
 export type { RunPlan };
@@ -62,12 +62,8 @@ const runSchema = z
     url: z.string().min(1).optional(),
     /** Its nodes' own URLs (comma-separated or repeated), for /metrics and /health. */
     nodeUrls: z.union([z.string(), z.array(z.string())]).optional(),
-    /** Runs of the scenario (default: the scenario's own, 1 for most): judged on their distribution. */
-    repeat: z.number().int().min(1).max(100).optional(),
-    /** How repeated runs are judged: the median of each value (default), the worst run, every run must pass. */
-    judge: z.enum(REPEAT_JUDGES).default('median'),
-    /** A fresh cluster per run instead of one for all of them. */
-    freshCluster: z.boolean().default(false),
+    /** --repeat, --judge, --fresh-cluster (cli/repeat-options.ts). */
+    ...repeatShape,
     /** A cluster started by `wsbench cluster up` (id or folder): its URL, nodes, secret and server variant. */
     cluster: z.string().min(1).optional(),
     /** `i/N`: run the i-th share of the plan, split by room (load/shard-plan.ts). */
@@ -98,9 +94,7 @@ export const RUN_FLAGS: Record<keyof z.infer<typeof runSchema>, string> = {
   insecureDisable: '--insecure-disable',
   url: '--url',
   nodeUrls: '--node-urls',
-  repeat: '--repeat',
-  judge: '--judge',
-  freshCluster: '--fresh-cluster',
+  ...REPEAT_FLAGS,
   cluster: '--cluster',
   shard: '--shard',
   startAt: '--start-at',
@@ -189,13 +183,11 @@ export function buildPlan(
     });
   }
   const pick = (src: Record<string, unknown>, keys: Set<string>) => Object.fromEntries(Object.entries(src).filter(([k, v]) => keys.has(k) && v !== undefined));
-  const numeric = new Set([...scenarioKeys, 'nodes', 'lbPort', 'readyTimeout', 'serverRateLimit', 'repeat']);
+  const numeric = new Set([...scenarioKeys, 'nodes', 'lbPort', 'readyTimeout', 'serverRateLimit', ...REPEAT_NUMERIC_KEYS]);
   const rawRun = { ...pick(fileRest, runKeys), ...coerceNumbers(pick(flags, runKeys), numeric) };
   const rawScenario = { ...pick(fileRest, scenarioKeys), ...coerceNumbers(pick(flags, scenarioKeys), numeric) };
   // The scenario's default run (e.g. 3 × 8 s) applies only when the user chose neither how many runs nor how long.
-  // A shard (`--shard i/N`) runs once on the timeline the shards agreed on: no default repeats there.
-  const profile = scenario.defaultRepeat && rawRun.repeat === undefined && rawScenario.duration === undefined && rawRun.shard === undefined ? scenario.defaultRepeat : undefined;
-  if (profile) rawScenario.duration = profile.duration;
+  const profile = defaultRunProfile(scenario, rawRun, rawScenario);
 
   const problems: string[] = [];
   const runParsed = runSchema.safeParse(rawRun);
@@ -233,12 +225,7 @@ export function buildPlan(
     }
     if (!env.WSB_JWT_SECRET) problems.push("--url: put the cluster's JWT secret in the environment variable WSB_JWT_SECRET (wsbench signs its clients' tokens with it)");
   } else if (nodeUrls.length) problems.push('--node-urls: only applies with --url');
-  const repeatCount = (runParsed.success ? runParsed.data.repeat : undefined) ?? profile?.count ?? 1;
-  if (runParsed.success && url !== undefined && runParsed.data.freshCluster) problems.push('--fresh-cluster: does not apply with --url (wsbench does not start that cluster)');
-  const stallRun = scParsed.success ? (scParsed.data as { publisherStallRun?: number }).publisherStallRun : undefined;
-  if (repeatCount > 1 && runParsed.success && runParsed.data.shard !== undefined) problems.push('--repeat: a shard (--shard) runs once; repeat the whole sharded run instead');
-  if (runParsed.success && runParsed.data.freshCluster && runParsed.data.cluster !== undefined) problems.push('--fresh-cluster: does not apply with --cluster (wsbench cluster up started that cluster)');
-  if (stallRun !== undefined && stallRun > repeatCount) problems.push(`--publisher-stall-run ${stallRun}: there are only ${repeatCount} run(s) (--repeat)`);
+  const repeat = runParsed.success && scParsed.success ? planRepeat(runParsed.data, scParsed.data as Record<string, unknown>, profile, problems) : undefined;
   if (problems.length || !runParsed.success || !scParsed.success) {
     throw new WsbenchError('WSB_INVALID_OPTION', `invalid options for ${scenario.name}:\n  - ${problems.join('\n  - ')}`, {
       hint: `see \`wsbench run ${scenario.name} --help\``,
@@ -324,8 +311,8 @@ export function buildPlan(
     k6Path: r.k6,
     driver: url !== undefined ? 'external' : r.driver,
     ...(url !== undefined ? { external: { url, nodeUrls } } : {}),
-    ...(profile ? { notes: [...notes, `${scenario.name}'s default run: ${profile.count} runs of ${profile.duration} s measured each, judged on the median (give --repeat or --duration to choose)`] } : notes.length ? { notes } : {}),
-    ...(repeatCount > 1 ? { repeat: { count: repeatCount, judge: r.judge, freshCluster: r.freshCluster } } : {}),
+    ...(profile ? { notes: [...notes, profileNote(scenario.name, profile)] } : notes.length ? { notes } : {}),
+    ...(repeat ? { repeat } : {}),
     ...(shardPlan ? { shard: shardPlan } : {}),
     ...(clusterTarget ? { clusterId: clusterTarget.id } : {}),
     docker: {
