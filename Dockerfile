@@ -17,6 +17,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json index.ts ./
 COPY cli cli
+COPY config config
 COPY runner runner
 COPY calibrate calibrate
 COPY model model

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../model/run-report.js';
-import { addedLatencyMs, checksFor, expectedCounts, parseCalibrateOptions, renderCalibration, shapeOf, type CalibrationResult } from './calibrate.js';
+import { addedLatencyMs, checksFor, expectedCounts, parseCalibrateOptions, renderCalibration, shapeOf, wireCase, type CalibrationResult } from './calibrate.js';
 import { WsbenchError } from '../common/errors.js';
 import { createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
 
@@ -126,5 +126,15 @@ describe('checks', () => {
     expect(text).toMatch(/drop-every=7:room-3/);
     expect(text).toMatch(/NO/);
     expect(text).toMatch(/calibrate: 1 of 2 checks DISAGREE/);
+  });
+
+  it('shows the wire case\'s informational figures apart: they are not checks and are not counted', () => {
+    const w = { samples: 100, matched: 99, beforeFrame: 0, clock: { errorUs: 20 }, overheadUs: { count: 99, p50: 40, p99: 300, max: 900 }, nodeToRecordedUs: { count: 99, p50: 500, p99: 2000, max: 4000 }, connections: 1000, sampleEvery: 10, captured: 1, dropped: 0 } as unknown as NonNullable<CalibrationResult['wire']>;
+    const c = wireCase(w, '/x/wire', { lb: 1, node: 2 });
+    expect(c.checks.map((k) => k.check)).toEqual(['logged arrivals matched to a captured frame', 'recorded before the frame reached the socket']);
+    expect(c.info!.map((i) => i.what)).toEqual(['generator receive overhead p50 / p99 (socket → recorded)', 'node-1 wrote → recorded p50 / p99 (nginx + generator)']);
+    const text = renderCalibration({ cases: [c], agrees: true, outDir: '/x' });
+    expect(text).toContain('calibrate: all 2 checks agree');
+    expect(text).toContain('informational (not checks, not counted):\n  wire: generator receive overhead p50 / p99 (socket → recorded): ');
   });
 });

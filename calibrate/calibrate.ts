@@ -10,7 +10,8 @@
  * Exit code: 0 when every check agrees, 1 when one does not, 2 when a run failed (harness error,
  * bad options, Ctrl-C).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { prepareOutDir } from '../common/out-dir.js';
 import { join, resolve } from 'node:path';
 import type { StartedCluster } from '../cluster/types.js';
 import type { RunReport } from '../model/run-report.js';
@@ -49,8 +50,8 @@ export interface CalibrateIO {
  */
 export async function calibrate(o: CalibrateOptions, io: CalibrateIO): Promise<CalibrationResult> {
   const say = (line: string) => io.log?.(line);
-  const outDir = resolve(o.out ?? join('wsbench-results', newRunId('calibrate')));
-  mkdirSync(outDir, { recursive: true });
+  // Checked and made before anything starts (a coded error, never a hang on /proc: common/out-dir.ts).
+  const outDir = prepareOutDir(o.out ?? join('wsbench-results', newRunId('calibrate')));
   // Checked before anything starts: a missing tshark must not cost the whole calibration first.
   const tools = o.wire ? wireTools() : undefined;
   const wanted = new Set<CalibrationCase>(o.cases);

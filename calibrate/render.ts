@@ -9,6 +9,8 @@ export function renderCalibration(r: CalibrationResult): string {
   }
   const all = r.cases.flatMap((c) => c.checks);
   const bad = all.filter((k) => !k.agrees).length;
+  const info = r.cases.flatMap((c) => (c.info ?? []).map((i) => `  ${c.case}: ${i.what}: ${i.measured}`));
+  const infoText = info.length ? `\ninformational (not checks, not counted):\n${info.join('\n')}` : '';
   const verdict = bad === 0 ? `calibrate: all ${all.length} checks agree` : `calibrate: ${bad} of ${all.length} checks DISAGREE`;
-  return `${t.toString()}\n${verdict} (runs and calibration.json in ${r.outDir})`;
+  return `${t.toString()}${infoText}\n${verdict} (runs and calibration.json in ${r.outDir})`;
 }

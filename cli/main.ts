@@ -8,7 +8,8 @@ import { doctor } from './doctor.js';
 import { SERVER_KINDS, SOCKETIO_ADAPTERS } from '../cluster/types.js';
 import { SCENARIOS } from '../scenarios/index.js';
 import { SEED_TARGETS } from '../model/targets.js';
-import { buildPlan, RUN_DEFAULTS } from './plan.js';
+import { planFromCommandLine } from './plan.js';
+import { CONFIG_DEFAULTS as RUN_DEFAULTS } from '../config/defaults.js';
 import { toolVersion } from '../runner/run.js';
 import { runCommand } from './run-command.js';
 import { withInterrupts } from './interrupts.js';
@@ -50,7 +51,7 @@ export function program(onExitCode: (code: number) => void): Command {
 
   const runCmd = prog
     .command('run')
-    .argument('<scenario>', `scenario to run: ${Object.keys(SCENARIOS).join(', ')}`)
+    .argument('<scenario>', `scenario to run (${Object.keys(SCENARIOS).join(', ')}), or a named run of the --config file`)
     .description('start the cluster, run a scenario against it, report, tear down')
     .option('--nodes <n>', `reference nodes behind nginx (default ${RUN_DEFAULTS.nodes})`)
     .addOption(new Option('--lb-policy <policy>', `nginx upstream policy (default ${RUN_DEFAULTS.lbPolicy})`).choices([...LB_POLICIES]))
@@ -81,7 +82,8 @@ export function program(onExitCode: (code: number) => void): Command {
     .option('--repeat <n>', 'run the scenario n times (on one cluster) and judge the targets on the distribution (default 1; cross-node-broadcast without --duration: 3 runs of 8 s)')
     .addOption(new Option('--judge <how>', 'with --repeat: judge each target on the median run\'s value, the worst run\'s, or every run must pass (default median)').choices(['median', 'worst', 'every']))
     .option('--fresh-cluster', 'with --repeat: a fresh cluster per run (default: one cluster for all runs)')
-    .option('--config <file>', 'JSON config file (flags override it)')
+    .option('--config <file>', 'config file: wsbench.config.{ts,mts,js,mjs,json}, one run or named runs (`wsbench run <run name> --config f`); flags override it')
+    .option('--dry-run', 'print the effective config (defaults < config file < flags, validated) as JSON and exit, starting nothing')
     .option('--target <id=value>', 'override a target threshold, e.g. latency-p99=30 (repeatable)', collect)
     .option('--out <dir>', 'output folder (default wsbench-results/<run id>)')
     .option('--json', 'print the JSON report on stdout instead of the table')
@@ -99,7 +101,12 @@ export function program(onExitCode: (code: number) => void): Command {
   }
   for (const [flag, texts] of byFlag) runCmd.option(flag, texts.join('; '));
   runCmd.action(async (scenarioName: string, flags: Record<string, unknown>) => {
-    const plan = buildPlan(scenarioName, flags);
+    const plan = await planFromCommandLine(scenarioName, flags);
+    if (flags.dryRun) {
+      process.stdout.write(`${JSON.stringify(plan.config, null, 2)}\n`);
+      onExitCode(0);
+      return;
+    }
     const code = await withInterrupts({ driver: plan.driver, runId: plan.runId }, ({ signal, onPids }) =>
       runCommand(plan, { stdout: process.stdout, stderr: process.stderr, signal, onPids }),
     );
@@ -219,9 +226,12 @@ export function program(onExitCode: (code: number) => void): Command {
     .command('compare')
     .argument('<baseline.json>', 'the baseline report (e.g. committed to the repository)')
     .argument('<current.json>', 'the report of the run to judge')
-    .description('compare a report against a baseline metric by metric; exit 1 on a regression beyond tolerance')
+    .description('gate a report against a baseline value by value; exit 1 on a regression beyond tolerance, a value missing from current, a current verdict other than pass, or a different workload (docs/compare.md)')
     .option('--max-regression <pct>', `tolerated change in the worse direction (default ${COMPARE_DEFAULTS.maxRegressionPct}%)`)
-    .option('--metric <name=pct>', 'tolerance for one value or group, e.g. broadcast_latency_ms.p99=20% (repeatable)', collect)
+    .option('--metric <name=pct>', 'tolerance for one value or group, e.g. broadcast_latency_ms.p99=20% (a ratio such as deliveryRatio takes percentage points) (repeatable)', collect)
+    .option('--latency-floor <ms>', `a latency change smaller than this is never a regression (default ${COMPARE_DEFAULTS.latencyFloorMs} ms)`)
+    .option('--allow-missing', 'a value the baseline measured and current lacks is listed instead of failing the gate')
+    .option('--allow-different-options', 'compare runs with a different workload (connections, rooms, rate, duration, nodes, server, …) instead of failing the gate')
     .option('--json', 'print the comparison as JSON instead of the table')
     .action(async (baseline: string, current: string, opts: CompareFlags) => {
       onExitCode(await compareCommand(baseline, current, opts, { stdout: process.stdout, stderr: process.stderr }));

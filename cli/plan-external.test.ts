@@ -52,7 +52,7 @@ describe('buildPlan: --insecure-disable (test/calibration only)', () => {
     expect(e.message).toContain("--insecure-disable: unknown check(s) 'tls'");
   });
 
-  it('security-probes judges one target per probe family plus node health', () => {
+  it('security-probes judges one target per probe family plus node health, and the background broadcast\'s loss while connected', () => {
     expect(buildPlan('security-probes', {}).targets.map((t) => t.id)).toEqual([
       'probe-auth',
       'probe-origin',
@@ -61,6 +61,7 @@ describe('buildPlan: --insecure-disable (test/calibration only)', () => {
       'probe-room-auth',
       'probe-slow-consumer',
       'probe-nodes-up',
+      'no-loss-while-connected',
     ]);
   });
 });

@@ -7,10 +7,11 @@ import { resolve } from 'node:path';
 import { WsbenchError } from '../common/errors.js';
 import { readReport, writeFileAtomic } from '../reports/write-report.js';
 import { renderConsole } from '../reports/console.js';
+import { SCENARIOS } from '../scenarios/index.js';
 import { exitCodeFor } from '../model/evaluate.js';
 import { renderHtml } from '../reports/html.js';
 import { renderJunit } from '../reports/junit.js';
-import { compareReports, parseMetricTolerance, parsePercent, renderComparison, COMPARE_DEFAULTS } from '../reports/compare.js';
+import { compareReports, parseMetricTolerance, parseMs, parsePercent, renderComparison, COMPARE_DEFAULTS } from '../reports/compare.js';
 
 export interface CommandIO {
   stdout: NodeJS.WritableStream;
@@ -45,17 +46,31 @@ export async function reportCommand(file: string, flags: ReportFlags, io: Comman
   return exitCodeFor(report.verdict);
 }
 
+/** The scenario's option defaults (an option an older report lacks had its default then too), or none for an unknown scenario. */
+function scenarioDefaults(name: string): Record<string, unknown> {
+  const s = Object.prototype.hasOwnProperty.call(SCENARIOS, name) ? SCENARIOS[name as keyof typeof SCENARIOS] : undefined;
+  const parsed = s?.options.safeParse({});
+  return parsed?.success ? (parsed.data as Record<string, unknown>) : {};
+}
+
 export interface CompareFlags {
   /** Default tolerance, e.g. `10%`. */
   maxRegression?: string;
   /** Per-metric tolerances, `name=pct%` (repeatable). */
   metric?: string[];
+  /** Latency changes below this many ms are never a regression, e.g. `1`. */
+  latencyFloor?: string;
+  /** A value the baseline has and current lacks is listed, not a failure. */
+  allowMissing?: boolean;
+  /** Different workload options only warn. */
+  allowDifferentOptions?: boolean;
   json?: boolean;
 }
 
 /**
  * Compares `current` against `baseline`: a table (or the comparison as JSON with `--json`) on
- * stdout. Resolves 1 when a value regressed beyond its tolerance, 0 otherwise; throws a
+ * stdout. Resolves 1 when the gate fails (a value regressed beyond its tolerance or is missing
+ * from current, the current run did not pass, or the workload differs), 0 otherwise; throws a
  * WsbenchError (exit 2) on a bad flag, an unreadable report, or reports that cannot be compared.
  */
 export async function compareCommand(baselinePath: string, currentPath: string, flags: CompareFlags, io: CommandIO): Promise<number> {
@@ -72,7 +87,14 @@ export async function compareCommand(baselinePath: string, currentPath: string, 
   }
   const baseline = await readReport(baselinePath);
   const current = await readReport(currentPath);
-  const cmp = compareReports(baseline, current, { maxRegressionPct, metricTolerances });
+  const cmp = compareReports(baseline, current, {
+    maxRegressionPct,
+    metricTolerances,
+    latencyFloorMs: flags.latencyFloor === undefined ? COMPARE_DEFAULTS.latencyFloorMs : parseMs(flags.latencyFloor, '--latency-floor'),
+    allowMissing: flags.allowMissing ?? false,
+    allowDifferentOptions: flags.allowDifferentOptions ?? false,
+    optionDefaults: scenarioDefaults(baseline.scenario.name),
+  });
   io.stdout.write(flags.json ? `${JSON.stringify(cmp, null, 2)}\n` : `${renderComparison(cmp)}\n`);
-  return cmp.regressed ? 1 : 0;
+  return cmp.failed ? 1 : 0;
 }

@@ -35,6 +35,7 @@ export type ErrorCode =
   | 'WSB_MERGE_INVALID'
   | 'WSB_MERGE_MIXED_PLANS'
   | 'WSB_MERGE_MISSING_SHARD'
+  | 'WSB_OUT_UNUSABLE'
   | 'WSB_INTERNAL';
 
 export class WsbenchError extends Error {

@@ -95,4 +95,15 @@ describe('ArrivalRecorder', () => {
     expect(rec.measuredDeliveries).toBe(2000);
     expect(rec.measuredCpuUs).toBeGreaterThan(0);
   });
+
+  it('counts latencies above the histogram top (120 s) that it records as 120 s', () => {
+    const rec = new ArrivalRecorder();
+    const now = nowUs();
+    rec.measureFromUs = now - 200_000_000;
+    const a = { id: 1, nodeId: 'node-1' };
+    rec.onArrival(a, msg(0, 0, now - 150_000_000, 'node-1')); // 150 s late: clamped
+    rec.onArrival(a, msg(0, 1, now - 1_000, 'node-1')); // 1 ms: not
+    expect(rec.latencyClamped).toBe(1);
+    expect(rec.totals().all.maxValue).toBeLessThanOrEqual(120_000_000 * 1.001);
+  });
 });

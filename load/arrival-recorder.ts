@@ -1,7 +1,7 @@
 import type { Histogram } from 'hdr-histogram-js';
 import { nowUs } from '../common/clock.js';
 import { DeliveryLedger, type LedgerStream } from './delivery-ledger.js';
-import { createCompactLatencyHistogram, createLatencyHistogram, decodeHistogram, encodeHistogram } from '../model/histogram.js';
+import { createCompactLatencyHistogram, createLatencyHistogram, decodeHistogram, encodeHistogram, HIST_HIGHEST_US } from '../model/histogram.js';
 import { recordUs } from './histogram-record.js';
 
 /** What the recorder needs of a receiving client. */
@@ -82,6 +82,8 @@ export class ArrivalRecorder {
   readonly samples: number[] = [];
   receivedThisSecond = 0;
   clockAnomalies = 0;
+  /** Timed arrivals whose latency exceeded HIST_HIGHEST_US (120 s) and were recorded as 120 s. */
+  latencyClamped = 0;
   /** Deliveries timed in the measured window, and the CPU spent from the first of them. */
   measuredDeliveries = 0;
   measuredCpuStart: NodeJS.CpuUsage | null = null;
@@ -156,6 +158,8 @@ export class ArrivalRecorder {
       if (i >= 0) this.crossBins[i] = (this.crossBins[i] ?? 0) + 1;
     }
     if (p.t < this.measureFromUs) return;
+    // Above the histogram's range (120 s) a latency is recorded as 120 s: count it, so the report says so.
+    if (lat > HIST_HIGHEST_US) this.latencyClamped++;
     if (this.measuredCpuStart === null) this.measuredCpuStart = process.cpuUsage();
     this.measuredDeliveries++;
     this.timedSinceCpu++;
@@ -245,7 +249,10 @@ export class ArrivalRecorder {
     const lat = now - p.t;
     if (lat < 0) this.clockAnomalies++;
     if (lat > SLOW_ARRIVAL_US) this.slowArrivals.push({ t: p.t, at: now, cross: p.n !== r.nodeId, rx: r.nodeId, px: p.n });
-    if (p.t >= this.measureFromUs) recordUs(this.replayed, lat);
+    if (p.t >= this.measureFromUs) {
+      if (lat > HIST_HIGHEST_US) this.latencyClamped++;
+      recordUs(this.replayed, lat);
+    }
   }
 
   /** Ends the current second: its arrivals and encoded latency histogram. */

@@ -197,6 +197,8 @@ export interface WorkerResults {
   crossArrivalBins: Array<[number, number]>;
   disconnects: number;
   clockAnomalies: number;
+  /** Timed arrivals whose latency exceeded the histogram's 120 s and were recorded as 120 s. */
+  latencyClamped?: number;
   health: {
     cpuPercent: number[];
     lagP99Ms: number[];

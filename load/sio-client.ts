@@ -12,9 +12,8 @@
  * Binary packets (`45`/`46` and binary frames) are ignored. Server events that request an ack
  * are delivered without acking them.
  *
- * Memory per connection: the `ws` socket plus one small object. No EventEmitter of our own (the
- * ws listeners are shared module-level functions, the socket points back to its client), no
- * timers except the connect timer and one per pending ack; the ack table is created lazily.
+ * The connection state machine, the ack table, the early-event queue and the ws listeners are
+ * load/client-core.ts, shared with the JSON-frame client; this file is the Socket.IO framing.
  *
  * Connection state recovery (Socket.IO 4.6+, only with the `recover` option; one extra object per
  * connection then, holding the session id and the last offset): the server's CONNECT ack carries
@@ -26,9 +25,10 @@
  * events received between our CONNECT and its ack are exactly the replay: they are counted
  * (`replayed`) and delivered first, in order, as socket.io-client's receive buffer does.
  */
-import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import type { RawData } from 'ws';
+import { CLOSED, CONNECTED, CONNECTING, ClientCore, DEFAULT_CONNECT_TIMEOUT_MS, MAX_EARLY_EVENTS, SioConnectError } from './client-core.js';
+
+export { SioConnectError, type ConnectFailureCause } from './client-core.js';
 
 export interface SioConnectOptions {
   /** Base http(s)/ws URL of the server or load balancer, e.g. http://127.0.0.1:8080 */
@@ -64,45 +64,6 @@ interface Csr {
   replayed: number;
 }
 
-export type ConnectFailureCause = 'refused' | 'timeout' | 'http_status' | 'auth' | 'closed' | 'error';
-
-export class SioConnectError extends Error {
-  /** Why the connection attempt failed (shadows Error#cause on purpose). */
-  cause: ConnectFailureCause;
-  /** HTTP status of the rejected upgrade, for cause 'http_status'. */
-  status?: number;
-  constructor(cause: ConnectFailureCause, message: string, status?: number) {
-    super(message);
-    this.name = 'SioConnectError';
-    this.cause = cause;
-    if (status !== undefined) this.status = status;
-  }
-}
-
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-const DEFAULT_ACK_TIMEOUT_MS = 10_000;
-/** Events received before `onEvent` is first assigned are kept (at most this many) and replayed. */
-const MAX_EARLY_EVENTS = 256;
-
-const CONNECTING = 0;
-const CONNECTED = 1;
-const CLOSED = 2;
-
-const CLIENT = Symbol('sioClient');
-type TaggedSocket = WebSocket & { [CLIENT]: SioClient };
-
-interface PendingConnect {
-  resolve: (c: SioClient) => void;
-  reject: (e: SioConnectError) => void;
-  timer: NodeJS.Timeout;
-}
-
-interface PendingAck {
-  resolve: (v: unknown) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 /** ws://host:port/socket.io/?EIO=4&transport=websocket from an http(s)/ws(s) base URL. */
 export function engineIoUrl(base: string, path = '/socket.io/'): string {
   const u = new URL(base);
@@ -123,32 +84,14 @@ function cachedEngineIoUrl(base: string, path?: string): string {
   return lastUrl.url;
 }
 
-function errorCode(err: unknown): string | undefined {
-  const e = err as { code?: unknown; errors?: Array<{ code?: unknown }> };
-  if (typeof e?.code === 'string') return e.code;
-  const first = e?.errors?.[0]?.code;
-  return typeof first === 'string' ? first : undefined;
-}
-
-export class SioClient {
-  private readonly ws: TaggedSocket;
+export class SioClient extends ClientCore {
   private token: string | null;
-  private state = CONNECTING;
   private _sid = '';
-  private pending: PendingConnect | null = null;
-  private acks: Map<number, PendingAck> | null = null;
-  private nextAckId = 0;
-  private _onEvent: ((event: string, data: unknown) => void) | null = null;
-  private _onClose: ((code: number, reason: string) => void) | null = null;
-  /** Events that arrived before onEvent was assigned ([] until then, null afterwards). */
-  private early: Array<[string, unknown]> | null = [];
-  /** Set once closed and not yet reported to an onClose handler. */
-  private unreportedClose: [number, string] | null = null;
   /** Connection state recovery, only with `recover` (null otherwise). */
   private csr: Csr | null = null;
 
-  private constructor(ws: TaggedSocket, token: string) {
-    this.ws = ws;
+  private constructor(ws: WebSocket, token: string) {
+    super(ws);
     this.token = token;
   }
 
@@ -156,15 +99,15 @@ export class SioClient {
   static connect(opts: SioConnectOptions): Promise<SioClient> {
     return new Promise<SioClient>((resolve, reject) => {
       const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-      let ws: TaggedSocket;
+      let ws: WebSocket;
       try {
-        // No handshakeTimeout: the connect timer below covers the handshake too, and ws would keep
+        // No handshakeTimeout: the connect timer covers the handshake too, and ws would keep
         // a cleared timer object on every socket for good (~120 B per connection).
         ws = new WebSocket(cachedEngineIoUrl(opts.url, opts.path), {
           localAddress: opts.localAddress,
           perMessageDeflate: false,
           skipUTF8Validation: true,
-        }) as TaggedSocket;
+        });
       } catch (err) {
         reject(new SioConnectError('error', (err as Error).message));
         return;
@@ -174,26 +117,14 @@ export class SioClient {
         const s = opts.recover === true ? null : opts.recover;
         client.csr = { pid: s?.pid ?? '', offset: s?.offset, recovered: false, replayed: 0 };
       }
-      ws[CLIENT] = client;
-      client.pending = {
-        resolve,
-        reject,
-        timer: setTimeout(() => client.failConnect('timeout', `connect timed out after ${timeoutMs} ms`), timeoutMs),
-      };
-      ws.on('message', onWsMessage);
-      ws.on('close', onWsClose);
-      ws.on('error', onWsError);
-      ws.on('unexpected-response', onWsUnexpectedResponse);
+      // The Socket.IO CONNECT ack completes the connect, not the upgrade.
+      ClientCore.attach(client, resolve, reject, timeoutMs, false);
     });
   }
 
   /** Socket.IO session id (from the CONNECT ack). */
   get sid(): string {
     return this._sid;
-  }
-
-  get connected(): boolean {
-    return this.state === CONNECTED && this.ws.readyState === WebSocket.OPEN;
   }
 
   /**
@@ -215,57 +146,11 @@ export class SioClient {
     return this.csr?.replayed ?? 0;
   }
 
-  /**
-   * Called for every server event; `data` is the first argument (undefined if none). Events that
-   * arrive between the CONNECT ack and the first assignment (e.g. a `welcome` emitted on
-   * connection) are buffered and replayed, in order, in a microtask after the assignment.
-   */
-  get onEvent(): ((event: string, data: unknown) => void) | null {
-    return this._onEvent;
-  }
-  set onEvent(fn: ((event: string, data: unknown) => void) | null) {
-    this._onEvent = fn;
-    if (fn !== null && this.early !== null) {
-      if (this.early.length === 0) this.early = null;
-      else queueMicrotask(() => this.flushEarly());
-    }
-  }
-
-  /**
-   * Called once when the connection closes for any reason after connect succeeded (server
-   * disconnect, transport close, or close()). If it closed before a handler was assigned, the
-   * handler is called in a microtask after assignment.
-   */
-  get onClose(): ((code: number, reason: string) => void) | null {
-    return this._onClose;
-  }
-  set onClose(fn: ((code: number, reason: string) => void) | null) {
-    this._onClose = fn;
-    if (fn !== null && this.unreportedClose !== null) {
-      queueMicrotask(() => this.reportClose());
-    }
-  }
-
   /** Send an event (`42["event",data]`). Returns false (and sends nothing) when not connected. */
   emit(event: string, data?: unknown): boolean {
     if (!this.connected) return false;
     this.ws.send(data === undefined ? `42${JSON.stringify([event])}` : `42${JSON.stringify([event, data])}`);
     return true;
-  }
-
-  /** Send an event with an ack id; resolves with the ack's first argument. Rejects on timeout/close. */
-  emitWithAck(event: string, data: unknown, timeoutMs = DEFAULT_ACK_TIMEOUT_MS): Promise<unknown> {
-    if (!this.connected) return Promise.reject(new Error('not connected'));
-    const id = this.nextAckId++;
-    const acks = (this.acks ??= new Map());
-    return new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        acks.delete(id);
-        reject(new Error(`ack timeout after ${timeoutMs} ms for "${event}"`));
-      }, timeoutMs);
-      acks.set(id, { resolve, reject, timer });
-      this.ws.send(`42${id}${JSON.stringify(data === undefined ? [event] : [event, data])}`);
-    });
   }
 
   /** Send a Socket.IO DISCONNECT (`41`), then close the WebSocket. onClose fires with reason 'io client disconnect'. */
@@ -280,51 +165,21 @@ export class SioClient {
     this.ws.close(1000);
   }
 
-  // ---- internals ----
+  // ---- the Socket.IO framing ----
 
-  private flushEarly(): void {
-    const queue = this.early;
-    this.early = null;
-    if (queue === null) return;
-    for (const [event, data] of queue) this._onEvent?.(event, data);
+  protected connectStage(): string {
+    return 'CONNECT ack';
   }
 
-  private reportClose(): void {
-    const info = this.unreportedClose;
-    const fn = this._onClose;
-    if (info === null || fn === null) return;
-    this.unreportedClose = null;
-    fn(info[0], info[1]);
+  protected ackRequestFrame(event: string, id: number, data: unknown): string {
+    return `42${id}${JSON.stringify(data === undefined ? [event] : [event, data])}`;
   }
 
-  private failConnect(cause: ConnectFailureCause, message: string, status?: number): void {
-    const p = this.pending;
-    if (p === null) return;
-    this.pending = null;
-    clearTimeout(p.timer);
-    this.state = CLOSED;
+  protected onConnectFailed(): void {
     this.token = null;
-    if (this.ws.readyState !== WebSocket.CLOSED) this.ws.terminate();
-    p.reject(new SioConnectError(cause, message, status));
   }
 
-  /** Transition to CLOSED after a successful connect: fail pending acks, report onClose once. */
-  private finish(code: number, reason: string): void {
-    if (this.state !== CONNECTED) return;
-    this.state = CLOSED;
-    const acks = this.acks;
-    if (acks !== null) {
-      this.acks = null;
-      for (const a of acks.values()) {
-        clearTimeout(a.timer);
-        a.reject(new Error(`connection closed (${reason})`));
-      }
-    }
-    this.unreportedClose = [code, reason];
-    this.reportClose();
-  }
-
-  private onText(msg: string): void {
+  protected onText(msg: string): void {
     switch (msg.charCodeAt(0)) {
       case 52 /* '4' message */:
         this.onSocketIoPacket(msg);
@@ -388,23 +243,16 @@ export class SioClient {
             return;
           }
         } else if (this.state !== CONNECTED) return;
-        const handler = this._onEvent;
-        if (this.early !== null) {
-          // (A replay ahead of them in the queue does not count against the cap.)
-          if (this.early.length < MAX_EARLY_EVENTS + (csr?.replayed ?? 0)) this.early.push([event, data]);
-        } else if (handler !== null) handler(event, data);
+        // (A replay ahead of them in the queue does not count against the cap.)
+        this.deliver(event, data, csr === null ? MAX_EARLY_EVENTS : MAX_EARLY_EVENTS + csr.replayed);
         return;
       }
-      case 3 /* ACK */: {
-        const acks = this.acks;
-        const a = acks?.get(id);
-        if (acks == null || a === undefined) return;
-        acks.delete(id);
-        clearTimeout(a.timer);
-        const args = parseJson(payload);
-        a.resolve(Array.isArray(args) ? args[0] : undefined);
+      case 3 /* ACK */:
+        this.settleAck(id, () => {
+          const args = parseJson(payload);
+          return Array.isArray(args) ? args[0] : undefined;
+        });
         return;
-      }
       case 0 /* CONNECT */: {
         if (this.state !== CONNECTING || this.pending === null) return;
         const body = parseJson(payload) as { sid?: unknown; pid?: unknown } | undefined;
@@ -416,11 +264,7 @@ export class SioClient {
           csr.recovered = pid !== '' && pid === csr.pid;
           csr.pid = pid;
         }
-        const p = this.pending;
-        this.pending = null;
-        clearTimeout(p.timer);
-        this.state = CONNECTED;
-        p.resolve(this);
+        this.completeConnect();
         return;
       }
       case 4 /* CONNECT_ERROR */: {
@@ -442,36 +286,6 @@ export class SioClient {
         return;
     }
   }
-
-  /** @internal ws listener bodies (static: they may touch private state). */
-  static handleMessage(client: SioClient, data: RawData, isBinary: boolean): void {
-    if (isBinary || client.state === CLOSED) return;
-    const msg = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-    client.onText(msg);
-  }
-
-  /** @internal */
-  static handleClose(client: SioClient, code: number, reason: Buffer): void {
-    if (client.state === CONNECTING) {
-      client.failConnect('closed', `socket closed before CONNECT ack (code ${code})`);
-    } else {
-      client.finish(code, reason.length > 0 ? reason.toString('utf8') : 'transport close');
-    }
-  }
-
-  /** @internal */
-  static handleError(client: SioClient, err: Error): void {
-    if (client.state !== CONNECTING) return; // a 'close' follows; onClose reports it
-    const code = errorCode(err);
-    if (code === 'ECONNREFUSED') client.failConnect('refused', err.message);
-    else if (err.message === 'Opening handshake has timed out') client.failConnect('timeout', err.message);
-    else client.failConnect('error', code ? `${code}: ${err.message}` : err.message);
-  }
-
-  /** @internal */
-  static handleUnexpectedResponse(client: SioClient, status: number): void {
-    client.failConnect('http_status', `unexpected HTTP status ${status} on WebSocket upgrade`, status);
-  }
 }
 
 function parseJson(s: string): unknown {
@@ -481,23 +295,4 @@ function parseJson(s: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-// Shared ws listeners: `this` is the socket, which points back at its client.
-function onWsMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  SioClient.handleMessage((this as TaggedSocket)[CLIENT], data, isBinary);
-}
-function onWsClose(this: WebSocket, code: number, reason: Buffer): void {
-  SioClient.handleClose((this as TaggedSocket)[CLIENT], code, reason);
-}
-function onWsError(this: WebSocket, err: Error): void {
-  SioClient.handleError((this as TaggedSocket)[CLIENT], err);
-}
-function onWsUnexpectedResponse(
-  this: WebSocket,
-  _req: ClientRequest,
-  res: IncomingMessage,
-): void {
-  res.resume();
-  SioClient.handleUnexpectedResponse((this as TaggedSocket)[CLIENT], res.statusCode ?? 0);
 }

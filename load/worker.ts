@@ -405,6 +405,7 @@ function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
     crossArrivalBins: rec.crossArrivalBins(),
     disconnects,
     clockAnomalies: rec.clockAnomalies,
+    latencyClamped: rec.latencyClamped,
     health: {
       cpuPercent: measured.map((h) => h.cpu),
       lagP99Ms: measured.map((h) => h.lag),

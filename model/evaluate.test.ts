@@ -200,3 +200,14 @@ describe('nested accounting and window paths', () => {
     expect(afterP99.status).toBe('unknown'); // no samples
   });
 });
+
+describe('latencies clamped at the histogram top (120 s)', () => {
+  it('a delivery-latency target fails when any latency was clamped; other targets are unaffected', async () => {
+    const { readFileSync } = await import('node:fs');
+    const r = JSON.parse(readFileSync(new URL('../fixtures/report-default-run.json', import.meta.url), 'utf8'));
+    const specs = pickTargets(['latency-p99', 'cross-node-latency-p99', 'no-loss']);
+    expect(evaluateTargets(r, specs).map((t) => t.status)).toEqual(['pass', 'pass', 'pass']);
+    r.counters.latency_values_clamped = 3;
+    expect(evaluateTargets(r, specs).map((t) => t.status)).toEqual(['fail', 'fail', 'pass']);
+  });
+});

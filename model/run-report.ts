@@ -56,6 +56,23 @@ export interface TargetResult {
   source: { seed: string; quote: string; section?: string };
   /** Present when a user flag (`--target id=value`) replaced the seed's threshold. */
   override?: { seedValue: number };
+  /** A failed latency target: whether stalls or a sustained breach failed it (docs/stability.md), e.g. "p99 53 ms: 1 stall of 1.0 s at +8 s (…)". */
+  explanation?: string;
+}
+
+/** Seconds whose p99 jumped far above the run's typical second (docs/stability.md). */
+export interface StallsReport {
+  /** The rule: a stall second's p99 exceeds max(k × typical, typical + floorMs). */
+  rule: { k: number; floorMs: number };
+  /** Median of the seconds' p99 (seconds with at least 20 timed deliveries). */
+  typicalP99Ms: number;
+  thresholdMs: number;
+  /** p99 of the deliveries intended in each second of the measured phase (s = 0 is its first second). */
+  seconds: Array<{ s: number; p99Ms: number | null; count: number }>;
+  /** Consecutive stall seconds, each with the busiest processes from its start until a second after its end (CPU from /proc). */
+  stalls: Array<{ fromS: number; seconds: number; peakP99Ms: number; busiest: Array<{ process: string; cpuPercent: number }> }>;
+  /** Processes whose CPU was sampled every second (nodes, nginx, redis, generator workers; none a driver could not see). */
+  cpuProcesses: string[];
 }
 
 export interface TimelinePoint {
@@ -172,6 +189,21 @@ export interface ReconnectionReport {
     landedOn: Record<string, number>;
     /** socket.io runs: affected clients whose session the server resumed. */
     recovered?: number;
+    /** reconnection-storm: ms from the drop until the load balancer accepted TCP connections again (observed; null: not seen). */
+    lbAcceptedAfterMs?: number | null;
+    /** reconnection-storm: time until 99 % / 100 % were back, counted from the LB's return instead of the drop. */
+    backWithin99PercentFromReturnMs?: number | null;
+    backWithin100PercentFromReturnMs?: number | null;
+  }>;
+  /**
+   * reconnection-storm (`--storms N`): per policy, the storms' spread of the 100 % figure from the
+   * drop and from the LB's return; targets judge the median storm (docs/stability.md).
+   */
+  storms?: Array<{
+    policy: string;
+    storms: number;
+    fromDrop100PercentMs: { median: number | null; min: number | null; max: number | null };
+    fromReturn100PercentMs: { median: number | null; min: number | null; max: number | null };
   }>;
 }
 
@@ -307,6 +339,8 @@ export interface RunReport {
   scenario: { name: string; describe: string };
   /** The scenario's options as resolved (defaults < config file < flags). */
   options: Record<string, unknown>;
+  /** The run's effective config (defaults < config file < flags; config/schema.ts EffectiveConfig), as `--dry-run` prints it; absent in older reports. */
+  config?: Record<string, unknown>;
   /** name → summary. Latencies: broadcast_latency_ms, broadcast_latency_same_node_ms, broadcast_latency_cross_node_ms, connect_time_ms. */
   metrics: Record<string, MetricSummary>;
   counters: Record<string, number>;
@@ -330,12 +364,34 @@ export interface RunReport {
   /** The steps of `throughput --find-capacity` and the knee. */
   capacitySearch?: {
     limits: { p99Ms: number; maxLost: number };
-    steps: Array<{ offeredPerSec: number; achievedPerSec: number; p50Ms: number; p99Ms: number; lost: number; duplicated: number; reordered: number; generatorBound: boolean; broke: string[] }>;
+    /** How the search ran (docs/stability.md): warm-up seconds, samples a step's p99 must rest on, retries of a broken step, runs per attempt. Absent in older reports. */
+    rules?: { searchWarmupS: number; minSamples: number; stepRetries: number; stepRepeats: number };
+    /** The unjudged warm-up at the first step's rate, before the search. */
+    warmup?: { offeredPerSec: number; seconds: number; p99Ms: number; lost: number };
+    steps: Array<{
+      offeredPerSec: number;
+      achievedPerSec: number;
+      p50Ms: number;
+      p99Ms: number;
+      /** Timed deliveries the step's percentiles rest on. */
+      samples?: number;
+      lost: number;
+      duplicated: number;
+      reordered: number;
+      generatorBound: boolean;
+      broke: string[];
+      /** Runs of this step (retries and repeats); absent: one. */
+      attempts?: number;
+      /** Runs that did not decide the step (a broken try the retry overruled; the non-median repeats). */
+      discarded?: Array<{ p50Ms: number; p99Ms: number; lost: number; samples?: number; broke: string[] }>;
+    }>;
     /** Offered deliveries/s of the last step that held and of the first that broke (null: none). */
     knee: { lastGoodPerSec: number | null; firstBadPerSec: number | null };
   };
   /** Cost per connection on every side (connection-capacity). */
   capacity?: CapacityReport;
+  /** Broadcast scenarios: per-second p99 and the stalls in it, with what was busy then. */
+  stalls?: StallsReport;
   /** Each node's /metrics, scraped every second. */
   nodeMetrics?: NodeMetricsPoint[];
   /** security-probes: every probe, expected vs observed, node health and background latency during them. */

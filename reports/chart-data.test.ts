@@ -120,6 +120,19 @@ describe('timeline charts and events', () => {
     expect(plain[0].axes[0].log).toBeUndefined();
   });
 
+  it('marks each stall as a band over its seconds on the latency chart only', () => {
+    const r = load('report-default-run.json');
+    const none = timeCharts(r)[0].bands.filter((b) => b.kind === 'stall');
+    expect(none).toEqual([]);
+    const stalled: RunReport = {
+      ...r,
+      stalls: { rule: { k: 4, floorMs: 25 }, typicalP99Ms: 10, thresholdMs: 40, seconds: [], cpuProcesses: [], stalls: [{ fromS: 8, seconds: 2, peakP99Ms: 278.4, busiest: [] }] },
+    };
+    const charts = timeCharts(stalled);
+    expect(charts[0].bands.filter((b) => b.kind === 'stall')).toEqual([{ from: 8, to: 10, label: 'stall p99 278 ms', kind: 'stall' }]);
+    expect(charts[1].bands.some((b) => b.kind === 'stall')).toBe(false);
+  });
+
   it('puts the node scrapes (own clock, from the connect ramp on) and the timeline on one axis', () => {
     const r = load('report-generator-bound-run.json');
     const conn = timeCharts(r)[1];

@@ -32,7 +32,7 @@ export interface ChartBand {
   from: number;
   to: number;
   label: string;
-  kind: 'phase' | 'fault';
+  kind: 'phase' | 'fault' | 'stall';
 }
 
 /** A vertical line at an instant (a chaos action). */
@@ -281,9 +281,12 @@ export function timeCharts(report: RunReport): ChartSpec[] {
   const p99 = tl.map((p) => (p.p99Ms !== null && p.p99Ms > 0 ? p.p99Ms : null));
   const positive = p99.filter((v): v is number => v !== null);
   const log = positive.length > 0 && Math.max(...positive) / Math.min(...positive) > LOG_RATIO;
+  // Stalls (docs/stability.md) as bands over their intended seconds: [s, s + n) on the measured clock.
+  const stallBands: ChartBand[] = (report.stalls?.stalls ?? []).map((st) => ({ from: st.fromS, to: st.fromS + st.seconds, label: `stall p99 ${Math.round(st.peakP99Ms)} ms`, kind: 'stall' }));
   const charts: ChartSpec[] = [
     {
       ...base,
+      bands: [...bands, ...stallBands],
       id: 'time-latency',
       title: 'p99 latency and delivery rate per second',
       series: [

@@ -182,3 +182,39 @@ describe('renderConsole: connection state recovery (--adapter redis-streams)', (
     expect(out).toMatch(/│\s+309 │\n/);
   });
 });
+
+describe('stalls, retried capacity steps and storms in the console', () => {
+  it('prints the stall rule, each stall with what was busy, and why a latency target failed', () => {
+    const r = sample();
+    r.stalls = {
+      rule: { k: 4, floorMs: 25 },
+      typicalP99Ms: 10,
+      thresholdMs: 40,
+      seconds: [],
+      cpuProcesses: ['node-2'],
+      stalls: [{ fromS: 8, seconds: 1, peakP99Ms: 278, busiest: [{ process: 'node-2', cpuPercent: 100 }] }],
+    };
+    r.targets = r.targets.map((t, i) => (i === 0 ? { ...t, status: 'fail' as const, explanation: 'p99 53 ms: 1 stall of 1.0 s at +8 s (p99 278 ms, node-2 at 100 % CPU); 1 of 20 seconds above 50 ms' } : t));
+    const out = renderConsole(r);
+    expect(out).toContain('stalls: 1 (a second is a stall when its p99 > max(4 × typical 10.00 ms, typical + 25 ms) = 40.00 ms):');
+    expect(out).toContain('  +8 s for 1 s: p99 up to 278.00 ms; busiest: node-2 100 %');
+    expect(out).toContain(`  ${r.targets[0].id} missed — p99 53 ms: 1 stall of 1.0 s at +8 s`);
+  });
+
+  it('shows how many samples and runs each capacity step had, and what a retry overruled', () => {
+    const r = sample();
+    r.capacitySearch = {
+      limits: { p99Ms: 50, maxLost: 0 },
+      rules: { searchWarmupS: 5, minSamples: 10000, stepRetries: 1, stepRepeats: 1 },
+      steps: [
+        { offeredPerSec: 5000, achievedPerSec: 5000, p50Ms: 3, p99Ms: 12, samples: 25000, lost: 0, duplicated: 0, reordered: 0, generatorBound: false, broke: [], attempts: 2, discarded: [{ p50Ms: 3, p99Ms: 294.7, lost: 0, samples: 25000, broke: ['p99 294.7 ms > 50 ms'] }] },
+        { offeredPerSec: 10000, achievedPerSec: 9000, p50Ms: 30, p99Ms: 90, samples: 50000, lost: 0, duplicated: 0, reordered: 0, generatorBound: false, broke: ['p99 90 ms > 50 ms'], attempts: 2 },
+      ],
+      knee: { lastGoodPerSec: 5000, firstBadPerSec: 10000 },
+    };
+    const out = renderConsole(r);
+    expect(out).toContain('p99 on >= 10,000 samples, a broken step retried 1×');
+    expect(out).toMatch(/│\s+5,000 │.*│\s+25,000 │\s+2 │.*yes \(retried; earlier: p99 294\.70 ms\)/);
+    expect(out).toMatch(/│\s+10,000 │.*│\s+50,000 │\s+2 │.*no: p99 90 ms > 50 ms/);
+  });
+});

@@ -159,6 +159,30 @@ function accountingSection(r: RunReport, color: boolean): string[] {
   return [t.toString()];
 }
 
+/**
+ * What the losses while connected mean. In general they are the cluster's failure. In redis-outage
+ * (counters `lost_in_outage` / `lost_outside_outage`) the outage's own losses are what Redis pub/sub
+ * promises (at-most-once), and only those outside it are a failure — judged by its target.
+ */
+function connectedLossLines(r: RunReport, lostConnected: number): string[] {
+  const inOutage = r.counters.lost_in_outage;
+  const outside = r.counters.lost_outside_outage;
+  if (inOutage !== undefined && outside !== undefined) {
+    const settle = typeof r.options.settle === 'number' ? r.options.settle : 2;
+    return [
+      `${formatInt(inOutage)} deliveries intended during the Redis outage (or within ${settle} s of its end) were lost: Redis pub/sub is at-most-once, so this is what the adapter promises, not a cluster failure`,
+      outside > 0
+        ? `CLUSTER FAILURE: ${formatInt(outside)} deliveries were lost outside the Redis outage while every client stayed connected`
+        : 'no delivery was lost outside the Redis outage',
+    ];
+  }
+  return [
+    lostConnected > 0
+      ? `CLUSTER FAILURE: ${formatInt(lostConnected)} deliveries were lost while both receiver and publisher stayed connected`
+      : 'no delivery was lost while receiver and publisher were connected',
+  ];
+}
+
 /** Lost deliveries by who was disconnected, per window figures and reconnection, for runs with faults. */
 function faultSections(r: RunReport, color: boolean): string[] {
   const out: string[] = [];
@@ -173,11 +197,7 @@ function faultSections(r: RunReport, color: boolean): string[] {
       t.push([label, x.neverSent === undefined ? '-' : formatInt(x.neverSent), formatInt(x.lostConnected), formatInt(x.lostDisconnected), formatInt(x.lostPublisherDown), formatInt(x.late)]);
     }
     out.push(t.toString());
-    out.push(
-      l.lostConnected > 0
-        ? `CLUSTER FAILURE: ${formatInt(l.lostConnected)} deliveries were lost while both receiver and publisher stayed connected`
-        : 'no delivery was lost while receiver and publisher were connected',
-    );
+    out.push(...connectedLossLines(r, l.lostConnected));
   }
   if (r.windows && Object.keys(r.windows).length) {
     const t = table(['window', 'from s', 'to s', 'p50 ms', 'p99 ms', 'max ms', 'expected', 'lost', 'same-node delivered', 'cross-node delivered'], color, [
@@ -209,12 +229,15 @@ function faultSections(r: RunReport, color: boolean): string[] {
     );
     if (rc.faults.length) {
       const sessions = rc.faults.some((f) => f.recovered !== undefined);
-      const t = table(['fault', 'backoff', 'clients', '99 % back ms', '100 % back ms', 'accepts/100ms peak', 'mean', 'failed attempts', 'landed on', ...(sessions ? ['sessions recovered'] : [])], color, [
+      const fromLb = rc.faults.some((f) => f.lbAcceptedAfterMs !== undefined);
+      const lbCols = fromLb ? ['LB back ms', '99 % from LB ms', '100 % from LB ms'] : [];
+      const t = table(['fault', 'backoff', 'clients', '99 % back ms', '100 % back ms', ...lbCols, 'accepts/100ms peak', 'mean', 'failed attempts', 'landed on', ...(sessions ? ['sessions recovered'] : [])], color, [
         'left',
         'left',
         'right',
         'right',
         'right',
+        ...lbCols.map(() => 'right' as const),
         'right',
         'right',
         'right',
@@ -226,9 +249,15 @@ function faultSections(r: RunReport, color: boolean): string[] {
           .sort(([a], [b]) => byNatural(a, b))
           .map(([n, c]) => `${n} ${c}`)
           .join(', ');
-        t.push([f.fault, f.policy, formatInt(f.affected), f.backWithin99PercentMs === null ? 'never' : formatMs(f.backWithin99PercentMs), f.backWithin100PercentMs === null ? 'never' : formatMs(f.backWithin100PercentMs), formatInt(f.acceptPer100msPeak), formatNum(f.acceptPer100msMean, 1), formatInt(f.failedAttempts), landed, ...(sessions ? [formatInt(f.recovered ?? 0)] : [])]);
+        t.push([f.fault, f.policy, formatInt(f.affected), f.backWithin99PercentMs === null ? 'never' : formatMs(f.backWithin99PercentMs), f.backWithin100PercentMs === null ? 'never' : formatMs(f.backWithin100PercentMs), ...(fromLb ? [f.lbAcceptedAfterMs, f.backWithin99PercentFromReturnMs, f.backWithin100PercentFromReturnMs].map((v) => (v === null || v === undefined ? 'never' : formatMs(v))) : []), formatInt(f.acceptPer100msPeak), formatNum(f.acceptPer100msMean, 1), formatInt(f.failedAttempts), landed, ...(sessions ? [formatInt(f.recovered ?? 0)] : [])]);
       }
       out.push(t.toString());
+    }
+    for (const s of rc.storms ?? []) {
+      const v = (x: number | null) => (x === null ? 'never' : `${formatMs(x)} ms`);
+      out.push(
+        `${s.policy}: ${s.storms} storm${s.storms === 1 ? '' : 's'}, all back (median, judged) ${v(s.fromDrop100PercentMs.median)} from the drop [${v(s.fromDrop100PercentMs.min)} – ${v(s.fromDrop100PercentMs.max)}], ${v(s.fromReturn100PercentMs.median)} from the LB's return [${v(s.fromReturn100PercentMs.min)} – ${v(s.fromReturn100PercentMs.max)}]`,
+      );
     }
   }
   return out;
@@ -256,13 +285,19 @@ function capacitySection(r: RunReport, color: boolean): string[] {
 function capacitySearchSection(r: RunReport, color: boolean): string[] {
   const c = r.capacitySearch;
   if (!c) return [];
-  const t = table(['offered /s', 'achieved /s', 'p50 ms', 'p99 ms', 'lost', 'dup', 'reord', 'held'], color, ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'left']);
+  const t = table(['offered /s', 'achieved /s', 'p50 ms', 'p99 ms', 'samples', 'runs', 'lost', 'dup', 'reord', 'held'], color, ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left']);
   for (const s of c.steps) {
-    t.push([formatInt(s.offeredPerSec), formatInt(s.achievedPerSec), formatMs(s.p50Ms), formatMs(s.p99Ms), formatInt(s.lost), formatInt(s.duplicated), formatInt(s.reordered), s.broke.length ? `no: ${s.broke.join(', ')}` : 'yes']);
+    // A retried step says what its first try saw, so a stall the retry overruled stays visible.
+    const overruled = (s.discarded ?? []).filter((d) => d.broke.length).map((d) => `p99 ${formatMs(d.p99Ms)} ms`);
+    const held = s.broke.length ? `no: ${s.broke.join(', ')}` : overruled.length ? `yes (retried; earlier: ${overruled.join(', ')})` : 'yes';
+    t.push([formatInt(s.offeredPerSec), formatInt(s.achievedPerSec), formatMs(s.p50Ms), formatMs(s.p99Ms), s.samples === undefined ? '—' : formatInt(s.samples), formatInt(s.attempts ?? 1), formatInt(s.lost), formatInt(s.duplicated), formatInt(s.reordered), held]);
   }
   const k = c.knee;
+  const rules = c.rules
+    ? ` · warm-up ${c.rules.searchWarmupS} s${c.warmup ? ` (p99 ${formatMs(c.warmup.p99Ms)} ms, unjudged)` : ''}, p99 on >= ${formatInt(c.rules.minSamples)} samples, a broken step retried ${c.rules.stepRetries}×, ${c.rules.stepRepeats} run(s) per attempt`
+    : '';
   return [
-    `capacity search (a step holds while p99 <= ${c.limits.p99Ms} ms, loss <= ${c.limits.maxLost}, generator not saturated):`,
+    `capacity search (a step holds while p99 <= ${c.limits.p99Ms} ms, loss <= ${c.limits.maxLost}, generator not saturated${rules}):`,
     t.toString(),
     k.firstBadPerSec === null
       ? `knee: not reached — every step up to ${k.lastGoodPerSec === null ? 'n/a' : formatInt(k.lastGoodPerSec)} deliveries/s held`
@@ -369,6 +404,21 @@ function statusLabel(s: TargetResult['status'], paint: Paint): string {
   return paint('UNKNOWN', 'yellow', 'bold');
 }
 
+/** The stalls of the run (docs/stability.md): one line, and one per stall with what was busy. */
+function stallsSection(r: RunReport): string[] {
+  const st = r.stalls;
+  if (!st) return [];
+  const rule = `a second is a stall when its p99 > max(${st.rule.k} × typical ${formatMs(st.typicalP99Ms)} ms, typical + ${st.rule.floorMs} ms) = ${formatMs(st.thresholdMs)} ms`;
+  if (st.stalls.length === 0) return [`stalls: none (${rule})`];
+  return [
+    `stalls: ${st.stalls.length} (${rule}):`,
+    ...st.stalls.map(
+      (x) =>
+        `  +${x.fromS} s for ${x.seconds} s: p99 up to ${formatMs(x.peakP99Ms)} ms; busiest: ${x.busiest.length ? x.busiest.map((b) => `${b.process} ${formatNum(b.cpuPercent, 0)} %`).join(', ') : 'no CPU readings'}`,
+    ),
+  ];
+}
+
 function targetsSection(r: RunReport, color: boolean, paint: Paint): string[] {
   if (r.targets.length === 0) return ['targets: none checked'];
   const t = table(['status', 'id', 'target', 'actual', 'source'], color, ['left', 'left', 'left', 'right', 'left']);
@@ -377,7 +427,9 @@ function targetsSection(r: RunReport, color: boolean, paint: Paint): string[] {
     t.push([statusLabel(x.status, paint), x.id, formatTarget(x), x.actual === null ? 'not measured' : formatValue(x.actual, unit), seedShort(x.source.seed)]);
   }
   const quotes = r.targets.map((x) => `  ${x.id}: "${x.source.quote}" (${seedLabel(x.source.seed)}${x.source.section ? `, ${x.source.section}` : ''})`);
-  return [t.toString(), ...quotes];
+  // A failed latency target says whether stalls or a sustained breach failed it (docs/stability.md).
+  const why = r.targets.filter((x) => x.explanation).map((x) => `  ${x.id} missed — ${x.explanation}`);
+  return [t.toString(), ...why, ...quotes];
 }
 
 /** The final line: `verdict: PASS (5/5 targets met)`, `verdict: FAIL (1 of 5 targets missed: latency-p99)`. */
@@ -413,6 +465,7 @@ export function renderConsole(report: RunReport, opts: ConsoleOptions = {}): str
     connectionsSection(report, color),
     [throughputLine(report)],
     generatorSection(report, color, paint),
+    stallsSection(report),
     eventsSection(report),
     targetsSection(report, color, paint),
     repeatsSection(report, color),

@@ -182,7 +182,7 @@ function targetsSection(r: RunReport): string {
       `<span class="status s-${escapeHtml(t.status)}">${STATUS_LABEL[t.status] ?? escapeHtml(t.status)}</span>`,
       `<b>${escapeHtml(t.id)}</b><div class="desc">${escapeHtml(t.description)}</div>`,
       `<code>${escapeHtml(formatTarget(t))}</code>`,
-      t.actual === null ? '<i>not measured</i>' : escapeHtml(fmtValue(t.actual, t.unit)),
+      (t.actual === null ? '<i>not measured</i>' : escapeHtml(fmtValue(t.actual, t.unit))) + (t.explanation ? `<div class="desc">${escapeHtml(t.explanation)}</div>` : ''),
       src,
     ];
   });
@@ -307,6 +307,15 @@ function reconnectionSection(r: RunReport): string {
       faults.map((f) => cols.map((c) => escapeHtml(isObj(f[c]) ? Object.entries(f[c] as Record<string, unknown>).map(([k, v]) => `${k}: ${fmtAny(v)}`).join(', ') : fmtAny(f[c] ?? '—')))),
     );
   }
+  if (Array.isArray(rc.storms) && rc.storms.length) {
+    // reconnection-storm --storms N: each policy's spread; the median storm is judged.
+    body += `<p class="help">Storms per policy: all clients back, median (judged) [min – max], from the drop and from the moment the load balancer accepted again.</p>`;
+    const spread = (x: unknown) => (isObj(x) ? `${fmtAny(x.median ?? 'never')} [${fmtAny(x.min ?? '—')} – ${fmtAny(x.max ?? '—')}] ms` : '—');
+    body += table(
+      ['policy', 'storms', '100 % back from the drop', '100 % back from the LB\'s return'],
+      rc.storms.filter(isObj).map((s) => [escapeHtml(fmtAny(s.policy)), escapeHtml(fmtAny(s.storms)), escapeHtml(spread(s.fromDrop100PercentMs)), escapeHtml(spread(s.fromReturn100PercentMs))]),
+    );
+  }
   return section('reconnection', 'Reconnection', body);
 }
 
@@ -365,6 +374,8 @@ function capacitySearchSection(r: RunReport, chart: ChartSpec | null): string {
     escapeHtml(fmtValue(st.achievedPerSec)),
     escapeHtml(fmtValue(st.p50Ms, 'ms')),
     escapeHtml(fmtValue(st.p99Ms, 'ms')),
+    escapeHtml(st.samples === undefined ? '—' : fmtValue(st.samples)),
+    escapeHtml(fmtValue(st.attempts ?? 1)),
     escapeHtml(fmtValue(st.lost)),
     escapeHtml(fmtValue(st.duplicated)),
     escapeHtml(fmtValue(st.reordered)),
@@ -374,7 +385,7 @@ function capacitySearchSection(r: RunReport, chart: ChartSpec | null): string {
   return section(
     'capacity-search',
     'Capacity search',
-    `<p>${knee}</p>${chart ? chartDiv(chart) : ''}${table(['offered/s', 'achieved/s', 'p50', 'p99', 'lost', 'duplicated', 'reordered', 'generator-bound', 'result'], rows, { num: [0, 1, 2, 3, 4, 5, 6] })}`,
+    `<p>${knee}</p>${chart ? chartDiv(chart) : ''}${table(['offered/s', 'achieved/s', 'p50', 'p99', 'samples', 'runs', 'lost', 'duplicated', 'reordered', 'generator-bound', 'result'], rows, { num: [0, 1, 2, 3, 4, 5, 6, 7, 8] })}`,
   );
 }
 
@@ -576,9 +587,9 @@ const CLIENT_JS = `
       ctx.font = (11*dpr) + 'px system-ui,sans-serif';
       spec.bands.forEach(function(b, i){
         var x0 = u.valToPos(b.from,'x',true), x1 = u.valToPos(b.to,'x',true);
-        ctx.fillStyle = b.kind === 'fault' ? 'rgba(207,34,46,0.13)' : PHASE[i % 2];
+        ctx.fillStyle = b.kind === 'fault' ? 'rgba(207,34,46,0.13)' : b.kind === 'stall' ? 'rgba(191,135,0,0.22)' : PHASE[i % 2];
         ctx.fillRect(x0, top, x1 - x0, h);
-        ctx.fillStyle = b.kind === 'fault' ? '#cf222e' : '#57606a';
+        ctx.fillStyle = b.kind === 'fault' ? '#cf222e' : b.kind === 'stall' ? '#9a6700' : '#57606a';
         ctx.fillText(b.label, x0 + 3*dpr, top + 12*dpr);
       });
       ctx.restore();

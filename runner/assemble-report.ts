@@ -13,6 +13,7 @@ import { insecureOverride } from '../cluster/insecure-checks.js';
 import { SERVER_DEFAULTS, adapterOf, type StartedCluster } from '../cluster/types.js';
 import { emptyAccounting } from '../model/accounting.js';
 import { evaluateTargets, verdictOf } from '../model/evaluate.js';
+import { explainTargets } from '../scenarios/stalls.js';
 import { SCHEMA_VERSION, type RunReport } from '../model/run-report.js';
 import type { EngineOutcome } from '../engines/types.js';
 import type { ScenarioResult } from '../scenarios/define.js';
@@ -103,6 +104,7 @@ export function assembleReport(i: ReportInput): RunReport {
     },
     scenario: { name: plan.scenario.name, describe: plan.scenario.describe },
     options: plan.options,
+    config: plan.config,
     metrics: result.metrics,
     counters: result.counters,
     accounting: result.accounting,
@@ -118,6 +120,8 @@ export function assembleReport(i: ReportInput): RunReport {
     targets = judged.targets;
     base.generator.notes.push(...judged.notes);
   }
+  // A failed latency target says whether stalls or a sustained breach failed it (docs/stability.md).
+  targets = explainTargets(targets, base);
   let verdict = verdictOf(targets, { error: failure !== undefined && failure.code !== 'WSB_INTERRUPTED', interrupted: failure?.code === 'WSB_INTERRUPTED' });
   // The engine failed the run itself (k6's exit 99: a threshold crossed): a missed target, never a pass.
   if (judged?.failed && verdict === 'pass') verdict = 'fail';

@@ -5,6 +5,7 @@ import type { Scenario, ServerOverride } from '../scenarios/define.js';
 import type { TargetSpec } from '../model/targets.js';
 import type { RepeatJudge } from '../model/run-report.js';
 import type { ShardPlan } from '../load/shard-plan.js';
+import type { EffectiveConfig } from '../config/schema.js';
 
 /** Everything one run needs, resolved and validated: defaults < config file < flags. */
 export interface RunPlan {
@@ -36,4 +37,6 @@ export interface RunPlan {
   shard?: ShardPlan;
   /** `--cluster <id>`: the `wsbench cluster up` cluster the run points at. */
   clusterId?: string;
+  /** The effective config (printed by `--dry-run`, stored in the report as `config`). */
+  config: EffectiveConfig;
 }

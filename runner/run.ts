@@ -3,7 +3,8 @@
  * with no terminal in it. It prints nothing; what a user would watch (log lines, progress, cluster
  * events, chaos actions, an engine's own output) reaches the caller as typed events (`onEvent`).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { prepareOutDir } from '../common/out-dir.js';
 import { join, resolve } from 'node:path';
 import { WsbenchError, isWsbenchError } from '../common/errors.js';
 import { DisposerStack } from '../common/disposer-stack.js';
@@ -80,8 +81,8 @@ export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutc
   const say = (message: string) => emit({ type: 'log', message });
   const startedAt = new Date();
   const t0 = Date.now();
-  const outDir = resolve(plan.outDir ?? join('wsbench-results', plan.runId));
-  mkdirSync(outDir, { recursive: true });
+  // Checked and made before anything starts (a coded error, never a hang on /proc: common/out-dir.ts).
+  const outDir = prepareOutDir(plan.outDir ?? join('wsbench-results', plan.runId));
   const reportPath = join(outDir, 'report.json');
   const stack = new DisposerStack();
   const events: RunReport['events'] = [];

@@ -13,6 +13,7 @@ import type { Disconnection, LossClasses, WorkerResults } from '../load/ipc.js';
 import type { WindowReport } from '../model/run-report.js';
 import type { ScenarioContext, ScenarioFlag, ScenarioResult, ServerOverride } from './define.js';
 import { saturatedWorkers, startMonitor, summarizeTicks, workerHealth } from './run-monitor.js';
+import { findStalls, secondsP99 } from './stalls.js';
 import { peakConnections, perNodeReport, perNodeWindow } from './per-node.js';
 import { affectedBy, reconnectionFigures } from './reconnection-figures.js';
 
@@ -140,6 +141,8 @@ export interface Fault {
   /** End of the action that caused it (disconnections up to 2 s later are attributed to it). */
   actionEndUs: number;
   policy: ReconnectPolicy;
+  /** reconnection-storm: when the load balancer accepted again (observed, µs; null: never seen). */
+  returnUs?: number | null;
 }
 
 /** What a chaos schedule can do while the broadcast runs. */
@@ -269,6 +272,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       ctx.event('phase', 'measure');
     }, (measureFromUs - nowUs()) / 1000);
     const faults: Fault[] = [];
+    /** Chaos actions whose effect was not observed (cluster/chaos.ts): the scenario did not happen as planned. */
+    const chaosFailed: string[] = [];
     let policy: ReconnectPolicy = o.reconnect;
     const chaosApi: ChaosApi = {
       cluster: ctx.cluster,
@@ -281,6 +286,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       act: async (action) => {
         const rec = await applyChaos(ctx.cluster, action, nowUs);
         ctx.event(rec.action, rec.detail, rec.outcome, { target: rec.target, durationMs: (rec.endUs - rec.startUs) / 1000 });
+        if (rec.outcome === 'fail') chaosFailed.push(`${rec.action} ${rec.target}: ${rec.detail ?? 'failed'}`);
         return rec;
       },
       fault: (f) => faults.push({ ...f, policy }),
@@ -407,6 +413,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     if (losses.neverSent > 0) {
       notes.push(`${losses.neverSent} expected deliveries were never sent: their messages were scheduled but never left the publisher (still queued, or the publisher was stalled) — lost, judged by no-loss`);
     }
+    const clamped = collected.reduce((a, r) => a + (r.latencyClamped ?? 0), 0);
+    if (clamped) notes.push(`LATENCY CLAMPED: ${clamped} deliveries took longer than the histogram's 120 s and were recorded as 120 s; the latency percentiles are a lower bound`);
     if (losses.lostConnected > 0) {
       const s = collected.flatMap((r) => r.lostConnectedSamples).slice(0, 3);
       notes.push(
@@ -471,11 +479,18 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       unexpected_arrivals: unexpected,
       disconnects: collected.reduce((a, r) => a + r.disconnects, 0),
       late_sends: published.lateSends,
+      // Latencies above the histogram's 120 s were recorded as 120 s: the latency targets cannot trust their percentiles then.
+      latency_values_clamped: collected.reduce((a, r) => a + (r.latencyClamped ?? 0), 0),
     };
     if (stall) {
       // Calibration: how long publisher 0's pump was really held (the stall, plus its timer's lateness).
       const resumed = published.stallResumedUs.get(load.workerOf.get(pubs[0]?.id ?? -1) ?? -1);
       if (resumed !== undefined) counters.publisher_stall_ms = Math.round(resumed - stall.startUs) / 1000;
+    }
+    if (hooks.chaos) {
+      // Judged by the `chaos-applied` target: a chaos scenario whose chaos did not happen must not pass.
+      counters.chaos_actions_failed = chaosFailed.length;
+      for (const f of chaosFailed) notes.push(`CHAOS NOT APPLIED: ${f}`);
     }
     if (resolvedFaults.length) {
       counters.messages_queued_while_disconnected = queued;
@@ -522,6 +537,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
             }
           : {}),
         nodeMetrics: nodeMetrics.map((p) => ({ t: Math.round((p.atUs - measureFromUs) / 1e5) / 10, nodes: p.nodes })),
+        stalls: findStalls(secondsP99(perSecond, o.duration), mon.cpu, measureFromUs),
       },
     };
   } finally {

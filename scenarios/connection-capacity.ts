@@ -106,8 +106,11 @@ export default defineScenario<Options>({
         }),
       };
       const withRss = nodes.filter((n) => n.rssPerConnectionBytes !== null && n.connections > 0);
-      const serverBytesPerConnection = withRss.length ? Math.round(withRss.reduce((a, n) => a + n.rssDeltaBytes!, 0) / withRss.reduce((a, n) => a + n.connections, 0)) : null;
+      const rawPerConnection = withRss.length ? Math.round(withRss.reduce((a, n) => a + n.rssDeltaBytes!, 0) / withRss.reduce((a, n) => a + n.connections, 0)) : null;
+      // RSS that shrank while connections were held (GC, pages returned) measured nothing: unknown, never a pass.
+      const serverBytesPerConnection = rawPerConnection !== null && rawPerConnection < 0 ? null : rawPerConnection;
       const notes: string[] = [];
+      if (rawPerConnection !== null && rawPerConnection < 0) notes.push(`server memory per connection came out negative (${rawPerConnection} bytes: RSS shrank while the connections were held); it is unknown, not a pass`);
       if (held.reduce((a, h) => a + h.connectedAtEnd, 0) < total) {
         notes.push(`${total - held.reduce((a, h) => a + h.connectedAtEnd, 0)} connections dropped while holding`);
       }

@@ -15,7 +15,7 @@ export type ScenarioResult = Pick<RunReport, 'metrics' | 'counters' | 'accountin
   /** Encoded HDR histogram (µs) of each timeline second's deliveries, by `t` (shards only). */
   timelineHistograms?: Array<{ t: number; hdr: string }>;
   /** Optional report sections the scenario produced. */
-  extra?: Partial<Pick<RunReport, 'windows' | 'reconnection' | 'nodeMetrics' | 'capacity' | 'capacitySearch' | 'probes' | 'perNode'>>;
+  extra?: Partial<Pick<RunReport, 'windows' | 'reconnection' | 'nodeMetrics' | 'capacity' | 'capacitySearch' | 'probes' | 'perNode' | 'stalls'>>;
 };
 
 

@@ -34,7 +34,7 @@ export default defineScenario<Options>({
     { key: 'restartAfter', flag: '--restart-after <s>', description: '[node-kill] start the node again this many seconds after the kill (default never)' },
   ],
   metrics: ['broadcast_latency_ms', 'reconnect_time_ms', 'connect_time_ms'],
-  targets: ['reconnect-all', 'no-loss-while-connected', 'no-duplicates', 'no-leak'],
+  targets: ['reconnect-all', 'no-loss-while-connected', 'no-duplicates', 'no-leak', 'chaos-applied'],
   needsClusterControl: 'SIGKILLs a node (and may start it again)',
   validate(o, t) {
     const problems = validateBroadcast(o as BroadcastOptions, t);

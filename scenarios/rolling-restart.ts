@@ -30,7 +30,7 @@ export default defineScenario<Options>({
     { key: 'settle', flag: '--settle <s>', description: '[rolling-restart] seconds between a node being back and the next stop (default 2)' },
   ],
   metrics: ['broadcast_latency_ms', 'reconnect_time_ms'],
-  targets: ['reconnect-all', 'no-loss-while-connected', 'no-duplicates', 'no-leak'],
+  targets: ['reconnect-all', 'no-loss-while-connected', 'no-duplicates', 'no-leak', 'chaos-applied'],
   needsClusterControl: 'stops (SIGTERM) and restarts every node in turn',
   validate: (o, t) => validateBroadcast(o as BroadcastOptions, t),
   topology: (o) => broadcastTopology(o as BroadcastOptions),

@@ -6,6 +6,7 @@ import type { WorkerTick } from '../load/ipc.js';
 import type { LoadGenerator, LoadGeneratorOptions } from '../load/load-generator.js';
 import type { NodeMetricsPoint, TimelinePoint, WorkerHealth } from '../model/run-report.js';
 import type { ScenarioContext } from './define.js';
+import { startCpuSampler, type CpuSample } from '../cluster/cpu-sampler.js';
 
 /**
  * What every scenario that drives load needs around its phases: the load generator, its workers'
@@ -17,6 +18,8 @@ export interface RunMonitor {
   ticks: WorkerTick[];
   latest: Map<number, WorkerTick>;
   nodeMetrics: Array<{ atUs: number; nodes: NodeMetricsPoint['nodes'] }>;
+  /** Each process's CPU every second (nodes, nginx, redis, generator workers), for naming stalls. */
+  cpu: CpuSample[];
   setPhase(phase: string): void;
   connectedNow(): number;
   step<T>(p: Promise<T>): Promise<T>;
@@ -62,6 +65,13 @@ export async function startMonitor(ctx: ScenarioContext<unknown>, opts: Omit<Loa
       await sleep(Math.max(0, 1000 - (nowUs() - at) / 1000));
     }
   })();
+  const c = ctx.cluster;
+  const cpu = startCpuSampler(() => [
+    ...c.nodes.map((n) => ({ name: n.id, pid: n.pid() })),
+    { name: 'nginx', pid: c.lb.pid(), tree: true },
+    { name: 'redis', pid: c.redis.pid() },
+    ...load.workers.map((w, i) => ({ name: `generator-${i}`, pid: w.proc.pid })),
+  ]);
   const abort = new Promise<never>((_, reject) => {
     const onAbort = () => reject(new WsbenchError('WSB_INTERRUPTED', 'run interrupted'));
     if (ctx.signal.aborted) onAbort();
@@ -73,13 +83,14 @@ export async function startMonitor(ctx: ScenarioContext<unknown>, opts: Omit<Loa
     ticks,
     latest,
     nodeMetrics,
+    cpu: cpu.samples,
     setPhase: (p) => (phase = p),
     connectedNow,
     step: (p) => Promise.race([p, load.failed(), abort]),
     stop: async () => {
       clearInterval(progressTimer);
       scraping = false;
-      await scraper;
+      await Promise.all([scraper, cpu.stop()]);
     },
   };
 }

@@ -346,7 +346,7 @@ export default defineScenario<Options>({
     { key: 'probeTimeout', flag: '--probe-timeout <ms>', description: "[security-probes] ms each probe waits for the node's answer (default 5000)" },
   ],
   metrics: ['broadcast_latency_ms', 'connect_time_ms'],
-  targets: ['probe-auth', 'probe-origin', 'probe-size-limit', 'probe-rate-limit', 'probe-room-auth', 'probe-slow-consumer', 'probe-nodes-up'],
+  targets: ['probe-auth', 'probe-origin', 'probe-size-limit', 'probe-rate-limit', 'probe-room-auth', 'probe-slow-consumer', 'probe-nodes-up', 'no-loss-while-connected'],
   validate: (o, t) => validateBroadcast(o as BroadcastOptions, t),
   topology(o) {
     const t = broadcastTopology(o as BroadcastOptions);

@@ -46,6 +46,8 @@ describe('capacity mechanics at small scale (real cluster)', () => {
       drain: '1',
       serverRateLimit: '100',
       kneeP99: '60000',
+      searchWarmup: '0',
+      minSamples: '1000',
     });
     const r = outcome.report;
     expect(r.error, stderr).toBeUndefined();
@@ -56,6 +58,45 @@ describe('capacity mechanics at small scale (real cluster)', () => {
     expect(cs.steps[3].lost).toBe(2900);
     expect(cs.steps.slice(0, 3).every((s) => s.lost === 0)).toBe(true);
     expect(r.topology.overrides).toContainEqual(expect.objectContaining({ setting: 'rateLimit', value: 100 }));
+  });
+
+  it('throughput --find-capacity with a one-second stall at its first step retries that step and still finds the knee', async () => {
+    // As above, after an unjudged warm-up; the generator's publishers stall for 1 s in the first
+    // step's first run (≥ 5 % of its deliveries wait over 900 ms, so its p99 is over 900 ms): the step is run again, holds, and the search goes on.
+    const { outcome, stderr } = await runScenario('throughput', {
+      findCapacity: true,
+      connections: '150',
+      rooms: '5',
+      from: '1450',
+      step: '1450',
+      to: '8700',
+      stepDuration: '2',
+      warmup: '1',
+      drain: '1',
+      serverRateLimit: '100',
+      kneeP99: '900',
+      searchWarmup: '1',
+      minSamples: '1000',
+      publisherStallMs: '1000',
+      publisherStallAt: '0',
+    });
+    const r = outcome.report;
+    expect(r.error, stderr).toBeUndefined();
+    const cs = r.capacitySearch!;
+    const shown = JSON.stringify(cs.steps);
+    expect(cs.rules).toEqual({ searchWarmupS: 1, minSamples: 1000, stepRetries: 1, stepRepeats: 1 });
+    expect(cs.warmup).toMatchObject({ offeredPerSec: 1450, seconds: 1 });
+    expect(cs.steps.map((s) => s.offeredPerSec), shown).toEqual([1450, 2900, 4350, 5800]);
+    // The stalled first run broke on latency (a loaded machine may add generator-bound) and was overruled by the retry.
+    expect(cs.steps[0].attempts).toBe(2);
+    expect(cs.steps[0].discarded).toHaveLength(1);
+    expect(cs.steps[0].discarded![0].broke).toContainEqual(expect.stringMatching(/^p99 .* > 900 ms$/));
+    expect(cs.steps[0].broke).toEqual([]);
+    expect(cs.knee).toEqual({ lastGoodPerSec: 4350, firstBadPerSec: 5800 });
+    // The broken step was retried too, and lost the same on both runs: 5 publishers × 20 dropped × 29 members.
+    expect(cs.steps[3].attempts).toBe(2);
+    expect(cs.steps[3].lost).toBe(2900);
+    for (const s of cs.steps) expect(s.samples).toBeGreaterThanOrEqual(1000);
   });
 
   it('flags a run whose generator was the bottleneck as generator-bound', async () => {

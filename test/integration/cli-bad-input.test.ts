@@ -100,6 +100,25 @@ describe('bad input → coded error, hint, exit 2, nothing left running', () => 
     }
   });
 
+  it('an output folder that cannot be made: WSB_OUT_UNUSABLE naming the path and the reason, no hang on /proc', async () => {
+    const cases: Array<[string, RegExp]> = [
+      ['/etc/passwd/x', /error WSB_OUT_UNUSABLE: --out \/etc\/passwd\/x: \/etc\/passwd is a file, not a folder/],
+      // Node's recursive mkdirSync loops forever on procfs: the check must answer instead.
+      ['/proc/nope', /error WSB_OUT_UNUSABLE: --out \/proc\/nope: \/proc is a kernel pseudo-filesystem/],
+      ['/sys/wsbench-nope/run', /error WSB_OUT_UNUSABLE: --out \/sys\/wsbench-nope\/run: \/sys is a kernel pseudo-filesystem/],
+    ];
+    for (const [out, re] of cases) {
+      const tag = newTag();
+      const r = await wsbench(['run', 'cross-node-broadcast', ...SMALL, '--out', out], { env: { ...process.env, WSB_TEST_TAG: tag } });
+      expect(r.stderr, out).toMatch(re);
+      expect(r.stderr).toContain('hint: choose a folder you can write to for --out');
+      expect(r.code).toBe(2);
+      // Refused before anything started: no cluster line, no process of the run.
+      expect(r.stderr).not.toContain('starting cluster');
+      expect(describePids(await waitNoRunProcesses({ tag }))).toEqual([]);
+    }
+  });
+
   it('a node that never prints its listening line: WSB_NODE_NOT_READY after --ready-timeout', async () => {
     const r = await expectCoded('WSB_NODE_NOT_READY', ['run', 'cross-node-broadcast', '--ready-timeout', '1000', ...SMALL], {
       NODE_OPTIONS: `--require ${join(PRELOAD, 'silent-reference-node.cjs')}`,

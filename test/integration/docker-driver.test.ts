@@ -19,6 +19,7 @@ import { DockerDriver, type StartedDockerCluster } from '../../cluster/docker-dr
 import { connectEngine, LABELS, listLabelled, runLabels, type EngineInfo } from '../../cluster/docker-engine.js';
 import { pingRedis } from '../../cluster/container-wait.js';
 import { httpGet } from '../../cluster/wait.js';
+import { applyChaos } from '../../cluster/chaos.js';
 import { SERVER_DEFAULTS, type Topology } from '../../cluster/types.js';
 import { processIdentity } from '../../cluster/process-identity.js';
 import { DOCKER_IMAGE_DEFAULTS } from '../../cluster/docker-options.js';
@@ -230,6 +231,30 @@ describe('chaos in containers', () => {
     expect(await pingRedis('127.0.0.1', cluster.redis.port)).toBe(true);
     const metrics = await cluster.metrics();
     expect(metrics.map((m) => m.up)).toEqual([true, true, true]);
+  });
+
+  it('chaos actions through the Docker API are observed from outside: stopped parts refuse, started ones answer', async () => {
+    const clock = () => Number(process.hrtime.bigint() / 1000n);
+    const seen: Array<[string, string, string | undefined]> = [];
+    for (const action of [
+      { type: 'stop-redis' },
+      { type: 'start-redis' },
+      { type: 'stop-lb' },
+      { type: 'start-lb' },
+      { type: 'kill-node', node: 'node-3' },
+      { type: 'start-node', node: 'node-3' },
+    ] as const) {
+      const rec = await applyChaos(cluster, action, clock);
+      seen.push([rec.action, rec.outcome, rec.detail]);
+    }
+    expect(seen).toEqual([
+      ['stop-redis', 'ok', 'observed: PING fails'],
+      ['start-redis', 'ok', 'observed: PING answers'],
+      ['stop-lb', 'ok', `observed: port ${cluster.lb.port} refuses connections`],
+      ['start-lb', 'ok', `observed: port ${cluster.lb.port} accepts connections`],
+      ['kill-node', 'ok', `observed: port ${cluster.nodes[2].port} refuses connections`],
+      ['start-node', 'ok', 'observed: /health answers'],
+    ]);
   });
 });
 

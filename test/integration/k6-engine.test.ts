@@ -182,7 +182,7 @@ describe.skipIf(!k6)(k6 ? `the k6 engine end to end (a real k6: ${k6}; the real 
     expect(l.lostDisconnected + l.lostPublisherDown).toBe(r.accounting.lost);
     expect(r.accounting.lost).toBeGreaterThan(0);
     expect(r.accounting.duplicated).toBe(0);
-    expectJudged(r, code, ['reconnect-all', 'no-loss-while-connected', 'no-duplicates', 'no-leak']);
+    expectJudged(r, code, ['reconnect-all', 'no-loss-while-connected', 'no-duplicates', 'no-leak', 'chaos-applied']);
     expect(r.targets.find((t) => t.id === 'no-loss-while-connected')!.status).toBe('pass');
     expectGeneratorHealth(r, 150);
   });
@@ -202,7 +202,7 @@ describe.skipIf(!k6)(k6 ? `the k6 engine end to end (a real k6: ${k6}; the real 
     expect(r.windows!.after.crossNode.received).toBeGreaterThan(0);
     expect(r.counters.cross_node_resumed_after_ms).toBeGreaterThanOrEqual(0);
     expect(r.reconnection).toBeUndefined();
-    expectJudged(r, code, ['same-node-during-redis-outage', 'cross-node-resumes', 'no-leak']);
+    expectJudged(r, code, ['same-node-during-redis-outage', 'cross-node-resumes', 'no-leak', 'no-loss-outside-redis-outage', 'chaos-applied']);
     expect(r.targets[0]).toMatchObject({ status: 'pass', actual: 1 });
   });
 
@@ -218,6 +218,6 @@ describe.skipIf(!k6)(k6 ? `the k6 engine end to end (a real k6: ${k6}; the real 
     expect(r.metrics.reconnect_time_full_jitter_ms.count).toBe(150);
     const l = r.accounting.losses!;
     expect(l.lostConnected + l.lostDisconnected + l.lostPublisherDown).toBe(r.accounting.lost);
-    expectJudged(r, code, ['reconnect-all', 'no-loss-while-connected', 'no-leak']);
+    expectJudged(r, code, ['reconnect-all', 'no-loss-while-connected', 'no-leak', 'chaos-applied']);
   });
 });

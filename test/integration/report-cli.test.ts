@@ -70,8 +70,8 @@ describe('wsbench compare (the real bin)', () => {
     cur.metrics.broadcast_latency_ms.p99 = 4;
     const r = await wsbench(['compare', base, save('better.json', cur)]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/│ metrics\.broadcast_latency_ms\.p99\s+│ lower\s+│\s+8\.439 ms │\s+4 ms │\s+-52\.6% │\s+10% │ improved/);
-    expect(r.stdout).toMatch(/^compare: OK — no regression beyond tolerance in 25 values; 1 improved, 24 within tolerance$/m);
+    expect(r.stdout).toMatch(/│ metrics\.broadcast_latency_ms\.p99\s+│ lower\s+│\s+8\.439 ms │\s+4 ms │\s+-52\.6% │\s+10%, floor 1 ms │ improved \(-52\.6%\)/);
+    expect(r.stdout).toMatch(/^compare: OK — no regression beyond tolerance in 27 values; 1 improved, 26 within tolerance$/m);
   });
 
   it('exits 1 on a regression past tolerance, 0 when --metric raises that tolerance', async () => {
@@ -80,7 +80,7 @@ describe('wsbench compare (the real bin)', () => {
     const file = save('worse.json', cur);
     const r = await wsbench(['compare', base, file, '--max-regression', '20%']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('compare: REGRESSION — 1 of 25 values regressed: metrics.broadcast_latency_cross_node_ms.p99 (+30.0% > 20%)');
+    expect(r.stdout).toContain('compare: REGRESSION — 1 of 27 values regressed: metrics.broadcast_latency_cross_node_ms.p99 (+30.0% > 20%)');
     const tolerant = await wsbench(['compare', base, file, '--max-regression', '20%', '--metric', 'broadcast_latency_cross_node_ms.p99=40%']);
     expect(tolerant.code).toBe(0);
   });
@@ -95,12 +95,60 @@ describe('wsbench compare (the real bin)', () => {
     expect(cmp.deltas.filter((d) => d.status === 'regression').map((d) => d.metric)).toEqual(['accounting.lost']);
   });
 
-  it('lists a metric missing on one side and exits 0', async () => {
+  it('exits 1 on a hollow current report (latency metrics removed); 0 with --allow-missing', async () => {
     const cur = real();
-    delete (cur.metrics as Record<string, unknown>).connect_time_ms;
-    const r = await wsbench(['compare', base, save('missing.json', cur)]);
-    expect(r.code).toBe(0);
-    expect(r.stdout.match(/missing \(not measured in current\)/g)).toHaveLength(5);
+    delete (cur.metrics as Record<string, unknown>).broadcast_latency_ms;
+    delete (cur.metrics as Record<string, unknown>).broadcast_latency_cross_node_ms;
+    const file = save('hollow.json', cur);
+    const r = await wsbench(['compare', base, file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.match(/REGRESSION \(not measured in current: a gate does not pass what was not measured\)/g)).toHaveLength(10);
+    expect(r.stdout).toMatch(/^compare: REGRESSION — 10 of 27 values regressed: metrics\.broadcast_latency_ms\.p50 \(not measured in current/m);
+    const allowed = await wsbench(['compare', base, file, '--allow-missing']);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout.match(/missing \(not measured in current \(allowed by --allow-missing\)\)/g)).toHaveLength(10);
+  });
+
+  it('exits 1 on a current verdict fail whose values equal the baseline', async () => {
+    const cur = real();
+    cur.verdict = 'fail';
+    cur.targets[2] = { ...cur.targets[2], status: 'unknown', actual: null };
+    const r = await wsbench(['compare', base, save('failed.json', cur)]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("check verdict: FAIL — the current run's verdict is fail (no-loss unknown)");
+    expect(r.stdout).toMatch(/^compare: FAIL — the current run's verdict is fail \(no-loss unknown\); 0 improved, 27 within tolerance$/m);
+  });
+
+  it('exits 1 on a chaos report whose during-fault window regressed', async () => {
+    const chaos = (): RunReport => {
+      const r = JSON.parse(readFileSync(join(FIXTURES, 'sample-report-chaos.json'), 'utf8')) as RunReport;
+      r.verdict = 'pass';
+      for (const t of r.targets) t.status = 'pass';
+      return r;
+    };
+    const baseFile = save('chaos-base.json', chaos());
+    expect((await wsbench(['compare', baseFile, save('chaos-same.json', chaos())])).code).toBe(0);
+    const cur = chaos();
+    cur.windows!['during-kill-node'].broadcast_latency_ms.p99 *= 3;
+    const r = await wsbench(['compare', baseFile, save('chaos-worse.json', cur)]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/compare: REGRESSION — 1 of \d+ values regressed: windows\.during-kill-node\.broadcast_latency_ms\.p99 \(\+200% > 10%\)/);
+  });
+
+  it('exits 1 on a different workload, 0 with --allow-different-options', async () => {
+    const cur = real();
+    cur.options.rate = 16;
+    const file = save('other-rate.json', cur);
+    const r = await wsbench(['compare', base, file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('check options: FAIL — the workload differs: rate 8 → 16 (pass --allow-different-options to compare anyway)');
+    expect((await wsbench(['compare', base, file, '--allow-different-options'])).code).toBe(0);
+    // The committed CI baseline predates some options: a current report holding their defaults is the same workload.
+    const fresh = real();
+    Object.assign(fresh.options, { reconnect: 'socketio', inflightMargin: 500, generatorCostUs: 0, publisherStallMs: 0, publisherStallAt: 1, receiveLogEvery: 10 });
+    const same = await wsbench(['compare', fileURLToPath(new URL('../../examples/ci/baseline.json', import.meta.url)), save('fresh.json', fresh)]);
+    expect(same.stdout).toContain('check options: ok — same workload options and cluster');
+    expect(same.code).toBe(0);
   });
 
   it('exits 2 with a coded error and a hint on bad input', async () => {
@@ -110,6 +158,7 @@ describe('wsbench compare (the real bin)', () => {
       [['compare', base, save('other.json', { ...real(), scenario: { name: 'node-kill', describe: 'x' } })], 'error WSB_COMPARE_INVALID'],
       [['compare', base, save('same.json', real()), '--metric', 'bogus=5%'], 'error WSB_INVALID_OPTION: --metric bogus: no compared value is called that'],
       [['compare', base], 'error WSB_INVALID_OPTION: missing argument'],
+      [['compare', base, save('floor.json', real()), '--latency-floor', 'soon'], 'error WSB_INVALID_OPTION: --latency-floor: "soon" is not a number of milliseconds'],
     ];
     for (const [args, message] of cases) {
       const r = await wsbench(args);

@@ -130,8 +130,8 @@ describe('cross-node-broadcast as 1 shard and as 3 shards against it, merged', (
       expect(report.counters.unexpected_arrivals).toBe(0);
       expect(Object.values(report.connectionsPerNode).reduce((x, y) => x + y, 0)).toBe(300);
       expect(res.code).toBe(report.verdict === 'pass' ? 0 : 1);
-      expect(report.targets.map((t) => t.id)).toEqual(['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order']);
-      expect(report.targets.filter((t) => t.id !== 'latency-p99' && t.id !== 'cross-node-latency-p99').map((t) => t.status)).toEqual(['pass', 'pass', 'pass']);
+      expect(report.targets.map((t) => t.id)).toEqual(['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order', 'no-leak']);
+      expect(report.targets.filter((t) => t.id !== 'latency-p99' && t.id !== 'cross-node-latency-p99').map((t) => t.status)).toEqual(['pass', 'pass', 'pass', 'pass']);
     }
     expect(mergedThree.report.mergedFrom.shards).toHaveLength(3);
   });

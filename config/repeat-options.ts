@@ -2,7 +2,7 @@
  * The run-level keys of repeated runs (`--repeat`, `--judge`, `--fresh-cluster`) and how a plan
  * gets them: the zod shape and flag names to spread into the run schema, the scenario's default
  * run (e.g. cross-node-broadcast's 3 × 8 s when neither --repeat nor --duration is given), and the
- * checks against the other keys. Kept apart so that a config loader can hook it in a few lines.
+ * checks against the other keys (hooked into config/resolve.ts).
  */
 import { z } from 'zod';
 import { REPEAT_JUDGES } from '../runner/repeats.js';
