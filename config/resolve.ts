@@ -13,6 +13,7 @@ import { newRunId } from '../runner/run-id.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
 import { META_FLAGS, RUN_FLAGS, runKeysSchema, type EffectiveConfig, type RunKey } from './schema.js';
+import { defaultRunProfile, planRepeat, profileNote } from './repeat-options.js';
 
 /**
  * One layer of settings, lowest precedence first: a config file (or the object given to `run()`),
@@ -147,6 +148,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
 
   if (out !== undefined && (typeof out !== 'string' || out === '')) problem('out', `expected a folder path (got ${show(out)})`);
   if (json !== undefined && typeof json !== 'boolean') problem('json', `expected true or false (got ${show(json)})`);
+  // The scenario's default run (cross-node-broadcast: 3 × 8 s) when neither repeat nor duration was chosen.
+  const profile = defaultRunProfile(scenario, rawRun, rawOptions);
   const runParsed = runKeysSchema.safeParse(rawRun);
   if (!runParsed.success) describeIssues(runParsed.error.issues, '', rawRun);
   const scParsed = scenario.options.safeParse(rawOptions);
@@ -192,6 +195,9 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     }
     if (!clusterTarget && !env.WSB_JWT_SECRET) problem('url', "put the cluster's JWT secret in the environment variable WSB_JWT_SECRET (wsbench signs its clients' tokens with it)");
   } else if (nodeUrls.length) problem('nodeUrls', `only applies with ${nameOf('url')}`);
+  const repeatProblems: string[] = [];
+  const repeat = runParsed.success && scParsed.success ? planRepeat(runParsed.data, scParsed.data as Record<string, unknown>, profile, repeatProblems) : undefined;
+  for (const text of repeatProblems) problems.push({ text, origin: originOf(text.startsWith('--publisher-stall-run') ? 'options.publisherStallRun' : text.startsWith('--fresh-cluster') ? 'freshCluster' : 'repeat') });
   const targetValues: Record<string, number> = {};
   for (const [id, v] of Object.entries(rawTargets)) {
     if (!scenario.targets.includes(id)) problem(`targets.${id}`, `${scenario.name} has no target "${id}" (got ${show(v)}); its targets: ${scenario.targets.join(', ')}`);
@@ -281,6 +287,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     ...(r.startAt !== undefined ? { startAt: r.startAt } : {}),
     ...(calibrationFaults.length ? { calibrationFault: calibrationFaults } : {}),
     ...(insecureDisable.length ? { insecureDisable } : {}),
+    ...(repeat ? { repeat: repeat.count, judge: repeat.judge, freshCluster: repeat.freshCluster } : {}),
     targets: Object.fromEntries(targets.map((t) => [t.id, t.value])),
     ...(outDir !== undefined ? { out: outDir } : {}),
     json: (json as boolean | undefined) ?? CONFIG_DEFAULTS.json,
@@ -312,7 +319,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     k6Path: r.k6,
     driver: url !== undefined ? 'external' : r.driver,
     ...(url !== undefined ? { external: { url, nodeUrls } } : {}),
-    ...(notes.length ? { notes } : {}),
+    ...(profile ? { notes: [...notes, profileNote(scenario.name, profile)] } : notes.length ? { notes } : {}),
+    ...(repeat ? { repeat } : {}),
     ...(shardPlan ? { shard: shardPlan } : {}),
     ...(clusterTarget ? { clusterId: clusterTarget.id } : {}),
     docker: {

@@ -3,6 +3,7 @@ import { LB_POLICIES, type LbPolicy } from '../cluster/nginx-config.js';
 import { SERVER_KINDS, SOCKETIO_ADAPTERS, type ServerKind, type SocketIoAdapter } from '../cluster/types.js';
 import { DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES } from '../cluster/docker-options.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
+import { REPEAT_FLAGS, repeatShape } from './repeat-options.js';
 
 /** `[registry/]name[:tag][@digest]`, as docker accepts it. */
 const IMAGE_REF = /^[a-z0-9][a-z0-9._\/:@-]*$/i;
@@ -43,6 +44,8 @@ export const runKeysSchema = z
     shard: z.string().min(1).optional(),
     /** ISO time every shard starts publishing at (wall clock). */
     startAt: z.string().min(1).optional(),
+    /** `repeat`, `judge`, `freshCluster`: the scenario N times, judged on the distribution (config/repeat-options.ts). */
+    ...repeatShape,
   })
   .strict();
 
@@ -72,13 +75,14 @@ export const RUN_FLAGS: Record<RunKey, string> = {
   cluster: '--cluster',
   shard: '--shard',
   startAt: '--start-at',
+  ...REPEAT_FLAGS,
 };
 
 /** Keys of a config that are not run-level keys nor scenario options: key → flag. */
 export const META_FLAGS = { scenario: '<scenario>', options: '(scenario options)', targets: '--target', out: '--out', json: '--json' } as const;
 
 /** The run-level keys whose flag values are numbers (commander gives strings). */
-export const NUMERIC_RUN_KEYS: ReadonlySet<string> = new Set(['nodes', 'lbPort', 'readyTimeout', 'serverRateLimit']);
+export const NUMERIC_RUN_KEYS: ReadonlySet<string> = new Set(['nodes', 'lbPort', 'readyTimeout', 'serverRateLimit', 'repeat']);
 
 /**
  * One run, as a config file or `run(config)` gives it. Every key is optional except where a
@@ -134,6 +138,12 @@ export interface WsbenchConfig {
   shard?: string;
   /** With `shard`: the ISO time (with its zone) every shard starts publishing at. */
   startAt?: string;
+  /** Runs of the scenario, judged on their distribution (default 1; cross-node-broadcast without `options.duration`: 3 runs of 8 s). */
+  repeat?: number;
+  /** With `repeat`: each target on the median of its value over the runs (default), the worst run's, or every run must pass. */
+  judge?: 'median' | 'worst' | 'every';
+  /** With `repeat`: a fresh cluster per run (default false: one cluster for all runs). */
+  freshCluster?: boolean;
   /** Target thresholds replacing the seed's, by target id (e.g. `{ 'latency-p99': 30 }`). */
   targets?: Record<string, number>;
   /** Output folder (default `wsbench-results/<run id>`). */
@@ -178,6 +188,9 @@ export type EffectiveConfig = {
   startAt?: string;
   calibrationFault?: string[];
   insecureDisable?: string[];
+  repeat?: number;
+  judge?: 'median' | 'worst' | 'every';
+  freshCluster?: boolean;
   targets: Record<string, number>;
   out?: string;
   json: boolean;

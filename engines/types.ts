@@ -35,6 +35,8 @@ export interface EngineRunContext {
   defer(name: string, close: () => Promise<void>): void;
   /** The engine started a process: the runner records the run's pids again (pids.json, for `wsbench clean`). */
   onProcess(): void;
+  /** `--repeat N`: which of the N runs this is (1-based); absent for a single run. */
+  repeat?: { run: number; of: number };
 }
 
 /** The runner's target results after the engine's own judgement (k6's thresholds). */

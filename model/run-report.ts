@@ -258,6 +258,52 @@ export interface NodeMetricsPoint {
   nodes: Array<{ nodeId: string; up: boolean; connections: number | null; rssBytes: number | null; heapUsedBytes: number | null; eventLoopLagMs: number | null; publishTotal: number | null }>;
 }
 
+/** One value over repeated runs (`--repeat N`). null: not measured (in any run, or — for the median — in one of them). */
+export interface Distribution {
+  /** Each run's value, in run order (null where the run did not measure it). */
+  values: Array<number | null>;
+  median: number | null;
+  min: number | null;
+  max: number | null;
+  /** max − min. */
+  spread: number | null;
+}
+
+/** How targets are judged over repeated runs: the median of each value, the worst run's, or every run must pass. */
+export type RepeatJudge = 'median' | 'worst' | 'every';
+
+/** One of the repeated runs, compact: its figures without histograms, timeline or events. */
+export interface RepeatRun {
+  /** 1-based position among the runs. */
+  run: number;
+  startedAt: string;
+  durationMs: number;
+  verdict: Verdict;
+  /** The run's latency summaries (without the `hdr` histogram). */
+  metrics: Record<string, Omit<MetricSummary, 'hdr'>>;
+  counters: Record<string, number>;
+  accounting: RunReport['accounting'];
+  /** Each target on this run alone. */
+  targets: Array<Pick<TargetResult, 'id' | 'actual' | 'status'>>;
+  /** Seconds of this run whose p99 was over the latency target (a stall shows here). */
+  secondsOverTarget?: number[];
+  error?: { code: string; message: string; hint?: string };
+}
+
+/** `--repeat N`: every run, how the targets were judged, and the distribution of every judged value. */
+export interface RepeatReport {
+  /** Runs asked for. */
+  count: number;
+  judge: RepeatJudge;
+  /** True: a fresh cluster per run (`--fresh-cluster`); false: one cluster for every run. */
+  freshCluster: boolean;
+  /** The run whose figures the report's top-level fields hold (1-based; null when no run finished). */
+  judgedRun: number | null;
+  runs: RepeatRun[];
+  /** Report path (`metrics.broadcast_latency_ms.p99`, `accounting.lost`, …) → its distribution over the runs. */
+  distribution: Record<string, Distribution>;
+}
+
 export interface RunReport {
   schemaVersion: typeof SCHEMA_VERSION;
   tool: { name: 'wsbench'; version: string };
@@ -363,6 +409,8 @@ export interface RunReport {
   };
   targets: TargetResult[];
   verdict: Verdict;
+  /** `--repeat N` (N > 1): every run and the distribution of each judged value; targets are judged on it. */
+  repeat?: RepeatReport;
   /** Set when verdict is error or interrupted. */
   error?: { code: string; message: string; hint?: string };
 }

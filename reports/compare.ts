@@ -9,6 +9,7 @@
 import { WsbenchError } from '../common/errors.js';
 import type { RunReport } from '../model/run-report.js';
 import { candidates, COMPARED_PERCENTILES, type Better, type Candidate, type ValueKind } from './compare-values.js';
+import { distributionNotes, onDistributions } from './compare-distributions.js';
 
 export { COMPARED_PERCENTILES, type Better, type ValueKind } from './compare-values.js';
 export { renderComparison } from './compare-render.js';
@@ -299,7 +300,7 @@ export function compareReports(baseline: RunReport, current: RunReport, options:
       hint: 'use the report of a complete run as the baseline',
     });
   }
-  const cands = candidates(baseline, current);
+  const cands = onDistributions(candidates(baseline, current), baseline, current);
   for (const key of Object.keys(opts.metricTolerances)) {
     if (!cands.some((c) => matchScore(key, c.metric) > 0)) {
       const names = [...new Set(cands.map((c) => c.metric.replace(/\.(p50|p90|p99|p999|max)$/, '')))];
@@ -318,7 +319,7 @@ export function compareReports(baseline: RunReport, current: RunReport, options:
     ok: count('ok'),
     missing: deltas.filter((d) => d.baseline === null || d.current === null).length,
   };
-  const warnings = warningsOf(baseline, current);
+  const warnings = [...warningsOf(baseline, current), ...distributionNotes(baseline, current)];
   const checks: GateCheck[] = [verdictCheck(current)];
   const diff = workloadDifferences(baseline, current, opts.optionDefaults);
   if (!diff.length) checks.push({ check: 'options', ok: true, detail: 'same workload options and cluster' });

@@ -8,6 +8,7 @@ import { summarizeTargets } from '../model/evaluate.js';
 import type { ProgressSnapshot } from '../model/progress.js';
 import { perNodeSection } from './per-node-console.js';
 import { seedLabel, seedShort } from './seed-label.js';
+import { repeatsSection } from './console-repeats.js';
 
 export interface ConsoleOptions {
   /** Wrap statuses and headings in ANSI colour codes. Default false. */
@@ -467,8 +468,11 @@ export function renderConsole(report: RunReport, opts: ConsoleOptions = {}): str
     stallsSection(report),
     eventsSection(report),
     targetsSection(report, color, paint),
+    repeatsSection(report, color),
   ];
-  const tail = [verdictLine(report, opts)];
+  const rep = report.repeat;
+  const over = rep ? ` — ${rep.judge === 'every' ? 'every one' : `the ${rep.judge}`} of ${rep.runs.length} runs` : '';
+  const tail = [`${verdictLine(report, opts)}${over}`];
   if (report.error) {
     tail.push(`error ${report.error.code}: ${report.error.message}`);
     if (report.error.hint) tail.push(`hint: ${report.error.hint}`);

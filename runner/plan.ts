@@ -3,6 +3,7 @@ import type { DockerDriverOptions } from '../cluster/docker-options.js';
 import type { ExternalTarget } from '../cluster/external-driver.js';
 import type { Scenario, ServerOverride } from '../scenarios/define.js';
 import type { TargetSpec } from '../model/targets.js';
+import type { RepeatJudge } from '../model/run-report.js';
 import type { ShardPlan } from '../load/shard-plan.js';
 import type { EffectiveConfig } from '../config/schema.js';
 
@@ -28,6 +29,8 @@ export interface RunPlan {
   docker: DockerDriverOptions;
   /** `--url` (driver `external`): the running cluster to use instead of starting one. */
   external?: ExternalTarget;
+  /** `--repeat N`, `--judge`, `--fresh-cluster`: the scenario N times, judged on the distribution (absent: once). */
+  repeat?: { count: number; judge: RepeatJudge; freshCluster: boolean };
   /** Caveats found while planning, for the report's notes. */
   notes?: string[];
   /** `--shard i/N`: this run is one share of a bigger plan and writes partial.json (load/shard-plan.ts). */

@@ -24,6 +24,7 @@ import type { ScenarioResult } from '../scenarios/define.js';
 import { assembleReport, emptyResult, toolVersion } from './assemble-report.js';
 import type { RunPlan } from './plan.js';
 import { writeRunOutputs } from './write-outputs.js';
+import { combineRuns } from './repeats.js';
 
 export { toolVersion };
 
@@ -36,6 +37,25 @@ export interface RunOptions {
   onPids?: (pids: () => number[]) => void;
   /** Called once the cluster is up, before any load (`wsbench calibrate --wire` starts its capture here). */
   onClusterUp?: (cluster: StartedCluster, outDir: string) => Promise<void>;
+}
+
+/** What one of the runs measured, kept until teardown is done and the report is assembled. */
+interface RunRecord {
+  startedAt: Date;
+  t0: number;
+  endMs: number;
+  cluster: StartedCluster | undefined;
+  result: ScenarioResult;
+  engine: EngineOutcome | undefined;
+  notes: string[];
+  failure: WsbenchError | undefined;
+}
+
+function asFailure(e: unknown, signal: AbortSignal): WsbenchError {
+  const failure = isWsbenchError(e)
+    ? e
+    : new WsbenchError('WSB_INTERNAL', e instanceof Error ? e.message : String(e), { hint: 'this is a wsbench bug; run with --debug and report it', cause: e });
+  return signal.aborted && failure.code !== 'WSB_INTERRUPTED' ? new WsbenchError('WSB_INTERRUPTED', `interrupted (${failure.message})`) : failure;
 }
 
 export interface RunOutcome {
@@ -83,16 +103,50 @@ export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutc
   // With each pid's command line and start time, so that `wsbench clean` only ever kills the run's own programs.
   const recordPids = () => writeFileSync(join(outDir, 'pids.json'), JSON.stringify(pidsRecord(plan.runId, plan.driver, allPids()), null, 2));
 
-  let result: ScenarioResult = emptyResult();
-  let engineOutcome: EngineOutcome | undefined;
   let failure: WsbenchError | undefined;
   const t = plan.topology;
   const notes: string[] = t.calibrationFaults?.length ? [calibrationFaultNote(t.calibrationFaults)] : [];
   notes.push(...(plan.notes ?? []));
   if (plan.shard) notes.push(`SHARD ${plan.shard.ref.index}/${plan.shard.ref.count} of plan ${plan.shard.planId}: ${plan.shard.share.rooms.length} of ${String(plan.options.rooms)} rooms, ${plan.shard.share.connections} of ${String(plan.options.connections)} connections (options are the whole plan's; \`wsbench merge\` judges the whole)`);
   if (t.insecureDisable?.length) notes.push(`INSECURE NODES (test/calibration only, --insecure-disable): the nodes skip ${t.insecureDisable.join(', ')} on purpose`);
+  const repeat = plan.repeat ?? { count: 1, judge: 'median' as const, freshCluster: false };
+  /** What each run measured (the last may be one that failed); reports are assembled after teardown. */
+  const runs: RunRecord[] = [];
+  /** Tears down the current cluster (and with it what still runs on it); a fresh cluster per run calls it between runs. */
+  let downCluster: (() => Promise<Error[]>) | undefined;
+
+  const startCluster = async (driver: Awaited<ReturnType<typeof createDriver>>) => {
+    event('cluster', 'starting');
+    // Every process is in pids.json as soon as it is spawned: a `kill -9` mid-start leaves nothing `wsbench clean` cannot find.
+    startingPids.length = 0;
+    const started = await driver.start(t, {
+      runId: plan.runId,
+      runDir: outDir,
+      signal,
+      onProcess: (pid) => {
+        startingPids.push(pid);
+        recordPids();
+      },
+    });
+    cluster = started;
+    const clusterStack = new DisposerStack();
+    clusterStack.push('cluster', async () => {
+      const errs = await started.down();
+      if (errs.length) throw new Error(errs.map((e) => e.message).join('; '));
+    });
+    downCluster = () => clusterStack.dispose();
+    stack.push('cluster', async () => {
+      const errs = await clusterStack.dispose();
+      if (errs.length) throw errs[0];
+    });
+    recordPids();
+    event('cluster', `up at ${started.url}`, 'ok');
+    say(`cluster up: ${started.url} → ${started.nodes.map((n) => `${n.id} :${n.port}`).join(', ')} · redis :${started.redis.port}`);
+    if (opts.onClusterUp) await opts.onClusterUp(started, outDir);
+  };
+
   try {
-    say(`wsbench ${toolVersion()} · ${plan.scenario.name} · run ${plan.runId}`);
+    say(`wsbench ${toolVersion()} · ${plan.scenario.name} · run ${plan.runId}${repeat.count > 1 ? ` · ${repeat.count} runs on ${repeat.freshCluster ? 'a fresh cluster each' : 'one cluster'}, judged on the ${repeat.judge}` : ''}`);
     // The engine is prepared (k6 looked for, its script bundled) BEFORE the cluster starts: a missing k6 leaves nothing running.
     // A shard runs its share of the plan's connections, rooms and connect rate (load/shard-plan.ts).
     engine = await engineFor(plan.engine).prepare({
@@ -109,46 +163,56 @@ export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutc
     else say(`starting cluster: redis-server, ${t.nodes} ${t.server} nodes${t.adapter === 'redis-streams' ? ' (redis-streams adapter, connection state recovery)' : ''}, nginx (${t.lbPolicy}) — logs in ${outDir}/logs`);
     if (t.calibrationFaults?.length) say(calibrationFaultNote(t.calibrationFaults));
     if (t.insecureDisable?.length) say(`INSECURE NODES (test/calibration only): every node skips these checks on purpose: ${t.insecureDisable.join(', ')}`);
-    event('cluster', 'starting');
     const driver = await createDriver({ driver: plan.driver, docker: plan.docker, external: plan.external });
-    // Every process is in pids.json as soon as it is spawned: a `kill -9` mid-start leaves nothing `wsbench clean` cannot find.
-    cluster = await driver.start(t, {
-      runId: plan.runId,
-      runDir: outDir,
-      signal,
-      onProcess: (pid) => {
-        startingPids.push(pid);
-        recordPids();
-      },
-    });
-    const started = cluster;
-    stack.push('cluster', async () => {
-      const errs = await started.down();
-      if (errs.length) throw new Error(errs.map((e) => e.message).join('; '));
-    });
-    recordPids();
-    event('cluster', `up at ${cluster.url}`, 'ok');
-    say(`cluster up: ${cluster.url} → ${cluster.nodes.map((n) => `${n.id} :${n.port}`).join(', ')} · redis :${cluster.redis.port}`);
-    if (opts.onClusterUp) await opts.onClusterUp(cluster, outDir);
-    if (signal.aborted) throw new WsbenchError('WSB_INTERRUPTED', 'interrupted');
 
-    engineOutcome = await engine.run({
-      cluster,
-      signal,
-      event,
-      progress: (snapshot) => emit({ type: 'progress', snapshot }),
-      output: (line) => emit({ type: 'output', source: plan.engine, line }),
-      defer: (name, close) => stack.push(name, close),
-      onProcess: recordPids,
-    });
-    result = engineOutcome.result;
-  } catch (e) {
-    failure = isWsbenchError(e)
-      ? e
-      : new WsbenchError('WSB_INTERNAL', e instanceof Error ? e.message : String(e), { hint: 'this is a wsbench bug; run with --debug and report it', cause: e });
-    if (signal.aborted && failure.code !== 'WSB_INTERRUPTED') {
-      failure = new WsbenchError('WSB_INTERRUPTED', `interrupted (${failure.message})`);
+    for (let k = 1; k <= repeat.count; k++) {
+      const runStart = new Date();
+      const runT0 = Date.now();
+      let result: ScenarioResult = emptyResult();
+      let engineOutcome: EngineOutcome | undefined;
+      let runFailure: WsbenchError | undefined;
+      // Closers of this run alone (its load generator, k6): the next run starts with nothing of it left.
+      const runStack = new DisposerStack();
+      const runNotes: string[] = [];
+      let ranOn: StartedCluster | undefined;
+      try {
+        if (!cluster) await startCluster(driver);
+        ranOn = cluster;
+        if (signal.aborted) throw new WsbenchError('WSB_INTERRUPTED', 'interrupted');
+        if (repeat.count > 1) {
+          say(`run ${k} of ${repeat.count}`);
+          event('repeat', `run ${k} of ${repeat.count}`);
+        }
+        engineOutcome = await engine.run({
+          cluster: cluster!,
+          signal,
+          event,
+          progress: (snapshot) => emit({ type: 'progress', snapshot }),
+          output: (line) => emit({ type: 'output', source: plan.engine, line }),
+          defer: (name, close) => runStack.push(name, close),
+          onProcess: recordPids,
+          ...(repeat.count > 1 ? { repeat: { run: k, of: repeat.count } } : {}),
+        });
+        result = engineOutcome.result;
+      } catch (e) {
+        runFailure = asFailure(e, signal);
+      } finally {
+        for (const e of await runStack.dispose()) runNotes.push(`teardown: ${e.message}`);
+        if (repeat.freshCluster && downCluster && (k < repeat.count || runFailure)) {
+          say('tearing down the cluster (a fresh one per run)…');
+          for (const e of await downCluster()) runNotes.push(`teardown: ${e.message}`);
+          cluster = undefined;
+          downCluster = undefined;
+        }
+      }
+      runs.push({ startedAt: runStart, t0: runT0, endMs: Date.now(), cluster: ranOn, result, engine: engineOutcome, notes: runNotes, failure: runFailure });
+      if (runFailure) {
+        failure = runFailure;
+        break;
+      }
     }
+  } catch (e) {
+    failure = asFailure(e, signal);
   } finally {
     say('tearing down…');
     const errors = await stack.dispose();
@@ -156,14 +220,26 @@ export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutc
     event('teardown', errors.length ? `${errors.length} errors` : 'clean', errors.length ? 'fail' : 'ok');
   }
 
-  const report = assembleReport({ plan, startedAt, t0, cluster, result, engine: engineOutcome, events, notes, failure });
+  const report =
+    repeat.count > 1 && runs.length > 0
+      ? combineRuns(
+          runs.map((r, i) => ({
+            ...assembleReport({ plan: { ...plan, runId: `${plan.runId}#${i + 1}` }, startedAt: r.startedAt, t0: r.t0, cluster: r.cluster, result: r.result, engine: r.engine, events, notes: [...notes, ...r.notes], failure: r.failure }),
+            durationMs: r.endMs - r.t0,
+            finishedAt: new Date(r.startedAt.getTime() + (r.endMs - r.t0)).toISOString(),
+          })),
+          { count: repeat.count, judge: repeat.judge, freshCluster: repeat.freshCluster, startedAt: startedAt.toISOString(), durationMs: Date.now() - t0, events },
+        )
+      : assembleReport({ plan, startedAt, t0, cluster: runs[0]?.cluster ?? cluster, result: runs[0]?.result ?? emptyResult(), engine: runs[0]?.engine, events, notes: [...notes, ...(runs[0]?.notes ?? [])], failure });
+  // The whole run's id (each run's report carried `<id>#k`).
+  report.runId = plan.runId;
   const out = await writeRunOutputs(outDir, report);
   failure ??= out.failure;
   // A shard's partial report: its share, with what `wsbench merge` needs (reports/partial.ts).
   if (plan.shard && !out.failure) {
     const partialPath = join(outDir, 'partial.json');
     try {
-      await writeFileAtomic(partialPath, `${JSON.stringify(partialOf(report, plan.shard, result.timelineHistograms ?? [], plan.clusterId), null, 2)}\n`);
+      await writeFileAtomic(partialPath, `${JSON.stringify(partialOf(report, plan.shard, runs[0]?.result.timelineHistograms ?? [], plan.clusterId), null, 2)}\n`);
       if (!failure) say(`shard ${plan.shard.ref.index}/${plan.shard.ref.count} of plan ${plan.shard.planId}: partial report ${partialPath} — its targets are this share's only; \`wsbench merge\` judges the whole`);
     } catch (e) {
       failure ??= new WsbenchError('WSB_REPORT_WRITE_FAILED', `cannot write ${partialPath}: ${(e as Error).message}`, { hint: 'choose a writable --out folder' });

@@ -58,6 +58,8 @@ export const broadcastShape = {
   publisherStallMs: z.number().int().min(0).max(600_000).default(0),
   /** Calibration: when the stall begins, in seconds into the measured phase (default 1). It begins at an intended send time of publisher 0. */
   publisherStallAt: z.number().min(0).max(86_400).default(1),
+  /** Calibration, with `--repeat N`: only run k of the N stalls (default 0: every run). */
+  publisherStallRun: z.number().int().min(0).max(1000).default(0),
   /** Calibration (`wsbench calibrate --wire`): write every n-th timed arrival's receive time to `<file>.worker-<i>.json` (default off). */
   receiveLog: z.string().min(1).optional(),
   /** Calibration: with `receiveLog`, log every n-th timed arrival of each worker (default 10). */
@@ -81,6 +83,7 @@ export const broadcastFlags: Array<ScenarioFlag<BroadcastOptions>> = [
   { key: 'inflightMargin', flag: '--inflight-margin <ms>', description: 'ms before a disconnection a lost message counts as in flight (default 500)' },
   { key: 'generatorCostUs', flag: '--generator-cost-us <n>', description: 'calibration: extra busy CPU µs per received message in the generator (default 0)' },
   { key: 'publisherStallMs', flag: '--publisher-stall-ms <ms>', description: 'calibration: the publishers pause once for this long; what falls due goes out late with its intended time (default 0: never)' },
+  { key: 'publisherStallRun', flag: '--publisher-stall-run <k>', description: 'calibration, with --repeat: only run k stalls (default 0: every run)' },
   { key: 'publisherStallAt', flag: '--publisher-stall-at <s>', description: 'calibration: when the publisher stall begins, seconds into the measured phase (default 1)' },
   { key: 'receiveLog', flag: '--receive-log <file>', description: 'calibration: write every n-th timed arrival\'s receive time to <file>.worker-<i>.json (default off)' },
   { key: 'receiveLogEvery', flag: '--receive-log-every <n>', description: 'calibration: with --receive-log, log every n-th arrival (default 10)' },
@@ -306,7 +309,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
         return cond();
       },
     };
-    const stall = o.publisherStallMs > 0 ? stallWindow(o, startUs, measureFromUs) : undefined;
+    const stallHere = o.publisherStallRun === 0 || o.publisherStallRun === (ctx.repeat?.run ?? 1);
+    const stall = o.publisherStallMs > 0 && stallHere ? stallWindow(o, startUs, measureFromUs) : undefined;
     const publishing = load.publish({
       startUs,
       measureFromUs,

@@ -29,6 +29,8 @@ export interface ScenarioContext<O> {
   /** Records a phase change or chaos action on the run's timeline (a chaos action with its target and duration). */
   event(type: string, detail?: string, outcome?: 'ok' | 'fail' | 'unknown', action?: { target: string; durationMs: number }): void;
   progress(p: ProgressSnapshot): void;
+  /** `--repeat N`: which of the N runs on this cluster this is (1-based); absent for a single run. */
+  repeat?: { run: number; of: number };
   /**
    * `--shard i/N`: this process runs only these rooms of the plan (options.connections and
    * options.rooms are already this shard's share), and publishing starts at `startAtMs` (wall
@@ -69,6 +71,12 @@ export interface Scenario<O extends Record<string, unknown> = Record<string, unk
    * (`--url`), and the run is refused with WSB_EXTERNAL_UNSUPPORTED naming this.
    */
   needsClusterControl?: string;
+  /**
+   * The scenario's default run when neither `--repeat` nor `--duration` is given (flags or config
+   * file): `count` runs of `duration` measured seconds each, judged on the median — the quick
+   * start's scenario runs 3 × 8 s so that one stall cannot flip its verdict. Absent: one run.
+   */
+  defaultRepeat?: { count: number; duration: number };
   /** Can run as `--shard i/N` (split by room; load/shard-plan.ts). */
   shardable?: boolean;
   /** Checks that span several options (after the schema); returns problems in the user's terms. */

@@ -23,6 +23,7 @@ export const nodeEngine: Engine = {
           signal: ctx.signal,
           event: ctx.event,
           progress: ctx.progress,
+          ...(ctx.repeat ? { repeat: ctx.repeat } : {}),
           startLoad: async (opts) => {
             // The ws and bun variants speak the JSON wire protocol; socketio speaks Socket.IO.
             // --adapter redis-streams: the clients resume their Socket.IO session on reconnect (connection state recovery).

@@ -66,6 +66,7 @@ describe('chaos on the load timeline (real processes, real signals)', () => {
     expect(r.targets.map((t) => [t.id, t.status])).toEqual([
       ['same-node-during-redis-outage', 'pass'],
       ['cross-node-resumes', 'pass'],
+      ['no-leak', 'pass'],
       ['no-loss-outside-redis-outage', 'pass'],
       ['chaos-applied', 'pass'],
     ]);

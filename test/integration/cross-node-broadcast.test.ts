@@ -9,7 +9,7 @@ import { run, type RunOutcome } from '../../runner/run.js';
 import { eventsInto } from './support/run-events.js';
 import { readReport } from '../../reports/write-report.js';
 import { isAlive, pidsMatching } from './support/processes.js';
-import { decodeHistogram, summarizeUs } from '../../load/histogram.js';
+import { decodeHistogram, summarizeUs } from '../../model/histogram.js';
 
 /** Every field path docs/report-format.md documents for report.json (its RunReport table). */
 function documentedPaths(): string[] {

@@ -66,7 +66,7 @@ describe('--url: a cluster wsbench did not start', () => {
     expect(Object.keys(report.connectionsPerNode).sort()).toEqual(['node-1', 'node-2']);
     expect(report.accounting.expected).toBeGreaterThan(0);
     expect(report.accounting).toMatchObject({ lost: 0, duplicated: 0, reordered: 0 });
-    expect(report.targets.map((t) => t.id)).toEqual(['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order']);
+    expect(report.targets.map((t) => t.id)).toEqual(['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order', 'no-leak']);
     const scraped = report.nodeMetrics!.flatMap((p) => p.nodes);
     expect(new Set(scraped.map((n) => n.nodeId))).toEqual(new Set(['node-1', 'node-2']));
     expect(scraped.every((n) => n.up)).toBe(true);
