@@ -59,6 +59,15 @@ describe('combineRuns', () => {
     expect(validateReport(c)).toEqual([]);
   });
 
+  it("a run's own stall explanation does not follow the judged target (here: the first run stalled, the median passes)", () => {
+    const stalled = runWith(900, 0, 1);
+    stalled.targets = stalled.targets.map((t) => (t.id === 'latency-p99' ? { ...t, explanation: 'p99 900 ms: 1 stall of 1.0 s at +3 s' } : t));
+    const c = combineRuns([stalled, runWith(20, 0, 2), runWith(25, 0, 3)], OPTS);
+    const t = c.targets.find((x) => x.id === 'latency-p99')!;
+    expect(t).toMatchObject({ actual: 25, status: 'pass' });
+    expect(t).not.toHaveProperty('explanation');
+  });
+
   it('median: two bad runs of three fail; the judged run is the middle one', () => {
     const c = combineRuns([runWith(80, 0, 1), runWith(20, 0, 2), runWith(70, 0, 3)], OPTS);
     expect(c.verdict).toBe('fail');

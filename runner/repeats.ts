@@ -66,7 +66,9 @@ function judgeTarget(template: TargetResult, finished: readonly RunReport[], jud
   const values = finished.map((r) => r.targets.find((t) => t.id === template.id)?.actual ?? null);
   const actual = judge === 'median' ? distributionOf(values).median : worstOf(values, template.op, template.value);
   const status: TargetResult['status'] = actual === null ? 'unknown' : compare(actual, template.op, template.value) ? 'pass' : 'fail';
-  return { ...template, actual, status };
+  // A run's own explanation (its stalls) is about that run, not the judged value: each run keeps its figures in `repeat.runs`.
+  const { explanation: _ownRun, ...rest } = template;
+  return { ...rest, actual, status };
 }
 
 /**
