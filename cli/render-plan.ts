@@ -197,9 +197,8 @@ function needScenario(kind: string, scenario: string | undefined, allowed: strin
   return scenario;
 }
 
-async function renderK6OperatorKind(scenarioArg: string | undefined, f: Flags, env: NodeJS.ProcessEnv): Promise<Rendered> {
-  const allowed = Object.keys(K6_ADAPTERS).filter((s) => !SCENARIOS[s]?.needsClusterControl);
-  const scenario = needScenario('k6-operator', scenarioArg, allowed);
+/** The flags the two load kinds (k6-operator, node-job) share: common ones, name, parallelism, nodes, server. */
+function loadRunFlags(scenario: string, f: Flags) {
   const problems: string[] = [];
   const c = common(f, problems);
   const name = str(f, 'name') ?? `wsbench-${scenario}`;
@@ -207,6 +206,13 @@ async function renderK6OperatorKind(scenarioArg: string | undefined, f: Flags, e
   const parallelism = int(f, 'parallelism', '--parallelism', RENDER_DEFAULTS.parallelism, 1, 1000, problems);
   const nodes = int(f, 'nodes', '--nodes', CLUSTER_RENDER_DEFAULTS.nodes, 1, 32, problems);
   const server = enumOf<ServerKind>(f, 'server', '--server', SERVER_KINDS, CLUSTER_RENDER_DEFAULTS.server, problems)!;
+  return { problems, c, name, parallelism, nodes, server };
+}
+
+async function renderK6OperatorKind(scenarioArg: string | undefined, f: Flags, env: NodeJS.ProcessEnv): Promise<Rendered> {
+  const allowed = Object.keys(K6_ADAPTERS).filter((s) => !SCENARIOS[s]?.needsClusterControl);
+  const scenario = needScenario('k6-operator', scenarioArg, allowed);
+  const { problems, c, name, parallelism, nodes, server } = loadRunFlags(scenario, f);
   const url = str(f, 'url') ?? `http://${lbServiceName(c.clusterName)}:${K8S_PORTS.lb}`;
   problems.push(...clusterUrlProblems('--url', url));
   const results = resultsOptions(f, problems);
@@ -255,13 +261,7 @@ async function renderK6OperatorKind(scenarioArg: string | undefined, f: Flags, e
 function renderNodeJobKind(scenarioArg: string | undefined, f: Flags, env: NodeJS.ProcessEnv, now: Date): Rendered {
   const allowed = Object.values(SCENARIOS).filter(shardable).map((s) => s.name);
   const scenario = needScenario('node-job', scenarioArg, allowed);
-  const problems: string[] = [];
-  const c = common(f, problems);
-  const name = str(f, 'name') ?? `wsbench-${scenario}`;
-  problems.push(...checkName('--name', name, MAX_NAME));
-  const parallelism = int(f, 'parallelism', '--parallelism', RENDER_DEFAULTS.parallelism, 1, 1000, problems);
-  const nodes = int(f, 'nodes', '--nodes', CLUSTER_RENDER_DEFAULTS.nodes, 1, 32, problems);
-  const server = enumOf<ServerKind>(f, 'server', '--server', SERVER_KINDS, CLUSTER_RENDER_DEFAULTS.server, problems)!;
+  const { problems, c, name, parallelism, nodes, server } = loadRunFlags(scenario, f);
   const lbPolicy = enumOf<LbPolicy>(f, 'lbPolicy', '--lb-policy', LB_POLICIES, CLUSTER_RENDER_DEFAULTS.lbPolicy, problems)!;
   const nginxImage = str(f, 'nginxImage') ?? CLUSTER_RENDER_DEFAULTS.nginxImage;
   problems.push(...checkImage('--nginx-image', nginxImage));
