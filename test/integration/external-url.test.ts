@@ -73,7 +73,7 @@ describe('--url: a cluster wsbench did not start', () => {
   });
 
   it('security-probes: every probe passes against the seed-configured cluster', async () => {
-    const { code, report } = await runAgainst(['run', 'security-probes', '--duration', '1', '--warmup', '0', '--drain', '0']);
+    const { code, report } = await runAgainst(['run', 'security-probes', '--duration', '1', '--warmup', '0', '--drain', '1']);
     expect(report.probes!.results.filter((x) => x.status !== 'pass')).toEqual([]);
     expect(report.probes!.nodes.map((n) => n.nodeId)).toEqual(['node-1', 'node-2']);
     expect(code).toBe(0);

@@ -13,8 +13,13 @@ import { validateReport } from '../../model/schema.js';
 import { wsbench } from './support/cli.js';
 import { describePids, newTag, waitNoRunProcesses } from './support/run-processes.js';
 
-/** A short background broadcast: the probes themselves take about a second. */
-const SHORT = ['--duration', '1', '--warmup', '0', '--drain', '0'];
+/**
+ * A short background broadcast: the probes themselves take about a second. The drain stays at the
+ * scenario's 1 s: the slow-consumer probe pushes 64 MiB through one node, which holds that node's
+ * cross-node deliveries back for a moment — with no drain, a message published just before the end
+ * was still in flight when the run was counted, and was (rightly) lost.
+ */
+const SHORT = ['--duration', '1', '--warmup', '0', '--drain', '1'];
 const FAMILIES = ['auth', 'origin', 'size-limit', 'rate-limit', 'room-auth', 'slow-consumer'];
 
 async function probeRun(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; report: RunReport }> {
