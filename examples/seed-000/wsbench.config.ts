@@ -14,10 +14,16 @@ const JWT_SECRET = process.env.SEED000_JWT_SECRET ?? 'seed-000-example-secret';
 /** The seed's `config.rateLimit` (100 handshakes per 60000 ms per IP), raised for the runs that measure delivery. */
 const RAISED = { RATE_LIMIT_MAX_REQUESTS: '1000000', RATE_LIMIT_WINDOW_MS: '60000' };
 
+/**
+ * The image of this example (Dockerfile beside this file), when set: every node runs it with the
+ * docker driver instead of `node server.js` (the CI workflow sets it to the image it just built).
+ */
+const IMAGE = process.env.WSBENCH_SERVER_IMAGE;
+
 /** One node: the seed's usage example with the environment wsbench gives it. */
 function server(env: Record<string, string> = {}) {
   return {
-    command: 'node server.js',
+    ...(IMAGE ? { image: IMAGE } : { command: 'node server.js' }),
     env: { JWT_SECRET, ...env },
     // websocket-scaling-server.js logs this once its HTTP server listens (Redis adapter set up before).
     ready: { log: 'listening on port' },
@@ -28,6 +34,7 @@ function server(env: Record<string, string> = {}) {
 
 export default defineConfig({
   nodes: 3,
+  ...(IMAGE ? { driver: 'docker' as const } : {}),
   server: server(RAISED),
   protocol: {
     wire: 'socketio',
@@ -43,8 +50,9 @@ export default defineConfig({
     // socket.on('join_room', (roomId, callback) => … callback({ success: true }) | callback({ success: false, error }))
     join: { event: 'join_room', args: ['{room}'], ack: true, okPath: 'success', ok: true },
     // socket.on('broadcast_room', (roomId, event, data) => socket.to(roomId).emit(event, data)): the
-    // client names the event its room gets; the sender is left out (socket.to).
-    publish: { event: 'broadcast_room', args: ['{room}', 'room_message', '{payload}'], payloadAs: 'object' },
+    // client names the event its room gets; the sender is left out (socket.to). handleRoomBroadcast
+    // throws 'Not in room' unless the sender joined: the publisher joins first (join: true).
+    publish: { event: 'broadcast_room', args: ['{room}', 'room_message', '{payload}'], payloadAs: 'object', join: true },
     receive: { event: 'room_message', stampPath: 'args[0]', echo: false },
     // The seed's client: socket.io-client with 10 tries, 1–5 s; on server_shutdown it reconnects only
     // when it was given several URLs.

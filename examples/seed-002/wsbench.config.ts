@@ -9,10 +9,14 @@ import { defineConfig } from 'wsbench';
 
 const JWT_SECRET = process.env.SEED002_JWT_SECRET ?? 'seed-002-example-secret';
 
+/** The image of this example (Dockerfile beside this file), when set: the nodes run it (docker driver). */
+const IMAGE = process.env.WSBENCH_SERVER_IMAGE;
+
 export default defineConfig({
   nodes: 3,
+  ...(IMAGE ? { driver: 'docker' as const } : {}),
   server: {
-    command: 'node server.js',
+    ...(IMAGE ? { image: IMAGE } : { command: 'node server.js' }),
     env: { JWT_SECRET },
     // Seed 002, "Health Endpoints": GET /health → {"status":"healthy", …}.
     ready: { http: '/health' },
@@ -27,7 +31,8 @@ export default defineConfig({
     auth: { in: 'query', name: 'token', jwt: { alg: 'HS256', secret: JWT_SECRET, claims: { userId: '{user}' }, expiresInS: 3600 } },
     welcome: false,
     join: { frame: { type: 'join_room', roomId: '{room}' }, reply: { match: { type: 'room_joined' } } },
-    publish: { frame: { type: 'room_message', roomId: '{room}', data: '{payload}' }, payloadAs: 'object' },
+    // The manager refuses a room_message from a non-member: the publisher joins first.
+    publish: { frame: { type: 'room_message', roomId: '{room}', data: '{payload}' }, payloadAs: 'object', join: true },
     // "Each instance delivers to local connections": the sender gets its own message back.
     receive: { match: { type: 'room_message' }, stampPath: 'data', roomPath: 'roomId', echo: true },
     // Seed 002, "Error Handling": "Use retry logic with exponential backoff".

@@ -30,6 +30,7 @@ describe('examples/seed-002 (through the bin)', () => {
     expect(a.crossNode.received).toBe(a.crossNode.expected);
     // The config's own target (seed 002: sub-100 ms cross-instance delivery) is judged.
     expect(report.targets.find((t) => t.id === 'cross-instance-latency')!.status).not.toBe('unknown');
+    for (const id of ['no-loss', 'no-duplicates', 'in-order', 'no-leak']) expect(report.targets.find((t) => t.id === id)!.status, id).toBe('pass');
     expect(r.code, r.stderr).toBe(report.verdict === 'pass' ? 0 : 1);
   });
 });

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunReport } from '../../../model/run-report.js';
 import { wsbench, type CliResult } from './cli.js';
 
-/** The example's config file, e.g. examplesConfig('seed-000'). */
+/** The example's config file, e.g. exampleConfig('seed-000'). */
 export function exampleConfig(example: string): string {
   return fileURLToPath(new URL(`../../../examples/${example}/wsbench.config.ts`, import.meta.url));
 }
@@ -20,10 +20,10 @@ export interface ExampleRun extends CliResult {
   report: RunReport | undefined;
 }
 
-/** `wsbench run <name> --config examples/<example>/wsbench.config.ts --out <tmp> …flags`. */
-export async function runExample(example: string, name: string, flags: string[] = []): Promise<ExampleRun> {
+/** `wsbench run <name> --config examples/<example>/wsbench.config.ts --out <tmp> …flags`, `env` added to the environment. */
+export async function runExample(example: string, name: string, flags: string[] = [], env: Record<string, string> = {}): Promise<ExampleRun> {
   const out = mkdtempSync(join(tmpdir(), `wsb-${example}-${name}-`));
-  const res = await wsbench(['run', name, '--config', exampleConfig(example), '--out', out, ...flags]);
+  const res = await wsbench(['run', name, '--config', exampleConfig(example), '--out', out, ...flags], { env: { ...process.env, ...env } });
   const file = join(out, 'report.json');
   const report = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunReport) : undefined;
   return { ...res, out, report };
