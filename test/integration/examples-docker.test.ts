@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DOCKER_IMAGE_DEFAULTS } from '../../config/defaults.js';
+import { DOCKER_IMAGE_DEFAULTS } from '../../cluster/docker-driver.js';
 import { runExample } from './support/examples.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
