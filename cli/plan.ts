@@ -28,7 +28,7 @@ export function flagsLayer(scenarioName: string, flags: RunFlags): ConfigLayer {
     const targets: Record<string, unknown> = {};
     for (const item of flags.target) {
       const m = /^\s*([a-z0-9][a-z0-9-]*)\s*=\s*(\S+)\s*$/i.exec(item);
-      if (!m) throw new WsbenchError('WSB_INVALID_OPTION', `--target ${item}: expected <id>=<number>, e.g. latency-p99=30`, { hint: `targets of this scenario: ${scenario.targets.join(', ')}` });
+      if (!m) throw new WsbenchError('WSB_INVALID_OPTION', `--target ${item}: expected <id>=<number> or <id>=off, e.g. latency-p99=30`, { hint: `targets of this scenario: ${scenario.targets.join(', ')}` });
       targets[m[1]] = coerce(m[2], true);
     }
     values.targets = targets;

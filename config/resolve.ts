@@ -7,13 +7,13 @@ import { insecureCheckProblems, splitInsecureChecks } from '../cluster/insecure-
 import { externalUrlProblems } from '../cluster/external-driver.js';
 import { SCENARIOS, type Scenario } from '../scenarios/index.js';
 import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
-import { SEED_TARGETS, withValue } from '../model/targets.js';
 import type { RunPlan } from '../runner/plan.js';
 import { newRunId } from '../runner/run-id.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
 import { META_FLAGS, RUN_FLAGS, runKeysSchema, type EffectiveConfig, type RunKey } from './schema.js';
 import { defaultRunProfile, planRepeat, profileNote } from './repeat-options.js';
+import { effectiveTargets, resolveTargets } from './targets-options.js';
 
 /**
  * One layer of settings, lowest precedence first: a config file (or the object given to `run()`),
@@ -198,12 +198,15 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   const repeatProblems: string[] = [];
   const repeat = runParsed.success && scParsed.success ? planRepeat(runParsed.data, scParsed.data as Record<string, unknown>, profile, repeatProblems) : undefined;
   for (const text of repeatProblems) problems.push({ text, origin: originOf(text.startsWith('--publisher-stall-run') ? 'options.publisherStallRun' : text.startsWith('--fresh-cluster') ? 'freshCluster' : 'repeat') });
-  const targetValues: Record<string, number> = {};
-  for (const [id, v] of Object.entries(rawTargets)) {
-    if (!scenario.targets.includes(id)) problem(`targets.${id}`, `${scenario.name} has no target "${id}" (got ${show(v)}); its targets: ${scenario.targets.join(', ')}`);
-    else if (typeof v !== 'number' || !Number.isFinite(v)) problem(`targets.${id}`, `expected a number, the threshold in ${SEED_TARGETS[id]?.unit ?? 'the target\'s unit'} (got ${show(v)})`);
-    else targetValues[id] = v;
-  }
+  const targets = resolveTargets(
+    scenario,
+    rawTargets,
+    (id) => {
+      const layer = origins.get(`targets.${id}`);
+      return layer?.origin === 'config' ? layer.source : 'command line';
+    },
+    (id, text) => problem(`targets.${id}`, text),
+  );
 
   if (problems.length || !runParsed.success || !scParsed.success) {
     const fromConfig = problems.every((p) => p.origin === 'config');
@@ -228,12 +231,6 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
         .join(', ')}`,
     });
   }
-  const targets = scenario.targets.map((id) => {
-    const spec = SEED_TARGETS[id];
-    if (!spec) throw new WsbenchError('WSB_INTERNAL', `scenario ${scenario.name} names unknown target ${id}`);
-    const v = targetValues[id];
-    return v === undefined ? spec : withValue(spec, v);
-  });
   const { expectedConnections, serverOverrides: scenarioOverrides } = scenario.topology(options);
   // --server-rate-limit wins over what the scenario would raise the limit to (e.g. to put a known
   // limit in the cluster's way, or to keep the seed's 100 messages/minute).
@@ -288,7 +285,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     ...(calibrationFaults.length ? { calibrationFault: calibrationFaults } : {}),
     ...(insecureDisable.length ? { insecureDisable } : {}),
     ...(repeat ? { repeat: repeat.count, judge: repeat.judge, freshCluster: repeat.freshCluster } : {}),
-    targets: Object.fromEntries(targets.map((t) => [t.id, t.value])),
+    targets: effectiveTargets(scenario, targets),
     ...(outDir !== undefined ? { out: outDir } : {}),
     json: (json as boolean | undefined) ?? CONFIG_DEFAULTS.json,
   };

@@ -4,6 +4,7 @@ import { SERVER_KINDS, SOCKETIO_ADAPTERS, type ServerKind, type SocketIoAdapter 
 import { DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES } from '../cluster/docker-options.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { REPEAT_FLAGS, repeatShape } from './repeat-options.js';
+import type { TargetConfigValue } from './targets-options.js';
 
 /** `[registry/]name[:tag][@digest]`, as docker accepts it. */
 const IMAGE_REF = /^[a-z0-9][a-z0-9._\/:@-]*$/i;
@@ -144,8 +145,12 @@ export interface WsbenchConfig {
   judge?: 'median' | 'worst' | 'every';
   /** With `repeat`: a fresh cluster per run (default false: one cluster for all runs). */
   freshCluster?: boolean;
-  /** Target thresholds replacing the seed's, by target id (e.g. `{ 'latency-p99': 30 }`). */
-  targets?: Record<string, number>;
+  /**
+   * The user's targets by id: a number replaces a seed target's threshold (`{ 'latency-p99': 30 }`),
+   * `false` switches one off (listed, not judged), `{ max | min }` sets its bound, and
+   * `{ metric: '<report path>', max | min, unit?, description? }` adds one on any report value.
+   */
+  targets?: Record<string, TargetConfigValue>;
   /** Output folder (default `wsbench-results/<run id>`). */
   out?: string;
   /** CLI only: print the JSON report on stdout instead of the table (default false). */
@@ -191,7 +196,7 @@ export type EffectiveConfig = {
   repeat?: number;
   judge?: 'median' | 'worst' | 'every';
   freshCluster?: boolean;
-  targets: Record<string, number>;
+  targets: Record<string, TargetConfigValue>;
   out?: string;
   json: boolean;
 };
