@@ -5,6 +5,7 @@ import { lookupScenario, resolvePlan, type ConfigLayer } from '../config/resolve
 import type { RunPlan } from '../runner/plan.js';
 import { newRunId } from '../runner/run-id.js';
 import { NUMERIC_RUN_KEYS, RUN_FLAGS } from '../config/schema.js';
+import { tlsFromFlags } from '../config/external-options.js';
 
 export { lookupScenario, newRunId, type RunPlan };
 
@@ -33,6 +34,8 @@ export function flagsLayer(scenarioName: string, flags: RunFlags): ConfigLayer {
     }
     values.targets = targets;
   }
+  const tls = tlsFromFlags(flags as { ca?: unknown; insecure?: unknown });
+  if (tls) values.tls = tls;
   if (flags.out !== undefined) values.out = flags.out;
   if (flags.json !== undefined) values.json = flags.json;
   return { origin: 'flags', source: 'command line', values };

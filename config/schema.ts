@@ -4,6 +4,7 @@ import { SERVER_KINDS, SOCKETIO_ADAPTERS, type ServerKind, type SocketIoAdapter 
 import { DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES } from '../cluster/docker-options.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { REPEAT_FLAGS, repeatShape } from './repeat-options.js';
+import { EXTERNAL_FLAGS, externalShape, type ChaosConfig, type TlsConfig } from './external-options.js';
 import type { TargetConfigValue } from './targets-options.js';
 
 /** `[registry/]name[:tag][@digest]`, as docker accepts it. */
@@ -47,6 +48,8 @@ export const runKeysSchema = z
     startAt: z.string().min(1).optional(),
     /** `repeat`, `judge`, `freshCluster`: the scenario N times, judged on the distribution (config/repeat-options.ts). */
     ...repeatShape,
+    /** `tls` and `chaos.hooks` of a cluster the user runs (config/external-options.ts). */
+    ...externalShape,
   })
   .strict();
 
@@ -77,6 +80,7 @@ export const RUN_FLAGS: Record<RunKey, string> = {
   shard: '--shard',
   startAt: '--start-at',
   ...REPEAT_FLAGS,
+  ...EXTERNAL_FLAGS,
 };
 
 /** Keys of a config that are not run-level keys nor scenario options: key → flag. */
@@ -129,8 +133,12 @@ export interface WsbenchConfig {
   calibrationFault?: string | string[];
   /** TEST/CALIBRATION ONLY: security checks every node skips on purpose. */
   insecureDisable?: string | string[];
-  /** A cluster already running behind this load balancer (loopback only); nothing is started. */
+  /** A cluster already running behind this load balancer (http://, https://, ws://, wss://, any host); nothing is started. */
   url?: string;
+  /** With a wss:// / https:// `url`: the CA file to trust (`--ca`), or `insecure: true` (`--insecure`, the report says so). */
+  tls?: TlsConfig;
+  /** With `url`: `hooks`, the user's shell commands per chaos action (`killNode`, `stopNode`, `startNode`, `pauseNode`, `resumeNode`, `stopRedis`, `startRedis`, `stopLb`, `startLb`; placeholders {node} {nodeUrl} {index}). */
+  chaos?: ChaosConfig;
   /** With `url`: its nodes' own URLs, for /metrics and /health. */
   nodeUrls?: string | string[];
   /** A cluster started by `wsbench cluster up` (its id or folder) instead of `url`: its URL, nodes, JWT secret and server variant. */
@@ -188,6 +196,8 @@ export type EffectiveConfig = {
   k6?: string;
   url?: string;
   nodeUrls?: string[];
+  tls?: TlsConfig;
+  chaos?: ChaosConfig;
   cluster?: string;
   shard?: string;
   startAt?: string;
