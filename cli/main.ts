@@ -7,7 +7,6 @@ import { clean } from '../cluster/clean.js';
 import { doctor } from './doctor.js';
 import { SERVER_KINDS, SOCKETIO_ADAPTERS } from '../cluster/types.js';
 import { SCENARIOS } from '../scenarios/index.js';
-import { SEED_TARGETS } from '../model/targets.js';
 import { planFromCommandLine } from './plan.js';
 import { CONFIG_DEFAULTS as RUN_DEFAULTS } from '../config/defaults.js';
 import { toolVersion } from '../runner/run.js';
@@ -21,7 +20,7 @@ import { COMPARE_DEFAULTS } from '../reports/compare.js';
 import { addClusterCommands } from './cluster-program.js';
 import { addMergeCommand } from './merge-command.js';
 import { addRenderCommands } from './render-command.js';
-import { seedLabel } from '../reports/seed-label.js';
+import { listConfig, listScenarios } from './list-command.js';
 
 function printError(e: unknown): number {
   if (isWsbenchError(e)) {
@@ -198,18 +197,12 @@ export function program(onExitCode: (code: number) => void): Command {
     });
 
   prog
-    .command('list')
-    .description('list scenarios, their options and the targets they judge')
-    .action(() => {
-      for (const s of Object.values(SCENARIOS)) {
-        process.stdout.write(`${s.name}\n  ${s.describe}\n  targets:\n`);
-        for (const id of s.targets) {
-          const t = SEED_TARGETS[id];
-          process.stdout.write(`    ${id}: ${t.description} (${t.op} ${t.value} ${t.unit}; ${seedLabel(t.source.seed)})\n`);
-        }
-        process.stdout.write('  options:\n');
-        for (const f of s.flags) process.stdout.write(`    ${f.flag.padEnd(22)} ${f.description}\n`);
-      }
+    .command('list [run]')
+    .description('list scenarios, their options and the targets they judge; with --config: what each run of that file will judge, and where each target comes from')
+    .option('--config <file>', 'a config file: per run (or only [run]), each target with its op, threshold and source (seed or config)')
+    .action(async (run: string | undefined, flags: { config?: string }) => {
+      if (flags.config !== undefined) await listConfig(flags.config, run, process.stdout);
+      else listScenarios(process.stdout);
       onExitCode(0);
     });
 
