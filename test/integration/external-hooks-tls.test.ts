@@ -7,7 +7,9 @@
  * - chaos through the user's hooks: `node-kill` with `chaos.hooks.killNode` = `kill -9` of the
  *   node's pid (from a pid file the test writes): the hook ran, its output is in the chaos event,
  *   the node is gone and its clients were disconnected; a hook that exits 0 but kills nothing is a
- *   failed chaos action (chaos-applied fails, exit 1).
+ *   failed chaos action (chaos-applied fails, exit 1); `redis-outage` with stopRedis/startRedis
+ *   hooks that shut Redis down and start a new redis-server on its port: both observed on the
+ *   nodes' /health.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -120,6 +122,12 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
+  // The redis-server the startRedis hook started (daemonized, so not the driver's to stop).
+  try {
+    process.kill(Number(readFileSync(join(dir, 'redis-again.pid'), 'utf8')), 'SIGTERM');
+  } catch {
+    // the redis-outage test did not get that far
+  }
   if (tlsNginx && tlsNginx.exitCode === null) {
     tlsNginx.kill('SIGTERM');
     await new Promise((r) => tlsNginx!.once('exit', r));
@@ -181,6 +189,36 @@ describe('--url with chaos.hooks: node-kill on a cluster wsbench did not start',
     writeFileSync(file, JSON.stringify({ scenario: 'node-kill', chaos: { hooks: { killNode } } }));
     return file;
   };
+
+  it('redis-outage through stopRedis/startRedis hooks: both actions observed on the nodes\' /health, nothing failed', async () => {
+    const port = cluster.redis.port;
+    const redisServer = findBinary('redis-server')!;
+    const file = join(dir, 'redis-hooks.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        scenario: 'redis-outage',
+        chaos: {
+          hooks: {
+            stopRedis: `kill -TERM $(cat ${dir}/redis.pid) && while kill -0 $(cat ${dir}/redis.pid) 2>/dev/null; do sleep 0.1; done; echo redis stopped`,
+            startRedis: `${redisServer} --port ${port} --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --pidfile ${dir}/redis-again.pid --dir ${dir} && echo redis started`,
+          },
+        },
+      }),
+    );
+    writeFileSync(join(dir, 'redis.pid'), `${cluster.redis.pid()}\n`);
+    const { report } = await run(['run', 'redis-outage', '--config', file, '--connections', '40', '--rooms', '4', '--rate', '1', '--duration', '7', '--outage-at', '1', '--outage', '2', '--settle', '2', '--warmup', '1', '--drain', '1', '--url', cluster.url, '--node-urls', NODE_URLS()]);
+    const stop = report!.events.find((e) => e.type === 'stop-redis')!;
+    const start = report!.events.find((e) => e.type === 'start-redis')!;
+    expect(stop).toMatchObject({ outcome: 'ok', target: 'redis' });
+    expect(stop.detail).toContain('exit 0: redis stopped');
+    expect(stop.detail).toContain("observed: a node's /health reports Redis not ready");
+    expect(start).toMatchObject({ outcome: 'ok' });
+    expect(start.detail).toContain('exit 0: redis started');
+    expect(start.detail).toContain("observed: every node's /health reports Redis ready");
+    expect(report!.counters.chaos_actions_failed).toBe(0);
+    expect(report!.targets.find((t) => t.id === 'chaos-applied')!.status).toBe('pass');
+  });
 
   it('a hook that exits 0 but kills nothing is a failed chaos action: chaos-applied fails, exit 1', async () => {
     const { code, report } = await run(['run', 'node-kill', '--config', config('echo pretending to kill {node}'), ...NODE_KILL, '--url', cluster.url, '--node-urls', NODE_URLS()]);
