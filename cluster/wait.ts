@@ -4,7 +4,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { clientTls } from '../common/tls.js';
 
 /** One HTTP(S) GET; resolves with status and body, rejects on connection errors. https:// verifies with the process's client TLS (common/tls.ts). */
-export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+export function httpGet(target: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+  // A ws(s):// cluster URL (`--url wss://…`) answers /health and /metrics over http(s).
+  const url = target.replace(/^ws(s?):/i, 'http$1:');
   return new Promise((resolve, reject) => {
     const https = url.startsWith('https:');
     const req = (https ? httpsRequest : request)(url, { method: 'GET', timeout: timeoutMs, agent: false, ...(https ? clientTls() : {}) }, (res) => {
