@@ -52,7 +52,7 @@ export function httpForm(value: string): string {
 }
 
 function refuse(what: string, key?: HookKey): never {
-  throw new WsbenchError('WSB_CHAOS_HOOK_MISSING', `cannot ${what}: the cluster was not started by wsbench (--url)${key ? ` and chaos.hooks.${key} is not set` : ''}`, {
+  throw new WsbenchError(key ? 'WSB_CHAOS_HOOK_MISSING' : 'WSB_EXTERNAL_UNSUPPORTED', `cannot ${what}: the cluster was not started by wsbench (--url)${key ? ` and chaos.hooks.${key} is not set` : ''}`, {
     hint: key ? `set chaos.hooks.${key} in the config (a shell command; placeholders {node} {nodeUrl} {index}), or drop --url` : 'drop --url to let wsbench start (and control) its own cluster',
   });
 }
