@@ -9,7 +9,8 @@
  *   the node is gone and its clients were disconnected; a hook that exits 0 but kills nothing is a
  *   failed chaos action (chaos-applied fails, exit 1); `redis-outage` with stopRedis/startRedis
  *   hooks that shut Redis down and start a new redis-server on its port: both observed on the
- *   nodes' /health.
+ *   nodes' /health; `rolling-restart` with stopNode/startNode hooks (a script that SIGTERMs a node
+ *   and starts it again from its own command line): every node stopped and back, observed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -122,12 +123,29 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  // The redis-server the startRedis hook started (daemonized, so not the driver's to stop).
-  try {
-    process.kill(Number(readFileSync(join(dir, 'redis-again.pid'), 'utf8')), 'SIGTERM');
-  } catch {
-    // the redis-outage test did not get that far
+  // What the hooks started (the redis-server, restarted nodes): not the driver's to stop.
+  const started = [join(dir, 'redis-again.pid'), ...cluster.nodes.map((n) => join(dir, `${n.id}.pid`))];
+  const killed: number[] = [];
+  for (const file of started) {
+    try {
+      const pid = Number(readFileSync(file, 'utf8'));
+      if (!cluster.nodes.some((n) => n.pid() === pid)) {
+        process.kill(pid, 'SIGTERM');
+        killed.push(pid);
+      }
+    } catch {
+      // not started, or already gone
+    }
   }
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const deadline = Date.now() + 15_000; killed.some(alive) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
   if (tlsNginx && tlsNginx.exitCode === null) {
     tlsNginx.kill('SIGTERM');
     await new Promise((r) => tlsNginx!.once('exit', r));
@@ -201,7 +219,7 @@ describe('--url with chaos.hooks: node-kill on a cluster wsbench did not start',
         chaos: {
           hooks: {
             stopRedis: `kill -TERM $(cat ${dir}/redis.pid) && while kill -0 $(cat ${dir}/redis.pid) 2>/dev/null; do sleep 0.1; done; echo redis stopped`,
-            startRedis: `${redisServer} --port ${port} --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --pidfile ${dir}/redis-again.pid --dir ${dir} && echo redis started`,
+            startRedis: `env -u WSB_TEST_TAG ${redisServer} --port ${port} --bind 127.0.0.1 --save '' --appendonly no --daemonize yes --pidfile ${dir}/redis-again.pid --dir ${dir} && echo redis started`,
           },
         },
       }),
@@ -220,6 +238,48 @@ describe('--url with chaos.hooks: node-kill on a cluster wsbench did not start',
     expect(report!.targets.find((t) => t.id === 'chaos-applied')!.status).toBe('pass');
   });
 
+  it('rolling-restart through stopNode/startNode hooks: every node stopped and started again, each observed', async () => {
+    const script = join(dir, 'node-ctl.sh');
+    writeFileSync(
+      script,
+      `#!/bin/sh
+set -e
+d='${dir}'
+case "$1" in
+  stop)
+    pid=$(cat "$d/$2.pid")
+    tr '\\0' '\\n' < /proc/$pid/cmdline > "$d/$2.cmd"
+    readlink /proc/$pid/cwd > "$d/$2.cwd"
+    kill -TERM $pid
+    while kill -0 $pid 2>/dev/null; do sleep 0.1; done
+    echo "stopped $2 (pid $pid)";;
+  start)
+    cd "$(cat "$d/$2.cwd")"
+    env -u WSB_TEST_TAG WSB_JWT_SECRET='${SECRET}' nohup xargs -d '\\n' -a "$d/$2.cmd" sh -c 'echo $$ > "$0"; exec "$@"' "$d/$2.pid" >> "$d/$2.restart.log" 2>&1 &
+    echo "started $2";;
+esac
+`,
+      { mode: 0o755 },
+    );
+    const file = join(dir, 'restart-hooks.json');
+    writeFileSync(file, JSON.stringify({ scenario: 'rolling-restart', chaos: { hooks: { stopNode: `${script} stop {node}`, startNode: `${script} start {node}` } } }));
+    const before = cluster.nodes.map((n) => Number(readFileSync(join(dir, `${n.id}.pid`), 'utf8')));
+    const { report } = await run(['run', 'rolling-restart', '--config', file, '--connections', '40', '--rooms', '4', '--rate', '1', '--duration', '16', '--first-at', '1', '--settle', '1', '--warmup', '1', '--drain', '1', '--url', cluster.url, '--node-urls', NODE_URLS()]);
+    const actions = report!.events.filter((e) => e.type === 'stop-node' || e.type === 'start-node').map((e) => `${e.type} ${e.target} ${e.outcome}`);
+    expect(actions).toEqual(['stop-node node-1 ok', 'start-node node-1 ok', 'stop-node node-2 ok', 'start-node node-2 ok']);
+    const stop1 = report!.events.find((e) => e.type === 'stop-node')!;
+    expect(stop1.detail).toContain(`hook stopNode "${script} stop node-1" exit 0: stopped node-1 (pid ${before[0]})`);
+    expect(report!.events.find((e) => e.type === 'start-node')!.detail).toContain('observed: /health answers');
+    expect(report!.counters.chaos_actions_failed).toBe(0);
+    expect(report!.reconnection!.disconnections).toBeGreaterThan(0);
+    // The nodes run again under new pids, started by the hook.
+    const after = cluster.nodes.map((n) => Number(readFileSync(join(dir, `${n.id}.pid`), 'utf8')));
+    for (const [i, pid] of after.entries()) {
+      expect(pid).not.toBe(before[i]);
+      expect(() => process.kill(pid, 0)).not.toThrow();
+    }
+  });
+
   it('a hook that exits 0 but kills nothing is a failed chaos action: chaos-applied fails, exit 1', async () => {
     const { code, report } = await run(['run', 'node-kill', '--config', config('echo pretending to kill {node}'), ...NODE_KILL, '--url', cluster.url, '--node-urls', NODE_URLS()]);
     const kill = report!.events.find((e) => e.type === 'kill-node')!;
@@ -228,7 +288,7 @@ describe('--url with chaos.hooks: node-kill on a cluster wsbench did not start',
     expect(kill.detail).toContain('still accepts connections');
     expect(report!.targets.find((t) => t.id === 'chaos-applied')!.status).toBe('fail');
     expect(code).toBe(1);
-    expect(cluster.nodes[1].running()).toBe(true);
+    expect(() => process.kill(Number(readFileSync(join(dir, 'node-2.pid'), 'utf8')), 0)).not.toThrow();
   });
 
   it('the killNode hook kills node-2: its output is in the chaos event, the effect observed, its clients disconnected', async () => {
