@@ -44,6 +44,14 @@ describe('targets in a config: override, switch off, add', () => {
     expect(p.config.targets).toMatchObject({ 'latency-p99': 100, 'no-loss': false, 'no-duplicates': 0, 'my-connect-p99': { metric: 'metrics.connect_time_ms.p99', max: 3000, unit: 'ms' } });
   });
 
+  it('a seed target the scenario does not judge, given a threshold, is added with its seed sentence; false for one changes nothing', () => {
+    const p = buildPlan('node-kill', { config: 'wsbench.config.json' }, {}, { scenario: 'node-kill', targets: { 'reconnect-p99': 4000, 'no-loss': false } });
+    expect(p.targets.map((t) => t.id)).toEqual(['reconnect-all', 'no-loss-while-connected', 'no-duplicates', 'no-leak', 'chaos-applied', 'reconnect-p99']);
+    expect(p.targets.at(-1)).toMatchObject({ metric: 'metrics.reconnect_time_ms.p99', op: '<=', value: 4000, override: { seedValue: 5000 }, source: { config: 'wsbench.config.json', quote: 'Automatic reconnection within 5 seconds' } });
+    expect(p.config.targets).toMatchObject({ 'reconnect-p99': 4000 });
+    expect(p.config.targets['no-loss']).toBeUndefined();
+  });
+
   it('an == target given a bound becomes that bound (no-loss { max: 10 } → lost <= 10)', () => {
     const t = plan({ 'no-loss': { max: 10 } }).targets.find((x) => x.id === 'no-loss')!;
     expect(t).toMatchObject({ op: '<=', value: 10, override: { seedValue: 0 } });
@@ -62,14 +70,14 @@ describe('targets in a config: override, switch off, add', () => {
       plan({
         'latency-p99': { min: 10 },
         'my-connect-p99': { metric: 'metrics.connect_ms.p99', max: 3000 },
-        'reconnect-p99': 5000,
+        'reconnect-pp99': 5000,
         'two-bounds': { metric: 'counters.connections_peak', max: 1, min: 0 },
       }),
     );
     expect(e.code).toBe('WSB_CONFIG_INVALID');
     expect(e.message).toContain('targets.latency-p99: min: latency-p99 is judged as <= 50 ms (a maximum); give max');
     expect(e.message).toContain("targets.my-connect-p99: metric: 'metrics.connect_ms.p99' is not a number in the report; nearest paths: metrics.connect_time_ms.p99");
-    expect(e.message).toContain('targets.reconnect-p99: cross-node-broadcast has no target "reconnect-p99"');
+    expect(e.message).toContain('targets.reconnect-pp99: cross-node-broadcast has no target "reconnect-pp99" and it is no seed target');
     expect(e.message).toContain('targets.two-bounds: expected exactly one of max or min');
   });
 

@@ -74,7 +74,11 @@ function boundOf(op: TargetSpec['op']): 'max' | 'min' | 'either' {
  */
 export function resolveTargets(scenario: Scenario<any>, raw: Record<string, unknown>, sourceOf: (id: string) => string, problem: (id: string, text: string) => void): TargetSpec[] {
   const out: TargetSpec[] = [];
-  for (const id of scenario.targets) {
+  // A seed target the scenario does not judge (e.g. reconnect-p99 for node-kill), given a threshold, is
+  // added with its seed sentence (the user asked for it); `false` for one is nothing to switch off.
+  const seedAdded = Object.keys(raw).filter((id) => !scenario.targets.includes(id) && Object.hasOwn(SEED_TARGETS, id) && !(isRecord(raw[id]) && (raw[id] as Record<string, unknown>).metric !== undefined));
+  for (const id of [...scenario.targets, ...seedAdded]) {
+    if (!scenario.targets.includes(id) && (raw[id] === false || raw[id] === 'off')) continue;
     const seed = SEED_TARGETS[id];
     const v = raw[id];
     if (v === undefined) {
@@ -119,11 +123,11 @@ export function resolveTargets(scenario: Scenario<any>, raw: Record<string, unkn
     }
   }
   for (const [id, v] of Object.entries(raw)) {
-    if (scenario.targets.includes(id)) continue;
+    if (scenario.targets.includes(id) || seedAdded.includes(id)) continue;
     if (!isRecord(v) || v.metric === undefined) {
       problem(
         id,
-        `${scenario.name} has no target "${id}" (got ${show(v)}); its targets: ${scenario.targets.join(', ')} — to add one, give { metric: '<report path>', max | min }`,
+        `${scenario.name} has no target "${id}" and it is no seed target (got ${show(v)}); its targets: ${scenario.targets.join(', ')} — to add one, give { metric: '<report path>', max | min }`,
       );
       continue;
     }
@@ -161,7 +165,7 @@ export function effectiveTargets(scenario: Scenario<any>, targets: readonly Targ
   const out: Record<string, TargetConfigValue> = {};
   for (const t of targets) {
     if (t.off) out[t.id] = false;
-    else if (!scenario.targets.includes(t.id)) out[t.id] = { metric: t.metric, [t.op === '<=' || t.op === '<' ? 'max' : 'min']: t.value, ...(t.unit ? { unit: t.unit } : {}), description: t.description };
+    else if (!Object.hasOwn(SEED_TARGETS, t.id) || SEED_TARGETS[t.id].metric !== t.metric) out[t.id] = { metric: t.metric, [t.op === '<=' || t.op === '<' ? 'max' : 'min']: t.value, ...(t.unit ? { unit: t.unit } : {}), description: t.description };
     else if (t.op !== SEED_TARGETS[t.id]?.op) out[t.id] = { [t.op === '<=' || t.op === '<' ? 'max' : 'min']: t.value };
     else out[t.id] = t.value;
   }
