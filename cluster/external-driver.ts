@@ -4,7 +4,7 @@ import { setClientTls, type ClientTls } from '../common/tls.js';
 import { isLoopbackHost } from '../load/source-address.js';
 import { httpGet } from './wait.js';
 import { scrapeNodeMetrics } from './prom-metrics.js';
-import { fillHook, runHookOrThrow, type ChaosHooks, type HookKey, type HookRun } from './chaos-hooks.js';
+import { describeHookRun, fillHook, runHookOrThrow, type ChaosHooks, type HookKey, type HookRun } from './chaos-hooks.js';
 import type { ClusterDriver, ClusterNode, DriverStartOptions, StartedCluster, Topology } from './types.js';
 
 export { isLoopbackHost };
@@ -65,10 +65,15 @@ class Hooks {
     const template = this.hooks[key];
     if (template === undefined) refuse(what, key);
     try {
-      this.runs.push(await runHookOrThrow(key, fillHook(template, vars)));
+      const run = await runHookOrThrow(key, fillHook(template, vars));
+      this.runs.push(run);
+      log(describeHookRun(run));
     } catch (e) {
       const run = (e as { run?: HookRun }).run;
-      if (run) this.runs.push(run);
+      if (run) {
+        this.runs.push(run);
+        log(describeHookRun(run));
+      }
       throw e;
     }
   }
