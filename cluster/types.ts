@@ -1,4 +1,5 @@
 import type { LbPolicy } from './nginx-config.js';
+import type { UserServerSpec } from '../config/user-server.js';
 
 /** Server settings passed to every reference node. Seed defaults in SERVER_DEFAULTS. */
 export interface ServerOptions {
@@ -58,8 +59,13 @@ export function adapterArgs(t: Pick<Topology, 'server' | 'adapter'>): string[] {
 
 /** What to stand up. Defaults run on a laptop. */
 export interface Topology {
-  /** Reference-server variant (default socketio). */
+  /**
+   * Reference-server variant (default socketio). With `userServer`: the reference protocol the
+   * generator speaks to the user's nodes (socketio) until a protocol profile says otherwise.
+   */
   server: ServerKind;
+  /** The user's own server as the nodes (`server: { command | image, … }`); absent: the reference server. */
+  userServer?: UserServerSpec;
   /** socket.io variant: its cluster adapter (default redis); redis-streams turns on connection state recovery. */
   adapter?: SocketIoAdapter;
   /** Reference nodes behind the load balancer (default 3). */

@@ -14,6 +14,8 @@ import { CONFIG_DEFAULTS } from './defaults.js';
 import { resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
 import { META_FLAGS, RUN_FLAGS, runKeysSchema, type EffectiveConfig, type RunKey } from './schema.js';
 import { defaultRunProfile, planRepeat, profileNote } from './repeat-options.js';
+import { resolveUserServer, userServerProblems } from './user-server.js';
+import type { ServerKind } from '../cluster/types.js';
 
 /**
  * One layer of settings, lowest precedence first: a config file (or the object given to `run()`),
@@ -25,6 +27,8 @@ export interface ConfigLayer {
   /** For messages: the file (and named run), or `run() config`. */
   source: string;
   values: Record<string, unknown>;
+  /** A config file's folder: the default `cwd` of a user's server given there. */
+  dir?: string;
 }
 
 export function lookupScenario(name: string): Scenario<any> {
@@ -89,7 +93,9 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     };
     for (const [key, value] of Object.entries(layer.values)) {
       if (value === undefined) continue;
-      if ((runKeys as string[]).includes(key)) set(key, rawRun, key, value);
+      // `--server-command` over a config's `server: { … }`: the flag's fields win, the rest stay.
+      if (key === 'server' && isRecord(value) && isRecord(rawRun.server)) set(key, rawRun, key, { ...rawRun.server, ...value });
+      else if ((runKeys as string[]).includes(key)) set(key, rawRun, key, value);
       else if (key === 'options' || key === 'targets') {
         if (!isRecord(value)) {
           problems.push({ text: `${key}: expected an object of ${key === 'options' ? 'scenario options' : 'target thresholds'} (got ${show(value)})`, origin: layer.origin });
@@ -165,7 +171,12 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   if (runParsed.success && runParsed.data.engine !== 'k6' && given('k6')) problem('k6', `only applies with ${nameOf('engine')} k6`);
   const calibrationFaults = splitCalibrationFaults(runParsed.success ? runParsed.data.calibrationFault : undefined);
   for (const p of calibrationFaultProblems(calibrationFaults)) problems.push({ text: p, origin: originOf('calibrationFault') });
-  if (runParsed.success && runParsed.data.adapter !== undefined && runParsed.data.server !== 'socketio') {
+  const userServer = runParsed.success && typeof runParsed.data.server === 'object' ? runParsed.data.server : undefined;
+  if (userServer && runParsed.success) {
+    const driver = runParsed.data.driver;
+    for (const p of userServerProblems(userServer, driver, nameOf('server'), given)) problem(p.key, p.text);
+  }
+  if (runParsed.success && !userServer && runParsed.data.adapter !== undefined && runParsed.data.server !== 'socketio') {
     problem('adapter', `only applies with ${nameOf('server')} socketio (the ${runParsed.data.server} variant has its own Redis pub/sub)`);
   }
   if (runParsed.success && runParsed.data.driver !== 'docker') {
@@ -193,6 +204,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     for (const k of ['driver', 'lbPolicy', 'lbPort', 'serverRateLimit', 'calibrationFault', 'insecureDisable', 'adapter'] as const) {
       if (given(k)) problem(k, `does not apply with ${nameOf('url')} (wsbench does not start or configure that cluster)`);
     }
+    if (userServer) problem('server', `a server to start does not apply with ${nameOf('url')} (wsbench does not start that cluster)`);
     if (!clusterTarget && !env.WSB_JWT_SECRET) problem('url', "put the cluster's JWT secret in the environment variable WSB_JWT_SECRET (wsbench signs its clients' tokens with it)");
   } else if (nodeUrls.length) problem('nodeUrls', `only applies with ${nameOf('url')}`);
   const repeatProblems: string[] = [];
@@ -219,6 +231,10 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   }
 
   const r = { ...runParsed.data, ...(clusterTarget ? { server: clusterTarget.server, adapter: clusterTarget.adapter } : {}) };
+  const serverLayer = origins.get('server');
+  const user = typeof r.server === 'object' ? resolveUserServer(r.server, serverLayer?.dir ?? process.cwd()) : undefined;
+  // Until a protocol profile says otherwise, a user's server speaks the socket.io reference protocol.
+  const variant: ServerKind = typeof r.server === 'object' ? 'socketio' : r.server;
   const options = scParsed.data as Record<string, unknown>;
   if (url !== undefined && scenario.needsClusterControl) {
     throw new WsbenchError('WSB_EXTERNAL_UNSUPPORTED', `${scenario.name} ${scenario.needsClusterControl}, which wsbench cannot do to a cluster it did not start (--url)`, {
@@ -244,7 +260,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   const serverOptions = { ...SERVER_DEFAULTS };
   const notes: string[] = [];
   // An external cluster keeps its own settings: nothing is overridden (and the report says what the scenario would have changed).
-  for (const o of url === undefined ? serverOverrides : []) serverOptions[o.setting] = o.value;
+  for (const o of url === undefined && !user ? serverOverrides : []) serverOptions[o.setting] = o.value;
   if (url !== undefined && !clusterTarget && serverOverrides.length) {
     notes.push(`--url: the cluster keeps its own settings; on a cluster it starts, wsbench would set ${serverOverrides.map((o) => `${o.setting} = ${o.value} (${o.why})`).join('; ')}`);
   }
@@ -264,7 +280,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     }
   }
   const { workers: _w, receiveLog: _l, ...planOptions } = options; // a shard's own generator settings are not the plan
-  const shardPlan = shard ? withPlanId(shard, { scenario: scenario.name, options: planOptions, engine: r.engine, server: r.server, targets }) : undefined;
+  const shardPlan = shard ? withPlanId(shard, { scenario: scenario.name, options: planOptions, engine: r.engine, server: variant, targets }) : undefined;
   const nodes = url !== undefined && nodeUrls.length ? nodeUrls.length : r.nodes;
   const adapter = r.server === 'socketio' ? (r.adapter ?? CONFIG_DEFAULTS.adapter) : undefined;
   const outDir = out as string | undefined;
@@ -296,7 +312,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     scenario,
     options,
     topology: {
-      server: r.server,
+      server: variant,
+      ...(user ? { userServer: user } : {}),
       ...(adapter ? { adapter } : {}),
       nodes,
       lb: 'nginx',
@@ -305,12 +322,13 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
       expectedConnections,
       serverOptions,
       // The nodes wsbench starts get a fresh secret; an external cluster's comes from WSB_JWT_SECRET.
-      jwtSecret: url !== undefined ? env.WSB_JWT_SECRET! : randomBytes(32).toString('hex'),
+      // A user's server may bring its own (server.env.WSB_JWT_SECRET): the generator then signs with it.
+      jwtSecret: url !== undefined ? env.WSB_JWT_SECRET! : (user?.env.WSB_JWT_SECRET ?? randomBytes(32).toString('hex')),
       readyTimeoutMs: r.readyTimeout,
       ...(calibrationFaults.length ? { calibrationFaults } : {}),
       ...(insecureDisable.length ? { insecureDisable } : {}),
     },
-    serverOverrides: url === undefined ? serverOverrides : [],
+    serverOverrides: url === undefined && !user ? serverOverrides : [],
     targets,
     outDir,
     json: config.json,

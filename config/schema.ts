@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { LB_POLICIES, type LbPolicy } from '../cluster/nginx-config.js';
-import { SERVER_KINDS, SOCKETIO_ADAPTERS, type ServerKind, type SocketIoAdapter } from '../cluster/types.js';
+import { SOCKETIO_ADAPTERS, type ServerKind, type SocketIoAdapter } from '../cluster/types.js';
 import { DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES } from '../cluster/docker-options.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { REPEAT_FLAGS, repeatShape } from './repeat-options.js';
+import { serverSchema, type UserServer } from './user-server.js';
 
 /** `[registry/]name[:tag][@digest]`, as docker accepts it. */
 const IMAGE_REF = /^[a-z0-9][a-z0-9._\/:@-]*$/i;
@@ -24,7 +25,7 @@ export const runKeysSchema = z
     nodeImage: z.string().regex(IMAGE_REF, 'must be an image reference like node:20-bookworm-slim').default(CONFIG_DEFAULTS.nodeImage),
     dockerNetwork: z.enum(DOCKER_NETWORK_CHOICES).default(CONFIG_DEFAULTS.dockerNetwork),
     dockerPull: z.enum(DOCKER_PULL_CHOICES).default(CONFIG_DEFAULTS.dockerPull),
-    server: z.enum(SERVER_KINDS).default(CONFIG_DEFAULTS.server),
+    server: serverSchema.default(CONFIG_DEFAULTS.server),
     adapter: z.enum(SOCKETIO_ADAPTERS).optional(),
     readyTimeout: z.number().int().min(1000).max(600_000).default(CONFIG_DEFAULTS.readyTimeout),
     engine: z.enum(['node', 'k6']).default(CONFIG_DEFAULTS.engine),
@@ -112,8 +113,12 @@ export interface WsbenchConfig {
   dockerNetwork?: 'auto' | 'host' | 'bridge';
   /** `driver: 'docker'`: pull policy (default `missing`). */
   dockerPull?: 'missing' | 'never';
-  /** Reference server variant (default `socketio`). */
-  server?: ServerKind;
+  /**
+   * The nodes: a reference server variant (default `socketio`), or the user's own server as an
+   * object: `{ command }` (local driver, `{port}` `{redisUrl}` `{nodeId}` placeholders) or
+   * `{ image }` (docker driver), with `cwd`, `env`, `ready`, `stop`, `metrics` (docs/configuration.md).
+   */
+  server?: ServerKind | UserServer;
   /** `server: 'socketio'` only: its cluster adapter (default `redis`). */
   adapter?: SocketIoAdapter;
   /** ms each cluster part gets to become ready (default 30000). */
@@ -166,7 +171,7 @@ export interface WsbenchConfigFile extends WsbenchConfig {
 export type EffectiveConfig = {
   scenario: string;
   options: Record<string, unknown>;
-  server: ServerKind;
+  server: ServerKind | UserServer;
   adapter?: SocketIoAdapter;
   nodes: number;
   lbPolicy?: LbPolicy;

@@ -323,8 +323,12 @@ export interface RunReport {
   topology: {
     /** How the cluster was started: `local` processes, `docker` containers (testcontainers), or `external`: not by wsbench (`--url`). */
     driver: 'local' | 'docker' | 'external';
-    /** Reference-server variant under test. */
-    server: 'socketio' | 'ws' | 'bun';
+    /** Reference-server variant under test, or `custom`: the user's own server (`serverCommand` / `serverImage`). */
+    server: 'socketio' | 'ws' | 'bun' | 'custom';
+    /** `custom`, local driver: the command that started each node, as configured (placeholders unexpanded). */
+    serverCommand?: string;
+    /** `custom`, docker driver: the image each node ran. */
+    serverImage?: string;
     /** How the variant spreads room messages over the nodes (e.g. `custom ioredis pub/sub`); absent in older reports. */
     adapter?: string;
     nodes: number;
