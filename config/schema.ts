@@ -20,9 +20,9 @@ export const runKeysSchema = z
     lbPolicy: z.enum(LB_POLICIES).default(CONFIG_DEFAULTS.lbPolicy),
     lbPort: z.number().int().min(0).max(65535).default(CONFIG_DEFAULTS.lbPort),
     driver: z.enum(['local', 'docker']).default(CONFIG_DEFAULTS.driver),
-    redisImage: z.string().regex(IMAGE_REF, 'must be an image reference like redis:7.4-bookworm').default(CONFIG_DEFAULTS.redisImage),
-    nginxImage: z.string().regex(IMAGE_REF, 'must be an image reference like nginx:1.28-bookworm').default(CONFIG_DEFAULTS.nginxImage),
-    nodeImage: z.string().regex(IMAGE_REF, 'must be an image reference like node:20-bookworm-slim').default(CONFIG_DEFAULTS.nodeImage),
+    redisImage: z.string().regex(IMAGE_REF, 'must be an image reference like wsbench/redis:7.4-bookworm').default(CONFIG_DEFAULTS.redisImage),
+    nginxImage: z.string().regex(IMAGE_REF, 'must be an image reference like wsbench/nginx:1.28-bookworm').default(CONFIG_DEFAULTS.nginxImage),
+    nodeImage: z.string().regex(IMAGE_REF, 'must be an image reference like wsbench/node:20-bookworm-slim').default(CONFIG_DEFAULTS.nodeImage),
     dockerNetwork: z.enum(DOCKER_NETWORK_CHOICES).default(CONFIG_DEFAULTS.dockerNetwork),
     dockerPull: z.enum(DOCKER_PULL_CHOICES).default(CONFIG_DEFAULTS.dockerPull),
     server: serverSchema.default(CONFIG_DEFAULTS.server),
@@ -103,11 +103,11 @@ export interface WsbenchConfig {
   lbPort?: number;
   /** Cluster driver (default `local`). */
   driver?: 'local' | 'docker';
-  /** `driver: 'docker'`: Redis image (default `redis:7.4-bookworm`). */
+  /** `driver: 'docker'`: Redis image (default `wsbench/redis:7.4-bookworm`). */
   redisImage?: string;
-  /** `driver: 'docker'`: NGINX image (default `nginx:1.28-bookworm`). */
+  /** `driver: 'docker'`: NGINX image (default `wsbench/nginx:1.28-bookworm`). */
   nginxImage?: string;
-  /** `driver: 'docker'`: image the reference nodes run in (default `node:20-bookworm-slim`). */
+  /** `driver: 'docker'`: image the reference nodes run in (default `wsbench/node:20-bookworm-slim`). */
   nodeImage?: string;
   /** `driver: 'docker'`: network mode (default `auto`). */
   dockerNetwork?: 'auto' | 'host' | 'bridge';
