@@ -197,6 +197,22 @@ describe('server.command through the real bin', () => {
     for (const n of ['node-1', 'node-2']) expect(readFileSync(join(out, 'logs', `${n}.log`), 'utf8')).toMatch(/SIGTERM: shutting down/);
   });
 
+  it('--pause-node against the user command run under a shell: SIGSTOP/SIGCONT reach the server in the group, the paused node stands out', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'wsb-userserver-pause-'));
+    // `; exit $?` keeps the shell as the server's parent: a stop of the shell alone would leave the server serving.
+    const r = await wsbench(['run', 'cross-node-broadcast', '--server-command', `${REFERENCE}; exit $?`, '--connections', '150', '--rooms', '2', '--rate', '5', '--warmup', '1', '--duration', '6', '--drain', '2', '--repeat', '1', '--pause-node', 'node-3', '--pause-at', '2', '--pause-ms', '2000', '--out', out]);
+    const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
+    expect(rep.error, r.stderr).toBeUndefined();
+    expect(rep.events.filter((e) => e.type === 'pause-node' || e.type === 'resume-node').map((e) => [e.type, e.target, e.outcome])).toEqual([
+      ['pause-node', 'node-3', 'ok'],
+      ['resume-node', 'node-3', 'ok'],
+    ]);
+    // Two rooms publish from node-1 and node-2: only node-3's receivers wait out the pause.
+    const rows = rep.windows!.pause.perNode!.receiving.filter((x) => x.latency_ms.count > 0);
+    expect(rows.reduce((a, b) => (b.latency_ms.p99 > a.latency_ms.p99 ? b : a)).node).toBe('node-3');
+    expect(rep.accounting.lost).toBe(0);
+  });
+
   it('wsbench clean after a kill -9 of the CLI finds the user\'s node processes, also one that left the recorded process tree', async () => {
     const out = mkdtempSync(join(tmpdir(), 'wsb-userserver-clean-'));
     // The subshell forks the server and exits: the server is no descendant of the recorded shell.
