@@ -142,6 +142,19 @@ describe('server.command on the local driver: stop, kill, start, pause as chaos 
   });
 });
 
+describe('server.metrics', () => {
+  it('per-node metrics are unknown (null) without server.metrics, scraped as the reference /metrics with it', async () => {
+    const without = await startCluster({ command: REFERENCE }, { nodes: 1 });
+    const [m0] = await without.cluster.metrics();
+    expect(m0).toEqual({ nodeId: 'node-1', up: true, connections: null, rssBytes: null, heapUsedBytes: null, eventLoopLagMs: null, publishTotal: null });
+    const withMetrics = await startCluster({ command: REFERENCE, metrics: '/metrics' }, { nodes: 1 });
+    const [m1] = await withMetrics.cluster.metrics();
+    expect(m1.up).toBe(true);
+    expect(m1.connections).toBe(0);
+    expect(m1.rssBytes).toBeGreaterThan(0);
+  });
+});
+
 describe('server.command through the real bin', () => {
   it('a server that never becomes ready: WSB_SERVER_NOT_READY with its last output, exit 2, nothing left running', async () => {
     const out = mkdtempSync(join(tmpdir(), 'wsb-userserver-notready-'));
@@ -174,6 +187,9 @@ describe('server.command through the real bin', () => {
     expect(rep.accounting.duplicated).toBe(0);
     expect(rep.windows!.after.accounting.lost).toBe(0);
     expect(rep.targets.find((t) => t.id === 'chaos-applied')!.status).toBe('pass');
+    // No server.metrics: what the nodes hold is unknown, never guessed.
+    expect(rep.nodeMetrics!.length).toBeGreaterThan(0);
+    for (const p of rep.nodeMetrics!) for (const n of p.nodes) expect(n.connections).toBeNull();
     expect([0, 1]).toContain(r.code);
     const rec = JSON.parse(readFileSync(join(out, 'pids.json'), 'utf8')) as PidsRecord;
     expect(allGone(rec.pids)).toEqual([]);
