@@ -146,7 +146,9 @@ export class ComponentContainer {
       return new WsbenchError('WSB_PORT_IN_USE', `${this.name}: ${msg}`, { hint: 'free the port, or let wsbench pick free ports (omit --lb-port)' });
     }
     if (/exited|stream ended/i.test(msg)) {
-      return new WsbenchError('WSB_PROCESS_EXITED', `${this.name} container exited before it was ready; last output:\n${tail}`, {
+      // A user's server that exits before it is ready never became ready (WSB_SERVER_NOT_READY).
+      const code = this.readiness.code === 'WSB_SERVER_NOT_READY' ? this.readiness.code : 'WSB_PROCESS_EXITED';
+      return new WsbenchError(code, `${this.name} container exited before it was ready; last output:\n${tail}`, {
         hint: `see logs/${this.name}.log in the run folder`,
         cause: e,
       });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { z } from 'zod';
 import { WsbenchError } from '../common/errors.js';
 import { SERVER_DEFAULTS, type Topology } from '../cluster/types.js';
@@ -235,6 +236,11 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   const user = typeof r.server === 'object' ? resolveUserServer(r.server, serverLayer?.dir ?? process.cwd()) : undefined;
   // Until a protocol profile says otherwise, a user's server speaks the socket.io reference protocol.
   const variant: ServerKind = typeof r.server === 'object' ? 'socketio' : r.server;
+  if (user?.command !== undefined && r.driver === 'local' && url === undefined && !existsSync(user.cwd)) {
+    throw new WsbenchError(originOf('server') === 'config' ? 'WSB_CONFIG_INVALID' : 'WSB_INVALID_OPTION', `${nameOf('server')}.cwd: folder ${user.cwd} does not exist (your server's command runs there)`, {
+      hint: 'fix server.cwd (relative to the config file), or leave it out to run in the config file\'s folder',
+    });
+  }
   const options = scParsed.data as Record<string, unknown>;
   if (url !== undefined && scenario.needsClusterControl) {
     throw new WsbenchError('WSB_EXTERNAL_UNSUPPORTED', `${scenario.name} ${scenario.needsClusterControl}, which wsbench cannot do to a cluster it did not start (--url)`, {

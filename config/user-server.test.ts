@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,6 +48,7 @@ describe('server: the user\'s own server (config)', () => {
 
   it('readiness, stop and metrics as configured; a relative cwd is against the config file', () => {
     const f = configFile({ server: { command: ['node', 'srv.js'], cwd: 'app', ready: { log: 'listening on \\d+' }, stop: { signal: 'SIGINT', timeoutMs: 2500 }, metrics: '/prom' } });
+    mkdirSync(join(f, '..', 'app'));
     const u = buildPlan('cross-node-broadcast', { ...SMALL, config: f }, {}).topology.userServer!;
     expect(u).toMatchObject({ cwd: join(f, '..', 'app'), ready: { kind: 'log', pattern: 'listening on \\d+' }, stopSignal: 'SIGINT', stopTimeoutMs: 2500, metrics: '/prom' });
     expect(resolveUserServer({ command: 'x', ready: { http: '/health' } }, '/base').ready).toEqual({ kind: 'http', path: '/health' });
@@ -131,5 +132,14 @@ describe('user server helpers', () => {
     });
     expect(redactServer('socketio')).toBe('socketio');
     expect(commandText(['node', 'my server.js', '--port', '{port}'])).toBe("node 'my server.js' --port {port}");
+  });
+});
+
+describe('server.cwd', () => {
+  it('a cwd that does not exist is refused before anything starts', () => {
+    const f = configFile({ server: { command: 'node s.js', cwd: 'no-such-folder' } });
+    const e = errorOf(() => buildPlan('cross-node-broadcast', { ...SMALL, config: f }, {}));
+    expect(e.code).toBe('WSB_CONFIG_INVALID');
+    expect(e.message).toBe(`server.cwd: folder ${join(f, '..', 'no-such-folder')} does not exist (your server's command runs there)`);
   });
 });
