@@ -13,7 +13,7 @@ import { waitForHttp } from './wait.js';
 import { scrapeNodeMetrics } from './prom-metrics.js';
 import { rssOfTree } from './proc-stats.js';
 import { referenceNodeArgs } from './node-args.js';
-import { UserLocalNode, userNodeArgv, userNodeEnv } from './user-node.js';
+import { userLocalNodes, type UserLocalNode } from './user-node.js';
 import { SERVER_VARIANT_INFO, type ClusterDriver, type ClusterNode, type DriverStartOptions, type NodeMetrics, type StartedCluster, type Topology } from './types.js';
 
 const log = logger('cluster');
@@ -120,28 +120,7 @@ export class LocalDriver implements ClusterDriver {
       const nodePorts = await Promise.all(Array.from({ length: topology.nodes }, () => getFreePort()));
       const user = topology.userServer;
       const nodes: Array<LocalNode | UserLocalNode> = user
-        ? nodePorts.map((port, i) => {
-            const vars = { port, redisUrl, nodeId: `node-${i + 1}` };
-            const argv = userNodeArgv(user.command!, vars);
-            return new UserLocalNode(
-              vars.nodeId,
-              port,
-              user,
-              () => {
-                const proc = ManagedProcess.start({
-                  name: vars.nodeId,
-                  ...argv,
-                  cwd: user.cwd,
-                  env: userNodeEnv(user, vars, opts.runId, topology.jwtSecret),
-                  logFile: join(logsDir, `${vars.nodeId}.log`),
-                  group: true,
-                });
-                return track(proc, () => proc.stop(user.stopTimeoutMs, user.stopSignal));
-              },
-              topology.readyTimeoutMs,
-              opts.signal,
-            );
-          })
+        ? userLocalNodes(user, nodePorts, { redisUrl, runId: opts.runId, jwtSecret: topology.jwtSecret, logsDir, readyTimeoutMs: topology.readyTimeoutMs, signal: opts.signal, track })
         : nodePorts.map(
         (port, i) =>
           new LocalNode(`node-${i + 1}`, port, () => {

@@ -5,6 +5,7 @@
  * whole), ready by TCP accept, HTTP 2xx or a line of its output, stopped with its own signal.
  */
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WsbenchError } from '../common/errors.js';
 import type { ReadyCheck, UserServerSpec } from '../config/user-server.js';
@@ -192,4 +193,31 @@ export class UserLocalNode implements ClusterNode {
   metrics(): Promise<NodeMetrics> {
     return userNodeMetrics(this.id, this.url, this.running(), this.spec.metrics);
   }
+}
+
+/**
+ * The local driver's nodes of a user's server, one per port: each spawns the command as its own
+ * process group (output in `<logsDir>/node-N.log`) and hands it to `track`, which registers it for
+ * teardown with the configured stop signal and timeout.
+ */
+export function userLocalNodes(
+  user: UserServerSpec,
+  ports: number[],
+  o: { redisUrl: string; runId: string; jwtSecret: string; logsDir: string; readyTimeoutMs: number; signal?: AbortSignal; track: (p: ManagedProcess, stop: () => Promise<unknown>) => ManagedProcess },
+): UserLocalNode[] {
+  return ports.map((port, i) => {
+    const vars = { port, redisUrl: o.redisUrl, nodeId: `node-${i + 1}` };
+    const spawnNode = () => {
+      const proc = ManagedProcess.start({
+        name: vars.nodeId,
+        ...userNodeArgv(user.command!, vars),
+        cwd: user.cwd,
+        env: userNodeEnv(user, vars, o.runId, o.jwtSecret),
+        logFile: join(o.logsDir, `${vars.nodeId}.log`),
+        group: true,
+      });
+      return o.track(proc, () => proc.stop(user.stopTimeoutMs, user.stopSignal));
+    };
+    return new UserLocalNode(vars.nodeId, port, user, spawnNode, o.readyTimeoutMs, o.signal);
+  });
 }
