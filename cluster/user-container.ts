@@ -9,7 +9,7 @@ import type { UserServerSpec } from '../config/user-server.js';
 import type { Readiness } from './component-container.js';
 import { for2xxOnHost, forTcpOnHost } from './container-wait.js';
 import type { ContainerSpec } from './docker-spec.js';
-import { RUN_ID_ENV } from './user-node.js';
+import { fillEnv, RUN_ID_ENV } from './user-node.js';
 
 /** A reference node's container spec turned into the user's: their image, its own command, their environment. */
 export function userNodeSpec(reference: ContainerSpec, u: UserServerSpec, o: { port: number; redisUrl: string; jwtSecret: string; runId: string }): ContainerSpec {
@@ -19,7 +19,7 @@ export function userNodeSpec(reference: ContainerSpec, u: UserServerSpec, o: { p
     // Empty: the image's own ENTRYPOINT and CMD.
     entrypoint: [],
     command: [],
-    env: { WSB_JWT_SECRET: o.jwtSecret, ...u.env, PORT: String(o.port), REDIS_URL: o.redisUrl, NODE_ID: reference.component, [RUN_ID_ENV]: o.runId },
+    env: { WSB_JWT_SECRET: o.jwtSecret, ...fillEnv(u.env, { port: o.port, redisUrl: o.redisUrl, nodeId: reference.component }), PORT: String(o.port), REDIS_URL: o.redisUrl, NODE_ID: reference.component, [RUN_ID_ENV]: o.runId },
     binds: [],
     workingDir: undefined,
     stop: { signal: u.stopSignal, timeoutMs: u.stopTimeoutMs },

@@ -39,16 +39,21 @@ export function userNodeArgv(command: string | string[], v: NodeVars): { command
   return { command: head, args: rest };
 }
 
+/** The user's `env` with `{port}`, `{redisUrl}`, `{nodeId}` filled in its values. */
+export function fillEnv(env: Record<string, string>, v: NodeVars): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([k, val]) => [k, fillPlaceholders(val, v)]));
+}
+
 /**
- * The environment of one node: wsbench's own, then the user's `env`, then PORT, REDIS_URL, NODE_ID
- * and the run id. WSB_JWT_SECRET is the secret the generator signs its reference-protocol tokens
+ * The environment of one node: wsbench's own, then the user's `env` (placeholders filled in), then
+ * PORT, REDIS_URL, NODE_ID and the run id. WSB_JWT_SECRET is the secret the generator signs its reference-protocol tokens
  * with (the user's `env` may set it instead: the run then signs with that one).
  */
 export function userNodeEnv(spec: UserServerSpec, v: NodeVars, runId: string, jwtSecret: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return {
     ...base,
     WSB_JWT_SECRET: jwtSecret,
-    ...spec.env,
+    ...fillEnv(spec.env, v),
     PORT: String(v.port),
     REDIS_URL: v.redisUrl,
     NODE_ID: v.nodeId,

@@ -120,9 +120,9 @@ describe('user server helpers', () => {
     expect(fillPlaceholders('--port {port} --redis {redisUrl} --id {nodeId} {other}', v)).toBe('--port 4100 --redis redis://127.0.0.1:6400 --id node-2 {other}');
     expect(userNodeArgv('node s.js -p {port}', v)).toEqual({ command: '/bin/sh', args: ['-c', 'node s.js -p 4100'] });
     expect(userNodeArgv(['node', 's.js', '--id={nodeId}'], v)).toEqual({ command: 'node', args: ['s.js', '--id=node-2'] });
-    const spec = resolveUserServer({ command: 'x', env: { PORT: '1', A: 'b' } }, '/');
+    const spec = resolveUserServer({ command: 'x', env: { PORT: '1', A: 'b', CLUSTER_REDIS: '{redisUrl}/0' } }, '/');
     const env = userNodeEnv(spec, v, 'run-1', 'sec', { PATH: '/bin' });
-    expect(env).toEqual({ PATH: '/bin', WSB_JWT_SECRET: 'sec', A: 'b', PORT: '4100', REDIS_URL: 'redis://127.0.0.1:6400', NODE_ID: 'node-2', WSB_RUN_ID: 'run-1' });
+    expect(env).toEqual({ PATH: '/bin', WSB_JWT_SECRET: 'sec', A: 'b', CLUSTER_REDIS: 'redis://127.0.0.1:6400/0', PORT: '4100', REDIS_URL: 'redis://127.0.0.1:6400', NODE_ID: 'node-2', WSB_RUN_ID: 'run-1' });
   });
 
   it('secrets in env are redacted for the report; the command is shown as typed', () => {
