@@ -136,7 +136,10 @@ export async function imagePresent(client: ContainerRuntimeClient, ref: string):
  * WSB_IMAGE_MISSING (policy `never`, or the pull did not bring it).
  */
 export async function ensureImage(client: ContainerRuntimeClient, ref: string, policy: 'missing' | 'never', flag: string): Promise<string> {
-  const hint = `build it locally with scripts/build-local-images.sh, pull it with \`docker pull ${ref}\`, or name another image with ${flag}`;
+  const upstreamRef = upstreamOf(ref);
+  const hint = upstreamRef
+    ? `build it locally with \`npx wsbench setup --tests\` (scripts/build-local-images.sh), or \`docker pull ${upstreamRef} && docker tag ${upstreamRef} ${ref}\`, or name another image with ${flag}`
+    : `build it locally with scripts/build-local-images.sh, pull it with \`docker pull ${ref}\`, or name another image with ${flag}`;
   const first = await imagePresent(client, ref);
   if (first.present) return first.id!;
   if (policy === 'never') throw new WsbenchError('WSB_IMAGE_MISSING', `image ${ref} is not present locally and --docker-pull is never`, { hint });
