@@ -14,6 +14,7 @@ import { CONFIG_DEFAULTS } from './defaults.js';
 import { resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
 import { META_FLAGS, RUN_FLAGS, runKeysSchema, type EffectiveConfig, type RunKey } from './schema.js';
 import { defaultRunProfile, planRepeat, profileNote } from './repeat-options.js';
+import { isReferenceProfile, redactProfile } from './protocol.js';
 
 /**
  * One layer of settings, lowest precedence first: a config file (or the object given to `run()`),
@@ -140,6 +141,14 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
       }
       const key = String(i.path[0] ?? '');
       const path = `${prefix}${key}`;
+      if (key === 'protocol' && i.path.length > 1) {
+        // A nested key of the profile, named in full: `protocol.receive.stampPath`.
+        const at = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').slice(1).replace(/\.\[/g, '[');
+        let v: unknown = given[key];
+        for (const p of i.path.slice(1)) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[p as string] : undefined;
+        problems.push({ text: `${at}: ${i.message}${v !== undefined ? ` (got ${JSON.stringify(v)})` : ''}`, origin: originOf(path) });
+        continue;
+      }
       const got = key in given ? ` (got ${JSON.stringify(given[key])})` : '';
       const message = i.message.replace(/^Expected number, received string$/, originOf(path) === 'flags' ? 'must be a number' : 'expected a number, received a string');
       problem(path, `${message}${got}`);
@@ -161,6 +170,10 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   }
   if (runParsed.success && runParsed.data.engine === 'k6' && !K6_ADAPTERS[scenario.name]) {
     problems.push({ text: `${nameOf('engine')} k6: ${scenario.name} has no k6 script (k6 scripts: ${Object.keys(K6_ADAPTERS).join(', ')})`, origin: originOf('engine') });
+  }
+  if (runParsed.success && runParsed.data.engine === 'k6' && runParsed.data.protocol !== undefined && !isReferenceProfile(runParsed.data.protocol)) {
+    // The k6 scripts (engines/k6/scripts/) speak the reference protocol only.
+    problems.push({ text: `protocol: the k6 engine speaks only the reference protocol; a profile needs ${nameOf('engine')} node`, origin: originOf('protocol') });
   }
   if (runParsed.success && runParsed.data.engine !== 'k6' && given('k6')) problem('k6', `only applies with ${nameOf('engine')} k6`);
   const calibrationFaults = splitCalibrationFaults(runParsed.success ? runParsed.data.calibrationFault : undefined);
@@ -285,6 +298,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     ...(clusterTarget ? { cluster: r.cluster } : url !== undefined ? { url, ...(nodeUrls.length ? { nodeUrls } : {}) } : {}),
     ...(r.shard !== undefined ? { shard: r.shard } : {}),
     ...(r.startAt !== undefined ? { startAt: r.startAt } : {}),
+    ...(r.protocol !== undefined ? { protocol: redactProfile(r.protocol) } : {}),
     ...(calibrationFaults.length ? { calibrationFault: calibrationFaults } : {}),
     ...(insecureDisable.length ? { insecureDisable } : {}),
     ...(repeat ? { repeat: repeat.count, judge: repeat.judge, freshCluster: repeat.freshCluster } : {}),
@@ -309,6 +323,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
       readyTimeoutMs: r.readyTimeout,
       ...(calibrationFaults.length ? { calibrationFaults } : {}),
       ...(insecureDisable.length ? { insecureDisable } : {}),
+      ...(r.protocol !== undefined ? { protocol: r.protocol } : {}),
     },
     serverOverrides: url === undefined ? serverOverrides : [],
     targets,

@@ -4,6 +4,7 @@ import { SERVER_KINDS, SOCKETIO_ADAPTERS, type ServerKind, type SocketIoAdapter 
 import { DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES } from '../cluster/docker-options.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { REPEAT_FLAGS, repeatShape } from './repeat-options.js';
+import { protocolSchema, type ProtocolProfile } from './protocol.js';
 
 /** `[registry/]name[:tag][@digest]`, as docker accepts it. */
 const IMAGE_REF = /^[a-z0-9][a-z0-9._\/:@-]*$/i;
@@ -44,6 +45,8 @@ export const runKeysSchema = z
     shard: z.string().min(1).optional(),
     /** ISO time every shard starts publishing at (wall clock). */
     startAt: z.string().min(1).optional(),
+    /** How to speak to the nodes (config/protocol.ts); absent: the variant's reference protocol. */
+    protocol: protocolSchema.optional(),
     /** `repeat`, `judge`, `freshCluster`: the scenario N times, judged on the distribution (config/repeat-options.ts). */
     ...repeatShape,
   })
@@ -75,6 +78,7 @@ export const RUN_FLAGS: Record<RunKey, string> = {
   cluster: '--cluster',
   shard: '--shard',
   startAt: '--start-at',
+  protocol: '(config only: protocol)',
   ...REPEAT_FLAGS,
 };
 
@@ -138,6 +142,8 @@ export interface WsbenchConfig {
   shard?: string;
   /** With `shard`: the ISO time (with its zone) every shard starts publishing at. */
   startAt?: string;
+  /** How to speak to the nodes: auth, join, publish, receive, reconnect (docs/configuration.md#protocol). Default: the reference protocol of `server`. */
+  protocol?: ProtocolProfile;
   /** Runs of the scenario, judged on their distribution (default 1; cross-node-broadcast without `options.duration`: 3 runs of 8 s). */
   repeat?: number;
   /** With `repeat`: each target on the median of its value over the runs (default), the worst run's, or every run must pass. */
@@ -186,6 +192,8 @@ export type EffectiveConfig = {
   cluster?: string;
   shard?: string;
   startAt?: string;
+  /** Secrets shown as "<redacted>". */
+  protocol?: ProtocolProfile;
   calibrationFault?: string[];
   insecureDisable?: string[];
   repeat?: number;

@@ -6,15 +6,17 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nowUs } from '../common/clock.js';
-import { connectClient, ClientConnectError, type ProtocolClient, type SioSession, type WireProtocol } from './protocol-client.js';
+import { connectClient, ClientConnectError, type ProtocolClient, type SioSession } from './protocol-client.js';
+import { compileProfile, type CompiledProfile } from './profile.js';
+import { ClientCore } from './client-core.js';
+import type { ReconnectObject } from '../config/protocol.js';
 import { ArrivalRecorder, type Payload } from './arrival-recorder.js';
 import { measureClockOffset, writeReceiveLog, type ClockOffset } from '../calibrate/receive-log.js';
 import { startSelfMonitor } from './self-monitor.js';
 import type { LedgerStream } from './delivery-ledger.js';
 import { createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
 import { recordUs } from './histogram-record.js';
-import { mintToken } from './token.js';
-import { reconnectDelayMs, type ReconnectPolicy } from './reconnect-policy.js';
+import { nextDelayMs, reconnectSpecFor } from './reconnect-policy.js';
 import type { ConnectResult, Disconnection, FromWorker, PublisherReport, Span, ToWorker, WorkerResults } from './ipc.js';
 import { classifyLosses } from './loss-classes.js';
 
@@ -37,6 +39,10 @@ interface ClientState {
   streams?: Array<LedgerStream | undefined>;
   /** With connection state recovery: the session of the last connection, to resume on reconnect. */
   session: SioSession | null;
+  /** With `receive.echo`: this publisher's id (it receives its own messages). */
+  echoPub?: number;
+  /** A JSON-frame join waiting for its reply frame. */
+  joinWait: ((reply: unknown) => void) | null;
   /** The recorder's cached node index (load/arrival-recorder.ts). */
   rxNode?: number;
   rxNodeOf?: string | null;
@@ -46,14 +52,20 @@ interface ClientState {
 
 let workerId = -1;
 let url = '';
-let protocol: WireProtocol = 'socketio';
-let jwtSecret = '';
+/** The protocol profile, compiled once (load/profile.ts): the worker speaks nothing else. */
+let P: CompiledProfile;
+/** The load balancer's upstream port → node id (node identity from `X-Wsbench-Upstream`). */
+let nodePorts: Record<string, string> = {};
+/** The profile's own reconnect behaviour (wins over the scenario's policy). */
+let profileReconnect: ReconnectObject | null = null;
 let connectRate = 1000;
 let connectTimeoutMs = 10_000;
-let reconnectPolicy: ReconnectPolicy = 'socketio';
+let reconnectPolicy: ReconnectObject = reconnectSpecFor(undefined);
 /** Socket.IO connection state recovery (`--adapter redis-streams`): resume sessions on reconnect. */
 let recover = false;
 let shuttingDown = false;
+/** The profile is a reference one: a missing welcome is a timeout, as it always was, not a mismatch. */
+let reference = true;
 const clients = new Map<number, ClientState>();
 /** The receive path: ledger, latency histograms, slow arrivals (load/arrival-recorder.ts). */
 const rec = new ArrivalRecorder();
@@ -66,7 +78,23 @@ const disconnections: Disconnection[] = [];
 /** Per-second self-monitoring samples; only those of the measured window judge the generator. */
 const healthSeries: Array<{ atUs: number; cpu: number; lag: number }> = [];
 let tickTimer: NodeJS.Timeout | undefined;
-const publishers = new Map<number, PublisherReport & { state: ClientState; queue: Array<{ seq: number; t: number }> }>();
+const publishers = new Map<number, PublisherReport & { state: ClientState; queue: Array<{ seq: number; t: number }>; text: (s: Payload & { pad?: string }) => string }>();
+
+/** The first frames this worker received, raw and truncated (for WSB_PROTOCOL_MISMATCH). */
+const FRAMES_KEPT = 12;
+const framesSeen: string[] = [];
+let framesSent = 0;
+function tapFrame(text: string): void {
+  framesSeen.push(text.length > 200 ? `${text.slice(0, 200)}…` : text);
+  if (framesSeen.length >= FRAMES_KEPT) ClientCore.frameTap = null;
+}
+/** Frames seen since the coordinator last heard of them. */
+function newFrames(): string[] | undefined {
+  if (framesSent === framesSeen.length) return undefined;
+  const out = framesSeen.slice(framesSent);
+  framesSent = framesSeen.length;
+  return out;
+}
 
 function send(msg: FromWorker): void {
   process.send?.(msg);
@@ -78,37 +106,98 @@ function connectedCount(): number {
   return n;
 }
 
+/** A room message arrived at `state` (the profile said so): its stamp to the recorder. */
+function onMessage(state: ClientState, data: unknown, replayed: boolean): void {
+  const stamp = P.stamp(data);
+  if (stamp === undefined) return;
+  if (replayed) rec.onReplayed(state, { payload: stamp });
+  else rec.onStamp(state, P.room === null ? undefined : (P.room(data) as string | null | undefined), stamp);
+}
+
+/** The node a connection landed on: the load balancer's upstream header mapped by port, else unknown. */
+function nodeFromUpstream(client: ProtocolClient): string | null {
+  const up = client.upstream;
+  if (up === null) return null;
+  // `$upstream_addr` lists every upstream tried ("a:1, b:2"): the last one answered.
+  const last = up.split(',').pop()!.trim();
+  return nodePorts[last.slice(last.lastIndexOf(':') + 1)] ?? null;
+}
+
+/** Why a connect failed when the profile did not fit (cause `protocol`). */
+class ProfileError extends Error {}
+
 /**
- * Dials, authenticates and waits for `welcome`; resolves with the node id. With recovery on, it
- * asks to resume the client's last session; the events a resumed session gets replayed come first
- * (the client counts them, `client.replayed`) and go to the recorder as replayed.
+ * Dials, authenticates (the profile's credentials) and learns the node: from the profile's
+ * welcome, else from the load balancer's upstream header, else unknown (null). With recovery on,
+ * it asks to resume the client's last session; the events a resumed session gets replayed come
+ * first (the client counts them, `client.replayed`) and go to the recorder as replayed.
  */
-async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeId: string }> {
-  const token = mintToken(jwtSecret, `client-${state.id}`);
-  let welcomed: (nodeId: string) => void = () => undefined;
-  const welcome = new Promise<string>((resolve) => (welcomed = resolve));
-  const client = await connectClient(protocol, { url, token, localAddress: state.localAddress, connectTimeoutMs, ...(recover ? { recover: state.session ?? true } : {}) });
+async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeId: string | null }> {
+  const creds = P.credentials(state.id, `client-${state.id}`, state.room === null ? null : [state.room]);
+  let welcomed: ((nodeId: string) => void) | null = null;
+  const welcome = P.welcome === null ? null : new Promise<string>((resolve) => (welcomed = resolve));
+  const client = await connectClient(P.wire === 'socketio' ? 'socketio' : 'ws', {
+    url,
+    path: P.path,
+    localAddress: state.localAddress,
+    connectTimeoutMs,
+    fullArgs: true,
+    rawFrames: true,
+    ...(creds.auth ? { auth: creds.auth } : {}),
+    ...(creds.query ? { query: creds.query } : {}),
+    ...(creds.headers ? { headers: creds.headers } : {}),
+    ...(recover ? { recover: state.session ?? true } : {}),
+  });
+  if (creds.firstFrame !== undefined) client.sendRaw(creds.firstFrame);
   let replayLeft = client.replayed ?? 0;
   client.onEvent = (event, data) => {
     if (replayLeft > 0) {
       replayLeft--;
-      if (event === 'msg') rec.onReplayed(state, data);
+      if (P.isMessage(event, data)) onMessage(state, data, true);
       return;
     }
-    if (event === 'msg') rec.onArrival(state, data);
-    else if (event === 'welcome') welcomed((data as { nodeId: string }).nodeId);
+    if (P.isMessage(event, data)) onMessage(state, data, false);
+    else if (welcomed !== null && P.welcome!.is(event, data)) welcomed(String(P.welcome!.nodeId(data) ?? 'unknown'));
+    else if (state.joinWait !== null && P.join.isReply !== null && P.join.isReply(data)) state.joinWait(data);
   };
   client.onClose = (code, reason) => onClosed(state, client, code, reason);
-  // `welcome` follows the CONNECT ack at once; the bound is a plain timer cleared on arrival, so
+  if (welcome === null) return { client, nodeId: nodeFromUpstream(client) };
+  // The welcome follows the connect at once; the bound is a plain timer cleared on arrival, so
   // thousands of connecting clients do not each keep a pending timer alive for the whole timeout.
   let timer: NodeJS.Timeout | undefined;
   const nodeId = await Promise.race([welcome, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), connectTimeoutMs)))]);
   clearTimeout(timer);
   if (nodeId === null) {
     client.close();
+    if (!reference) throw new ProfileError(`no welcome matching the profile within ${connectTimeoutMs} ms`);
     throw new ClientConnectError('timeout', `no welcome within ${connectTimeoutMs} ms`);
   }
   return { client, nodeId };
+}
+
+/** Joins `room` as the profile says; resolves with null on success, else why not. */
+async function joinRoom(state: ClientState, client: ProtocolClient, room: string): Promise<string | null> {
+  const j = P.join;
+  if (j.ack) {
+    const ack = await client.requestWithAck((id) => j.text(room, id), 'join', connectTimeoutMs);
+    return j.ok(ack) ? null : `refused: ${JSON.stringify(ack) ?? 'no ack data'}`;
+  }
+  if (j.isReply === null) return client.sendRaw(j.text(room, 0)) ? null : 'not_connected';
+  let timer: NodeJS.Timeout | undefined;
+  const reply = new Promise<unknown>((resolve) => {
+    state.joinWait = resolve;
+    timer = setTimeout(() => resolve(undefined), connectTimeoutMs);
+  });
+  if (!client.sendRaw(j.text(room, 0))) {
+    clearTimeout(timer);
+    state.joinWait = null;
+    return 'not_connected';
+  }
+  const got = await reply;
+  clearTimeout(timer);
+  state.joinWait = null;
+  if (got === undefined) return `no reply matching the profile within ${connectTimeoutMs} ms`;
+  return j.ok(got) ? null : `refused: ${JSON.stringify(got)}`;
 }
 
 async function connectOne(state: ClientState): Promise<ConnectResult> {
@@ -119,7 +208,7 @@ async function connectOne(state: ClientState): Promise<ConnectResult> {
     state.nodeId = nodeId;
     return { id: state.id, nodeId, connectUs: nowUs() - t0 };
   } catch (e) {
-    const cause = e instanceof ClientConnectError ? e.cause : 'error';
+    const cause = e instanceof ProfileError ? 'protocol' : e instanceof ClientConnectError ? e.cause : 'error';
     return { id: state.id, nodeId: null, connectUs: nowUs() - t0, error: String(cause), errorMessage: e instanceof Error ? e.message : String(e) };
   }
 }
@@ -130,6 +219,10 @@ function onClosed(state: ClientState, client: ProtocolClient, code: number, reas
   state.client = null;
   if (recover) state.session = client.session?.() ?? null;
   if (state.closing || shuttingDown) return;
+  // A client that stops on a server-initiated disconnect (socket.io-client after `io server
+  // disconnect`; seed 004's client after a close with code 1000) never comes back: its span stays
+  // open, so what it misses is lost while disconnected.
+  const serverEnded = reconnectPolicy.stopOnServerDisconnect === true && (P.wire === 'socketio' ? reason === 'io server disconnect' : code === 1000);
   const rec: Disconnection = {
     id: state.id,
     role: state.role,
@@ -147,12 +240,12 @@ function onClosed(state: ClientState, client: ProtocolClient, code: number, reas
   disconnections.push(rec);
   state.current = rec;
   state.down.push([rec.downUs, null]);
-  void reconnect(state, rec);
+  if (!serverEnded) void reconnect(state, rec);
 }
 
 async function reconnect(state: ClientState, rec: Disconnection): Promise<void> {
   for (;;) {
-    const delay = reconnectDelayMs(reconnectPolicy, rec.attempts);
+    const delay = nextDelayMs(reconnectPolicy, rec.attempts);
     if (!Number.isFinite(delay)) return;
     await sleep(delay);
     if (shuttingDown || state.closing) return;
@@ -166,8 +259,8 @@ async function reconnect(state: ClientState, rec: Disconnection): Promise<void> 
       // A resumed session is back in its rooms (the server restored them): no rejoin. Were a room
       // not restored, its messages would be missing while connected — lostConnected, a failure.
       if (state.role === 'member' && state.room !== null && !rec.recovered) {
-        const ack = (await client.emitWithAck('join', { room: state.room }, connectTimeoutMs)) as { ok?: boolean; error?: string };
-        if (!ack?.ok) throw new Error(`rejoin refused: ${ack?.error ?? 'no ack'}`);
+        const why = await joinRoom(state, client, state.room);
+        if (why !== null) throw new Error(`rejoin failed: ${why}`);
       }
       rec.upUs = nowUs();
       rec.nodeAfter = nodeId;
@@ -214,8 +307,8 @@ async function joinAll(assignments: Array<{ id: number; room: string; role: 'mem
         return;
       }
       try {
-        const ack = (await state.client.emitWithAck('join', { room: a.room }, connectTimeoutMs)) as { ok?: boolean; error?: string };
-        if (!ack?.ok) failures.push({ id: a.id, room: a.room, error: ack?.error ?? 'no_ack' });
+        const why = await joinRoom(state, state.client, a.room);
+        if (why !== null) failures.push({ id: a.id, room: a.room, error: why });
       } catch (e) {
         failures.push({ id: a.id, room: a.room, error: e instanceof Error ? e.message : String(e) });
       }
@@ -226,11 +319,13 @@ async function joinAll(assignments: Array<{ id: number; room: string; role: 'mem
 
 let padding: string | undefined;
 
-function emitPublish(pub: PublisherReport & { state: ClientState }, seq: number, t: number, queued: boolean): boolean {
+function emitPublish(pub: PublisherReport & { state: ClientState; text: (s: Payload & { pad?: string }) => string }, seq: number, t: number, queued: boolean): boolean {
+  const client = pub.state.client;
+  if (client === null || !client.connected) return false;
   const payload: Payload & { pad?: string } = { pub: pub.pub, seq, t: Math.round(t), n: pub.state.nodeId ?? 'unknown' };
   if (queued) payload.q = 1;
   if (padding) payload.pad = padding;
-  return pub.state.client?.emit('publish', { room: pub.room, payload }) ?? false;
+  return client.sendRaw(pub.text(payload));
 }
 
 /** Seed 000's messageQueue / 004's queueMessage: what waited while disconnected goes out now. */
@@ -265,7 +360,8 @@ function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
     // The schedule: seqs whose intended time lies before endUs, counted with the pump's own arithmetic.
     let scheduled = 0;
     for (let t = t0Us; t < msg.endUs; t += intervalUs) scheduled++;
-    const rec = { pub: p.pub, room: p.room, nodeId: state.nodeId ?? 'unknown', sent: 0, scheduled, overrun: 0, t0Us, intervalUs, down: state.down, queued: 0, unflushed: 0, state, queue: [] as Array<{ seq: number; t: number }> };
+    const rec = { pub: p.pub, room: p.room, nodeId: state.nodeId ?? 'unknown', sent: 0, scheduled, overrun: 0, t0Us, intervalUs, down: state.down, queued: 0, unflushed: 0, state, queue: [] as Array<{ seq: number; t: number }>, text: P.publisher(p.room) };
+    if (P.echo) state.echoPub = p.pub;
     publishers.set(p.pub, rec);
     return { rec, seq: 0, nextT: t0Us };
   });
@@ -348,7 +444,8 @@ async function hold(durationMs: number, pingIntervalMs: number): Promise<{ pings
 function startTicks(): void {
   tickTimer = startSelfMonitor(({ cpuPercent, lagP99Ms }) => {
     healthSeries.push({ atUs: nowUs(), cpu: cpuPercent, lag: lagP99Ms });
-    send({ type: 'tick', workerId, atUs: nowUs(), sent: sentThisSecond, ...rec.takeSecond(), strays: rec.strays, connections: connectedCount(), cpuPercent, lagP99Ms });
+    const frames = newFrames();
+    send({ type: 'tick', workerId, atUs: nowUs(), sent: sentThisSecond, ...rec.takeSecond(), strays: rec.strays, connections: connectedCount(), cpuPercent, lagP99Ms, ...(frames ? { frames } : {}) });
     sentThisSecond = 0;
   });
 }
@@ -360,7 +457,18 @@ function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
     l.push(p);
     byRoom.set(p.room, l);
   }
-  const members = [...clients.values()].filter((c) => c.role === 'member' && c.room !== null);
+  const members: ClientState[] = [...clients.values()].filter((c) => c.role === 'member' && c.room !== null);
+  if (P.echo) {
+    // The server sends a message back to its publisher too: each publisher is expected to receive
+    // its own stream — a receiver in a room of its own (the synthetic key) holding that one stream.
+    for (const p of msg.publishers) {
+      const own = publishers.get(p.pub);
+      if (own === undefined) continue;
+      const key = `\u0000echo:${p.pub}`;
+      byRoom.set(key, [p]);
+      members.push({ ...own.state, room: key });
+    }
+  }
   const expectations = function* (fromUs = Number.NEGATIVE_INFINITY, toUs = Number.POSITIVE_INFINITY) {
     for (const c of members) {
       for (const p of byRoom.get(c.room!) ?? []) {
@@ -439,31 +547,35 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'init':
       workerId = msg.workerId;
       url = msg.url;
-      protocol = msg.protocol;
-      jwtSecret = msg.jwtSecret;
+      P = compileProfile(msg.profile, msg.jwtSecret);
+      reference = msg.reference;
+      nodePorts = msg.nodePorts ?? {};
+      profileReconnect = msg.profile.reconnect === undefined ? null : reconnectSpecFor(msg.profile.reconnect);
+      ClientCore.frameTap = tapFrame;
       connectRate = msg.connectRate;
       connectTimeoutMs = msg.connectTimeoutMs;
-      reconnectPolicy = msg.reconnect;
-      recover = msg.recover === true && protocol === 'socketio';
+      reconnectPolicy = profileReconnect ?? reconnectSpecFor(msg.reconnect);
+      recover = msg.recover === true && P.wire === 'socketio';
       rec.receiveCostUs = msg.receiveCostUs;
       if (msg.receiveLog !== undefined) {
         receiveLog = { ...msg.receiveLog, clockStart: measureClockOffset() };
         rec.sampleEvery = msg.receiveLog.every;
       }
       for (const c of msg.clients) {
-        clients.set(c.id, { id: c.id, localAddress: c.localAddress, client: null, nodeId: null, joinNode: null, room: null, role: null, down: [], current: null, closing: false, session: null });
+        clients.set(c.id, { id: c.id, localAddress: c.localAddress, client: null, nodeId: null, joinNode: null, room: null, role: null, down: [], current: null, closing: false, session: null, joinWait: null });
       }
       startTicks();
       send({ type: 'ready', workerId });
       return;
     case 'connect':
-      send({ type: 'connected', workerId, results: await connectAll() });
+      send({ type: 'connected', workerId, results: await connectAll(), frames: framesSeen.slice() });
       return;
     case 'join':
-      send({ type: 'joined', workerId, failures: await joinAll(msg.assignments) });
+      send({ type: 'joined', workerId, failures: await joinAll(msg.assignments), frames: framesSeen.slice() });
       return;
     case 'set-reconnect':
-      reconnectPolicy = msg.reconnect;
+      // A profile's own reconnect behaviour is what its clients do, whatever the scenario's timeline asks.
+      reconnectPolicy = profileReconnect ?? reconnectSpecFor(msg.reconnect);
       send({ type: 'reconnect-set', workerId });
       return;
     case 'stats': {
@@ -481,7 +593,7 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     case 'publish': {
       const lateSends = await publish(msg);
-      const reports: PublisherReport[] = [...publishers.values()].map(({ state: _s, queue, ...r }) => ({ ...r, unflushed: queue.length }));
+      const reports: PublisherReport[] = [...publishers.values()].map(({ state: _s, queue, text: _t, ...r }) => ({ ...r, unflushed: queue.length }));
       send({ type: 'published', workerId, publishers: reports, lateSends, ...(stallResumedUs === undefined ? {} : { stallResumedUs }) });
       return;
     }

@@ -208,14 +208,19 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     // --- connect -------------------------------------------------------------------------------
     ctx.event('phase', 'connect');
     const results = await step(load.connect());
-    const connected = results.filter((r) => r.nodeId !== null);
+    // A connection whose node neither the server nor the load balancer named is connected all the
+    // same: its node is unknown (null), never guessed.
+    const connected = results.filter((r) => r.error === undefined);
+    const protocolFailure = results.find((r) => r.error === 'protocol');
+    if (protocolFailure) throw load.mismatch(`${results.filter((r) => r.error === 'protocol').length} of ${results.length} connections: ${protocolFailure.errorMessage}`);
     const failures = new Map<string, number>();
     for (const r of results) if (r.error) failures.set(r.error, (failures.get(r.error) ?? 0) + 1);
+    const notes: string[] = [];
     const connectHist = createLatencyHistogram();
     for (const r of connected) connectHist.recordValue(Math.max(1, r.connectUs));
     const perNode: Record<string, number> = {};
     for (const n of ctx.cluster.nodes) perNode[n.id] = 0;
-    for (const r of connected) perNode[r.nodeId!] = (perNode[r.nodeId!] ?? 0) + 1;
+    for (const r of connected) perNode[r.nodeId ?? 'unknown'] = (perNode[r.nodeId ?? 'unknown'] ?? 0) + 1;
     if (connected.length < results.length) {
       const first = results.find((r) => r.error);
       throw new WsbenchError(
@@ -225,31 +230,35 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       );
     }
     const nodesUsed = Object.values(perNode).filter((v) => v > 0).length;
-    if (ctx.cluster.nodes.length > 1 && nodesUsed < 2) {
+    const nodesKnown = connected.every((r) => r.nodeId !== null);
+    if (!nodesKnown) notes.push(`the node of ${connected.filter((r) => r.nodeId === null).length} connections is unknown (no welcome, no load-balancer header): the same-node / cross-node split is unknown`);
+    if (nodesKnown && ctx.cluster.nodes.length > 1 && nodesUsed < 2) {
       throw new WsbenchError('WSB_LB_UNBALANCED', `the load balancer put all ${connected.length} connections on one node (${JSON.stringify(perNode)}); nothing would cross nodes`, {
         hint: 'use --lb-policy least_conn or round_robin, or check that clients bind distinct 127.0.x.* source addresses',
       });
     }
-    const notes: string[] = [];
     const idle = Object.entries(perNode).filter(([, v]) => v === 0).map(([k]) => k);
-    if (idle.length) notes.push(`nodes with no connections: ${idle.join(', ')} (load balancer spread)`);
+    if (nodesKnown && idle.length) notes.push(`nodes with no connections: ${idle.join(', ')} (load balancer spread)`);
 
     // --- join ----------------------------------------------------------------------------------
     setPhase('joining');
     ctx.event('phase', 'join');
     // Grouped by worker, so the publishers spread over the workers (load/room-plan.ts).
-    const assignments = planRooms(connected.map((r) => ({ id: r.id, nodeId: r.nodeId!, group: load.workerOf.get(r.id) ?? 0 })), {
+    const assignments = planRooms(connected.map((r) => ({ id: r.id, nodeId: r.nodeId ?? 'unknown', group: load.workerOf.get(r.id) ?? 0 })), {
       rooms: o.rooms,
       publishersPerRoom: o.publishersPerRoom,
       roomNames: ctx.shard?.roomNames,
     });
     const joinFailures = await step(load.join(assignments));
+    if (joinFailures.length > 0 && load.custom) {
+      throw load.mismatch(`${joinFailures.length} of ${assignments.filter((a) => a.role === 'member').length} room joins failed; first: ${joinFailures[0].error} (room ${joinFailures[0].room})`);
+    }
     if (joinFailures.length > 0) {
       throw new WsbenchError('WSB_JOIN_FAILED', `${joinFailures.length} of ${assignments.filter((a) => a.role === 'member').length} room joins failed; first: ${joinFailures[0].error} (room ${joinFailures[0].room})`, {
         hint: joinFailures[0].error === 'room_full' ? 'use more --rooms' : 'see the node logs in the run folder',
       });
     }
-    const nodeOf = new Map(connected.map((r) => [r.id, r.nodeId!]));
+    const nodeOf = new Map(connected.map((r) => [r.id, r.nodeId ?? 'unknown']));
     const roomNodes = new Map<string, Set<string>>();
     for (const a of assignments) {
       if (a.role !== 'member') continue;
