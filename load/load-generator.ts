@@ -89,16 +89,17 @@ export class LoadGenerator {
   }
 
   /** WSB_PROTOCOL_MISMATCH: `what` went wrong; the frames the workers saw. */
-  mismatch(what: string): WsbenchError {
-    const frames = this.frames.length ? this.frames.slice(0, 8).map((f) => `  ${f}`).join('\n') : '  (none)';
-    return new WsbenchError('WSB_PROTOCOL_MISMATCH', `the protocol profile does not fit the server: ${what}\nfirst frames received:\n${frames}`, {
+  mismatch(what: string, latest = false): WsbenchError {
+    const list = latest ? this.frames.slice(-8) : this.frames.slice(0, 8);
+    const frames = list.length ? list.map((f) => `  ${f}`).join('\n') : '  (none)';
+    return new WsbenchError('WSB_PROTOCOL_MISMATCH', `the protocol profile does not fit the server: ${what}\n${latest ? 'frames received since publishing began' : 'first frames received'}:\n${frames}`, {
       hint: 'check the `protocol` key of the config against what the server sends (docs/configuration.md#protocol)',
     });
   }
 
   private keepFrames(frames: string[] | undefined): void {
     if (frames === undefined) return;
-    for (const f of frames) if (this.frames.length < 24 && !this.frames.includes(f)) this.frames.push(f);
+    for (const f of frames) if (this.frames.length < 96 && !this.frames.includes(f)) this.frames.push(f);
   }
 
   /** The receive probe: publishing went on for `receiveProbeMs` and nothing matched the receive rule. */
@@ -116,7 +117,7 @@ export class LoadGenerator {
     if (pr.firstSentAt === 0) pr.firstSentAt = Date.now();
     else if (Date.now() - pr.firstSentAt >= (this.opts.receiveProbeMs ?? 3000)) {
       pr.done = true;
-      this.fail(this.mismatch(`${pr.sent} messages published, none received matched the receive rule (${JSON.stringify(this.profile.receive)})${pr.strays ? `; ${pr.strays} matched but named another room` : ''}`));
+      this.fail(this.mismatch(`${pr.sent} messages published, none received matched the receive rule (${JSON.stringify(this.profile.receive)})${pr.strays ? `; ${pr.strays} matched but named another room` : ''}`, true));
     }
   }
 

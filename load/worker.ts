@@ -84,9 +84,10 @@ const publishers = new Map<number, PublisherReport & { state: ClientState; queue
 const FRAMES_KEPT = 12;
 const framesSeen: string[] = [];
 let framesSent = 0;
+let framesLimit = FRAMES_KEPT;
 function tapFrame(text: string): void {
   framesSeen.push(text.length > 200 ? `${text.slice(0, 200)}…` : text);
-  if (framesSeen.length >= FRAMES_KEPT) ClientCore.frameTap = null;
+  if (framesSeen.length >= framesLimit) ClientCore.frameTap = null;
 }
 /** Frames seen since the coordinator last heard of them. */
 function newFrames(): string[] | undefined {
@@ -592,6 +593,9 @@ async function handle(msg: ToWorker): Promise<void> {
       send({ type: 'disconnections', workerId, list: disconnections });
       return;
     case 'publish': {
+      // The first frames once publishing began, too: the room messages a receive rule should match.
+      framesLimit = framesSeen.length + FRAMES_KEPT;
+      ClientCore.frameTap = tapFrame;
       const lateSends = await publish(msg);
       const reports: PublisherReport[] = [...publishers.values()].map(({ state: _s, queue, text: _t, ...r }) => ({ ...r, unflushed: queue.length }));
       send({ type: 'published', workerId, publishers: reports, lateSends, ...(stallResumedUs === undefined ? {} : { stallResumedUs }) });

@@ -1,0 +1,156 @@
+/**
+ * Protocol profiles (issue 14 part 2) through the real bin, against small REAL servers a user
+ * might write (test/integration/servers/), two nodes each behind wsbench's own NGINX config with
+ * a real redis-server: a Socket.IO server with `join_room` + callback, `broadcast` and
+ * `room_message { body }`, no welcome (the node comes from NGINX's `X-Wsbench-Upstream`), the token
+ * in a query parameter; a ws server with `{"type":"join"}` → `{"type":"joined"}` frames, messages as
+ * `{"type":"message","data":{"payload":"<stamp as string>"}}`, a `hello` welcome naming its node and
+ * the token in the Authorization header. A profile that does not fit: WSB_PROTOCOL_MISMATCH, exit 2,
+ * the frames seen, nothing left running.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunReport } from '../../model/run-report.js';
+import { validateReport } from '../../model/schema.js';
+import type { ProtocolProfile } from '../../config/protocol.js';
+import { signJwt } from '../../load/profile.js';
+import { wsbench } from './support/cli.js';
+import { describePids, newTag, waitNoRunProcesses } from './support/run-processes.js';
+import { startFixtureCluster, type FixtureCluster } from './support/fixture-cluster.js';
+
+const SECRET = 'profile-fixture-secret';
+
+const SIO_PROFILE: ProtocolProfile = {
+  wire: 'socketio',
+  auth: { in: 'query', name: 'access_token', jwt: { secret: SECRET, claims: { sub: '{user}' } } },
+  welcome: false,
+  join: { event: 'join_room', args: ['{room}'], ack: true, okPath: 'success', ok: true },
+  publish: { event: 'broadcast', args: ['{room}', '{payload}'], payloadAs: 'string' },
+  receive: { event: 'room_message', stampPath: 'args[0].body', roomPath: 'args[0].room' },
+};
+
+const JSON_PROFILE: ProtocolProfile = {
+  wire: 'json',
+  path: '/',
+  auth: { in: 'header', value: 'Bearer {token}', jwt: { secret: SECRET, claims: { sub: '{user}' } } },
+  welcome: { match: { type: 'hello' }, nodeIdPath: 'node' },
+  join: { frame: { type: 'join', room: '{room}' }, reply: { match: { type: 'joined' } } },
+  publish: { frame: { type: 'publish', room: '{room}', payload: '{payload}' }, payloadAs: 'string' },
+  receive: { match: { type: 'message' }, stampPath: 'data.payload', roomPath: 'room' },
+};
+
+const SMALL = ['--connections', '40', '--rooms', '4', '--rate', '2', '--duration', '3', '--warmup', '1', '--repeat', '1'];
+
+async function runWith(cluster: FixtureCluster, protocol: ProtocolProfile, args: string[] = SMALL) {
+  const out = mkdtempSync(join(tmpdir(), 'wsb-profile-'));
+  const config = join(out, 'wsbench.config.json');
+  writeFileSync(config, JSON.stringify({ protocol }));
+  const tag = newTag();
+  const r = await wsbench(['run', 'cross-node-broadcast', '--config', config, ...args, '--url', cluster.url, '--node-urls', cluster.nodes.map((n) => n.url).join(','), '--out', out], {
+    env: { ...process.env, WSB_TEST_TAG: tag, WSB_JWT_SECRET: SECRET },
+  });
+  // What wsbench started (its load workers) is gone, whatever the outcome.
+  expect(describePids(await waitNoRunProcesses({ tag, dir: out }))).toEqual([]);
+  let report: RunReport | undefined;
+  try {
+    report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
+  } catch {
+    report = undefined;
+  }
+  return { ...r, report };
+}
+
+describe('a Socket.IO server without a welcome, node from the NGINX header', () => {
+  let cluster: FixtureCluster;
+  beforeAll(async () => {
+    cluster = await startFixtureCluster('sio-room-server.mjs', 2, { JWT_SECRET: SECRET });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.down();
+  });
+
+  it("NGINX names the chosen upstream on the 101 of a WebSocket upgrade", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = signJwt('HS256', SECRET, { sub: 'probe', iat: now, exp: now + 60 });
+    const ws = new WebSocket(`${cluster.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket&access_token=${token}`);
+    const [status, upstream] = await new Promise<[number, unknown]>((resolve, reject) => {
+      ws.once('upgrade', (res) => resolve([res.statusCode ?? 0, res.headers['x-wsbench-upstream']]));
+      ws.once('error', reject);
+    });
+    ws.terminate();
+    expect(status).toBe(101);
+    expect(cluster.nodes.map((n) => `127.0.0.1:${n.port}`)).toContain(upstream);
+  });
+
+  it('cross-node-broadcast passes: every delivery accounted, the same/cross split known', async () => {
+    const { code, stderr, report } = await runWith(cluster, SIO_PROFILE);
+    expect(stderr).not.toContain('error');
+    expect(code).toBe(0);
+    expect(validateReport(report!)).toEqual([]);
+    const a = report!.accounting!;
+    expect(a.expected).toBeGreaterThan(0);
+    expect(a.received).toBe(a.expected);
+    expect(a.lost).toBe(0);
+    // Both halves measured: the nodes came from the header, mapped by port to the --node-urls ids.
+    expect(a.sameNode.expected).toBeGreaterThan(0);
+    expect(a.crossNode.expected).toBeGreaterThan(0);
+    expect(Object.keys(report!.connectionsPerNode ?? {}).sort()).toEqual(['user-node-1', 'user-node-2']);
+    // The effective config keeps the profile, its secret redacted.
+    expect((report!.config as { protocol?: ProtocolProfile }).protocol?.auth?.jwt?.secret).toBe('<redacted>');
+  }, 120_000);
+
+  it('echo: the publisher receives its own messages, and they are expected', async () => {
+    // One room: every message is expected at the other 39 clients and, echoed, at its publisher.
+    const echo: ProtocolProfile = { ...SIO_PROFILE, publish: { ...SIO_PROFILE.publish, event: 'broadcast_echo' }, receive: { ...SIO_PROFILE.receive, echo: true } };
+    const { code, report } = await runWith(cluster, echo, ['--connections', '40', '--rooms', '1', '--rate', '2', '--duration', '3', '--warmup', '1', '--repeat', '1']);
+    expect(code).toBe(0);
+    const scheduled = report!.counters!.messages_scheduled as number;
+    expect(scheduled).toBeGreaterThan(0);
+    expect(report!.accounting!.expected).toBe(scheduled * 40);
+    expect(report!.accounting!.received).toBe(report!.accounting!.expected);
+    expect(report!.counters!.unexpected_arrivals).toBe(0);
+  }, 120_000);
+
+  it('a profile whose receive rule matches nothing: WSB_PROTOCOL_MISMATCH with the frames seen, exit 2', async () => {
+    const wrong: ProtocolProfile = { ...SIO_PROFILE, receive: { event: 'message', stampPath: 'args[0].payload' } };
+    const { code, stderr } = await runWith(cluster, wrong);
+    expect(code).toBe(2);
+    expect(stderr).toContain('WSB_PROTOCOL_MISMATCH');
+    expect(stderr).toContain('none received matched the receive rule');
+    // The frames actually received: the room messages it should have matched.
+    expect(stderr).toContain('42["room_message"');
+  }, 120_000);
+});
+
+describe('a ws server with its own JSON frames and a hello naming the node', () => {
+  let cluster: FixtureCluster;
+  beforeAll(async () => {
+    cluster = await startFixtureCluster('ws-json-server.mjs', 2, { JWT_SECRET: SECRET });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.down();
+  });
+
+  it('cross-node-broadcast passes: every delivery accounted, the same/cross split known', async () => {
+    const { code, report } = await runWith(cluster, JSON_PROFILE);
+    expect(code).toBe(0);
+    const a = report!.accounting!;
+    expect(a.expected).toBeGreaterThan(0);
+    expect(a.received).toBe(a.expected);
+    expect(a.lost).toBe(0);
+    expect(a.sameNode.expected).toBeGreaterThan(0);
+    expect(a.crossNode.expected).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a join nobody answers: WSB_PROTOCOL_MISMATCH naming the join, exit 2', async () => {
+    const wrong: ProtocolProfile = { ...JSON_PROFILE, join: { frame: { type: 'subscribe', room: '{room}' }, reply: { match: { type: 'joined' } } } };
+    const { code, stderr } = await runWith(cluster, wrong);
+    expect(code).toBe(2);
+    expect(stderr).toContain('WSB_PROTOCOL_MISMATCH');
+    expect(stderr).toContain('room joins failed');
+    expect(stderr).toContain('{"type":"hello"');
+  }, 120_000);
+});
