@@ -371,12 +371,14 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     ctx.event('phase', 'collected');
 
     const total = collected.reduce((a, r) => addAccounting(a, r.accounting.total), emptyAccounting());
-    const sameNode = collected.reduce((a, r) => addAccounting(a, r.accounting.sameNode), emptyAccounting());
-    const crossNode = collected.reduce((a, r) => addAccounting(a, r.accounting.crossNode), emptyAccounting());
+    // The node of some client unknown (no welcome, no load-balancer header): the same/cross split is
+    // unknown (null), and so is every target on it — never guessed.
+    const sameNode = nodesKnown ? collected.reduce((a, r) => addAccounting(a, r.accounting.sameNode), emptyAccounting()) : null;
+    const crossNode = nodesKnown ? collected.reduce((a, r) => addAccounting(a, r.accounting.crossNode), emptyAccounting()) : null;
     const losses = {
       ...collected.reduce((a, r) => sumLoss(a, r.losses.total), noLoss()),
-      sameNode: collected.reduce((a, r) => sumLoss(a, r.losses.sameNode), noLoss()),
-      crossNode: collected.reduce((a, r) => sumLoss(a, r.losses.crossNode), noLoss()),
+      sameNode: nodesKnown ? collected.reduce((a, r) => sumLoss(a, r.losses.sameNode), noLoss()) : null,
+      crossNode: nodesKnown ? collected.reduce((a, r) => sumLoss(a, r.losses.crossNode), noLoss()) : null,
     };
     const unexpected = collected.reduce((a, r) => a + r.accounting.unexpected, 0);
     const messagesPublished = published.publishers.reduce((a, p) => a + p.sent, 0);
@@ -446,8 +448,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
         endMs: Math.round((w.endUs - measureFromUs) / 1000),
         broadcast_latency_ms: summarizeUs(mergeEncoded(hdrs), 'ms'),
         accounting: wr.reduce((a, x) => addAccounting(a, x.accounting), emptyAccounting()),
-        sameNode: wr.reduce((a, x) => addAccounting(a, x.sameNode), emptyAccounting()),
-        crossNode: wr.reduce((a, x) => addAccounting(a, x.crossNode), emptyAccounting()),
+        sameNode: nodesKnown ? wr.reduce((a, x) => addAccounting(a, x.sameNode), emptyAccounting()) : null,
+        crossNode: nodesKnown ? wr.reduce((a, x) => addAccounting(a, x.crossNode), emptyAccounting()) : null,
         perNode: perNodeWindow(collected, w.name, fromS, toS),
       };
     }
@@ -467,6 +469,11 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       broadcast_latency_cross_node_ms: summarizeUs(mergeEncoded(collected.map((r) => r.hdr.cross)), 'ms'),
       connect_time_ms: summarizeUs(connectHist, 'ms'),
     };
+    if (!nodesKnown) {
+      // Absent, not zero: a target on them is unknown and fails.
+      delete metrics.broadcast_latency_same_node_ms;
+      delete metrics.broadcast_latency_cross_node_ms;
+    }
     if (disconnections.length) metrics.reconnect_time_ms = summarizeUs(reconnectHist, 'ms');
     if (queued) metrics.queued_delivery_latency_ms = summarizeUs(mergeEncoded(collected.map((r) => r.hdr.queued)), 'ms');
     const replayed = summarizeUs(mergeEncoded(collected.map((r) => r.hdr.replayed)), 'ms');

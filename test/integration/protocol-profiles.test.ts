@@ -44,12 +44,13 @@ const JSON_PROFILE: ProtocolProfile = {
 
 const SMALL = ['--connections', '40', '--rooms', '4', '--rate', '2', '--duration', '3', '--warmup', '1', '--repeat', '1'];
 
-async function runWith(cluster: FixtureCluster, protocol: ProtocolProfile, args: string[] = SMALL) {
+async function runWith(cluster: FixtureCluster, protocol: ProtocolProfile, args: string[] = SMALL, withNodeUrls = true) {
   const out = mkdtempSync(join(tmpdir(), 'wsb-profile-'));
   const config = join(out, 'wsbench.config.json');
   writeFileSync(config, JSON.stringify({ protocol }));
   const tag = newTag();
-  const r = await wsbench(['run', 'cross-node-broadcast', '--config', config, ...args, '--url', cluster.url, '--node-urls', cluster.nodes.map((n) => n.url).join(','), '--out', out], {
+  const nodeUrls = withNodeUrls ? ['--node-urls', cluster.nodes.map((n) => n.url).join(',')] : [];
+  const r = await wsbench(['run', 'cross-node-broadcast', '--config', config, ...args, '--url', cluster.url, ...nodeUrls, '--out', out], {
     env: { ...process.env, WSB_TEST_TAG: tag, WSB_JWT_SECRET: SECRET },
   });
   // What wsbench started (its load workers) is gone, whatever the outcome.
@@ -100,6 +101,22 @@ describe('a Socket.IO server without a welcome, node from the NGINX header', () 
     expect(Object.keys(report!.connectionsPerNode ?? {}).sort()).toEqual(['user-node-1', 'user-node-2']);
     // The effective config keeps the profile, its secret redacted.
     expect((report!.config as { protocol?: ProtocolProfile }).protocol?.auth?.jwt?.secret).toBe('<redacted>');
+  }, 120_000);
+
+  it('no welcome and no node URLs to map the header to: the split is unknown, never guessed, and its target fails', async () => {
+    const { code, stdout, stderr, report } = await runWith(cluster, SIO_PROFILE, SMALL, false);
+    expect(code).toBe(1);
+    expect(validateReport(report!)).toEqual([]);
+    const a = report!.accounting!;
+    expect(a.received).toBe(a.expected);
+    expect(a.lost).toBe(0);
+    expect(a.sameNode).toBeNull();
+    expect(a.crossNode).toBeNull();
+    expect(report!.metrics.broadcast_latency_cross_node_ms).toBeUndefined();
+    const cross = report!.targets.find((t) => t.id === 'cross-node-latency-p99')!;
+    expect(cross.status).toBe('unknown');
+    expect(report!.targets.find((t) => t.id === 'no-loss')!.status).toBe('pass');
+    expect(`${stdout}${stderr}`).toMatch(/cross-node\s*│\s*unknown/);
   }, 120_000);
 
   it('echo: the publisher receives its own messages, and they are expected', async () => {
