@@ -9,6 +9,7 @@ import { publishStartUs } from '../load/shard-plan.js';
 import { createLatencyHistogram, mergeEncoded, summarizeUs } from '../model/histogram.js';
 import { addAccounting, emptyAccounting } from '../model/accounting.js';
 import { RECONNECT_POLICIES, type ReconnectPolicy } from '../load/reconnect-policy.js';
+import type { ReconnectSpec } from '../config/protocol.js';
 import type { Disconnection, LossClasses, WorkerResults } from '../load/ipc.js';
 import type { WindowReport } from '../model/run-report.js';
 import type { ScenarioContext, ScenarioFlag, ScenarioResult, ServerOverride } from './define.js';
@@ -192,6 +193,11 @@ const sumLoss = (a: LossClasses, b: LossClasses): LossClasses => ({
   late: a.late + b.late,
 });
 const noLoss = (): LossClasses => ({ lostConnected: 0, lostDisconnected: 0, lostPublisherDown: 0, neverSent: 0, late: 0 });
+
+/** The profile's reconnect behaviour as the report names it: the preset, or `custom {…}`. */
+function profileReconnectName(r: ReconnectSpec | undefined): string | undefined {
+  return r === undefined ? undefined : typeof r === 'string' ? r : `custom ${JSON.stringify(r)}`;
+}
 
 /**
  * The broadcast workload every broadcast scenario runs: connect C clients spread over the nodes,
@@ -539,7 +545,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
         ...(disconnections.length
           ? {
               reconnection: {
-                policy: o.reconnect,
+                // A profile's own reconnect behaviour wins over --reconnect (load/worker.ts).
+                policy: profileReconnectName(ctx.topology.protocol?.reconnect) ?? o.reconnect,
                 disconnections: disconnections.length,
                 reconnected: disconnections.filter((d) => d.upUs !== null).length,
                 neverBack: disconnections.filter((d) => d.upUs === null).length,

@@ -171,3 +171,28 @@ describe('a ws server with its own JSON frames and a hello naming the node', () 
     expect(stderr).toContain('{"type":"hello"');
   }, 120_000);
 });
+
+describe('reconnect: a client that gives up stays disconnected', () => {
+  let cluster: FixtureCluster;
+  beforeAll(async () => {
+    // user-node-1 disconnects all its clients (io server disconnect) 1.5 s into publishing.
+    cluster = await startFixtureCluster('sio-room-server.mjs', 2, { JWT_SECRET: SECRET, KICK_NODE: 'user-node-1', KICK_AFTER_MS: '1500' });
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.down();
+  });
+
+  it("socketio-client: after the server's disconnect no one comes back; what they miss is lost while disconnected", async () => {
+    const { code, report } = await runWith(cluster, { ...SIO_PROFILE, reconnect: 'socketio-client' });
+    expect(code).toBe(1);
+    const rc = report!.reconnection!;
+    expect(rc.policy).toBe('socketio-client');
+    expect(rc.disconnections).toBeGreaterThan(0);
+    expect(rc.reconnected).toBe(0);
+    expect(rc.neverBack).toBe(rc.disconnections);
+    const l = report!.accounting!.losses!;
+    expect(l.lostDisconnected).toBeGreaterThan(0);
+    expect(l.lostConnected).toBe(0);
+    expect(report!.accounting!.received + report!.accounting!.lost).toBe(report!.accounting!.expected);
+  }, 120_000);
+});

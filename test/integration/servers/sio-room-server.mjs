@@ -31,6 +31,13 @@ io.use(async (socket, next) => {
     next(new Error('unauthorized'));
   }
 });
+// KICK_NODE / KICK_AFTER_MS: that node disconnects every client of its own (`socket.disconnect(true)`,
+// "io server disconnect" at the client) once, KICK_AFTER_MS after the first broadcast it relays.
+let kickTimer;
+const kickArm = () => {
+  if (kickTimer !== undefined || process.env.KICK_NODE !== process.env.NODE_ID) return;
+  kickTimer = setTimeout(() => io.local.disconnectSockets(true), Number(process.env.KICK_AFTER_MS ?? 1000));
+};
 io.on('connection', (socket) => {
   socket.on('join_room', async (roomId, callback) => {
     if (typeof roomId !== 'string' || roomId.startsWith('forbidden')) return callback?.({ success: false, error: 'forbidden' });
@@ -38,6 +45,7 @@ io.on('connection', (socket) => {
     callback?.({ success: true, room: roomId });
   });
   socket.on('broadcast', (roomId, body) => {
+    kickArm();
     io.to(roomId).emit('room_message', { room: roomId, body });
   });
   // The same, sent back to its sender too (a server that echoes).
