@@ -41,3 +41,13 @@ describe('the protocol key', () => {
     expect(plan({ protocol: REFERENCE_PROFILES.socketio, engine: 'k6' }).engine).toBe('k6');
   });
 });
+
+describe('WSB_JWT_SECRET with url', () => {
+  it('is needed only when the profile signs with the run secret', () => {
+    const url = { url: 'http://127.0.0.1:9' };
+    expect(errorOf(() => plan(url)).message).toContain('WSB_JWT_SECRET');
+    expect(plan({ ...url, protocol: SIO }).topology.protocol?.wire).toBe('socketio');
+    const runSecret = { ...SIO, auth: { in: 'query', jwt: {} } };
+    expect(errorOf(() => plan({ ...url, protocol: runSecret })).message).toContain('WSB_JWT_SECRET');
+  });
+});

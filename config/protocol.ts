@@ -106,6 +106,7 @@ export const protocolSchema = z
     }
     const a = p.auth;
     if (a !== undefined) {
+      if (a.in === 'first-frame' && p.wire === 'socketio') need(Array.isArray(a.frame) && typeof a.frame[0] === 'string', ['auth', 'frame'], 'must be an array [event, ...args] with wire socketio');
       if (a.in === 'first-frame') need(a.frame !== undefined && JSON.stringify(a.frame).includes('{token}'), ['auth', 'frame'], 'must be a JSON template containing "{token}" with in: first-frame');
       if (a.in === 'auth') need(p.wire === 'socketio', ['auth', 'in'], '"auth" is the Socket.IO handshake field: use query, header, cookie or first-frame with wire json');
       if (a.jwt !== undefined && a.tokensFile !== undefined) need(false, ['auth', 'tokensFile'], 'is instead of jwt: give one of them');
@@ -151,6 +152,12 @@ export const REFERENCE_PROFILES = {
 export function redactProfile(p: ProtocolProfile): ProtocolProfile {
   if (p.auth?.jwt?.secret === undefined) return p;
   return { ...p, auth: { ...p.auth, jwt: { ...p.auth.jwt, secret: '<redacted>' } } };
+}
+
+/** Whether clients of profile `p` sign with the run's own secret (`WSB_JWT_SECRET` with `url`): absent, the reference profiles, an HS* `jwt` without `secret`. */
+export function usesRunSecret(p: ProtocolProfile | undefined): boolean {
+  const j = p === undefined ? REFERENCE_PROFILES.socketio.auth.jwt : p.auth?.tokensFile === undefined ? p.auth?.jwt : undefined;
+  return j !== undefined && (j.alg ?? 'HS256').startsWith('HS') && !('secret' in j && j.secret !== undefined);
 }
 
 /** Whether `p` is one of the reference profiles (deep equality of the JSON form). */

@@ -14,7 +14,7 @@ import { CONFIG_DEFAULTS } from './defaults.js';
 import { resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
 import { META_FLAGS, RUN_FLAGS, runKeysSchema, type EffectiveConfig, type RunKey } from './schema.js';
 import { defaultRunProfile, planRepeat, profileNote } from './repeat-options.js';
-import { isReferenceProfile, redactProfile } from './protocol.js';
+import { isReferenceProfile, redactProfile, usesRunSecret } from './protocol.js';
 
 /**
  * One layer of settings, lowest precedence first: a config file (or the object given to `run()`),
@@ -206,7 +206,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     for (const k of ['driver', 'lbPolicy', 'lbPort', 'serverRateLimit', 'calibrationFault', 'insecureDisable', 'adapter'] as const) {
       if (given(k)) problem(k, `does not apply with ${nameOf('url')} (wsbench does not start or configure that cluster)`);
     }
-    if (!clusterTarget && !env.WSB_JWT_SECRET) problem('url', "put the cluster's JWT secret in the environment variable WSB_JWT_SECRET (wsbench signs its clients' tokens with it)");
+    if (!clusterTarget && !env.WSB_JWT_SECRET && usesRunSecret(runParsed.success ? runParsed.data.protocol : undefined)) problem('url', "put the cluster's JWT secret in the environment variable WSB_JWT_SECRET (wsbench signs its clients' tokens with it)");
   } else if (nodeUrls.length) problem('nodeUrls', `only applies with ${nameOf('url')}`);
   const repeatProblems: string[] = [];
   const repeat = runParsed.success && scParsed.success ? planRepeat(runParsed.data, scParsed.data as Record<string, unknown>, profile, repeatProblems) : undefined;
@@ -319,7 +319,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
       expectedConnections,
       serverOptions,
       // The nodes wsbench starts get a fresh secret; an external cluster's comes from WSB_JWT_SECRET.
-      jwtSecret: url !== undefined ? env.WSB_JWT_SECRET! : randomBytes(32).toString('hex'),
+      jwtSecret: url !== undefined ? (env.WSB_JWT_SECRET ?? '') : randomBytes(32).toString('hex'),
       readyTimeoutMs: r.readyTimeout,
       ...(calibrationFaults.length ? { calibrationFaults } : {}),
       ...(insecureDisable.length ? { insecureDisable } : {}),
