@@ -8,17 +8,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { nowUs } from '../common/clock.js';
 import { connectClient, ClientConnectError, type ProtocolClient, type SioSession } from './protocol-client.js';
 import { compileProfile, type CompiledProfile } from './profile.js';
-import { ClientCore } from './client-core.js';
+import { FrameTap, joinWithProfile, nodeFromUpstream, ProfileError } from './profile-session.js';
+import { holdConnections } from './hold.js';
 import type { ReconnectObject } from '../config/protocol.js';
 import { ArrivalRecorder, type Payload } from './arrival-recorder.js';
 import { measureClockOffset, writeReceiveLog, type ClockOffset } from '../calibrate/receive-log.js';
 import { startSelfMonitor } from './self-monitor.js';
 import type { LedgerStream } from './delivery-ledger.js';
-import { createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
-import { recordUs } from './histogram-record.js';
+import { encodeHistogram } from '../model/histogram.js';
 import { nextDelayMs, reconnectSpecFor } from './reconnect-policy.js';
 import type { ConnectResult, Disconnection, FromWorker, PublisherReport, Span, ToWorker, WorkerResults } from './ipc.js';
-import { classifyLosses } from './loss-classes.js';
+import { collectResults } from './worker-collect.js';
 
 interface ClientState {
   id: number;
@@ -80,22 +80,8 @@ const healthSeries: Array<{ atUs: number; cpu: number; lag: number }> = [];
 let tickTimer: NodeJS.Timeout | undefined;
 const publishers = new Map<number, PublisherReport & { state: ClientState; queue: Array<{ seq: number; t: number }>; text: (s: Payload & { pad?: string }) => string }>();
 
-/** The first frames this worker received, raw and truncated (for WSB_PROTOCOL_MISMATCH). */
-const FRAMES_KEPT = 12;
-const framesSeen: string[] = [];
-let framesSent = 0;
-let framesLimit = FRAMES_KEPT;
-function tapFrame(text: string): void {
-  framesSeen.push(text.length > 200 ? `${text.slice(0, 200)}…` : text);
-  if (framesSeen.length >= framesLimit) ClientCore.frameTap = null;
-}
-/** Frames seen since the coordinator last heard of them. */
-function newFrames(): string[] | undefined {
-  if (framesSent === framesSeen.length) return undefined;
-  const out = framesSeen.slice(framesSent);
-  framesSent = framesSeen.length;
-  return out;
-}
+/** The first frames this worker received (for WSB_PROTOCOL_MISMATCH). */
+const frames = new FrameTap();
 
 function send(msg: FromWorker): void {
   process.send?.(msg);
@@ -115,17 +101,15 @@ function onMessage(state: ClientState, data: unknown, replayed: boolean): void {
   else rec.onStamp(state, P.room === null ? undefined : (P.room(data) as string | null | undefined), stamp);
 }
 
-/** The node a connection landed on: the load balancer's upstream header mapped by port, else unknown. */
-function nodeFromUpstream(client: ProtocolClient): string | null {
-  const up = client.upstream;
-  if (up === null) return null;
-  // `$upstream_addr` lists every upstream tried ("a:1, b:2"): the last one answered.
-  const last = up.split(',').pop()!.trim();
-  return nodePorts[last.slice(last.lastIndexOf(':') + 1)] ?? null;
+/** Joins `room` as the profile says; resolves with null on success, else why not. */
+function joinRoom(state: ClientState, client: ProtocolClient, room: string): Promise<string | null> {
+  return joinWithProfile(P, state, client, room, connectTimeoutMs);
 }
 
-/** Why a connect failed when the profile did not fit (cause `protocol`). */
-class ProfileError extends Error {}
+/** Holds the connections for `durationMs`, each client pinging (with ack) every `pingIntervalMs` (reference profiles only). */
+function hold(durationMs: number, pingIntervalMs: number) {
+  return holdConnections([...clients.values()], durationMs, reference ? pingIntervalMs : null, connectTimeoutMs);
+}
 
 /**
  * Dials, authenticates (the profile's credentials) and learns the node: from the profile's
@@ -162,7 +146,7 @@ async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeI
     else if (state.joinWait !== null && P.join.isReply !== null && P.join.isReply(data)) state.joinWait(data);
   };
   client.onClose = (code, reason) => onClosed(state, client, code, reason);
-  if (welcome === null) return { client, nodeId: nodeFromUpstream(client) };
+  if (welcome === null) return { client, nodeId: nodeFromUpstream(client, nodePorts) };
   // The welcome follows the connect at once; the bound is a plain timer cleared on arrival, so
   // thousands of connecting clients do not each keep a pending timer alive for the whole timeout.
   let timer: NodeJS.Timeout | undefined;
@@ -174,31 +158,6 @@ async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeI
     throw new ClientConnectError('timeout', `no welcome within ${connectTimeoutMs} ms`);
   }
   return { client, nodeId };
-}
-
-/** Joins `room` as the profile says; resolves with null on success, else why not. */
-async function joinRoom(state: ClientState, client: ProtocolClient, room: string): Promise<string | null> {
-  const j = P.join;
-  if (j.ack) {
-    const ack = await client.requestWithAck((id) => j.text(room, id), 'join', connectTimeoutMs);
-    return j.ok(ack) ? null : `refused: ${JSON.stringify(ack) ?? 'no ack data'}`;
-  }
-  if (j.isReply === null) return client.sendRaw(j.text(room, 0)) ? null : 'not_connected';
-  let timer: NodeJS.Timeout | undefined;
-  const reply = new Promise<unknown>((resolve) => {
-    state.joinWait = resolve;
-    timer = setTimeout(() => resolve(undefined), connectTimeoutMs);
-  });
-  if (!client.sendRaw(j.text(room, 0))) {
-    clearTimeout(timer);
-    state.joinWait = null;
-    return 'not_connected';
-  }
-  const got = await reply;
-  clearTimeout(timer);
-  state.joinWait = null;
-  if (got === undefined) return `no reply matching the profile within ${connectTimeoutMs} ms`;
-  return j.ok(got) ? null : `refused: ${JSON.stringify(got)}`;
 }
 
 async function connectOne(state: ClientState): Promise<ConnectResult> {
@@ -411,117 +370,19 @@ function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
   });
 }
 
-/** Holds the connections for `durationMs`, each client pinging (with ack) every `pingIntervalMs`, staggered. */
-async function hold(durationMs: number, pingIntervalMs: number): Promise<{ pingsOk: number; pingsFailed: number; pingHdr: string }> {
-  const rtt = createLatencyHistogram();
-  let ok = 0;
-  let failed = 0;
-  const end = Date.now() + durationMs;
-  const list = [...clients.values()];
-  await Promise.all(
-    list.map(async (c, i) => {
-      await sleep((i / list.length) * pingIntervalMs);
-      while (Date.now() < end) {
-        const client = c.client;
-        if (client?.connected) {
-          const t0 = nowUs();
-          try {
-            await client.emitWithAck('ping', { t: t0 }, connectTimeoutMs);
-            recordUs(rtt, nowUs() - t0);
-            ok++;
-          } catch {
-            failed++;
-          }
-        } else failed++;
-        const left = end - Date.now();
-        if (left <= 0) break;
-        await sleep(Math.min(pingIntervalMs, left));
-      }
-    }),
-  );
-  return { pingsOk: ok, pingsFailed: failed, pingHdr: encodeHistogram(rtt) };
-}
-
 function startTicks(): void {
   tickTimer = startSelfMonitor(({ cpuPercent, lagP99Ms }) => {
     healthSeries.push({ atUs: nowUs(), cpu: cpuPercent, lag: lagP99Ms });
-    const frames = newFrames();
-    send({ type: 'tick', workerId, atUs: nowUs(), sent: sentThisSecond, ...rec.takeSecond(), strays: rec.strays, connections: connectedCount(), cpuPercent, lagP99Ms, ...(frames ? { frames } : {}) });
+    const fresh = frames.fresh();
+    send({ type: 'tick', workerId, atUs: nowUs(), sent: sentThisSecond, ...rec.takeSecond(), strays: rec.strays, connections: connectedCount(), cpuPercent, lagP99Ms, ...(fresh ? { frames: fresh } : {}) });
     sentThisSecond = 0;
   });
 }
 
 function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
-  const byRoom = new Map<string, typeof msg.publishers>();
-  for (const p of msg.publishers) {
-    const l = byRoom.get(p.room) ?? [];
-    l.push(p);
-    byRoom.set(p.room, l);
-  }
-  const members: ClientState[] = [...clients.values()].filter((c) => c.role === 'member' && c.room !== null);
-  if (P.echo) {
-    // The server sends a message back to its publisher too: each publisher is expected to receive
-    // its own stream — a receiver in a room of its own (the synthetic key) holding that one stream.
-    for (const p of msg.publishers) {
-      const own = publishers.get(p.pub);
-      if (own === undefined) continue;
-      const key = `\u0000echo:${p.pub}`;
-      byRoom.set(key, [p]);
-      members.push({ ...own.state, room: key });
-    }
-  }
-  const expectations = function* (fromUs = Number.NEGATIVE_INFINITY, toUs = Number.POSITIVE_INFINITY) {
-    for (const c of members) {
-      for (const p of byRoom.get(c.room!) ?? []) {
-        // Seqs whose intended time lies in [fromUs, toUs).
-        const from = Number.isFinite(fromUs) ? Math.max(0, Math.ceil((fromUs - p.t0Us) / p.intervalUs)) : 0;
-        // Expected from the schedule, not from what the publisher got out: what never left it is lost (never sent).
-        const to = Number.isFinite(toUs) ? Math.min(p.scheduled, Math.max(0, Math.ceil((toUs - p.t0Us) / p.intervalUs))) : p.scheduled;
-        yield { receiver: c.id, pub: p.pub, from, sent: Math.max(from, to), cross: p.nodeId !== c.joinNode };
-      }
-    }
-  };
-  const accounting = ledger.account(expectations());
-
-  // Classify every lost delivery, and attribute every expected one to its nodes (load/loss-classes.ts).
-  const { losses, samples, tally, windowTally } = classifyLosses({ members, byRoom, ledger, slowArrivals: rec.slowArrivals, req: msg, openEnd: nowUs() });
-
-  const windows = msg.windows.map((w, i) => {
-    const acc = ledger.account(expectations(w.startUs, w.endUs));
-    return { name: w.name, accounting: acc.total, sameNode: acc.sameNode, crossNode: acc.crossNode, perNode: { rx: windowTally[i].rx, px: windowTally[i].px } };
-  });
-  rec.closeCpuWindow();
-  const measured = healthSeries.filter((h) => h.atUs > rec.measureFromUs + 1e6);
-  // Burst: how many deliveries one broadcast lands on this worker (its members of the room),
-  // averaged over the rooms that have a publisher.
-  const roomMembers = new Map<string, number>();
-  for (const c of members) roomMembers.set(c.room!, (roomMembers.get(c.room!) ?? 0) + 1);
-  const pubRooms = msg.publishers.map((p) => roomMembers.get(p.room) ?? 0);
-  return {
-    type: 'results',
-    workerId,
-    hdr: (() => {
-      const t = rec.totals();
-      return { all: encodeHistogram(t.all), same: encodeHistogram(t.same), cross: encodeHistogram(t.cross), queued: encodeHistogram(rec.queued), replayed: encodeHistogram(rec.replayed) };
-    })(),
-    accounting,
-    losses,
-    perNode: { rx: tally.rx, px: tally.px },
-    lostConnectedSamples: samples,
-    windows,
-    perSecond: rec.perSecondEncoded(),
-    disconnections,
-    crossArrivalBins: rec.crossArrivalBins(),
-    disconnects,
-    clockAnomalies: rec.clockAnomalies,
-    latencyClamped: rec.latencyClamped,
-    health: {
-      cpuPercent: measured.map((h) => h.cpu),
-      lagP99Ms: measured.map((h) => h.lag),
-      cpuPerDeliveryUs: rec.measuredDeliveries > 0 ? rec.measuredCpuUs / rec.measuredDeliveries : null,
-      burstSize: pubRooms.length ? pubRooms.reduce((a, b) => a + b, 0) / pubRooms.length : 0,
-    },
-  };
+  // With `receive.echo`, each publisher also receives its own stream.
+  const echoes = P.echo ? [...publishers.values()].map((p) => ({ pub: p.pub, state: p.state })) : [];
+  return collectResults({ msg, workerId, clients: [...clients.values()], echoes, rec, healthSeries, disconnections, disconnects });
 }
 
 /** Calibration (`--receive-log`): the sampled arrivals, their receivers' source addresses, the clocks. */
@@ -552,7 +413,7 @@ async function handle(msg: ToWorker): Promise<void> {
       reference = msg.reference;
       nodePorts = msg.nodePorts ?? {};
       profileReconnect = msg.profile.reconnect === undefined ? null : reconnectSpecFor(msg.profile.reconnect);
-      ClientCore.frameTap = tapFrame;
+      frames.arm();
       connectRate = msg.connectRate;
       connectTimeoutMs = msg.connectTimeoutMs;
       reconnectPolicy = profileReconnect ?? reconnectSpecFor(msg.reconnect);
@@ -569,10 +430,10 @@ async function handle(msg: ToWorker): Promise<void> {
       send({ type: 'ready', workerId });
       return;
     case 'connect':
-      send({ type: 'connected', workerId, results: await connectAll(), frames: framesSeen.slice() });
+      send({ type: 'connected', workerId, results: await connectAll(), frames: frames.all() });
       return;
     case 'join':
-      send({ type: 'joined', workerId, failures: await joinAll(msg.assignments), frames: framesSeen.slice() });
+      send({ type: 'joined', workerId, failures: await joinAll(msg.assignments), frames: frames.all() });
       return;
     case 'set-reconnect':
       // A profile's own reconnect behaviour is what its clients do, whatever the scenario's timeline asks.
@@ -594,8 +455,7 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     case 'publish': {
       // The first frames once publishing began, too: the room messages a receive rule should match.
-      framesLimit = framesSeen.length + FRAMES_KEPT;
-      ClientCore.frameTap = tapFrame;
+      frames.arm();
       const lateSends = await publish(msg);
       const reports: PublisherReport[] = [...publishers.values()].map(({ state: _s, queue, text: _t, ...r }) => ({ ...r, unflushed: queue.length }));
       send({ type: 'published', workerId, publishers: reports, lateSends, ...(stallResumedUs === undefined ? {} : { stallResumedUs }) });
