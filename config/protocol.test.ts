@@ -51,3 +51,11 @@ describe('WSB_JWT_SECRET with url', () => {
     expect(errorOf(() => plan({ ...url, protocol: runSecret })).message).toContain('WSB_JWT_SECRET');
   });
 });
+
+describe('files a profile names', () => {
+  it('must be readable, and a tokens file must hold a token', () => {
+    const e = errorOf(() => plan({ protocol: { ...SIO, auth: { in: 'query', tokensFile: '/nonexistent/tokens.txt' } } }));
+    expect(e.code).toBe('WSB_CONFIG_INVALID');
+    expect(e.message).toContain('protocol.auth.tokensFile: cannot read /nonexistent/tokens.txt (ENOENT)');
+  });
+});

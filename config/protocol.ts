@@ -7,6 +7,7 @@
  * Absent, the run uses the reference protocol of the chosen variant: REFERENCE_PROFILES below
  * describe exactly what the generator did before profiles existed — there is one code path.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /** A dotted path into an event's arguments or a frame: `args[0].body`, `data.payload`, `nodeId`. */
@@ -158,6 +159,23 @@ export function redactProfile(p: ProtocolProfile): ProtocolProfile {
 export function usesRunSecret(p: ProtocolProfile | undefined): boolean {
   const j = p === undefined ? REFERENCE_PROFILES.socketio.auth.jwt : p.auth?.tokensFile === undefined ? p.auth?.jwt : undefined;
   return j !== undefined && (j.alg ?? 'HS256').startsWith('HS') && !('secret' in j && j.secret !== undefined);
+}
+
+/** The files a profile names (`auth.tokensFile`, `auth.jwt.privateKeyFile`, relative to the working directory) that cannot be read, or hold no token. */
+export function profileFileProblems(p: ProtocolProfile | undefined): string[] {
+  const out: string[] = [];
+  const check = (key: string, file: string | undefined, needToken: boolean) => {
+    if (file === undefined) return;
+    try {
+      const text = readFileSync(file, 'utf8');
+      if (needToken && text.trim() === '') out.push(`${key}: ${file} holds no token (one per line)`);
+    } catch (e) {
+      out.push(`${key}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  };
+  check('protocol.auth.tokensFile', p?.auth?.tokensFile, true);
+  check('protocol.auth.jwt.privateKeyFile', p?.auth?.jwt?.privateKeyFile, false);
+  return out;
 }
 
 /** Whether `p` is one of the reference profiles (deep equality of the JSON form). */

@@ -14,7 +14,7 @@ import { CONFIG_DEFAULTS } from './defaults.js';
 import { resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
 import { META_FLAGS, RUN_FLAGS, runKeysSchema, type EffectiveConfig, type RunKey } from './schema.js';
 import { defaultRunProfile, planRepeat, profileNote } from './repeat-options.js';
-import { isReferenceProfile, redactProfile, usesRunSecret } from './protocol.js';
+import { isReferenceProfile, profileFileProblems, redactProfile, usesRunSecret } from './protocol.js';
 
 /**
  * One layer of settings, lowest precedence first: a config file (or the object given to `run()`),
@@ -175,6 +175,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     // The k6 scripts (engines/k6/scripts/) speak the reference protocol only.
     problems.push({ text: `protocol: the k6 engine speaks only the reference protocol; a profile needs ${nameOf('engine')} node`, origin: originOf('protocol') });
   }
+  for (const p of profileFileProblems(runParsed.success ? runParsed.data.protocol : undefined)) problems.push({ text: p, origin: originOf('protocol') });
   if (runParsed.success && runParsed.data.engine !== 'k6' && given('k6')) problem('k6', `only applies with ${nameOf('engine')} k6`);
   const calibrationFaults = splitCalibrationFaults(runParsed.success ? runParsed.data.calibrationFault : undefined);
   for (const p of calibrationFaultProblems(calibrationFaults)) problems.push({ text: p, origin: originOf('calibrationFault') });
