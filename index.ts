@@ -13,6 +13,7 @@ export type { ProgressSnapshot } from './model/progress.js';
 export { defineConfig, type EffectiveConfig, type WsbenchConfig, type WsbenchConfigFile } from './config/schema.js';
 export { loadConfigFile } from './config/load.js';
 export { CONFIG_DEFAULTS } from './config/defaults.js';
+export { REFERENCE_PROFILES, type ProtocolProfile } from './config/protocol.js';
 
 // Scenarios.
 export { SCENARIOS, defineScenario, type Scenario, type ScenarioContext, type ScenarioFlag, type ScenarioResult, type ServerOverride } from './scenarios/index.js';
