@@ -73,6 +73,8 @@ export const protocolSchema = z
         args: z.array(z.unknown()).optional(),
         frame: z.unknown().optional(),
         payloadAs: z.enum(['object', 'string']).optional(),
+        /** The publisher joins its room first (a server that lets only members broadcast, as seed 000's `Not in room`). */
+        join: z.boolean().optional(),
       })
       .strict(),
     receive: z

@@ -19,6 +19,11 @@ export interface Receiver {
   role?: 'member' | 'publisher' | null;
   /** A publisher whose server echoes its messages back (`receive.echo`): its own publisher id, a receiver of that stream. */
   echoPub?: number;
+  /**
+   * A publisher that joined its room (`publish.join`): its own publisher id. It receives the other
+   * publishers' messages of its room as a member does (its own only with `echoPub`).
+   */
+  joinedPub?: number;
   /** Ledger streams of this receiver, indexed by publisher (filled by the recorder). */
   streams?: Array<LedgerStream | undefined>;
   /** The recorder's index of `nodeId` (kept by the recorder; `rxNodeOf` is the id it was taken from). */
@@ -148,7 +153,7 @@ export class ArrivalRecorder {
     const now = nowUs();
     const streams = (r.streams ??= []);
     const stream = (streams[p.pub] ??= this.ledger.stream(r.id, p.pub));
-    if (r.room !== undefined && (r.role === 'member' ? room !== undefined && room !== r.room : r.echoPub !== p.pub)) {
+    if (r.room !== undefined && (r.role === 'member' ? room !== undefined && room !== r.room : r.joinedPub === undefined ? r.echoPub !== p.pub : (room !== undefined && room !== r.room) || (p.pub === r.joinedPub && r.echoPub !== p.pub))) {
       // A message for another room, or at a client that is in none: a leak (no-leak), not a delivery.
       stream.record(p.seq);
       this.strays++;

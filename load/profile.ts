@@ -155,6 +155,8 @@ export interface CompiledProfile {
   publisher(room: string): (stamp: Payload & { pad?: string }) => string;
   /** The server sends a room message back to its publisher too. */
   readonly echo: boolean;
+  /** Publishers join their room first (`publish.join`). */
+  readonly publisherJoins: boolean;
 }
 
 /**
@@ -283,5 +285,6 @@ export function compileProfile(p: ProtocolProfile, jwtSecret: string): CompiledP
     join,
     publisher,
     echo: r.echo === true,
+    publisherJoins: pb.join === true,
   };
 }

@@ -13,8 +13,12 @@ export interface CollectInput {
   workerId: number;
   /** Every client of the worker (members are those with role `member` and a room). */
   clients: Array<MemberView & { role: 'member' | 'publisher' | null }>;
-  /** With `receive.echo`: each publisher's id and its client, a receiver of its own stream. */
+  /** With `receive.echo` or `publish.join`: each publisher's id and its client, a receiver too. */
   echoes: Array<{ pub: number; state: MemberView }>;
+  /** `receive.echo`: a publisher receives its own stream. */
+  echo: boolean;
+  /** `publish.join`: a publisher joined its room and receives the other publishers' streams of it. */
+  publisherJoins: boolean;
   rec: ArrivalRecorder;
   healthSeries: Array<{ atUs: number; cpu: number; lag: number }>;
   disconnections: Disconnection[];
@@ -31,15 +35,17 @@ export function collectResults(input: CollectInput): WorkerResults {
     byRoom.set(p.room, l);
   }
   const members: MemberView[] = input.clients.filter((c) => c.role === 'member' && c.room !== null);
-  // The server sends a message back to its publisher too (`receive.echo`): each publisher is
-  // expected to receive its own stream — a receiver in a room of its own (a synthetic key) holding
-  // that one stream.
+  // A publisher as a receiver — in a room of its own (a synthetic key) holding the streams it is
+  // expected to receive: its own when the server echoes (`receive.echo`), the other publishers' of
+  // its room when it joined the room (`publish.join`).
   const own = new Map(input.echoes.map((e) => [e.pub, e.state]));
   for (const p of msg.publishers) {
     const state = own.get(p.pub);
     if (state === undefined) continue;
-    const key = `\u0000echo:${p.pub}`;
-    byRoom.set(key, [p]);
+    const streams = (input.publisherJoins ? (byRoom.get(p.room) ?? []) : [p]).filter((q) => q.pub !== p.pub || input.echo);
+    if (streams.length === 0) continue;
+    const key = `\u0000pub:${p.pub}`;
+    byRoom.set(key, streams);
     members.push({ ...state, room: key });
   }
   const expectations = function* (fromUs = Number.NEGATIVE_INFINITY, toUs = Number.POSITIVE_INFINITY) {

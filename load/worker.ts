@@ -41,6 +41,8 @@ interface ClientState {
   session: SioSession | null;
   /** With `receive.echo`: this publisher's id (it receives its own messages). */
   echoPub?: number;
+  /** With `publish.join`: this publisher's id (it joined its room). */
+  joinedPub?: number;
   /** A JSON-frame join waiting for its reply frame. */
   joinWait: ((reply: unknown) => void) | null;
   /** The recorder's cached node index (load/arrival-recorder.ts). */
@@ -218,7 +220,7 @@ async function reconnect(state: ClientState, rec: Disconnection): Promise<void> 
       rec.replayed = client.replayed ?? 0;
       // A resumed session is back in its rooms (the server restored them): no rejoin. Were a room
       // not restored, its messages would be missing while connected — lostConnected, a failure.
-      if (state.role === 'member' && state.room !== null && !rec.recovered) {
+      if ((state.role === 'member' || (state.role === 'publisher' && P.publisherJoins)) && state.room !== null && !rec.recovered) {
         const why = await joinRoom(state, client, state.room);
         if (why !== null) throw new Error(`rejoin failed: ${why}`);
       }
@@ -261,7 +263,7 @@ async function joinAll(assignments: Array<{ id: number; room: string; role: 'mem
       state.room = a.room;
       state.role = a.role;
       state.joinNode = state.nodeId;
-      if (a.role !== 'member') return;
+      if (a.role !== 'member' && !(a.role === 'publisher' && P.publisherJoins)) return;
       if (!state.client?.connected) {
         failures.push({ id: a.id, room: a.room, error: 'not_connected' });
         return;
@@ -322,6 +324,7 @@ function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
     for (let t = t0Us; t < msg.endUs; t += intervalUs) scheduled++;
     const rec = { pub: p.pub, room: p.room, nodeId: state.nodeId ?? 'unknown', sent: 0, scheduled, overrun: 0, t0Us, intervalUs, down: state.down, queued: 0, unflushed: 0, state, queue: [] as Array<{ seq: number; t: number }>, text: P.publisher(p.room) };
     if (P.echo) state.echoPub = p.pub;
+    if (P.publisherJoins) state.joinedPub = p.pub;
     publishers.set(p.pub, rec);
     return { rec, seq: 0, nextT: t0Us };
   });
@@ -381,8 +384,8 @@ function startTicks(): void {
 
 function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
   // With `receive.echo`, each publisher also receives its own stream.
-  const echoes = P.echo ? [...publishers.values()].map((p) => ({ pub: p.pub, state: p.state })) : [];
-  return collectResults({ msg, workerId, clients: [...clients.values()], echoes, rec, healthSeries, disconnections, disconnects });
+  const echoes = P.echo || P.publisherJoins ? [...publishers.values()].map((p) => ({ pub: p.pub, state: p.state })) : [];
+  return collectResults({ msg, workerId, clients: [...clients.values()], echoes, echo: P.echo, publisherJoins: P.publisherJoins, rec, healthSeries, disconnections, disconnects });
 }
 
 /** Calibration (`--receive-log`): the sampled arrivals, their receivers' source addresses, the clocks. */

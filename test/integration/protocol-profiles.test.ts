@@ -139,6 +139,18 @@ describe('a Socket.IO server without a welcome, node from the NGINX header', () 
     expect(report!.counters!.unexpected_arrivals).toBe(0);
   }, 120_000);
 
+  it('publish.join: publishers join their room first (a server that lets only members broadcast), and receive the other publisher', async () => {
+    // One room, two publishers: each message is expected at the 38 members and at the other publisher.
+    const members: ProtocolProfile = { ...SIO_PROFILE, publish: { ...SIO_PROFILE.publish, event: 'broadcast_members', join: true } };
+    const { code, report } = await runWith(cluster, members, ['--connections', '40', '--rooms', '1', '--publishers', '2', '--rate', '2', '--duration', '3', '--warmup', '1', '--repeat', '1']);
+    expectAccountedRun(code, report);
+    const scheduled = report!.counters!.messages_scheduled as number;
+    expect(scheduled).toBeGreaterThan(0);
+    expect(report!.accounting!.expected).toBe(scheduled * 39);
+    expect(report!.accounting!.received).toBe(report!.accounting!.expected);
+    expect(report!.counters!.unexpected_arrivals).toBe(0);
+  }, 120_000);
+
   it('a profile whose receive rule matches nothing: WSB_PROTOCOL_MISMATCH with the frames seen, exit 2', async () => {
     const wrong: ProtocolProfile = { ...SIO_PROFILE, receive: { event: 'message', stampPath: 'args[0].payload' } };
     const { code, stderr } = await runWith(cluster, wrong);

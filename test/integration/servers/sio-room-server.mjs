@@ -48,6 +48,11 @@ io.on('connection', (socket) => {
     kickArm();
     io.to(roomId).emit('room_message', { room: roomId, body });
   });
+  // Only a member may broadcast, to the others (seed 000's handleRoomBroadcast: `Not in room`, `socket.to`).
+  socket.on('broadcast_members', (roomId, body) => {
+    if (!socket.rooms.has(roomId)) return socket.emit('error_message', { message: 'Not in room' });
+    socket.to(roomId).emit('room_message', { room: roomId, body });
+  });
   // The same, sent back to its sender too (a server that echoes).
   socket.on('broadcast_echo', (roomId, body) => {
     io.to(roomId).emit('room_message', { room: roomId, body });
