@@ -8,6 +8,8 @@ import type { WireProtocol } from './protocol-client.js';
 import { isReferenceProfile, REFERENCE_PROFILES, type ProtocolProfile } from '../config/protocol.js';
 import type { ConnectResult, Disconnection, FromWorker, PublisherReport, ToWorker, WorkerTick } from './ipc.js';
 import type { ReconnectPolicy } from './reconnect-policy.js';
+import type { ClientTls } from '../common/tls.js';
+import { isLoopbackHost } from './source-address.js';
 
 const log = logger('load');
 
@@ -45,6 +47,8 @@ export interface LoadGeneratorOptions {
   receiveLog?: { path: string; every: number };
   /** Socket.IO connection state recovery: reconnecting clients resume their session (default off). */
   recover?: boolean;
+  /** wss:// with a CA or without verification (common/tls.ts); absent: the system's CAs. */
+  tls?: ClientTls;
   /** Called with every worker's per-second report. */
   onTick?: (tick: WorkerTick) => void;
 }
@@ -142,6 +146,7 @@ export class LoadGenerator {
     }
     const entry = distEntry('load/worker.js');
     const connectRate = this.opts.connectRate ?? LOAD_DEFAULTS.connectRate;
+    const loopback = isLoopbackHost(new URL(this.opts.url).hostname);
     const ready: Array<Promise<FromWorker>> = [];
     for (let w = 0; w < n; w++) {
       // Client i goes to worker i % n: each worker gets clients on every source address block.
@@ -165,13 +170,15 @@ export class LoadGenerator {
         reference: !this.custom,
         jwtSecret: this.opts.jwtSecret,
         ...(this.opts.nodePorts ? { nodePorts: this.opts.nodePorts } : {}),
-        clients: clientIds.map((id) => ({ id, localAddress: sourceAddressFor(id) })),
+        // Source addresses in 127.0.0.0/8 reach loopback only: a cluster elsewhere gets the default route's address ('').
+        clients: clientIds.map((id) => ({ id, localAddress: loopback ? sourceAddressFor(id) : '' })),
         connectRate: connectRate / n,
         connectTimeoutMs: this.opts.connectTimeoutMs ?? LOAD_DEFAULTS.connectTimeoutMs,
         reconnect: this.opts.reconnect ?? 'socketio',
         receiveCostUs: this.opts.receiveCostUs ?? 0,
         ...(this.opts.receiveLog ? { receiveLog: this.opts.receiveLog } : {}),
         recover: this.opts.recover ?? false,
+        ...(this.opts.tls ? { tls: this.opts.tls } : {}),
       });
     }
     await Promise.all(ready);

@@ -5,6 +5,7 @@
  * Started with child_process.fork.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setClientTls } from '../common/tls.js';
 import { nowUs } from '../common/clock.js';
 import { connectClient, ClientConnectError, type ProtocolClient, type SioSession } from './protocol-client.js';
 import { compileProfile, type CompiledProfile } from './profile.js';
@@ -126,7 +127,8 @@ async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeI
   const client = await connectClient(P.wire === 'socketio' ? 'socketio' : 'ws', {
     url,
     path: P.path,
-    localAddress: state.localAddress,
+    // '' (a cluster off loopback): the default route's address.
+    localAddress: state.localAddress || undefined,
     connectTimeoutMs,
     fullArgs: true,
     rawFrames: true,
@@ -421,6 +423,7 @@ async function handle(msg: ToWorker): Promise<void> {
       connectTimeoutMs = msg.connectTimeoutMs;
       reconnectPolicy = profileReconnect ?? reconnectSpecFor(msg.reconnect);
       recover = msg.recover === true && P.wire === 'socketio';
+      setClientTls(msg.tls);
       rec.receiveCostUs = msg.receiveCostUs;
       if (msg.receiveLog !== undefined) {
         receiveLog = { ...msg.receiveLog, clockStart: measureClockOffset() };

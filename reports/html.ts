@@ -128,7 +128,7 @@ function chartDiv(c: ChartSpec): string {
   }</figure>`;
 }
 
-const STATUS_LABEL: Record<TargetResult['status'], string> = { pass: 'PASS', fail: 'FAIL', unknown: 'NOT MEASURED' };
+const STATUS_LABEL: Record<TargetResult['status'], string> = { pass: 'PASS', fail: 'FAIL', unknown: 'NOT MEASURED', off: 'OFF' };
 
 function header(r: RunReport): string {
   const s = summarizeTargets(r.targets);
@@ -177,7 +177,9 @@ function targetsSection(r: RunReport): string {
     return section('targets', 'Targets', `<p>No target was judged${r.verdict === 'error' || r.verdict === 'interrupted' ? ' (the run did not finish)' : ''}.</p>`);
   }
   const rows = r.targets.map((t) => {
-    const src = `<div class="seed">${escapeHtml(seedLabel(t.source.seed))}${t.source.section ? ` · ${escapeHtml(t.source.section)}` : ''}</div><blockquote>${escapeHtml(t.source.quote)}</blockquote>`;
+    const config = t.source.config !== undefined ? `<div class="seed">config: ${escapeHtml(t.source.config)}${t.status === 'off' ? ' (switched off)' : ''}</div>` : '';
+    const seed = t.source.seed !== undefined ? `<div class="seed">${escapeHtml(seedLabel(t.source.seed))}${t.source.section ? ` · ${escapeHtml(t.source.section)}` : ''}</div><blockquote>${escapeHtml(t.source.quote ?? '')}</blockquote>` : '';
+    const src = config + seed;
     return [
       `<span class="status s-${escapeHtml(t.status)}">${STATUS_LABEL[t.status] ?? escapeHtml(t.status)}</span>`,
       `<b>${escapeHtml(t.id)}</b><div class="desc">${escapeHtml(t.description)}</div>`,
@@ -186,7 +188,7 @@ function targetsSection(r: RunReport): string {
       src,
     ];
   });
-  return section('targets', 'Targets', table(['status', 'target', 'threshold', 'actual', 'promised by (seed)'], rows, { num: [3], cls: 'targets' }));
+  return section('targets', 'Targets', table(['status', 'target', 'threshold', 'actual', 'promised by (seed or config)'], rows, { num: [3], cls: 'targets' }));
 }
 
 function latencySection(r: RunReport, charts: ChartSpec[]): string {
@@ -557,7 +559,7 @@ td.num,th.num{text-align:right}
 .scroll{overflow-x:auto}table.kv thead{display:none}table.kv td:first-child{color:var(--muted)}
 table.targets td{max-width:420px}
 .status{display:inline-block;font-weight:700;font-size:12px;padding:2px 8px;border-radius:10px;color:#fff;white-space:nowrap}
-.s-pass{background:var(--pass)}.s-fail{background:var(--fail)}.s-unknown{background:var(--unk)}
+.s-pass{background:var(--pass)}.s-fail{background:var(--fail)}.s-unknown{background:var(--unk)}.s-off{background:#888}
 .desc,.seed{color:var(--muted);font-size:12px}
 blockquote{margin:4px 0 0;padding:2px 10px;border-left:3px solid var(--line);font-style:italic}
 .bad{color:var(--fail)}

@@ -36,6 +36,7 @@ export const nodeEngine: Engine = {
               // The load balancer names the upstream of each connection: its port gives the node.
               nodePorts: Object.fromEntries(ctx.cluster.nodes.map((n) => [String(n.port), n.id])),
               recover: t.adapter === 'redis-streams',
+              ...(ctx.cluster.tls ? { tls: ctx.cluster.tls } : {}),
             });
             loads.push(gen);
             ctx.defer('load generator', () => gen.close());
