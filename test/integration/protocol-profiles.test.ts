@@ -6,7 +6,9 @@
  * in a query parameter; a ws server with `{"type":"join"}` → `{"type":"joined"}` frames, messages as
  * `{"type":"message","data":{"payload":"<stamp as string>"}}`, a `hello` welcome naming its node and
  * the token in the Authorization header. A profile that does not fit: WSB_PROTOCOL_MISMATCH, exit 2,
- * the frames seen, nothing left running.
+ * the frames seen, nothing left running. Also: echo and `publish.join` change what is expected; an
+ * unknown node makes the same/cross split unknown; a `socketio-client` client gives up after the
+ * server's disconnect; node-kill (through a `killNode` hook) — every client back and rejoined.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,13 +46,13 @@ const JSON_PROFILE: ProtocolProfile = {
 
 const SMALL = ['--connections', '40', '--rooms', '4', '--rate', '2', '--duration', '3', '--warmup', '1', '--repeat', '1'];
 
-async function runWith(cluster: FixtureCluster, protocol: ProtocolProfile, args: string[] = SMALL, withNodeUrls = true) {
+async function runWith(cluster: FixtureCluster, protocol: ProtocolProfile, args: string[] = SMALL, withNodeUrls = true, more: { scenario?: string; config?: Record<string, unknown> } = {}) {
   const out = mkdtempSync(join(tmpdir(), 'wsb-profile-'));
   const config = join(out, 'wsbench.config.json');
-  writeFileSync(config, JSON.stringify({ protocol }));
+  writeFileSync(config, JSON.stringify({ protocol, ...more.config }));
   const tag = newTag();
   const nodeUrls = withNodeUrls ? ['--node-urls', cluster.nodes.map((n) => n.url).join(',')] : [];
-  const r = await wsbench(['run', 'cross-node-broadcast', '--config', config, ...args, '--url', cluster.url, ...nodeUrls, '--out', out], {
+  const r = await wsbench(['run', more.scenario ?? 'cross-node-broadcast', '--config', config, ...args, '--url', cluster.url, ...nodeUrls, '--out', out], {
     env: { ...process.env, WSB_TEST_TAG: tag, WSB_JWT_SECRET: SECRET },
   });
   // What wsbench started (its load workers) is gone, whatever the outcome.
@@ -106,7 +108,7 @@ describe('a Socket.IO server without a welcome, node from the NGINX header', () 
     // Both halves measured: the nodes came from the header, mapped by port to the --node-urls ids.
     expect(a.sameNode.expected).toBeGreaterThan(0);
     expect(a.crossNode.expected).toBeGreaterThan(0);
-    expect(Object.keys(report!.connectionsPerNode ?? {}).sort()).toEqual(['user-node-1', 'user-node-2']);
+    expect(Object.keys(report!.connectionsPerNode ?? {}).sort()).toEqual(['node-1', 'node-2']);
     // The effective config keeps the profile, its secret redacted.
     expect((report!.config as { protocol?: ProtocolProfile }).protocol?.auth?.jwt?.secret).toBe('<redacted>');
   }, 120_000);
@@ -195,8 +197,8 @@ describe('a ws server with its own JSON frames and a hello naming the node', () 
 describe('reconnect: a client that gives up stays disconnected', () => {
   let cluster: FixtureCluster;
   beforeAll(async () => {
-    // user-node-1 disconnects all its clients (io server disconnect) 1.5 s into publishing.
-    cluster = await startFixtureCluster('sio-room-server.mjs', 2, { JWT_SECRET: SECRET, KICK_NODE: 'user-node-1', KICK_AFTER_MS: '1500' });
+    // node-1 disconnects all its clients (io server disconnect) 1.5 s into publishing.
+    cluster = await startFixtureCluster('sio-room-server.mjs', 2, { JWT_SECRET: SECRET, KICK_NODE: 'node-1', KICK_AFTER_MS: '1500' });
   }, 60_000);
   afterAll(async () => {
     await cluster?.down();
@@ -214,5 +216,34 @@ describe('reconnect: a client that gives up stays disconnected', () => {
     expect(l.lostDisconnected).toBeGreaterThan(0);
     expect(l.lostConnected).toBe(0);
     expect(report!.accounting!.received + report!.accounting!.lost).toBe(report!.accounting!.expected);
+  }, 120_000);
+});
+
+describe('node-kill through a killNode hook: clients reconnect and rejoin as the profile says', () => {
+  let cluster: FixtureCluster;
+  let dir: string;
+  beforeAll(async () => {
+    cluster = await startFixtureCluster('sio-room-server.mjs', 2, { JWT_SECRET: SECRET });
+    dir = mkdtempSync(join(tmpdir(), 'wsb-profile-pids-'));
+    for (const n of cluster.nodes) writeFileSync(join(dir, `${n.id}.pid`), String(n.proc.pid));
+  }, 60_000);
+  afterAll(async () => {
+    await cluster?.down();
+  });
+
+  it('every client of the killed node is back (node from the header), nothing lost while connected', async () => {
+    const args = ['--connections', '40', '--rooms', '4', '--rate', '2', '--duration', '5', '--kill-at', '2', '--warmup', '1', '--drain', '1', '--node', 'node-2', '--repeat', '1'];
+    const { code, report } = await runWith(cluster, SIO_PROFILE, args, true, { scenario: 'node-kill', config: { chaos: { hooks: { killNode: `kill -9 $(cat ${dir}/{node}.pid)` } } } });
+    expect([0, 1]).toContain(code);
+    expect(validateReport(report!)).toEqual([]);
+    expect(report!.targets.find((t) => t.id === 'chaos-applied')!.status).toBe('pass');
+    const rc = report!.reconnection!;
+    expect(rc.disconnections).toBeGreaterThan(0);
+    // Back means reconnected and rejoined through the profile's join_room (acked).
+    expect(rc.reconnected).toBe(rc.disconnections);
+    const l = report!.accounting!.losses!;
+    expect(l.lostConnected).toBe(0);
+    expect(report!.accounting!.received + report!.accounting!.lost).toBe(report!.accounting!.expected);
+    expect(report!.accounting!.crossNode).not.toBeNull();
   }, 120_000);
 });

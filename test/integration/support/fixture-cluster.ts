@@ -48,7 +48,7 @@ export async function startFixtureCluster(script: string, nodes: number, env: Re
     redis = await startRedis();
     for (let i = 0; i < nodes; i++) {
       const port = await freePort();
-      const id = `user-node-${i + 1}`;
+      const id = `node-${i + 1}`;
       const proc = spawn(process.execPath, [join(SERVERS_DIR, script)], {
         cwd: SERVERS_DIR,
         env: { ...process.env, ...env, PORT: String(port), REDIS_URL: redis.url, NODE_ID: id },
