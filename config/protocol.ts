@@ -180,8 +180,21 @@ export function profileFileProblems(p: ProtocolProfile | undefined): string[] {
   return out;
 }
 
-/** Whether `p` is one of the reference profiles (deep equality of the JSON form). */
+/** JSON with object keys sorted: equal for equal values, whatever order the keys were written in. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Whether `p` is one of the reference profiles (deep equality, key order aside). */
 export function isReferenceProfile(p: ProtocolProfile): boolean {
-  const s = JSON.stringify(p);
-  return s === JSON.stringify(REFERENCE_PROFILES.socketio) || s === JSON.stringify(REFERENCE_PROFILES.json);
+  const s = canonical(p);
+  return s === canonical(REFERENCE_PROFILES.socketio) || s === canonical(REFERENCE_PROFILES.json);
 }

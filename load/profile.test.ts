@@ -126,6 +126,8 @@ describe('the protocol schema', () => {
     expect(protocolSchema.safeParse(REFERENCE_PROFILES.json).success).toBe(true);
     expect(isReferenceProfile(JSON.parse(JSON.stringify(REFERENCE_PROFILES.json)))).toBe(true);
     expect(isReferenceProfile({ ...REFERENCE_PROFILES.json, path: '/x' })).toBe(false);
+    const { receive, ...rest } = REFERENCE_PROFILES.socketio;
+    expect(isReferenceProfile({ receive: { roomPath: receive.roomPath, stampPath: receive.stampPath, event: receive.event }, ...rest })).toBe(true);
   });
 
   it('names what a wire needs', () => {
