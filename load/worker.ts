@@ -122,8 +122,8 @@ function hold(durationMs: number, pingIntervalMs: number) {
  */
 async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeId: string | null }> {
   const creds = P.credentials(state.id, `client-${state.id}`, state.room === null ? null : [state.room]);
-  let welcomed: ((nodeId: string) => void) | null = null;
-  const welcome = P.welcome === null ? null : new Promise<string>((resolve) => (welcomed = resolve));
+  let welcomed: ((w: { nodeId: string | null }) => void) | null = null;
+  const welcome = P.welcome === null ? null : new Promise<{ nodeId: string | null }>((resolve) => (welcomed = resolve));
   const client = await connectClient(P.wire === 'socketio' ? 'socketio' : 'ws', {
     url,
     path: P.path,
@@ -146,22 +146,25 @@ async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeI
       return;
     }
     if (P.isMessage(event, data)) onMessage(state, data, false);
-    else if (welcomed !== null && P.welcome!.is(event, data)) welcomed(String(P.welcome!.nodeId(data) ?? 'unknown'));
-    else if (state.joinWait !== null && P.join.isReply !== null && P.join.isReply(data)) state.joinWait(data);
+    else if (welcomed !== null && P.welcome!.is(event, data)) {
+      // A welcome without a node id where the profile says: the node comes from the header, or is unknown.
+      const id = P.welcome!.nodeId(data);
+      welcomed({ nodeId: typeof id === 'string' || typeof id === 'number' ? String(id) : null });
+    } else if (state.joinWait !== null && P.join.isReply !== null && P.join.isReply(data)) state.joinWait(data);
   };
   client.onClose = (code, reason) => onClosed(state, client, code, reason);
   if (welcome === null) return { client, nodeId: nodeFromUpstream(client, nodePorts) };
   // The welcome follows the connect at once; the bound is a plain timer cleared on arrival, so
   // thousands of connecting clients do not each keep a pending timer alive for the whole timeout.
   let timer: NodeJS.Timeout | undefined;
-  const nodeId = await Promise.race([welcome, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), connectTimeoutMs)))]);
+  const w = await Promise.race([welcome, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), connectTimeoutMs)))]);
   clearTimeout(timer);
-  if (nodeId === null) {
+  if (w === null) {
     client.close();
     if (!reference) throw new ProfileError(`no welcome matching the profile within ${connectTimeoutMs} ms`);
     throw new ClientConnectError('timeout', `no welcome within ${connectTimeoutMs} ms`);
   }
-  return { client, nodeId };
+  return { client, nodeId: w.nodeId ?? nodeFromUpstream(client, nodePorts) };
 }
 
 async function connectOne(state: ClientState): Promise<ConnectResult> {
