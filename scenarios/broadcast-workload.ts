@@ -232,7 +232,12 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       throw new WsbenchError(
         'WSB_CONNECT_FAILED',
         `${results.length - connected.length} of ${results.length} connections failed (${[...failures].map(([k, v]) => `${k}: ${v}`).join(', ')}); first: ${first?.errorMessage}`,
-        { hint: 'lower --connections or --connect-rate, or see the node logs in the run folder' },
+        {
+          hint:
+            load.custom && failures.has('auth')
+              ? 'the server refused the credential: check protocol.auth (where it goes, its name and value, the JWT secret and claims)'
+              : 'lower --connections or --connect-rate, or see the node logs in the run folder',
+        },
       );
     }
     const nodesUsed = Object.values(perNode).filter((v) => v > 0).length;
