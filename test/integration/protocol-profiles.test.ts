@@ -153,6 +153,15 @@ describe('a Socket.IO server without a welcome, node from the NGINX header', () 
     expect(report!.counters!.unexpected_arrivals).toBe(0);
   }, 120_000);
 
+  it('a credential the server refuses: WSB_CONNECT_FAILED counted as auth, the hint names protocol.auth, exit 2', async () => {
+    const wrong: ProtocolProfile = { ...SIO_PROFILE, auth: { in: 'query', name: 'access_token', jwt: { secret: 'not-the-secret' } } };
+    const { code, stderr } = await runWith(cluster, wrong);
+    expect(code).toBe(2);
+    expect(stderr).toContain('WSB_CONNECT_FAILED');
+    expect(stderr).toMatch(/auth: 40\b/);
+    expect(stderr).toContain('check protocol.auth');
+  }, 120_000);
+
   it('a profile whose receive rule matches nothing: WSB_PROTOCOL_MISMATCH with the frames seen, exit 2', async () => {
     const wrong: ProtocolProfile = { ...SIO_PROFILE, receive: { event: 'message', stampPath: 'args[0].payload' } };
     const { code, stderr } = await runWith(cluster, wrong);
