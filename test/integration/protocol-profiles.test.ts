@@ -193,6 +193,15 @@ describe('a ws server with its own JSON frames and a hello naming the node', () 
     expect(a.crossNode.expected).toBeGreaterThan(0);
   }, 120_000);
 
+  it('the token in a first frame (auth.in first-frame), before the server says hello: every delivery accounted', async () => {
+    const firstFrame: ProtocolProfile = { ...JSON_PROFILE, auth: { in: 'first-frame', frame: { type: 'auth', token: '{token}' }, jwt: { secret: SECRET, claims: { sub: '{user}' } } } };
+    const { code, report } = await runWith(cluster, firstFrame);
+    expectAccountedRun(code, report);
+    expect(report!.accounting!.expected).toBeGreaterThan(0);
+    expect(report!.accounting!.received).toBe(report!.accounting!.expected);
+    expect(report!.accounting!.crossNode).not.toBeNull();
+  }, 120_000);
+
   it('a join nobody answers: WSB_PROTOCOL_MISMATCH naming the join, exit 2', async () => {
     const wrong: ProtocolProfile = { ...JSON_PROFILE, join: { frame: { type: 'subscribe', room: '{room}' }, reply: { match: { type: 'joined' } } } };
     const { code, stderr } = await runWith(cluster, wrong);

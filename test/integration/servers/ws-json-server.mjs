@@ -1,5 +1,6 @@
 // A ws + Redis pub/sub cluster node as a user might write one (test fixture for protocol profiles,
-// issue 14): the token as `Authorization: Bearer <jwt>` (HS256, JWT_SECRET) checked at the upgrade;
+// issue 14): the token as `Authorization: Bearer <jwt>` (HS256, JWT_SECRET) checked at the upgrade,
+// or in a first frame `{"type":"auth","token":…}`;
 // `{"type":"hello","node":…}` first; `{"type":"join","room":…}` → `{"type":"joined","room":…}`;
 // `{"type":"publish","room":…,"payload":"<text>"}` → every member on every node gets
 // `{"type":"message","room":…,"data":{"payload":"<text>"}}`.
@@ -30,20 +31,37 @@ sub.on('message', (_ch, text) => {
   for (const ws of rooms.get(room) ?? []) ws.send(frame);
 });
 const wss = new WebSocketServer({ noServer: true });
+// Without an Authorization header, the first frame must be `{"type":"auth","token":…}` (checked
+// before anything else is answered; a bad one closes with 4001).
 http.on('upgrade', async (req, socket, head) => {
-  try {
-    await jwtVerify(String(req.headers.authorization ?? '').replace(/^Bearer /, ''), secret);
-  } catch {
-    socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
-    return;
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    try {
+      await jwtVerify(String(header).replace(/^Bearer /, ''), secret);
+    } catch {
+      socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
+      return;
+    }
   }
   wss.handleUpgrade(req, socket, head, (ws) => {
-    ws.send(JSON.stringify({ type: 'hello', node: nodeId }));
-    ws.on('message', (raw) => {
+    let authed = header !== undefined;
+    if (authed) ws.send(JSON.stringify({ type: 'hello', node: nodeId }));
+    ws.on('message', async (raw) => {
       let m;
       try {
         m = JSON.parse(String(raw));
       } catch {
+        return;
+      }
+      if (!authed) {
+        try {
+          if (m.type !== 'auth') throw new Error('auth first');
+          await jwtVerify(String(m.token), secret);
+          authed = true;
+          ws.send(JSON.stringify({ type: 'hello', node: nodeId }));
+        } catch {
+          ws.close(4001, 'unauthorized');
+        }
         return;
       }
       if (m.type === 'join' && typeof m.room === 'string') {
