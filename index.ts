@@ -14,6 +14,7 @@ export { defineConfig, type EffectiveConfig, type WsbenchConfig, type WsbenchCon
 export { loadConfigFile } from './config/load.js';
 export { CONFIG_DEFAULTS } from './config/defaults.js';
 export type { UserServer } from './config/user-server.js';
+export { REFERENCE_PROFILES, type ProtocolProfile } from './config/protocol.js';
 export type { TargetConfigValue } from './config/targets-options.js';
 export type { ChaosConfig, TlsConfig } from './config/external-options.js';
 export type { ChaosHooks } from './cluster/chaos-hooks.js';

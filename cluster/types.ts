@@ -1,3 +1,4 @@
+import type { ProtocolProfile } from '../config/protocol.js';
 import type { ClientTls } from '../common/tls.js';
 import type { HookRun } from './chaos-hooks.js';
 import type { LbPolicy } from './nginx-config.js';
@@ -93,6 +94,8 @@ export interface Topology {
    * node skips on purpose, so `security-probes` can prove it catches them (cluster/insecure-checks.ts).
    */
   insecureDisable?: string[];
+  /** The config's `protocol` (config/protocol.ts); absent: the variant's reference profile. */
+  protocol?: ProtocolProfile;
 }
 
 export interface NodeMetrics {

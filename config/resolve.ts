@@ -16,6 +16,7 @@ import { META_FLAGS, RUN_FLAGS, runKeysSchema, type EffectiveConfig, type RunKey
 import { defaultRunProfile, planRepeat, profileNote } from './repeat-options.js';
 import { resolveUserServer, userServerProblems } from './user-server.js';
 import type { ServerKind } from '../cluster/types.js';
+import { isReferenceProfile, profileFileProblems, redactProfile, usesRunSecret } from './protocol.js';
 import { effectiveTargets, resolveTargets } from './targets-options.js';
 import { checkChaosHooks, resolveExternal } from './external-options.js';
 
@@ -153,6 +154,14 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
       }
       const key = String(i.path[0] ?? '');
       const path = `${prefix}${key}`;
+      if (key === 'protocol' && i.path.length > 1) {
+        // A nested key of the profile, named in full: `protocol.receive.stampPath`.
+        const at = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').slice(1).replace(/\.\[/g, '[');
+        let v: unknown = given[key];
+        for (const p of i.path.slice(1)) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[p as string] : undefined;
+        problems.push({ text: `${at}: ${i.message}${v !== undefined ? ` (got ${JSON.stringify(v)})` : ''}`, origin: originOf(path) });
+        continue;
+      }
       const got = key in given ? ` (got ${JSON.stringify(given[key])})` : '';
       const message = i.message.replace(/^Expected number, received string$/, originOf(path) === 'flags' ? 'must be a number' : 'expected a number, received a string');
       problem(path, `${message}${got}`);
@@ -175,6 +184,11 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   if (runParsed.success && runParsed.data.engine === 'k6' && !K6_ADAPTERS[scenario.name]) {
     problems.push({ text: `${nameOf('engine')} k6: ${scenario.name} has no k6 script (k6 scripts: ${Object.keys(K6_ADAPTERS).join(', ')})`, origin: originOf('engine') });
   }
+  if (runParsed.success && runParsed.data.engine === 'k6' && runParsed.data.protocol !== undefined && !isReferenceProfile(runParsed.data.protocol)) {
+    // The k6 scripts (engines/k6/scripts/) speak the reference protocol only.
+    problems.push({ text: `protocol: the k6 engine speaks only the reference protocol; a profile needs ${nameOf('engine')} node`, origin: originOf('protocol') });
+  }
+  for (const p of profileFileProblems(runParsed.success ? runParsed.data.protocol : undefined)) problems.push({ text: p, origin: originOf('protocol') });
   if (runParsed.success && runParsed.data.engine !== 'k6' && given('k6')) problem('k6', `only applies with ${nameOf('engine')} k6`);
   const calibrationFaults = splitCalibrationFaults(runParsed.success ? runParsed.data.calibrationFault : undefined);
   for (const p of calibrationFaultProblems(calibrationFaults)) problems.push({ text: p, origin: originOf('calibrationFault') });
@@ -212,7 +226,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
       if (given(k)) problem(k, `does not apply with ${nameOf('url')} (wsbench does not start or configure that cluster)`);
     }
     if (userServer) problem('server', `a server to start does not apply with ${nameOf('url')} (wsbench does not start that cluster)`);
-    if (!clusterTarget && !env.WSB_JWT_SECRET) problem('url', "put the cluster's JWT secret in the environment variable WSB_JWT_SECRET (wsbench signs its clients' tokens with it)");
+    if (!clusterTarget && !env.WSB_JWT_SECRET && usesRunSecret(runParsed.success ? runParsed.data.protocol : undefined)) problem('url', "put the cluster's JWT secret in the environment variable WSB_JWT_SECRET (wsbench signs its clients' tokens with it)");
   } else if (nodeUrls.length) problem('nodeUrls', `only applies with ${nameOf('url')}`);
   const external = runParsed.success
     ? resolveExternal({ url, nodeUrls, tls: runParsed.data.tls, chaos: runParsed.data.chaos, engine: runParsed.data.engine }, (key, text) => problem(key, text))
@@ -309,6 +323,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     ...(r.chaos?.hooks !== undefined ? { chaos: r.chaos } : {}),
     ...(r.shard !== undefined ? { shard: r.shard } : {}),
     ...(r.startAt !== undefined ? { startAt: r.startAt } : {}),
+    ...(r.protocol !== undefined ? { protocol: redactProfile(r.protocol) } : {}),
     ...(calibrationFaults.length ? { calibrationFault: calibrationFaults } : {}),
     ...(insecureDisable.length ? { insecureDisable } : {}),
     ...(repeat ? { repeat: repeat.count, judge: repeat.judge, freshCluster: repeat.freshCluster } : {}),
@@ -331,10 +346,11 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
       serverOptions,
       // The nodes wsbench starts get a fresh secret; an external cluster's comes from WSB_JWT_SECRET.
       // A user's server may bring its own (server.env.WSB_JWT_SECRET): the generator then signs with it.
-      jwtSecret: url !== undefined ? env.WSB_JWT_SECRET! : (user?.env.WSB_JWT_SECRET ?? randomBytes(32).toString('hex')),
+      jwtSecret: url !== undefined ? (env.WSB_JWT_SECRET ?? '') : (user?.env.WSB_JWT_SECRET ?? randomBytes(32).toString('hex')),
       readyTimeoutMs: r.readyTimeout,
       ...(calibrationFaults.length ? { calibrationFaults } : {}),
       ...(insecureDisable.length ? { insecureDisable } : {}),
+      ...(r.protocol !== undefined ? { protocol: r.protocol } : {}),
     },
     serverOverrides: url === undefined && !user ? serverOverrides : [],
     targets,

@@ -5,6 +5,7 @@ import { DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES } from '../cluster/docker-o
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { REPEAT_FLAGS, repeatShape } from './repeat-options.js';
 import { serverSchema, type UserServer } from './user-server.js';
+import { protocolSchema, type ProtocolProfile } from './protocol.js';
 import { EXTERNAL_FLAGS, externalShape, type ChaosConfig, type TlsConfig } from './external-options.js';
 import type { TargetConfigValue } from './targets-options.js';
 
@@ -47,6 +48,8 @@ export const runKeysSchema = z
     shard: z.string().min(1).optional(),
     /** ISO time every shard starts publishing at (wall clock). */
     startAt: z.string().min(1).optional(),
+    /** How to speak to the nodes (config/protocol.ts); absent: the variant's reference protocol. */
+    protocol: protocolSchema.optional(),
     /** `repeat`, `judge`, `freshCluster`: the scenario N times, judged on the distribution (config/repeat-options.ts). */
     ...repeatShape,
     /** `tls` and `chaos.hooks` of a cluster the user runs (config/external-options.ts). */
@@ -80,6 +83,7 @@ export const RUN_FLAGS: Record<RunKey, string> = {
   cluster: '--cluster',
   shard: '--shard',
   startAt: '--start-at',
+  protocol: '(config only: protocol)',
   ...REPEAT_FLAGS,
   ...EXTERNAL_FLAGS,
 };
@@ -152,6 +156,8 @@ export interface WsbenchConfig {
   shard?: string;
   /** With `shard`: the ISO time (with its zone) every shard starts publishing at. */
   startAt?: string;
+  /** How to speak to the nodes: auth, join, publish, receive, reconnect (docs/configuration.md#protocol). Default: the reference protocol of `server`. */
+  protocol?: ProtocolProfile;
   /** Runs of the scenario, judged on their distribution (default 1; cross-node-broadcast without `options.duration`: 3 runs of 8 s). */
   repeat?: number;
   /** With `repeat`: each target on the median of its value over the runs (default), the worst run's, or every run must pass. */
@@ -206,6 +212,8 @@ export type EffectiveConfig = {
   cluster?: string;
   shard?: string;
   startAt?: string;
+  /** Secrets shown as "<redacted>". */
+  protocol?: ProtocolProfile;
   calibrationFault?: string[];
   insecureDisable?: string[];
   repeat?: number;

@@ -155,8 +155,9 @@ export interface WindowReport {
   /** Latency of deliveries intended in this window (whole seconds inside it). */
   broadcast_latency_ms: MetricSummary;
   accounting: Accounting;
-  sameNode: Accounting;
-  crossNode: Accounting;
+  /** Null when the node of some client is unknown (the split is not guessed). */
+  sameNode: Accounting | null;
+  crossNode: Accounting | null;
   /** The window's deliveries per receiving and per publishing node. Absent in older reports. */
   perNode?: PerNodeReport;
 }
@@ -352,10 +353,11 @@ export interface RunReport {
   metrics: Record<string, MetricSummary>;
   counters: Record<string, number>;
   accounting: Accounting & {
-    sameNode: Accounting;
-    crossNode: Accounting;
+    /** Null when the node of some client is unknown (no welcome, no load-balancer header): the split is not guessed. */
+    sameNode: Accounting | null;
+    crossNode: Accounting | null;
     /** Lost deliveries classified: never sent, or by who was disconnected (every broadcast scenario). */
-    losses?: LossBreakdown & { sameNode: LossBreakdown; crossNode: LossBreakdown };
+    losses?: LossBreakdown & { sameNode: LossBreakdown | null; crossNode: LossBreakdown | null };
   };
   /** Latency and loss per receiving and per publishing node (broadcast scenarios). */
   perNode?: PerNodeReport;
