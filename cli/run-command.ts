@@ -21,7 +21,8 @@ export function printOutcome(plan: Pick<RunPlan, 'json'>, outcome: RunOutcome, i
   if (plan.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (!error || report.timeline.length > 0) io.stdout.write(`${renderConsole(report)}\n`);
   if (error) io.stderr.write(`error ${error.code}: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ''}\n`);
-  io.stderr.write(`report: ${outcome.reportPath}${outcome.written.length ? ` (also ${outcome.written.join(', ')})` : ''}\n`);
+  const runs = report.repeat?.runs.length ? `; each run's own report in run-1/ … run-${report.repeat.runs.length}/ beside it` : '';
+  io.stderr.write(`report: ${outcome.reportPath}${outcome.written.length ? ` (also ${outcome.written.join(', ')})` : ''}${runs}\n`);
 }
 
 export async function runCommand(plan: RunPlan, io: RunCommandIO): Promise<number> {

@@ -78,6 +78,7 @@ describe('--repeat 3 on one cluster, a 3 s publisher stall in run 2 only', () =>
 
   it('each run has its own folder run-<k>/ with its own full report; the top level holds the combined one', async () => {
     expect(readdirSync(out).filter((f) => f.startsWith('run-')).sort()).toEqual(['run-1', 'run-2', 'run-3']);
+    expect(r.stderr).toContain("each run's own report in run-1/ … run-3/ beside it");
     const own = [1, 2, 3].map((k) => JSON.parse(readFileSync(join(out, `run-${k}`, 'report.json'), 'utf8')) as RunReport);
     expect(own.map((x) => x.runId)).toEqual([1, 2, 3].map((k) => `${report.runId}#${k}`));
     expect(own.map((x) => x.verdict)).toEqual(report.repeat!.runs.map((x) => x.verdict));
