@@ -58,11 +58,13 @@ export function round(n: number): number {
 }
 
 /**
- * ms after `startedAt` that is second 0 of `timeline`: the `phase` event `measure`. Null when the
- * report has none (events then cannot be placed on the time charts).
+ * ms after `startedAt` that is second 0 of `timeline`: the `phase` event `measure` (of the judged
+ * run, for repeated runs). Null when the report has none (events then cannot be placed on the time charts).
  */
 export function timelineAnchorMs(report: RunReport): number | null {
-  const e = report.events.find((ev) => ev.type === 'phase' && ev.detail === 'measure');
+  const measures = report.events.filter((ev) => ev.type === 'phase' && ev.detail === 'measure');
+  // Repeated runs: the timeline is the judged run's, the events every run's — its own measure phase is second 0.
+  const e = measures[(report.repeat?.judgedRun ?? 1) - 1] ?? measures[0];
   return e ? e.atMs : null;
 }
 
