@@ -7,7 +7,6 @@ import { clean } from '../cluster/clean.js';
 import { doctor } from './doctor.js';
 import { SERVER_KINDS, SOCKETIO_ADAPTERS } from '../cluster/types.js';
 import { SCENARIOS } from '../scenarios/index.js';
-import { SEED_TARGETS } from '../model/targets.js';
 import { planFromCommandLine } from './plan.js';
 import { CONFIG_DEFAULTS as RUN_DEFAULTS } from '../config/defaults.js';
 import { toolVersion } from '../runner/run.js';
@@ -21,7 +20,7 @@ import { COMPARE_DEFAULTS } from '../reports/compare.js';
 import { addClusterCommands } from './cluster-program.js';
 import { addMergeCommand } from './merge-command.js';
 import { addRenderCommands } from './render-command.js';
-import { seedLabel } from '../reports/seed-label.js';
+import { listConfig, listScenarios } from './list-command.js';
 
 function printError(e: unknown): number {
   if (isWsbenchError(e)) {
@@ -72,11 +71,13 @@ export function program(onExitCode: (code: number) => void): Command {
     )
     .option('--ready-timeout <ms>', `ms each cluster part gets to become ready (default ${RUN_DEFAULTS.readyTimeout})`)
     .option('--server-rate-limit <n>', 'messages per minute per connection the nodes allow (default: seed 001: 100, raised by load scenarios as needed)')
-    .option('--url <url>', "use the cluster already running behind this load balancer (http://127.0.0.1:<port>) instead of starting one; its JWT secret in WSB_JWT_SECRET")
+    .option('--url <url>', "use the cluster already running behind this load balancer (http(s):// or ws(s)://host:port, any host) instead of starting one; its JWT secret in WSB_JWT_SECRET; chaos through chaos.hooks in the config")
     .option('--cluster <id>', 'run against a cluster started by `wsbench cluster up` (its id or folder; default none): its URL, nodes, JWT secret and server variant')
     .option('--shard <i/N>', 'run the i-th of N shares of this plan (split by room, i from 1) and write <out>/partial.json for `wsbench merge` (cross-node-broadcast; with --engine k6 the i-th execution segment)')
     .option('--start-at <time>', "[--shard] ISO wall-clock time every shard starts publishing at, e.g. 2026-12-07T10:00:30Z (default: each shard starts when it is ready)")
     .option('--node-urls <urls>', '[--url] its nodes\' own URLs, comma-separated, for /metrics and /health (default: none)', collect)
+    .option('--ca <file>', '[--url wss://, https://] PEM file of the CA that signed the cluster\'s certificate (config tls.ca; default: the system\'s CAs)')
+    .option('--insecure', '[--url wss://, https://] do not verify the cluster\'s certificate (config tls.insecure; the report says so)')
     .option('--insecure-disable <checks>', 'TEST/CALIBRATION ONLY — never a feature: every node skips these security checks on purpose (auth, origin, rate-limit, size-limit, room-auth, buffer-limit; comma-separated), to prove security-probes catches it', collect)
     .option('--calibration-fault <spec>', 'CALIBRATION ONLY: every node injects this known fault on purpose: delay-cross=<ms>, drop-every=<k>, dup-every=<m>, swap-pairs, each [:<room>] (repeatable or comma-separated; see `wsbench calibrate`)', collect)
     .option('--repeat <n>', 'run the scenario n times (on one cluster) and judge the targets on the distribution (default 1; cross-node-broadcast without --duration: 3 runs of 8 s)')
@@ -84,7 +85,7 @@ export function program(onExitCode: (code: number) => void): Command {
     .option('--fresh-cluster', 'with --repeat: a fresh cluster per run (default: one cluster for all runs)')
     .option('--config <file>', 'config file: wsbench.config.{ts,mts,js,mjs,json}, one run or named runs (`wsbench run <run name> --config f`); flags override it')
     .option('--dry-run', 'print the effective config (defaults < config file < flags, validated) as JSON and exit, starting nothing')
-    .option('--target <id=value>', 'override a target threshold, e.g. latency-p99=30 (repeatable)', collect)
+    .option('--target <id=value>', 'override a target threshold, e.g. latency-p99=30, or switch one off: no-leak=off (repeatable)', collect)
     .option('--out <dir>', 'output folder (default wsbench-results/<run id>)')
     .option('--json', 'print the JSON report on stdout instead of the table')
     .addOption(new Option('--engine <engine>', 'what drives the load: node (load/ workers) or k6 (default node)').choices(['node', 'k6']))
@@ -196,18 +197,12 @@ export function program(onExitCode: (code: number) => void): Command {
     });
 
   prog
-    .command('list')
-    .description('list scenarios, their options and the targets they judge')
-    .action(() => {
-      for (const s of Object.values(SCENARIOS)) {
-        process.stdout.write(`${s.name}\n  ${s.describe}\n  targets:\n`);
-        for (const id of s.targets) {
-          const t = SEED_TARGETS[id];
-          process.stdout.write(`    ${id}: ${t.description} (${t.op} ${t.value} ${t.unit}; ${seedLabel(t.source.seed)})\n`);
-        }
-        process.stdout.write('  options:\n');
-        for (const f of s.flags) process.stdout.write(`    ${f.flag.padEnd(22)} ${f.description}\n`);
-      }
+    .command('list [run]')
+    .description('list scenarios, their options and the targets they judge; with --config: what each run of that file will judge, and where each target comes from')
+    .option('--config <file>', 'a config file: per run (or only [run]), each target with its op, threshold and source (seed or config)')
+    .action(async (run: string | undefined, flags: { config?: string }) => {
+      if (flags.config !== undefined) await listConfig(flags.config, run, process.stdout);
+      else listScenarios(process.stdout);
       onExitCode(0);
     });
 

@@ -26,11 +26,50 @@ describe('buildPlan: --url (a cluster wsbench did not start)', () => {
     expect(p.notes?.[0]).toMatch(/^--url: the cluster keeps its own settings; on a cluster it starts, wsbench would set rateLimit = 730/);
   });
 
-  it('refuses chaos scenarios with WSB_EXTERNAL_UNSUPPORTED naming what they do', () => {
+  it('a chaos scenario needs a hook per action it takes: WSB_CHAOS_HOOK_MISSING names the action and the config key, before anything starts', () => {
     const e = error(() => buildPlan('redis-outage', { url: 'http://127.0.0.1:8080' }, ENV));
-    expect(e.code).toBe('WSB_EXTERNAL_UNSUPPORTED');
-    expect(e.message).toBe('redis-outage stops and starts Redis, which wsbench cannot do to a cluster it did not start (--url)');
-    expect(e.hint).toMatch(/^drop --url .*: cross-node-broadcast, connection-capacity, throughput, security-probes$/);
+    expect(e.code).toBe('WSB_CHAOS_HOOK_MISSING');
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toBe('redis-outage needs stop-redis (chaos.hooks.stopRedis), start-redis (chaos.hooks.startRedis), and the cluster was not started by wsbench (--url): no hook is set for them');
+    expect(e.hint).toMatch(/^set chaos\.hooks\.stopRedis, chaos\.hooks\.startRedis in the config/);
+    const file = { scenario: 'node-kill', chaos: { hooks: { killNode: 'kill -9 $(cat /tmp/{node}.pid)' } } };
+    const withRestart = error(() => buildPlan('node-kill', { config: 'c.json', url: 'http://127.0.0.1:8080', nodeUrls: ['http://127.0.0.1:3001,http://127.0.0.1:3002'], restartAfter: '2' }, ENV, file));
+    expect(withRestart.code).toBe('WSB_CHAOS_HOOK_MISSING');
+    expect(withRestart.message).toContain('start-node (chaos.hooks.startNode)');
+    expect(withRestart.message).not.toContain('killNode');
+  });
+
+  it('node-kill with its hook plans driver external carrying the hooks; node actions need --node-urls', () => {
+    const file = { scenario: 'node-kill', chaos: { hooks: { killNode: 'kill -9 $(cat /tmp/{node}.pid)' } } };
+    const p = buildPlan('node-kill', { config: 'c.json', url: 'http://127.0.0.1:8080', nodeUrls: ['http://127.0.0.1:3001,http://127.0.0.1:3002'] }, ENV, file);
+    expect(p.external).toEqual({ url: 'http://127.0.0.1:8080', nodeUrls: ['http://127.0.0.1:3001', 'http://127.0.0.1:3002'], hooks: { killNode: 'kill -9 $(cat /tmp/{node}.pid)' } });
+    expect(p.config.chaos).toEqual({ hooks: { killNode: 'kill -9 $(cat /tmp/{node}.pid)' } });
+    const e = error(() => buildPlan('node-kill', { config: 'c.json', url: 'http://127.0.0.1:8080' }, ENV, file));
+    expect(e.code).toBe('WSB_INVALID_OPTION');
+    expect(e.hint).toContain('--node-urls');
+  });
+
+  it('chaos.hooks and tls without --url, an unknown hook key, a missing CA file and tls on a plain URL are config problems', () => {
+    const e = error(() => buildPlan('cross-node-broadcast', { config: 'c.json' }, ENV, { scenario: 'cross-node-broadcast', chaos: { hooks: { killNode: 'x' } }, tls: { insecure: true } }));
+    expect(e.code).toBe('WSB_CONFIG_INVALID');
+    expect(e.message).toContain('chaos: chaos.hooks only applies with --url');
+    expect(e.message).toContain('tls: only applies with --url');
+    const f = error(() =>
+      buildPlan('cross-node-broadcast', { config: 'c.json' }, ENV, { scenario: 'cross-node-broadcast', url: 'ws://127.0.0.1:8080', chaos: { hooks: { killPod: 'x' } }, tls: { ca: '/nonexistent/ca.pem' } }),
+    );
+    expect(f.message).toMatch(/chaos: .*killPod/);
+    const g = error(() => buildPlan('cross-node-broadcast', { config: 'c.json' }, ENV, { scenario: 'cross-node-broadcast', url: 'ws://127.0.0.1:8080', tls: { ca: '/nonexistent/ca.pem' } }));
+    expect(g.message).toContain('tls: only applies to wss:// or https:// URLs (got ws://127.0.0.1:8080)');
+    expect(g.message).toContain('tls: ca: cannot read /nonexistent/ca.pem (ENOENT)');
+  });
+
+  it('parses a non-loopback wss:// URL with --insecure (parsing only: nothing is contacted) and notes the skipped verification', () => {
+    const p = buildPlan('cross-node-broadcast', { url: 'wss://ws.example.com', insecure: true }, ENV);
+    expect(p.external).toEqual({ url: 'wss://ws.example.com', nodeUrls: [], tls: { rejectUnauthorized: false } });
+    expect(p.config.tls).toEqual({ insecure: true });
+    expect(p.notes?.[0]).toBe('INSECURE TLS (--insecure / tls.insecure): the certificate of wss://ws.example.com was NOT verified');
+    const q = error(() => buildPlan('cross-node-broadcast', { url: 'https://10.0.0.7:8443', insecure: true, ca: '/x.pem' }, ENV));
+    expect(q.message).toContain('--ca/--insecure: give either ca or insecure, not both');
   });
 
   it('names every flag that does not apply with --url, and a missing secret, in one WSB_INVALID_OPTION', () => {

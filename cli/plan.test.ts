@@ -77,7 +77,9 @@ describe('buildPlan', () => {
   it('codes unknown scenarios, bad target overrides, and config problems', () => {
     expect(codeOf(() => buildPlan('nope', {}))).toBe('WSB_UNKNOWN_SCENARIO');
     expect(codeOf(() => buildPlan('cross-node-broadcast', { target: ['latency-p99=fast'] }))).toBe('WSB_INVALID_OPTION');
-    expect(codeOf(() => buildPlan('cross-node-broadcast', { target: ['throughput=5'] }))).toBe('WSB_INVALID_OPTION');
+    expect(codeOf(() => buildPlan('cross-node-broadcast', { target: ['thruput=5'] }))).toBe('WSB_INVALID_OPTION');
+    // A seed target the scenario does not judge is added when given a threshold (the user asked for it).
+    expect(buildPlan('cross-node-broadcast', { target: ['throughput=5'] }).targets.at(-1)).toMatchObject({ id: 'throughput', value: 5, source: { config: 'command line' } });
     expect(codeOf(() => buildPlan('cross-node-broadcast', { config: '/nonexistent/wsb.json' }))).toBe('WSB_CONFIG_INVALID');
     const dir = mkdtempSync(join(tmpdir(), 'wsb-plan-'));
     writeFileSync(join(dir, 'u.json'), JSON.stringify({ conections: 5 }));

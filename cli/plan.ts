@@ -5,6 +5,7 @@ import { lookupScenario, resolvePlan, type ConfigLayer } from '../config/resolve
 import type { RunPlan } from '../runner/plan.js';
 import { newRunId } from '../runner/run-id.js';
 import { NUMERIC_RUN_KEYS, RUN_FLAGS } from '../config/schema.js';
+import { tlsFromFlags } from '../config/external-options.js';
 
 export { lookupScenario, newRunId, type RunPlan };
 
@@ -28,11 +29,13 @@ export function flagsLayer(scenarioName: string, flags: RunFlags): ConfigLayer {
     const targets: Record<string, unknown> = {};
     for (const item of flags.target) {
       const m = /^\s*([a-z0-9][a-z0-9-]*)\s*=\s*(\S+)\s*$/i.exec(item);
-      if (!m) throw new WsbenchError('WSB_INVALID_OPTION', `--target ${item}: expected <id>=<number>, e.g. latency-p99=30`, { hint: `targets of this scenario: ${scenario.targets.join(', ')}` });
+      if (!m) throw new WsbenchError('WSB_INVALID_OPTION', `--target ${item}: expected <id>=<number> or <id>=off, e.g. latency-p99=30`, { hint: `targets of this scenario: ${scenario.targets.join(', ')}` });
       targets[m[1]] = coerce(m[2], true);
     }
     values.targets = targets;
   }
+  const tls = tlsFromFlags(flags as { ca?: unknown; insecure?: unknown });
+  if (tls) values.tls = tls;
   if (flags.out !== undefined) values.out = flags.out;
   if (flags.json !== undefined) values.json = flags.json;
   return { origin: 'flags', source: 'command line', values };

@@ -1,6 +1,7 @@
 import type { StartedCluster } from './types.js';
 import { httpGet } from './wait.js';
 import { observe, redisPing, tcpConnect } from './observe.js';
+import { describeHookRun, HookFailedError } from './chaos-hooks.js';
 
 /** ms within which a stopped part must stop answering, and a started one answer (outside observation). */
 export const OBSERVE_DEFAULTS = { goneWithinMs: 3000, backWithinMs: 5000 } as const;
@@ -56,7 +57,14 @@ function targetOf(a: ChaosAction): string {
 export async function applyChaos(cluster: StartedCluster, action: ChaosAction, clock: () => number): Promise<ChaosRecord> {
   const startUs = clock();
   const target = targetOf(action);
-  const done = (outcome: ChaosRecord['outcome'], detail?: string): ChaosRecord => ({ action: action.type, target, startUs, endUs: clock(), outcome, ...(detail === undefined ? {} : { detail }) });
+  // --url: the user's hooks act (cluster/chaos-hooks.ts); their runs go into the event's detail, before what was observed.
+  const external = cluster.hookRuns !== undefined;
+  const hooksBefore = cluster.hookRuns?.length ?? 0;
+  const done = (outcome: ChaosRecord['outcome'], observed?: string): ChaosRecord => {
+    const hooks = (cluster.hookRuns ?? []).slice(hooksBefore).map(describeHookRun);
+    const detail = [...hooks, ...(observed === undefined ? [] : [observed])].join('; ');
+    return { action: action.type, target, startUs, endUs: clock(), outcome, ...(detail ? { detail } : {}) };
+  };
   const node = 'node' in action ? cluster.nodes.find((n) => n.id === action.node) : undefined;
   if ('node' in action && !node) return done('fail', `no node ${action.node}`);
   const { goneWithinMs, backWithinMs } = OBSERVE_DEFAULTS;
@@ -66,7 +74,8 @@ export async function applyChaos(cluster: StartedCluster, action: ChaosAction, c
   const nodeGone = async (what: string) => {
     const { host, port } = portOf(node!.url, node!.port);
     if (node!.running()) return done('fail', `${node!.id} still running after ${what}`);
-    const ms = await observe(() => tcpConnect(host, port, 500), (r) => r === 'refused', goneWithinMs);
+    // A node wsbench did not start may vanish without refusing (a deleted pod's address times out): anything but an accept is gone.
+    const ms = await observe(() => tcpConnect(host, port, 500), (r) => (external ? r !== 'accepted' : r === 'refused'), goneWithinMs);
     return ms === null ? done('fail', `${node!.id} port ${port} still accepts connections ${goneWithinMs} ms after ${what}`) : done('ok', `observed: port ${port} refuses connections`);
   };
   const nodeBack = async () => {
@@ -77,10 +86,10 @@ export async function applyChaos(cluster: StartedCluster, action: ChaosAction, c
     switch (action.type) {
       case 'kill-node':
         await node!.kill();
-        return await nodeGone('SIGKILL');
+        return await nodeGone(external ? 'its killNode hook' : 'SIGKILL');
       case 'stop-node':
         await node!.stop();
-        return await nodeGone('SIGTERM');
+        return await nodeGone(external ? 'its stopNode hook' : 'SIGTERM');
       case 'start-node':
         await node!.start();
         return await nodeBack();
@@ -103,11 +112,13 @@ export async function applyChaos(cluster: StartedCluster, action: ChaosAction, c
       }
       case 'stop-redis': {
         await cluster.redis.stop();
+        if (external) return await externalRedis(cluster, 'down', done);
         const ms = await observe(() => redisPing(cluster.redis.url, 500), (ok) => !ok, goneWithinMs);
         return ms === null ? done('fail', `Redis still answers PING ${goneWithinMs} ms after it was stopped`) : done('ok', 'observed: PING fails');
       }
       case 'start-redis': {
         await cluster.redis.start();
+        if (external) return await externalRedis(cluster, 'up', done);
         const ms = await observe(() => redisPing(cluster.redis.url, 500), (ok) => ok, backWithinMs);
         return ms === null ? done('fail', `Redis does not answer PING within ${backWithinMs} ms of its start`) : done('ok', 'observed: PING answers');
       }
@@ -126,6 +137,35 @@ export async function applyChaos(cluster: StartedCluster, action: ChaosAction, c
         return done('unknown', 'SIGHUP sent; nginx does not confirm a reload');
     }
   } catch (e) {
-    return done('fail', e instanceof Error ? e.message : String(e));
+    // A failed hook is already in the detail (its command, exit code and output).
+    return done('fail', e instanceof HookFailedError ? undefined : e instanceof Error ? e.message : String(e));
   }
+}
+
+/**
+ * Redis of a cluster wsbench did not start: it cannot be reached, so its outage is observed on the
+ * nodes (`--node-urls`): after stopRedis some node's /health must stop answering 200 or stop
+ * reporting `redis: "ready"`; after startRedis every node's /health must answer 200 again. Without
+ * node URLs nothing can tell: `unknown`.
+ */
+async function externalRedis(cluster: StartedCluster, want: 'down' | 'up', done: (o: ChaosRecord['outcome'], observed?: string) => ChaosRecord): Promise<ChaosRecord> {
+  if (cluster.nodes.length === 0) return done('unknown', 'the hook exited 0; without --node-urls nothing can observe Redis of a cluster wsbench did not start');
+  const healthy = async (url: string) => {
+    try {
+      const { status, body } = await httpGet(`${url}/health`, 1000);
+      if (status !== 200) return false;
+      const redis = (JSON.parse(body) as { redis?: unknown }).redis;
+      return redis === undefined || redis === 'ready';
+    } catch {
+      return false;
+    }
+  };
+  const allHealthy = async () => (await Promise.all(cluster.nodes.map((n) => healthy(n.url)))).every(Boolean);
+  const { goneWithinMs, backWithinMs } = OBSERVE_DEFAULTS;
+  if (want === 'down') {
+    const ms = await observe(allHealthy, (ok) => !ok, goneWithinMs);
+    return ms === null ? done('fail', `every node's /health still reports Redis ready ${goneWithinMs} ms after the hook`) : done('ok', "observed: a node's /health reports Redis not ready");
+  }
+  const ms = await observe(allHealthy, (ok) => ok, backWithinMs);
+  return ms === null ? done('fail', `the nodes' /health did not report Redis ready within ${backWithinMs} ms of the hook`) : done('ok', "observed: every node's /health reports Redis ready");
 }

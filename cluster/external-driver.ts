@@ -1,8 +1,13 @@
 import { WsbenchError } from '../common/errors.js';
 import { logger } from '../common/logger.js';
+import { setClientTls, type ClientTls } from '../common/tls.js';
+import { isLoopbackHost } from '../load/source-address.js';
 import { httpGet } from './wait.js';
 import { scrapeNodeMetrics } from './prom-metrics.js';
+import { describeHookRun, fillHook, runHookOrThrow, type ChaosHooks, type HookKey, type HookRun } from './chaos-hooks.js';
 import type { ClusterDriver, ClusterNode, DriverStartOptions, StartedCluster, Topology } from './types.js';
+
+export { isLoopbackHost };
 
 const log = logger('cluster');
 
@@ -12,35 +17,66 @@ export interface ExternalTarget {
   url: string;
   /** Direct URLs of its nodes (for /metrics and /health); empty: wsbench sees only the load balancer. */
   nodeUrls: string[];
+  /** wss:// / https://: the CA to trust (PEM) or no verification (`tls.insecure`); absent: the system's CAs. */
+  tls?: ClientTls;
+  /** `chaos.hooks`: the user's commands for chaos actions (cluster/chaos-hooks.ts). */
+  hooks?: ChaosHooks;
 }
 
-/** Hosts the external driver accepts: the load generator binds 127.0.x.y source addresses, which only reach loopback. */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
-
-/** Problems with a `--url` / `--node-urls` value, in the user's terms (empty: fine). */
+/**
+ * Problems with a `--url` / `--node-urls` value, in the user's terms (empty: fine). Any host is
+ * accepted (the product is not loopback-only); the scheme is http(s):// or ws(s)://.
+ */
 export function externalUrlProblems(flag: string, value: string): string[] {
   let u: URL;
   try {
     u = new URL(value);
   } catch {
-    return [`${flag}: '${value}' is not a URL (e.g. http://127.0.0.1:8080)`];
+    return [`${flag}: '${value}' is not a URL (e.g. http://127.0.0.1:8080 or wss://ws.example.com)`];
   }
   const problems: string[] = [];
-  if (!['http:', 'ws:'].includes(u.protocol)) problems.push(`${flag}: '${value}' must be an http:// or ws:// URL`);
-  if (!isLoopbackHost(u.hostname)) {
-    problems.push(`${flag}: '${value}' is not on loopback; the load generator binds 127.0.x.y source addresses (to spread over NGINX's ip_hash), so it reaches loopback clusters only`);
-  }
-  if (u.pathname !== '/' || u.search || u.hash) problems.push(`${flag}: '${value}' must be just scheme://host:port (wsbench adds /socket.io/, /ws, /health, /metrics)`);
+  if (!['http:', 'ws:', 'https:', 'wss:'].includes(u.protocol)) problems.push(`${flag}: '${value}' must be an http://, https://, ws:// or wss:// URL`);
+  if (!u.hostname) problems.push(`${flag}: '${value}' has no host`);
+  if (u.pathname !== '/' || u.search || u.hash) problems.push(`${flag}: '${value}' must be just scheme://host[:port] (wsbench adds /socket.io/, /ws, /health, /metrics)`);
   return problems;
 }
 
-function refuse(what: string): never {
-  throw new WsbenchError('WSB_EXTERNAL_UNSUPPORTED', `cannot ${what}: the cluster was not started by wsbench (--url)`, {
-    hint: 'drop --url to let wsbench start (and control) its own cluster',
+/** Whether a URL is TLS (https:// or wss://). */
+export function isTlsUrl(value: string): boolean {
+  return /^(https|wss):/i.test(value);
+}
+
+/** http(s):// form of a ws(s):// URL (for /health and /metrics); http(s) URLs as they are. */
+export function httpForm(value: string): string {
+  return value.replace(/^ws(s?):/i, 'http$1:').replace(/\/$/, '');
+}
+
+function refuse(what: string, key?: HookKey): never {
+  throw new WsbenchError(key ? 'WSB_CHAOS_HOOK_MISSING' : 'WSB_EXTERNAL_UNSUPPORTED', `cannot ${what}: the cluster was not started by wsbench (--url)${key ? ` and chaos.hooks.${key} is not set` : ''}`, {
+    hint: key ? `set chaos.hooks.${key} in the config (a shell command; placeholders {node} {nodeUrl} {index}), or drop --url` : 'drop --url to let wsbench start (and control) its own cluster',
   });
+}
+
+/** Runs the user's hook for `key` (refusing when there is none) and remembers the run. */
+class Hooks {
+  readonly runs: HookRun[] = [];
+  constructor(private readonly hooks: ChaosHooks) {}
+  async run(key: HookKey, what: string, vars: { node?: string; nodeUrl?: string; index?: number } = {}): Promise<void> {
+    const template = this.hooks[key];
+    if (template === undefined) refuse(what, key);
+    try {
+      const run = await runHookOrThrow(key, fillHook(template, vars));
+      this.runs.push(run);
+      log(describeHookRun(run));
+    } catch (e) {
+      const run = (e as { run?: HookRun }).run;
+      if (run) {
+        this.runs.push(run);
+        log(describeHookRun(run));
+      }
+      throw e;
+    }
+  }
 }
 
 /** GET `<base>/health`: the status, or why there was no answer. */
@@ -60,40 +96,52 @@ async function probeHealth(base: string, timeoutMs: number): Promise<{ status: n
 
 class ExternalNode implements ClusterNode {
   readonly port: number;
+  /** What its hooks did last: a killed or stopped node is not running until its start hook ran. */
+  private up = true;
   constructor(
     readonly id: string,
     readonly url: string,
+    private readonly index: number,
+    private readonly hooks: Hooks,
   ) {
-    this.port = Number(new URL(url).port || 80);
+    const u = new URL(url);
+    this.port = Number(u.port || (isTlsUrl(url) ? 443 : 80));
+  }
+  private vars() {
+    return { node: this.id, nodeUrl: this.url, index: this.index };
   }
   pid(): number | undefined {
     return undefined;
   }
   running(): boolean {
-    return true;
+    return this.up;
   }
-  kill(): Promise<void> {
-    refuse(`kill ${this.id}`);
+  async kill(): Promise<void> {
+    await this.hooks.run('killNode', `kill ${this.id}`, this.vars());
+    this.up = false;
   }
-  stop(): Promise<void> {
-    refuse(`stop ${this.id}`);
+  async stop(): Promise<void> {
+    await this.hooks.run('stopNode', `stop ${this.id}`, this.vars());
+    this.up = false;
   }
-  start(): Promise<void> {
-    refuse(`start ${this.id}`);
+  async start(): Promise<void> {
+    await this.hooks.run('startNode', `start ${this.id}`, this.vars());
+    this.up = true;
   }
-  pause(): Promise<void> {
-    refuse(`pause ${this.id}`);
+  async pause(): Promise<void> {
+    await this.hooks.run('pauseNode', `pause ${this.id}`, this.vars());
   }
-  resume(): Promise<void> {
-    refuse(`resume ${this.id}`);
+  async resume(): Promise<void> {
+    await this.hooks.run('resumeNode', `resume ${this.id}`, this.vars());
   }
 }
 
 /**
  * The "driver" of a cluster that already runs: it starts nothing and stops nothing. It checks
  * that the load balancer (and each node given) answers `GET /health`, names the nodes by the
- * `nodeId` their /health reports, scrapes their /metrics when node URLs are given, and refuses every
- * chaos action (WSB_EXTERNAL_UNSUPPORTED).
+ * `nodeId` their /health reports, scrapes their /metrics when node URLs are given, and acts on it
+ * only through the user's chaos hooks (`chaos.hooks`; an action without one: WSB_CHAOS_HOOK_MISSING).
+ * wss:// / https:// are verified with `tls` (a CA, or not at all with `insecure`).
  */
 export class ExternalDriver implements ClusterDriver {
   readonly name = 'external' as const;
@@ -103,17 +151,28 @@ export class ExternalDriver implements ClusterDriver {
   async start(topology: Topology, opts: DriverStartOptions): Promise<StartedCluster> {
     const timeoutMs = Math.min(topology.readyTimeoutMs, 5000);
     const url = this.target.url.replace(/\/$/, '');
-    const lb = await probeHealth(url, timeoutMs);
+    setClientTls(this.target.tls);
+    const lb = await probeHealth(httpForm(url), timeoutMs);
     if ('error' in lb) {
-      throw new WsbenchError('WSB_TARGET_UNREACHABLE', `the cluster at ${url} does not answer (GET /health: ${lb.error})`, {
-        hint: 'start the cluster first, or fix --url (the host:port of its load balancer); drop --url to let wsbench start a cluster',
-      });
+      setClientTls(undefined);
+      const tlsError = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|DEPTH_ZERO|ALTNAME|certificate/i.test(lb.error);
+      throw new WsbenchError(
+        tlsError ? 'WSB_TLS_FAILED' : 'WSB_TARGET_UNREACHABLE',
+        tlsError ? `the cluster at ${url} did not pass the TLS check (GET /health: ${lb.error})` : `the cluster at ${url} does not answer (GET /health: ${lb.error})`,
+        {
+          hint: tlsError
+            ? "give the CA that signed the cluster's certificate with --ca <file> (config tls.ca), or --insecure (tls.insecure) to skip verification"
+            : 'start the cluster first, or fix --url (the host:port of its load balancer); drop --url to let wsbench start a cluster',
+        },
+      );
     }
     if (lb.status !== 200) log(`${url}/health answered ${lb.status}; going on (the cluster may not implement /health)`);
     const nodes: ExternalNode[] = [];
+    const hooks = new Hooks(this.target.hooks ?? {});
     for (const [i, nodeUrl] of this.target.nodeUrls.entries()) {
-      const h = await probeHealth(nodeUrl, timeoutMs);
+      const h = await probeHealth(httpForm(nodeUrl), timeoutMs);
       if ('error' in h) {
+        setClientTls(undefined);
         throw new WsbenchError('WSB_TARGET_UNREACHABLE', `node ${i + 1} at ${nodeUrl} does not answer (GET /health: ${h.error})`, {
           hint: 'fix --node-urls (each node\'s own host:port), or leave it out: wsbench then sees the cluster through --url only',
         });
@@ -125,10 +184,13 @@ export class ExternalDriver implements ClusterDriver {
       } catch {
         // not the reference /health: keep the positional name
       }
-      nodes.push(new ExternalNode(id, nodeUrl.replace(/\/$/, '')));
+      nodes.push(new ExternalNode(id, httpForm(nodeUrl), i + 1, hooks));
     }
-    if (opts.signal?.aborted) throw new WsbenchError('WSB_INTERRUPTED', 'interrupted while checking the cluster');
-    const port = Number(new URL(url).port || 80);
+    if (opts.signal?.aborted) {
+      setClientTls(undefined);
+      throw new WsbenchError('WSB_INTERRUPTED', 'interrupted while checking the cluster');
+    }
+    const port = Number(new URL(url).port || (isTlsUrl(url) ? 443 : 80));
     const cluster: StartedCluster = {
       runId: opts.runId,
       url,
@@ -137,23 +199,30 @@ export class ExternalDriver implements ClusterDriver {
         url: 'external',
         port: 0,
         pid: () => undefined,
-        stop: async () => refuse('stop Redis'),
-        start: async () => refuse('start Redis'),
+        stop: () => hooks.run('stopRedis', 'stop Redis'),
+        start: () => hooks.run('startRedis', 'start Redis'),
       },
       lb: {
         port,
         pid: () => undefined,
         policy: topology.lbPolicy,
-        stop: async () => refuse('stop the load balancer'),
-        start: async () => refuse('start the load balancer'),
+        stop: () => hooks.run('stopLb', 'stop the load balancer'),
+        start: () => hooks.run('startLb', 'start the load balancer'),
         reload: async () => refuse('reload the load balancer'),
       },
       versions: {},
+      ...(this.target.tls ? { tls: this.target.tls } : {}),
+      hookRuns: hooks.runs,
       pids: () => [],
       metrics: () => Promise.all(nodes.map((n) => scrapeNodeMetrics(n.id, n.url, true))),
       // Nothing to stop: wsbench started nothing.
-      down: async () => [],
-      [Symbol.asyncDispose]: async () => undefined,
+      down: async () => {
+        setClientTls(undefined);
+        return [];
+      },
+      [Symbol.asyncDispose]: async () => {
+        setClientTls(undefined);
+      },
     };
     return cluster;
   }

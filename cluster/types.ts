@@ -1,3 +1,5 @@
+import type { ClientTls } from '../common/tls.js';
+import type { HookRun } from './chaos-hooks.js';
 import type { LbPolicy } from './nginx-config.js';
 
 /** Server settings passed to every reference node. Seed defaults in SERVER_DEFAULTS. */
@@ -134,6 +136,13 @@ export interface StartedCluster extends AsyncDisposable {
   };
   /** Component versions (redis, nginx, node, socket.io, adapter). */
   readonly versions: Record<string, string>;
+  /** `--url` to a wss:// / https:// cluster: how clients verify it (common/tls.ts). */
+  readonly tls?: ClientTls;
+  /**
+   * `--url` (driver external): every chaos hook run so far (`chaos.hooks`, cluster/chaos-hooks.ts),
+   * in order; chaos actions put the runs they caused in their event. Absent for clusters wsbench started.
+   */
+  readonly hookRuns?: readonly HookRun[];
   /** Every pid the cluster started (for leak checks and `wsbench clean`). */
   pids(): number[];
   /** RSS in bytes of Redis and of the load balancer (all its processes); null where unknown. */

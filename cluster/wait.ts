@@ -1,10 +1,15 @@
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { clientTls } from '../common/tls.js';
 
-/** One HTTP GET on loopback; resolves with status and body, rejects on connection errors. */
-export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+/** One HTTP(S) GET; resolves with status and body, rejects on connection errors. https:// verifies with the process's client TLS (common/tls.ts). */
+export function httpGet(target: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+  // A ws(s):// cluster URL (`--url wss://…`) answers /health and /metrics over http(s).
+  const url = target.replace(/^ws(s?):/i, 'http$1:');
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', timeout: timeoutMs, agent: false }, (res) => {
+    const https = url.startsWith('https:');
+    const req = (https ? httpsRequest : request)(url, { method: 'GET', timeout: timeoutMs, agent: false, ...(https ? clientTls() : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));

@@ -5,3 +5,4 @@ export * from './logger.js';
 export * from './disposer-stack.js';
 export * from './out-dir.js';
 export * from './binaries.js';
+export * from './tls.js';

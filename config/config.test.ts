@@ -95,13 +95,13 @@ describe('config errors: WSB_CONFIG_INVALID naming the key, the value and what w
 
   it('a wrong type, in the options, in the run keys and in the targets (all at once)', async () => {
     const d = dir();
-    writeFileSync(join(d, 'c.mjs'), 'export default { nodes: "three", options: { rate: "fast" }, targets: { "no-loss": true, "throughput": 1 } };');
+    writeFileSync(join(d, 'c.mjs'), 'export default { nodes: "three", options: { rate: "fast" }, targets: { "no-loss": true, "thruput": 1 } };');
     const e = await errorOf(planFromCommandLine('cross-node-broadcast', { config: join(d, 'c.mjs') }, {}));
     expect(e.code).toBe('WSB_CONFIG_INVALID');
     expect(e.message).toContain('nodes: expected a number, received a string (got "three")');
     expect(e.message).toContain('options.rate: expected a number, received a string (got "fast")');
     expect(e.message).toMatch(/targets\.no-loss: expected a number.*\(got true\)/);
-    expect(e.message).toMatch(/targets\.throughput: cross-node-broadcast has no target "throughput"/);
+    expect(e.message).toMatch(/targets\.thruput: cross-node-broadcast has no target "thruput"/);
   });
 
   it('a combination problem that comes from the file is a config error; the same from flags is an option error', async () => {

@@ -7,13 +7,14 @@ import { insecureCheckProblems, splitInsecureChecks } from '../cluster/insecure-
 import { externalUrlProblems } from '../cluster/external-driver.js';
 import { SCENARIOS, type Scenario } from '../scenarios/index.js';
 import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
-import { SEED_TARGETS, withValue } from '../model/targets.js';
 import type { RunPlan } from '../runner/plan.js';
 import { newRunId } from '../runner/run-id.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
 import { META_FLAGS, RUN_FLAGS, runKeysSchema, type EffectiveConfig, type RunKey } from './schema.js';
 import { defaultRunProfile, planRepeat, profileNote } from './repeat-options.js';
+import { effectiveTargets, resolveTargets } from './targets-options.js';
+import { checkChaosHooks, resolveExternal } from './external-options.js';
 
 /**
  * One layer of settings, lowest precedence first: a config file (or the object given to `run()`),
@@ -134,6 +135,11 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   const problem = (path: string, text: string) => problems.push({ text: `${nameOf(path)}: ${text}`, origin: originOf(path) });
   const describeIssues = (issues: z.ZodIssue[], prefix: string, given: Record<string, unknown>) => {
     for (const i of issues) {
+      if (i.code === 'unrecognized_keys' && i.path.length > 0) {
+        // A nested object (tls, chaos.hooks): its unknown keys, by their full path.
+        problem(`${prefix}${String(i.path[0])}`, `${i.path.slice(1).map(String).join('.')}${i.path.length > 1 ? ': ' : ''}unknown key(s) ${i.keys.join(', ')}`);
+        continue;
+      }
       if (i.code === 'unrecognized_keys') {
         for (const k of i.keys) problem(`${prefix}${k}`, `unknown option (got ${show(given[k])}) — options of ${scenario.name}: ${scenarioKeys.join(', ')}`);
         continue;
@@ -195,15 +201,21 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     }
     if (!clusterTarget && !env.WSB_JWT_SECRET) problem('url', "put the cluster's JWT secret in the environment variable WSB_JWT_SECRET (wsbench signs its clients' tokens with it)");
   } else if (nodeUrls.length) problem('nodeUrls', `only applies with ${nameOf('url')}`);
+  const external = runParsed.success
+    ? resolveExternal({ url, nodeUrls, tls: runParsed.data.tls, chaos: runParsed.data.chaos, engine: runParsed.data.engine }, (key, text) => problem(key, text))
+    : { notes: [] };
   const repeatProblems: string[] = [];
   const repeat = runParsed.success && scParsed.success ? planRepeat(runParsed.data, scParsed.data as Record<string, unknown>, profile, repeatProblems) : undefined;
   for (const text of repeatProblems) problems.push({ text, origin: originOf(text.startsWith('--publisher-stall-run') ? 'options.publisherStallRun' : text.startsWith('--fresh-cluster') ? 'freshCluster' : 'repeat') });
-  const targetValues: Record<string, number> = {};
-  for (const [id, v] of Object.entries(rawTargets)) {
-    if (!scenario.targets.includes(id)) problem(`targets.${id}`, `${scenario.name} has no target "${id}" (got ${show(v)}); its targets: ${scenario.targets.join(', ')}`);
-    else if (typeof v !== 'number' || !Number.isFinite(v)) problem(`targets.${id}`, `expected a number, the threshold in ${SEED_TARGETS[id]?.unit ?? 'the target\'s unit'} (got ${show(v)})`);
-    else targetValues[id] = v;
-  }
+  const targets = resolveTargets(
+    scenario,
+    rawTargets,
+    (id) => {
+      const layer = origins.get(`targets.${id}`);
+      return layer?.origin === 'config' ? layer.source : 'command line';
+    },
+    (id, text) => problem(`targets.${id}`, text),
+  );
 
   if (problems.length || !runParsed.success || !scParsed.success) {
     const fromConfig = problems.every((p) => p.origin === 'config');
@@ -220,20 +232,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
 
   const r = { ...runParsed.data, ...(clusterTarget ? { server: clusterTarget.server, adapter: clusterTarget.adapter } : {}) };
   const options = scParsed.data as Record<string, unknown>;
-  if (url !== undefined && scenario.needsClusterControl) {
-    throw new WsbenchError('WSB_EXTERNAL_UNSUPPORTED', `${scenario.name} ${scenario.needsClusterControl}, which wsbench cannot do to a cluster it did not start (--url)`, {
-      hint: `drop --url to let wsbench start its own cluster, or run a scenario that only drives load: ${Object.values(SCENARIOS)
-        .filter((s) => !s.needsClusterControl)
-        .map((s) => s.name)
-        .join(', ')}`,
-    });
-  }
-  const targets = scenario.targets.map((id) => {
-    const spec = SEED_TARGETS[id];
-    if (!spec) throw new WsbenchError('WSB_INTERNAL', `scenario ${scenario.name} names unknown target ${id}`);
-    const v = targetValues[id];
-    return v === undefined ? spec : withValue(spec, v);
-  });
+  // --url: every chaos action the scenario takes goes through the user's hooks (refused here, before anything starts, when one is missing).
+  if (url !== undefined) checkChaosHooks(scenario, options, external.hooks, nodeUrls);
   const { expectedConnections, serverOverrides: scenarioOverrides } = scenario.topology(options);
   // --server-rate-limit wins over what the scenario would raise the limit to (e.g. to put a known
   // limit in the cluster's way, or to keep the seed's 100 messages/minute).
@@ -242,7 +242,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
       ? scenarioOverrides
       : [...scenarioOverrides.filter((o) => o.setting !== 'rateLimit'), { setting: 'rateLimit' as const, value: r.serverRateLimit, why: 'set with --server-rate-limit' }];
   const serverOptions = { ...SERVER_DEFAULTS };
-  const notes: string[] = [];
+  const notes: string[] = [...external.notes];
   // An external cluster keeps its own settings: nothing is overridden (and the report says what the scenario would have changed).
   for (const o of url === undefined ? serverOverrides : []) serverOptions[o.setting] = o.value;
   if (url !== undefined && !clusterTarget && serverOverrides.length) {
@@ -283,12 +283,14 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     engine: r.engine,
     ...(r.k6 !== undefined ? { k6: r.k6 } : {}),
     ...(clusterTarget ? { cluster: r.cluster } : url !== undefined ? { url, ...(nodeUrls.length ? { nodeUrls } : {}) } : {}),
+    ...(r.tls !== undefined ? { tls: r.tls } : {}),
+    ...(r.chaos?.hooks !== undefined ? { chaos: r.chaos } : {}),
     ...(r.shard !== undefined ? { shard: r.shard } : {}),
     ...(r.startAt !== undefined ? { startAt: r.startAt } : {}),
     ...(calibrationFaults.length ? { calibrationFault: calibrationFaults } : {}),
     ...(insecureDisable.length ? { insecureDisable } : {}),
     ...(repeat ? { repeat: repeat.count, judge: repeat.judge, freshCluster: repeat.freshCluster } : {}),
-    targets: Object.fromEntries(targets.map((t) => [t.id, t.value])),
+    targets: effectiveTargets(scenario, targets),
     ...(outDir !== undefined ? { out: outDir } : {}),
     json: (json as boolean | undefined) ?? CONFIG_DEFAULTS.json,
   };
@@ -318,7 +320,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     engine: r.engine,
     k6Path: r.k6,
     driver: url !== undefined ? 'external' : r.driver,
-    ...(url !== undefined ? { external: { url, nodeUrls } } : {}),
+    ...(url !== undefined ? { external: { url, nodeUrls, ...(external.tls ? { tls: external.tls } : {}), ...(external.hooks ? { hooks: external.hooks } : {}) } } : {}),
     ...(profile ? { notes: [...notes, profileNote(scenario.name, profile)] } : notes.length ? { notes } : {}),
     ...(repeat ? { repeat } : {}),
     ...(shardPlan ? { shard: shardPlan } : {}),

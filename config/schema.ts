@@ -4,6 +4,8 @@ import { SERVER_KINDS, SOCKETIO_ADAPTERS, type ServerKind, type SocketIoAdapter 
 import { DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES } from '../cluster/docker-options.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { REPEAT_FLAGS, repeatShape } from './repeat-options.js';
+import { EXTERNAL_FLAGS, externalShape, type ChaosConfig, type TlsConfig } from './external-options.js';
+import type { TargetConfigValue } from './targets-options.js';
 
 /** `[registry/]name[:tag][@digest]`, as docker accepts it. */
 const IMAGE_REF = /^[a-z0-9][a-z0-9._\/:@-]*$/i;
@@ -46,6 +48,8 @@ export const runKeysSchema = z
     startAt: z.string().min(1).optional(),
     /** `repeat`, `judge`, `freshCluster`: the scenario N times, judged on the distribution (config/repeat-options.ts). */
     ...repeatShape,
+    /** `tls` and `chaos.hooks` of a cluster the user runs (config/external-options.ts). */
+    ...externalShape,
   })
   .strict();
 
@@ -76,6 +80,7 @@ export const RUN_FLAGS: Record<RunKey, string> = {
   shard: '--shard',
   startAt: '--start-at',
   ...REPEAT_FLAGS,
+  ...EXTERNAL_FLAGS,
 };
 
 /** Keys of a config that are not run-level keys nor scenario options: key → flag. */
@@ -128,8 +133,12 @@ export interface WsbenchConfig {
   calibrationFault?: string | string[];
   /** TEST/CALIBRATION ONLY: security checks every node skips on purpose. */
   insecureDisable?: string | string[];
-  /** A cluster already running behind this load balancer (loopback only); nothing is started. */
+  /** A cluster already running behind this load balancer (http://, https://, ws://, wss://, any host); nothing is started. */
   url?: string;
+  /** With a wss:// / https:// `url`: the CA file to trust (`--ca`), or `insecure: true` (`--insecure`, the report says so). */
+  tls?: TlsConfig;
+  /** With `url`: `hooks`, the user's shell commands per chaos action (`killNode`, `stopNode`, `startNode`, `pauseNode`, `resumeNode`, `stopRedis`, `startRedis`, `stopLb`, `startLb`; placeholders {node} {nodeUrl} {index}). */
+  chaos?: ChaosConfig;
   /** With `url`: its nodes' own URLs, for /metrics and /health. */
   nodeUrls?: string | string[];
   /** A cluster started by `wsbench cluster up` (its id or folder) instead of `url`: its URL, nodes, JWT secret and server variant. */
@@ -144,8 +153,12 @@ export interface WsbenchConfig {
   judge?: 'median' | 'worst' | 'every';
   /** With `repeat`: a fresh cluster per run (default false: one cluster for all runs). */
   freshCluster?: boolean;
-  /** Target thresholds replacing the seed's, by target id (e.g. `{ 'latency-p99': 30 }`). */
-  targets?: Record<string, number>;
+  /**
+   * The user's targets by id: a number replaces a seed target's threshold (`{ 'latency-p99': 30 }`),
+   * `false` switches one off (listed, not judged), `{ max | min }` sets its bound, and
+   * `{ metric: '<report path>', max | min, unit?, description? }` adds one on any report value.
+   */
+  targets?: Record<string, TargetConfigValue>;
   /** Output folder (default `wsbench-results/<run id>`). */
   out?: string;
   /** CLI only: print the JSON report on stdout instead of the table (default false). */
@@ -183,6 +196,8 @@ export type EffectiveConfig = {
   k6?: string;
   url?: string;
   nodeUrls?: string[];
+  tls?: TlsConfig;
+  chaos?: ChaosConfig;
   cluster?: string;
   shard?: string;
   startAt?: string;
@@ -191,7 +206,7 @@ export type EffectiveConfig = {
   repeat?: number;
   judge?: 'median' | 'worst' | 'every';
   freshCluster?: boolean;
-  targets: Record<string, number>;
+  targets: Record<string, TargetConfigValue>;
   out?: string;
   json: boolean;
 };

@@ -1,3 +1,4 @@
+import type { ClientTls } from '../common/tls.js';
 import type { Accounting } from '../model/run-report.js';
 import type { Assignment } from './room-plan.js';
 import type { WireProtocol } from './protocol-client.js';
@@ -30,6 +31,8 @@ export type ToWorker =
       receiveLog?: { path: string; every: number };
       /** Socket.IO connection state recovery: reconnecting clients ask to resume their session. */
       recover?: boolean;
+      /** wss:// with a CA file or without verification (`--url` with `tls`); absent: the system's CAs. */
+      tls?: ClientTls;
     }
   | { type: 'connect' }
   | { type: 'join'; assignments: Assignment[] }

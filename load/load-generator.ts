@@ -7,6 +7,8 @@ import type { Assignment } from './room-plan.js';
 import type { WireProtocol } from './protocol-client.js';
 import type { ConnectResult, Disconnection, FromWorker, PublisherReport, ToWorker, WorkerTick } from './ipc.js';
 import type { ReconnectPolicy } from './reconnect-policy.js';
+import type { ClientTls } from '../common/tls.js';
+import { isLoopbackHost } from './source-address.js';
 
 const log = logger('load');
 
@@ -35,6 +37,8 @@ export interface LoadGeneratorOptions {
   receiveLog?: { path: string; every: number };
   /** Socket.IO connection state recovery: reconnecting clients resume their session (default off). */
   recover?: boolean;
+  /** wss:// with a CA or without verification (common/tls.ts); absent: the system's CAs. */
+  tls?: ClientTls;
   /** Called with every worker's per-second report. */
   onTick?: (tick: WorkerTick) => void;
 }
@@ -89,6 +93,7 @@ export class LoadGenerator {
     }
     const entry = distEntry('load/worker.js');
     const connectRate = this.opts.connectRate ?? LOAD_DEFAULTS.connectRate;
+    const loopback = isLoopbackHost(new URL(this.opts.url).hostname);
     const ready: Array<Promise<FromWorker>> = [];
     for (let w = 0; w < n; w++) {
       // Client i goes to worker i % n: each worker gets clients on every source address block.
@@ -110,13 +115,15 @@ export class LoadGenerator {
         url: this.opts.url,
         protocol: this.opts.protocol ?? 'socketio',
         jwtSecret: this.opts.jwtSecret,
-        clients: clientIds.map((id) => ({ id, localAddress: sourceAddressFor(id) })),
+        // Source addresses in 127.0.0.0/8 reach loopback only: a cluster elsewhere gets the default route's address ('').
+        clients: clientIds.map((id) => ({ id, localAddress: loopback ? sourceAddressFor(id) : '' })),
         connectRate: connectRate / n,
         connectTimeoutMs: this.opts.connectTimeoutMs ?? LOAD_DEFAULTS.connectTimeoutMs,
         reconnect: this.opts.reconnect ?? 'socketio',
         receiveCostUs: this.opts.receiveCostUs ?? 0,
         ...(this.opts.receiveLog ? { receiveLog: this.opts.receiveLog } : {}),
         recover: this.opts.recover ?? false,
+        ...(this.opts.tls ? { tls: this.opts.tls } : {}),
       });
     }
     await Promise.all(ready);

@@ -8,6 +8,7 @@
  */
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
+import { clientTls } from '../common/tls.js';
 import { engineIoUrl } from './sio-client.js';
 import type { WireProtocol } from './protocol-client.js';
 
@@ -208,7 +209,7 @@ export function probeConnect(opts: ProbeConnectOptions): Promise<HandshakeOutcom
     };
     const timer = setTimeout(() => done({ kind: 'error', message: `handshake timed out after ${timeoutMs} ms` }), timeoutMs);
     try {
-      ws = new WebSocket(probeUrl(opts), { perMessageDeflate: false, maxPayload: 0, ...(opts.origin !== undefined ? { origin: opts.origin } : {}) });
+      ws = new WebSocket(probeUrl(opts), { perMessageDeflate: false, maxPayload: 0, ...clientTls(), ...(opts.origin !== undefined ? { origin: opts.origin } : {}) });
     } catch (e) {
       done({ kind: 'error', message: (e as Error).message });
       return;

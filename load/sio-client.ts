@@ -26,6 +26,7 @@
  * (`replayed`) and delivered first, in order, as socket.io-client's receive buffer does.
  */
 import WebSocket from 'ws';
+import { clientTls } from '../common/tls.js';
 import { CLOSED, CONNECTED, CONNECTING, ClientCore, DEFAULT_CONNECT_TIMEOUT_MS, MAX_EARLY_EVENTS, SioConnectError } from './client-core.js';
 
 export { SioConnectError, type ConnectFailureCause } from './client-core.js';
@@ -107,6 +108,7 @@ export class SioClient extends ClientCore {
           localAddress: opts.localAddress,
           perMessageDeflate: false,
           skipUTF8Validation: true,
+          ...clientTls(),
         });
       } catch (err) {
         reject(new SioConnectError('error', (err as Error).message));

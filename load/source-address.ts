@@ -11,3 +11,9 @@ export function sourceAddressFor(i: number): string {
   const fourth = 1 + (Math.floor(i / THIRD_OCTETS) % 250);
   return `127.0.${third}.${fourth}`;
 }
+
+/** Whether `hostname` is loopback (127.0.0.0/8, ::1, localhost): only those are reachable from the 127.0.x.y source addresses. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}

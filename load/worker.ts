@@ -5,6 +5,7 @@
  * Started with child_process.fork.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { setClientTls } from '../common/tls.js';
 import { nowUs } from '../common/clock.js';
 import { connectClient, ClientConnectError, type ProtocolClient, type SioSession, type WireProtocol } from './protocol-client.js';
 import { ArrivalRecorder, type Payload } from './arrival-recorder.js';
@@ -87,7 +88,7 @@ async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeI
   const token = mintToken(jwtSecret, `client-${state.id}`);
   let welcomed: (nodeId: string) => void = () => undefined;
   const welcome = new Promise<string>((resolve) => (welcomed = resolve));
-  const client = await connectClient(protocol, { url, token, localAddress: state.localAddress, connectTimeoutMs, ...(recover ? { recover: state.session ?? true } : {}) });
+  const client = await connectClient(protocol, { url, token, localAddress: state.localAddress || undefined, connectTimeoutMs, ...(recover ? { recover: state.session ?? true } : {}) });
   let replayLeft = client.replayed ?? 0;
   client.onEvent = (event, data) => {
     if (replayLeft > 0) {
@@ -445,6 +446,7 @@ async function handle(msg: ToWorker): Promise<void> {
       connectTimeoutMs = msg.connectTimeoutMs;
       reconnectPolicy = msg.reconnect;
       recover = msg.recover === true && protocol === 'socketio';
+      setClientTls(msg.tls);
       rec.receiveCostUs = msg.receiveCostUs;
       if (msg.receiveLog !== undefined) {
         receiveLog = { ...msg.receiveLog, clockStart: measureClockOffset() };

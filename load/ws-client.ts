@@ -14,6 +14,7 @@
  * load/client-core.ts, shared with the Socket.IO client; this file is the JSON framing.
  */
 import WebSocket from 'ws';
+import { clientTls } from '../common/tls.js';
 import { CONNECTED, CONNECTING, CLOSED, ClientCore, DEFAULT_CONNECT_TIMEOUT_MS, SioConnectError } from './client-core.js';
 
 export interface WsConnectOptions {
@@ -59,6 +60,7 @@ export class WsClient extends ClientCore {
           perMessageDeflate: false,
           handshakeTimeout: timeoutMs,
           skipUTF8Validation: true,
+          ...clientTls(),
         });
       } catch (err) {
         reject(new SioConnectError('error', (err as Error).message));

@@ -127,7 +127,19 @@ describe('verdictOf', () => {
       total: 3,
       missed: ['b', 'c'],
       unknown: ['c'],
+      off: [],
     });
+  });
+  it('a target switched off is listed as off, never judged: it neither passes nor fails the verdict', () => {
+    const off = { ...SEED_TARGETS['no-loss'], off: true as const, source: { ...SEED_TARGETS['no-loss'].source, config: 'wsbench.config.json' } };
+    const r = sample();
+    r.accounting.lost = 7;
+    r.accounting.expected = Math.max(r.accounting.expected, 10);
+    const [t] = evaluateTargets(r, [off]);
+    expect(t).toMatchObject({ id: 'no-loss', status: 'off', actual: 7, source: { config: 'wsbench.config.json', seed: SEED_TARGETS['no-loss'].source.seed } });
+    expect(verdictOf([t])).toBe('pass');
+    expect(verdictOf([t, result('fail', 'b')])).toBe('fail');
+    expect(summarizeTargets([t, result('pass', 'a')])).toEqual({ met: 1, total: 1, missed: [], unknown: [], off: ['no-loss'] });
   });
 });
 

@@ -81,7 +81,7 @@ export function evaluateTargets(report: EvaluableReport, specs: readonly TargetS
   const clamped = readPath(report, 'counters.latency_values_clamped') ?? 0;
   return specs.map((spec) => {
     const actual = measuredValue(report, spec.metric);
-    let status: TargetResult['status'] = actual === null ? 'unknown' : compare(actual, spec.op, spec.value) ? 'pass' : 'fail';
+    let status: TargetResult['status'] = spec.off ? 'off' : actual === null ? 'unknown' : compare(actual, spec.op, spec.value) ? 'pass' : 'fail';
     if (status === 'pass' && clamped > 0 && spec.unit === 'ms' && /latency/.test(spec.metric)) status = 'fail';
     const result: TargetResult = {
       id: spec.id,
@@ -106,11 +106,12 @@ export function evaluateTargets(report: EvaluableReport, specs: readonly TargetS
  * 3. `fail` when any target failed **or is unknown** — a promise that could not be measured must
  *    not pass silently;
  * 4. `pass` otherwise (also with no targets at all: nothing was promised, nothing was missed).
+ * Targets the user switched off (`off`) are not judged.
  */
 export function verdictOf(targets: readonly TargetResult[], opts: { error?: boolean; interrupted?: boolean } = {}): Verdict {
   if (opts.error) return 'error';
   if (opts.interrupted) return 'interrupted';
-  return targets.every((t) => t.status === 'pass') ? 'pass' : 'fail';
+  return targets.every((t) => t.status === 'pass' || t.status === 'off') ? 'pass' : 'fail';
 }
 
 /**
@@ -129,12 +130,13 @@ export function exitCodeFor(verdict: Verdict): 0 | 1 | 2 {
   }
 }
 
-/** Counts for a one-line summary: met, total, and the ids not met (failed or unknown). */
-export function summarizeTargets(targets: readonly TargetResult[]): { met: number; total: number; missed: string[]; unknown: string[] } {
+/** Counts for a one-line summary: met, total judged, the ids not met (failed or unknown), and those switched off. */
+export function summarizeTargets(targets: readonly TargetResult[]): { met: number; total: number; missed: string[]; unknown: string[]; off: string[] } {
   return {
     met: targets.filter((t) => t.status === 'pass').length,
-    total: targets.length,
-    missed: targets.filter((t) => t.status !== 'pass').map((t) => t.id),
+    total: targets.filter((t) => t.status !== 'off').length,
+    missed: targets.filter((t) => t.status !== 'pass' && t.status !== 'off').map((t) => t.id),
+    off: targets.filter((t) => t.status === 'off').map((t) => t.id),
     unknown: targets.filter((t) => t.status === 'unknown').map((t) => t.id),
   };
 }

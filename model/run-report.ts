@@ -50,11 +50,14 @@ export interface TargetResult {
   unit: string;
   /** The measured value (null when it could not be measured). */
   actual: number | null;
-  /** pass | fail | unknown (unknown: not measured). */
-  status: 'pass' | 'fail' | 'unknown';
-  /** Where the promise comes from: seed document, its sentence (verbatim) and the section it sits in. */
-  source: { seed: string; quote: string; section?: string };
-  /** Present when a user flag (`--target id=value`) replaced the seed's threshold. */
+  /** pass | fail | unknown (unknown: not measured) | off (switched off by the user: not judged). */
+  status: 'pass' | 'fail' | 'unknown' | 'off';
+  /**
+   * Where the promise comes from: seed document, its sentence (verbatim) and the section it sits
+   * in; `config` (the config file's path, or `command line`) when the user set, added or switched it off.
+   */
+  source: { seed?: string; quote?: string; section?: string; config?: string };
+  /** Present when a user flag (`--target id=value`) or config key replaced the seed's threshold. */
   override?: { seedValue: number };
   /** A failed latency target: whether stalls or a sustained breach failed it (docs/stability.md), e.g. "p99 53 ms: 1 stall of 1.0 s at +8 s (…)". */
   explanation?: string;

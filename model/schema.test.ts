@@ -36,7 +36,7 @@ describe('RunReport JSON Schema', () => {
       expect.arrayContaining([
         'metrics.broadcast_latency_ms.p99: must be number',
         'accounting.crossNode.lost: is missing',
-        'targets[2].status: must be one of "pass", "fail", "unknown"',
+        'targets[2].status: must be one of "pass", "fail", "unknown", "off"',
         'connectionsPerNode["node \\"x\\""]: must be >= 0',
         'timeline[3].p99Ms: must be number,null',
         'verdict: must be one of "pass", "fail", "error", "interrupted"',

@@ -17,10 +17,30 @@ export interface TargetSpec {
   op: '<=' | '<' | '>=' | '>' | '==';
   value: number;
   unit: string;
-  /** Seed file name, the sentence quoted verbatim, and the section it sits in. */
-  source: { seed: string; quote: string; section?: string };
-  /** Present when a user flag replaced the seed's threshold. */
+  /**
+   * Seed file name, the sentence quoted verbatim, and the section it sits in; `config` (the config
+   * file's path, or `command line`) when the user set this target's threshold or added it.
+   */
+  source: TargetSource;
+  /** Present when a user flag or config key replaced the seed's threshold. */
   override?: { seedValue: number };
+  /** Switched off by the user (`targets: { id: false }`, `--target id=off`): listed, never judged. */
+  off?: true;
+}
+
+/** Where a target comes from: a seed sentence, and/or the user's config (file path or `command line`). */
+export interface TargetSource {
+  seed?: string;
+  quote?: string;
+  section?: string;
+  /** The config file (its path) or `command line` that set, added or switched off this target. */
+  config?: string;
+}
+
+/** The source in words, for renderers: the config that set it, else the seed label's input. */
+export function sourceOf(t: { source: TargetSource }): { kind: 'config'; config: string } | { kind: 'seed'; seed: string; quote: string; section?: string } {
+  if (t.source.config !== undefined) return { kind: 'config', config: t.source.config };
+  return { kind: 'seed', seed: t.source.seed ?? '', quote: t.source.quote ?? '', ...(t.source.section ? { section: t.source.section } : {}) };
 }
 
 const SEED_001 = '001_609e1fcb5de08830.txt';
@@ -33,12 +53,14 @@ const MESSAGE_TESTING = {
   section: 'Testing Procedures',
 } as const;
 
-function spec(s: TargetSpec): TargetSpec {
+type SeedTargetSpec = TargetSpec & { source: { seed: string; quote: string; section?: string } };
+
+function spec(s: SeedTargetSpec): SeedTargetSpec {
   return s;
 }
 
 /** id → target, as the seed documents state them. */
-export const SEED_TARGETS: Record<string, TargetSpec> = {
+export const SEED_TARGETS: Record<string, SeedTargetSpec> = {
   'latency-p99': spec({
     id: 'latency-p99',
     description: 'p99 broadcast latency (publish → every member), all deliveries',

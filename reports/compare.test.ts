@@ -320,3 +320,30 @@ describe('renderComparison', () => {
     expect(renderComparison(compareReports(baseline(), baseline())).split('\n').at(-1)).toBe('compare: OK — no regression beyond tolerance in 27 values; 0 improved, 27 within tolerance');
   });
 });
+
+describe('compare with user targets', () => {
+  const off = (r: RunReport, id: string) => {
+    const t = r.targets.find((x) => x.id === id)!;
+    t.status = 'off';
+    t.source = { ...t.source, config: 'wsbench.config.json' };
+    return r;
+  };
+
+  it('a target switched off in current but judged in the baseline fails the gate, naming it and its config', () => {
+    const b = baseline();
+    const id = b.targets[0].id;
+    const cmp = compareReports(b, off(baseline(), id));
+    expect(cmp.checks).toContainEqual({ check: 'targets', ok: false, detail: `target(s) the baseline judged are switched off in current: ${id} (wsbench.config.json)` });
+    expect(cmp.warnings).toContain(`target thresholds differ: ${id} "${b.targets[0].op} ${b.targets[0].value}" → "off"`);
+  });
+
+  it('a target switched off in the baseline only is a warning, not a failed check; off on both sides is silent', () => {
+    const id = baseline().targets[0].id;
+    const cmp = compareReports(off(baseline(), id), baseline());
+    expect(cmp.checks.some((c) => c.check === 'targets')).toBe(false);
+    expect(cmp.warnings).toContain(`target(s) switched off in the baseline but judged in current: ${id}`);
+    const both = compareReports(off(baseline(), id), off(baseline(), id));
+    expect(both.checks.some((c) => c.check === 'targets')).toBe(false);
+    expect(both.warnings.join('\n')).not.toContain(id);
+  });
+});

@@ -76,7 +76,7 @@ export interface ReportRef {
 
 /** A condition of the gate besides the values: the current verdict, the workload, missing values. */
 export interface GateCheck {
-  check: 'verdict' | 'options' | 'missing';
+  check: 'verdict' | 'options' | 'missing' | 'targets';
   ok: boolean;
   detail: string;
 }
@@ -260,16 +260,30 @@ function warningsOf(b: RunReport, c: RunReport): string[] {
   if (b.generator.bottleneck) w.push('the baseline run was GENERATOR-BOUND: its figures describe the load generator');
   if (c.generator.bottleneck) w.push('the current run was GENERATOR-BOUND: its figures describe the load generator');
   if (b.verdict !== 'pass') w.push(`the baseline run's verdict is ${b.verdict}`);
-  const thr = (r: RunReport) => Object.fromEntries(r.targets.map((t) => [t.id, `${t.op} ${t.value}`]));
+  const thr = (r: RunReport) => Object.fromEntries(r.targets.map((t) => [t.id, t.status === 'off' ? 'off' : `${t.op} ${t.value}`]));
   const targets = differences(thr(b), thr(c));
   if (targets.length) w.push(`target thresholds differ: ${targets.join(', ')}`);
   return w;
 }
 
+/**
+ * Targets switched off (`targets: { id: false }`) on one side only: the current run not judging
+ * what the baseline judged fails the gate (the goal post was removed); the reverse is a warning.
+ */
+function offTargets(b: RunReport, c: RunReport, warnings: string[]): GateCheck | undefined {
+  const judged = (r: RunReport, id: string) => r.targets.some((t) => t.id === id && t.status !== 'off');
+  const offIn = (r: RunReport) => r.targets.filter((t) => t.status === 'off').map((t) => t.id);
+  const nowOff = offIn(c).filter((id) => judged(b, id));
+  const wasOff = offIn(b).filter((id) => judged(c, id));
+  if (wasOff.length) warnings.push(`target(s) switched off in the baseline but judged in current: ${wasOff.join(', ')}`);
+  if (!nowOff.length) return undefined;
+  return { check: 'targets', ok: false, detail: `target(s) the baseline judged are switched off in current: ${nowOff.map((id) => `${id} (${c.targets.find((t) => t.id === id)?.source.config ?? 'config'})`).join(', ')}` };
+}
+
 function verdictCheck(c: RunReport): GateCheck {
   if (c.verdict === 'pass') return { check: 'verdict', ok: true, detail: 'the current run passed its targets' };
   if (c.verdict === 'fail') {
-    const missed = c.targets.filter((t) => t.status !== 'pass').map((t) => `${t.id} ${t.status}`);
+    const missed = c.targets.filter((t) => t.status !== 'pass' && t.status !== 'off').map((t) => `${t.id} ${t.status}`);
     return { check: 'verdict', ok: false, detail: `the current run's verdict is fail (${missed.join(', ') || 'no target listed'})` };
   }
   return { check: 'verdict', ok: false, detail: `the current run did not finish (verdict ${c.verdict}${c.error ? `, ${c.error.code}` : ''}): its figures are partial` };
@@ -321,6 +335,8 @@ export function compareReports(baseline: RunReport, current: RunReport, options:
   };
   const warnings = [...warningsOf(baseline, current), ...distributionNotes(baseline, current)];
   const checks: GateCheck[] = [verdictCheck(current)];
+  const off = offTargets(baseline, current, warnings);
+  if (off) checks.push(off);
   const diff = workloadDifferences(baseline, current, opts.optionDefaults);
   if (!diff.length) checks.push({ check: 'options', ok: true, detail: 'same workload options and cluster' });
   else if (opts.allowDifferentOptions) warnings.unshift(`workload differs (allowed by --allow-different-options): ${diff.join(', ')}`);

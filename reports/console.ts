@@ -7,7 +7,7 @@ import type { Accounting, MetricSummary, RunReport, TargetResult } from '../mode
 import { summarizeTargets } from '../model/evaluate.js';
 import type { ProgressSnapshot } from '../model/progress.js';
 import { perNodeSection } from './per-node-console.js';
-import { seedLabel, seedShort } from './seed-label.js';
+import { sourceLine, sourceShort } from './seed-label.js';
 import { repeatsSection } from './console-repeats.js';
 import { describeReceivers } from '../scenarios/stalls.js';
 
@@ -402,6 +402,7 @@ export function formatTarget(t: Pick<TargetResult, 'metric' | 'op' | 'value' | '
 function statusLabel(s: TargetResult['status'], paint: Paint): string {
   if (s === 'pass') return paint('PASS', 'green');
   if (s === 'fail') return paint('FAIL', 'red', 'bold');
+  if (s === 'off') return paint('OFF', 'cyan');
   return paint('UNKNOWN', 'yellow', 'bold');
 }
 
@@ -425,9 +426,9 @@ function targetsSection(r: RunReport, color: boolean, paint: Paint): string[] {
   const t = table(['status', 'id', 'target', 'actual', 'source'], color, ['left', 'left', 'left', 'right', 'left']);
   for (const x of r.targets) {
     const unit = x.unit === 'deliveries' ? '' : x.unit;
-    t.push([statusLabel(x.status, paint), x.id, formatTarget(x), x.actual === null ? 'not measured' : formatValue(x.actual, unit), seedShort(x.source.seed)]);
+    t.push([statusLabel(x.status, paint), x.id, formatTarget(x), x.actual === null ? 'not measured' : formatValue(x.actual, unit), sourceShort(x.source)]);
   }
-  const quotes = r.targets.map((x) => `  ${x.id}: "${x.source.quote}" (${seedLabel(x.source.seed)}${x.source.section ? `, ${x.source.section}` : ''})`);
+  const quotes = r.targets.map((x) => `  ${x.id}: ${sourceLine(x.source)}${x.status === 'off' ? ' — switched off, not judged' : ''}`);
   // A failed latency target says whether stalls or a sustained breach failed it (docs/stability.md).
   const why = r.targets.filter((x) => x.explanation).map((x) => `  ${x.id} missed — ${x.explanation}`);
   return [t.toString(), ...why, ...quotes];

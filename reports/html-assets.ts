@@ -52,7 +52,7 @@ td.num,th.num{text-align:right}
 .scroll{overflow-x:auto}table.kv thead{display:none}table.kv td:first-child{color:var(--muted)}
 table.targets td{max-width:420px}
 .status{display:inline-block;font-weight:700;font-size:12px;padding:2px 8px;border-radius:10px;color:#fff;white-space:nowrap}
-.s-pass{background:var(--pass)}.s-fail{background:var(--fail)}.s-unknown{background:var(--unk)}
+.s-pass{background:var(--pass)}.s-fail{background:var(--fail)}.s-unknown{background:var(--unk)}.s-off{background:#888}
 .desc,.seed{color:var(--muted);font-size:12px}
 blockquote{margin:4px 0 0;padding:2px 10px;border-left:3px solid var(--line);font-style:italic}
 .bad{color:var(--fail)}

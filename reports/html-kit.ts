@@ -93,7 +93,7 @@ export function chartDiv(c: ChartSpec): string {
   }</figure>`;
 }
 
-export const STATUS_LABEL: Record<TargetResult['status'], string> = { pass: 'PASS', fail: 'FAIL', unknown: 'NOT MEASURED' };
+export const STATUS_LABEL: Record<TargetResult['status'], string> = { pass: 'PASS', fail: 'FAIL', unknown: 'NOT MEASURED', off: 'OFF' };
 
 export function isObj(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);

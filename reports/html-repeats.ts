@@ -15,7 +15,7 @@ const JUDGEMENT: Record<RepeatReport['judge'], string> = {
 };
 
 function statusBadge(s: TargetResult['status'] | RunReport['verdict']): string {
-  const cls = s === 'pass' ? 'pass' : s === 'fail' ? 'fail' : 'unknown';
+  const cls = s === 'pass' ? 'pass' : s === 'fail' ? 'fail' : s === 'off' ? 'off' : 'unknown';
   return `<span class="status s-${cls}">${escapeHtml(s === 'unknown' ? 'NOT MEASURED' : s.toUpperCase())}</span>`;
 }
 

@@ -57,7 +57,9 @@ export function targetsSection(r: RunReport): string {
     return section('targets', 'Targets', `<p>No target was judged${r.verdict === 'error' || r.verdict === 'interrupted' ? ' (the run did not finish)' : ''}.</p>`);
   }
   const rows = r.targets.map((t) => {
-    const src = `<div class="seed">${escapeHtml(seedLabel(t.source.seed))}${t.source.section ? ` · ${escapeHtml(t.source.section)}` : ''}</div><blockquote>${escapeHtml(t.source.quote)}</blockquote>`;
+    const config = t.source.config !== undefined ? `<div class="seed">config: ${escapeHtml(t.source.config)}${t.status === 'off' ? ' (switched off)' : ''}</div>` : '';
+    const seed = t.source.seed !== undefined ? `<div class="seed">${escapeHtml(seedLabel(t.source.seed))}${t.source.section ? ` · ${escapeHtml(t.source.section)}` : ''}</div><blockquote>${escapeHtml(t.source.quote ?? '')}</blockquote>` : '';
+    const src = config + seed;
     return [
       `<span class="status s-${escapeHtml(t.status)}">${STATUS_LABEL[t.status] ?? escapeHtml(t.status)}</span>`,
       `<b>${escapeHtml(t.id)}</b><div class="desc">${escapeHtml(t.description)}</div>`,
@@ -66,7 +68,7 @@ export function targetsSection(r: RunReport): string {
       src,
     ];
   });
-  return section('targets', 'Targets', table(['status', 'target', 'threshold', 'actual', 'promised by (seed)'], rows, { num: [3], cls: 'targets' }));
+  return section('targets', 'Targets', table(['status', 'target', 'threshold', 'actual', 'promised by (seed or config)'], rows, { num: [3], cls: 'targets' }));
 }
 
 export function latencySection(r: RunReport, charts: ChartSpec[]): string {

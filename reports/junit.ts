@@ -35,7 +35,9 @@ function fmt(n: number | null, unit: string): string {
 }
 
 function sourceText(t: TargetResult): string {
-  return `${seedLabel(t.source.seed)}${t.source.section ? ` (${t.source.section})` : ''}: "${t.source.quote}"`;
+  const s = t.source;
+  const seed = s.seed !== undefined ? `${seedLabel(s.seed)}${s.section ? ` (${s.section})` : ''}: "${s.quote ?? ''}"` : '';
+  return s.config !== undefined ? `config ${s.config}${seed ? `; seed ${seed}` : ''}` : seed;
 }
 
 const JUDGED: Record<RepeatJudge, string> = { median: 'the median over the runs', worst: "the worst run's value", every: 'every run (each must pass)' };
@@ -70,6 +72,7 @@ function detail(t: TargetResult, rep?: RepeatReport): string {
 function testcase(scenario: string, t: TargetResult, rep?: RepeatReport): string {
   const head = `    <testcase${attrs({ classname: scenario, name: `${t.id}: ${t.description}`, time: 0 })}`;
   if (t.status === 'pass') return `${head}>\n      <system-out>${escapeXml(detail(t, rep))}</system-out>\n    </testcase>`;
+  if (t.status === 'off') return `${head}>\n      <skipped${attrs({ message: `switched off in ${t.source.config ?? 'the config'}` })}/>\n      <system-out>${escapeXml(detail(t, rep))}</system-out>\n    </testcase>`;
   const message = t.status === 'unknown' ? 'not measured' : `actual ${fmt(t.actual, t.unit)}, expected ${formatTarget(t)}`;
   const type = t.status === 'unknown' ? 'not-measured' : 'target-missed';
   return `${head}>\n      <failure${attrs({ message, type })}>${escapeXml(detail(t, rep))}</failure>\n    </testcase>`;
@@ -78,7 +81,8 @@ function testcase(scenario: string, t: TargetResult, rep?: RepeatReport): string
 /** The report as a JUnit XML document (one suite, named after the scenario). */
 export function renderJunit(report: RunReport): string {
   const scenario = report.scenario.name;
-  const failures = report.targets.filter((t) => t.status !== 'pass').length;
+  const failures = report.targets.filter((t) => t.status !== 'pass' && t.status !== 'off').length;
+  const skipped = report.targets.filter((t) => t.status === 'off').length;
   const errored = report.verdict === 'error' || report.verdict === 'interrupted';
   const tests = report.targets.length + (errored ? 1 : 0);
   const seconds = (report.durationMs / 1000).toFixed(3);
@@ -107,7 +111,7 @@ export function renderJunit(report: RunReport): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites${attrs({ name: 'wsbench', tests, failures, errors: errored ? 1 : 0, time: seconds })}>`,
-    `  <testsuite${attrs({ name: scenario, tests, failures, errors: errored ? 1 : 0, skipped: 0, time: seconds, timestamp: report.startedAt.replace(/Z$/, ''), hostname: report.environment.hostname })}>`,
+    `  <testsuite${attrs({ name: scenario, tests, failures, errors: errored ? 1 : 0, skipped, time: seconds, timestamp: report.startedAt.replace(/Z$/, ''), hostname: report.environment.hostname })}>`,
     '    <properties>',
     ...props.map(([name, value]) => `      <property${attrs({ name, value })}/>`),
     '    </properties>',

@@ -140,7 +140,7 @@ export function mergePartials(ps: PartialReport[], opts: { runId: string; now?: 
   );
   // The shards scrape the same nodes: one shard's scrape stands for the cluster.
   const nodeMetrics = ps.find((p) => p.nodeMetrics?.length)?.nodeMetrics;
-  const specs: TargetSpec[] = first.targets.map((t) => ({ id: t.id, description: t.description, metric: t.metric, op: t.op, value: t.value, unit: t.unit, source: t.source, ...(t.override ? { override: t.override } : {}) }));
+  const specs: TargetSpec[] = first.targets.map((t) => ({ id: t.id, description: t.description, metric: t.metric, op: t.op, value: t.value, unit: t.unit, source: t.source, ...(t.override ? { override: t.override } : {}), ...(t.status === 'off' ? { off: true as const } : {}) }));
   const base: MergedBase = {
     schemaVersion: first.schemaVersion,
     tool: first.tool,

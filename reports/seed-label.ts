@@ -29,3 +29,21 @@ export function seedLabel(seed: string): string {
   const title = SEED_TITLES[seed];
   return title ? `seed ${m[1]} · ${title}` : `seed ${m[1]}`;
 }
+
+/** A target's source as the renderers see it (model/run-report.ts TargetResult.source). */
+type Source = { seed?: string; quote?: string; section?: string; config?: string };
+
+/** Short source column: `config wsbench.config.json` when the user set or added the target, else `seed 004`. */
+export function sourceShort(s: Source): string {
+  return s.config !== undefined ? `config ${s.config}` : seedShort(s.seed ?? '');
+}
+
+/**
+ * The source in one line: the seed's sentence and document, and — when the user set, added or
+ * switched off the target — the config that did (`set in wsbench.config.json`).
+ */
+export function sourceLine(s: Source): string {
+  const seed = s.seed !== undefined && s.quote !== undefined ? `"${s.quote}" (${seedLabel(s.seed)}${s.section ? `, ${s.section}` : ''})` : '';
+  const config = s.config !== undefined ? `set in ${s.config}` : '';
+  return seed && config ? `${config}; seed: ${seed}` : seed || config;
+}

@@ -65,7 +65,7 @@ function compact(r: RunReport, run: number): RepeatRun {
 function judgeTarget(template: TargetResult, finished: readonly RunReport[], judge: RepeatJudge): TargetResult {
   const values = finished.map((r) => r.targets.find((t) => t.id === template.id)?.actual ?? null);
   const actual = judge === 'median' ? distributionOf(values).median : worstOf(values, template.op, template.value);
-  const status: TargetResult['status'] = actual === null ? 'unknown' : compare(actual, template.op, template.value) ? 'pass' : 'fail';
+  const status: TargetResult['status'] = template.status === 'off' ? 'off' : actual === null ? 'unknown' : compare(actual, template.op, template.value) ? 'pass' : 'fail';
   // A run's own explanation (its stalls) is about that run, not the judged value: each run keeps its figures in `repeat.runs`.
   const { explanation: _ownRun, ...rest } = template;
   return { ...rest, actual, status };
@@ -129,7 +129,7 @@ export function combineRuns(reports: readonly RunReport[], o: CombineOptions): R
   } else if (finished.length < o.count) {
     verdict = 'error';
   } else {
-    verdict = targets.every((t) => t.status === 'pass') ? 'pass' : 'fail';
+    verdict = targets.every((t) => t.status === 'pass' || t.status === 'off') ? 'pass' : 'fail';
     // `every`: each run must pass on its own (an engine's own judgement included).
     if (o.judge === 'every' && finished.some((r) => r.verdict !== 'pass')) verdict = 'fail';
     // The engine failed a run itself (k6's exit 99) while every target read pass: judged as the targets say, noted.

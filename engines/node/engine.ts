@@ -33,6 +33,7 @@ export const nodeEngine: Engine = {
               jwtSecret: t.jwtSecret,
               protocol: SERVER_VARIANT_INFO[t.server].protocol,
               recover: t.adapter === 'redis-streams',
+              ...(ctx.cluster.tls ? { tls: ctx.cluster.tls } : {}),
             });
             loads.push(gen);
             ctx.defer('load generator', () => gen.close());

@@ -38,7 +38,9 @@ describe('bad input → coded error, hint, exit 2, nothing left running', () => 
   it('invalid flag values and combinations are refused before anything starts (WSB_INVALID_OPTION)', async () => {
     const cases: Array<[string[], RegExp, NodeJS.ProcessEnv?]> = [
       [['--insecure-disable', 'auth,firewall'], /--insecure-disable: unknown check\(s\) 'firewall'/],
-      [['--url', 'http://10.1.2.3:8080'], /--url: 'http:\/\/10\.1\.2\.3:8080' is not on loopback/, { WSB_JWT_SECRET: 's' }],
+      // Parsing only (nothing is contacted): any host is accepted, the scheme and the path are checked.
+      [['--url', 'ftp://10.1.2.3:8080'], /--url: 'ftp:\/\/10\.1\.2\.3:8080' must be an http:\/\/, https:\/\/, ws:\/\/ or wss:\/\/ URL/, { WSB_JWT_SECRET: 's' }],
+      [['--url', 'http://127.0.0.1:9', '--ca', '/nonexistent/ca.pem'], /--ca\/--insecure: only applies to wss:\/\/ or https:\/\/ URLs/, { WSB_JWT_SECRET: 's' }],
       [['--url', 'not a url'], /--url: 'not a url' is not a URL/, { WSB_JWT_SECRET: 's' }],
       [['--url', 'http://127.0.0.1:9', '--lb-port', '8080'], /--lb-port: does not apply with --url/, { WSB_JWT_SECRET: 's' }],
       [['--url', 'http://127.0.0.1:9', '--insecure-disable', 'auth'], /--insecure-disable: does not apply with --url/, { WSB_JWT_SECRET: 's' }],
@@ -92,11 +94,17 @@ describe('bad input → coded error, hint, exit 2, nothing left running', () => 
     expect(r.stderr).toContain('hint: start the cluster first, or fix --url');
   });
 
-  it('--url with a scenario that must kill or stop parts of the cluster: WSB_EXTERNAL_UNSUPPORTED', async () => {
-    for (const scenario of ['node-kill', 'redis-outage', 'rolling-restart', 'reconnection-storm']) {
-      const r = await expectCoded('WSB_EXTERNAL_UNSUPPORTED', ['run', scenario, '--url', 'http://127.0.0.1:9'], { WSB_JWT_SECRET: 'secret' });
-      expect(r.stderr).toMatch(new RegExp(`error WSB_EXTERNAL_UNSUPPORTED: ${scenario} .*cannot do to a cluster it did not start`));
-      expect(r.stderr).toContain('hint: drop --url');
+  it('--url with a chaos scenario and no hook for its actions: WSB_CHAOS_HOOK_MISSING naming the action and the config key, before anything starts', async () => {
+    const cases: Array<[string, string]> = [
+      ['node-kill', 'kill-node (chaos.hooks.killNode)'],
+      ['redis-outage', 'stop-redis (chaos.hooks.stopRedis), start-redis (chaos.hooks.startRedis)'],
+      ['rolling-restart', 'stop-node (chaos.hooks.stopNode), start-node (chaos.hooks.startNode)'],
+      ['reconnection-storm', 'stop-lb (chaos.hooks.stopLb), start-lb (chaos.hooks.startLb)'],
+    ];
+    for (const [scenario, needs] of cases) {
+      const r = await expectCoded('WSB_CHAOS_HOOK_MISSING', ['run', scenario, '--url', 'http://127.0.0.1:9'], { WSB_JWT_SECRET: 'secret' });
+      expect(r.stderr).toContain(`error WSB_CHAOS_HOOK_MISSING: ${scenario} needs ${needs}, and the cluster was not started by wsbench (--url)`);
+      expect(r.stderr).toMatch(/hint: set chaos\.hooks\./);
     }
   });
 
