@@ -21,7 +21,8 @@ export function printOutcome(plan: Pick<RunPlan, 'json'>, outcome: RunOutcome, i
   if (plan.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (!error || report.timeline.length > 0) io.stdout.write(`${renderConsole(report)}\n`);
   if (error) io.stderr.write(`error ${error.code}: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ''}\n`);
-  const runs = report.repeat?.runs.length ? `; each run's own report in run-1/ … run-${report.repeat.runs.length}/ beside it` : '';
+  const n = report.repeat?.runs.length ?? 0;
+  const runs = n ? `; each run's own report in ${n === 1 ? 'run-1/' : n === 2 ? 'run-1/ and run-2/' : `run-1/ … run-${n}/`} beside it` : '';
   io.stderr.write(`report: ${outcome.reportPath}${outcome.written.length ? ` (also ${outcome.written.join(', ')})` : ''}${runs}\n`);
 }
 
