@@ -13,6 +13,7 @@ describe('the public API (index.ts)', () => {
         'CONFIG_DEFAULTS',
         'ExternalDriver',
         'LocalDriver',
+        'REFERENCE_PROFILES',
         'SCENARIOS',
         'WsbenchError',
         'compareReports',

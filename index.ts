@@ -13,6 +13,8 @@ export type { ProgressSnapshot } from './model/progress.js';
 export { defineConfig, type EffectiveConfig, type WsbenchConfig, type WsbenchConfigFile } from './config/schema.js';
 export { loadConfigFile } from './config/load.js';
 export { CONFIG_DEFAULTS } from './config/defaults.js';
+export type { UserServer } from './config/user-server.js';
+export { REFERENCE_PROFILES, type ProtocolProfile } from './config/protocol.js';
 export type { TargetConfigValue } from './config/targets-options.js';
 export type { ChaosConfig, TlsConfig } from './config/external-options.js';
 export type { ChaosHooks } from './cluster/chaos-hooks.js';

@@ -6,7 +6,8 @@
  *   bare  — a bare `ws` client (`new WebSocket(url, {localAddress, perMessageDeflate:false})`)
  *           against a `ws` server, doing only `JSON.parse` of each frame;
  *   lean  — wsbench's lean Socket.IO client (load/sio-client.ts) against a socket.io 4 server,
- *           running the generator's receive path (a copy of load/worker.ts onArrival: ledger,
+ *           running the generator's receive path (as load/worker.ts runs it: the compiled reference
+ *           protocol profile — load/profile.ts — finds the stamp, then the recorder: ledger,
  *           HDR records, per-second buckets, and the worker's 1 s tick);
  *   sioc  — socket.io-client against the same kind of server, with the same receive path.
  *
@@ -37,6 +38,8 @@ import { createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
 import { recordUs } from '../load/histogram-record.js';
 import { ArrivalRecorder, type Payload } from '../load/arrival-recorder.js';
 import { startSelfMonitor } from '../load/self-monitor.js';
+import { compileProfile } from '../load/profile.js';
+import { REFERENCE_PROFILES } from '../config/protocol.js';
 import { sourceAddressFor } from '../load/source-address.js';
 import type { SioClient as SioClientT } from '../load/sio-client.js';
 
@@ -192,6 +195,12 @@ interface ArrivalState {
 const recorder = new ArrivalRecorder();
 const ledger = recorder.ledger;
 const onArrival = (state: ArrivalState, data: unknown): void => recorder.onArrival(state, data);
+/** The worker's receive path: the reference profile, compiled, reads the stamp and room of an event's arguments. */
+const P = compileProfile(REFERENCE_PROFILES.socketio, 'bench');
+const profileArrival = (state: ArrivalState, args: unknown): void => {
+  const s = P.stamp(args);
+  if (s !== undefined) recorder.onStamp(state, P.room!(args) as string | undefined, s);
+};
 
 /** Investigation: only the ledger part of the receive path. */
 function ledgerOnly(state: ArrivalState, data: unknown): void {
@@ -260,15 +269,16 @@ async function clientRole(kind: Kind, work: Work, mode: 'mem' | 'cpu', port: num
     open = async (i) => {
       // What load/worker.ts holds per client: a state object, an onEvent and an onClose closure.
       const state: ArrivalState & { localAddress: string; closed: boolean } = { id: i, nodeId: `node-${1 + (i % 3)}`, localAddress: sourceAddressFor(i), closed: false };
-      const client = await SioClient.connect({ url, token: 'bench', localAddress: state.localAddress });
-      const part = work === 'ledger' ? ledgerOnly : work === 'hdr' ? hdrOnly : onArrival;
+      const client = await SioClient.connect({ url, auth: { token: 'bench' }, fullArgs: true, localAddress: state.localAddress });
+      const first = (f: (s: ArrivalState, d: unknown) => void) => (s: ArrivalState, args: unknown) => f(s, (args as unknown[])[1]);
+      const part = work === 'ledger' ? first(ledgerOnly) : work === 'hdr' ? first(hdrOnly) : profileArrival;
       client.onEvent =
         work === 'count'
-          ? (event) => {
-              if (event === 'msg') received++;
+          ? (event, data) => {
+              if (P.isMessage(event, data)) received++;
             }
           : (event, data) => {
-              if (event === 'msg') {
+              if (P.isMessage(event, data)) {
                 received++;
                 part(state, data);
               }
@@ -429,14 +439,14 @@ async function microRole(): Promise<void> {
   let current: ArrivalState = states[0];
   const makeClient = (onEvent: (event: string, data: unknown) => void) => {
     const c = Object.create(SioClient.prototype) as Record<string, unknown>;
-    Object.assign(c, { state: 1, early: null, _onEvent: onEvent, acks: null, pending: null, token: null, _sid: 'x', unreportedClose: null, csr: null });
+    Object.assign(c, { state: 1, early: null, _onEvent: onEvent, acks: null, pending: null, token: null, fullArgs: true, _sid: 'x', unreportedClose: null, csr: null, upstream: null });
     return c as unknown as SioClientT;
   };
   const counting = makeClient(() => events++);
   const arriving = makeClient((event, data) => {
-    if (event === 'msg') {
+    if (P.isMessage(event, data)) {
       events++;
-      onArrival(current, data);
+      profileArrival(current, data);
     }
   });
   const leanLoop = (client: SioClientT) => (f: ReturnType<typeof frames>) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isWsbenchError } from '../common/errors.js';
 import { packageRoot } from '../common/paths.js';
 import { REQUIRED_BINARIES, findBinary } from '../common/binaries.js';
-import { DOCKER_DEFAULTS, type DockerDriverOptions, type DockerImages } from '../cluster/docker-options.js';
+import { DOCKER_DEFAULTS, upstreamOf, type DockerDriverOptions, type DockerImages } from '../cluster/docker-options.js';
 
 export interface DoctorIO {
   stdout: NodeJS.WritableStream;
@@ -57,6 +57,8 @@ async function dockerChecks(opts: DockerDriverOptions): Promise<{ checks: Check[
   const net = chooseNetworkMode(opts.network, { platform: process.platform, ...engine });
   for (const [component, ref] of Object.entries(opts.images)) {
     const flag = `--${component}-image`;
+    // A default (wsbench's own name) is the official image, pulled under that name and tagged.
+    const upstream = upstreamOf(ref);
     try {
       const img = await imagePresent(engine.client, ref);
       checks.push(
@@ -64,8 +66,12 @@ async function dockerChecks(opts: DockerDriverOptions): Promise<{ checks: Check[
           ? { ok: true, what: `image ${ref} present${img.localBuild ? ' (built from this machine by scripts/build-local-images.sh)' : ''}` }
           : {
               ok: false,
-              what: `image ${ref} not present locally: a run pulls it from its registry (needs registry access)`,
-              fix: `scripts/build-local-images.sh builds it without a registry; or \`docker pull ${ref}\`; or name another with ${flag}`,
+              what: upstream
+                ? `image ${ref} not present locally: a run pulls ${upstream} and tags it ${ref} (needs registry access)`
+                : `image ${ref} not present locally: a run pulls it from its registry (needs registry access)`,
+              fix: upstream
+                ? `\`npx wsbench setup --tests\` (scripts/build-local-images.sh) builds it without a registry; or \`docker pull ${upstream} && docker tag ${upstream} ${ref}\`; or name another with ${flag}`
+                : `scripts/build-local-images.sh builds it without a registry; or \`docker pull ${ref}\`; or name another with ${flag}`,
             },
       );
     } catch (e) {

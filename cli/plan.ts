@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { WsbenchError } from '../common/errors.js';
 import { SCENARIOS } from '../scenarios/index.js';
 import { loadConfigFile, readJsonConfigFile, selectRun } from '../config/load.js';
@@ -34,6 +35,18 @@ export function flagsLayer(scenarioName: string, flags: RunFlags): ConfigLayer {
     }
     values.targets = targets;
   }
+  // --server-command / --server-image: the user's server, the flag form of `server: { command, image }`.
+  if (flags.serverCommand !== undefined || flags.serverImage !== undefined) {
+    if (flags.server !== undefined) {
+      throw new WsbenchError('WSB_INVALID_OPTION', `--server ${String(flags.server)} and --server-${flags.serverCommand !== undefined ? 'command' : 'image'}: choose a reference server or your own`, {
+        hint: 'drop --server to run your own server (--server-command / --server-image), or drop those to run a reference server',
+      });
+    }
+    values.server = {
+      ...(flags.serverCommand !== undefined ? { command: flags.serverCommand } : {}),
+      ...(flags.serverImage !== undefined ? { image: flags.serverImage } : {}),
+    };
+  }
   const tls = tlsFromFlags(flags as { ca?: unknown; insecure?: unknown });
   if (tls) values.tls = tls;
   if (flags.out !== undefined) values.out = flags.out;
@@ -55,7 +68,7 @@ export function buildPlan(name: string, flags: RunFlags, env: NodeJS.ProcessEnv 
     const picked = selectRun(loaded, name, flags.config ?? 'config', Object.keys(SCENARIOS));
     scenario = picked.scenario;
     lookupScenario(scenario);
-    layers.push({ origin: 'config', source: picked.source, values: picked.values });
+    layers.push({ origin: 'config', source: picked.source, values: picked.values, ...(flags.config !== undefined ? { dir: dirname(resolve(flags.config)) } : {}) });
   }
   layers.push(flagsLayer(scenario, flags));
   return resolvePlan(scenario, layers, env);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { WsbenchError } from '../common/errors.js';
 import { packageRoot } from '../common/paths.js';
 import { REQUIRED_BINARIES, findBinary } from '../common/binaries.js';
+import { DOCKER_IMAGE_DEFAULTS } from '../config/defaults.js';
 
 export interface SetupIO {
   stdout: NodeJS.WritableStream;
@@ -47,7 +48,7 @@ function setupTests(io: SetupIO, opts: { check?: boolean }): number {
     });
   }
   if (!engine) steps.push({ what: 'install docker.io if missing and start dockerd --bridge=none --iptables=false', cmd: ['bash', join(root, 'scripts/start-docker-engine.sh')] });
-  steps.push({ what: "build the docker driver's images from this machine's binaries (only the missing ones)", cmd: ['bash', join(root, 'scripts/build-local-images.sh')] });
+  steps.push({ what: "build the docker driver's images from this machine's binaries (only the missing ones)", cmd: ['env', `WSB_REDIS_IMAGE=${DOCKER_IMAGE_DEFAULTS.redis}`, `WSB_NGINX_IMAGE=${DOCKER_IMAGE_DEFAULTS.nginx}`, `WSB_NODE_IMAGE=${DOCKER_IMAGE_DEFAULTS.node}`, 'bash', join(root, 'scripts/build-local-images.sh')] });
   say('wsbench setup --tests will:');
   for (const s of steps) say(`  - ${s.what}: $ ${s.cmd.join(' ')}`);
   for (const s of steps) {

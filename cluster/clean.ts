@@ -3,7 +3,8 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { logger } from '../common/logger.js';
-import { descendants, processIdentity, sameProcess, type ProcessIdentity } from './process-identity.js';
+import { descendants, processIdentity, processesWithEnv, sameProcess, type ProcessIdentity } from './process-identity.js';
+import { RUN_ID_ENV } from './user-node.js';
 
 const log = logger('clean');
 
@@ -128,10 +129,13 @@ async function cleanLocal(dirs: string[], opts: { runId?: string; force?: boolea
         res.failed.push(`${join(folder, f)}: ${(e as Error).message}`);
       }
     }
-    if (live.length === 0) continue;
+    // A user's node carries the run id in its environment (cluster/user-node.ts): found even when
+    // its shell is gone and it left the recorded tree.
+    const marked = processesWithEnv(RUN_ID_ENV, rec.runId);
+    if (live.length === 0 && marked.length === 0) continue;
     // Children too (nginx workers, a node's helpers): collected before their parents go.
     const targets = new Map<number, { pid: number; startTime: number; cmdline: string }>();
-    for (const p of live) {
+    for (const p of [...live, ...marked]) {
       targets.set(p.pid, p);
       for (const d of descendants(p.pid)) targets.set(d.pid, d);
     }

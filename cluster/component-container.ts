@@ -106,14 +106,15 @@ export class ComponentContainer {
     const c = new WsbContainer(s.image)
       .withName(s.name)
       .withLabels(s.labels)
-      .withEntrypoint(s.entrypoint)
-      .withCommand(s.command)
       .withEnvironment(s.env)
       // No Ryuk: its image comes from a registry; the run's labels and `wsbench clean` do its job.
       .withAutoCleanup(false)
       .withWaitStrategy(this.readiness.strategy())
       .withStartupTimeout(this.readyTimeoutMs)
       .withLogConsumer((stream) => this.consume(stream));
+    // Empty: the image's own ENTRYPOINT / CMD (a user's server image).
+    if (s.entrypoint.length) c.withEntrypoint(s.entrypoint);
+    if (s.command.length) c.withCommand(s.command);
     if (s.network.mode === 'host') c.withNetworkMode('host');
     else c.withNetworkMode(s.network.name).withNetworkAliases(s.network.alias);
     if (s.ports.length) c.withExposedPorts(...s.ports.map((p) => ({ container: p.container, host: p.host })));
@@ -145,7 +146,9 @@ export class ComponentContainer {
       return new WsbenchError('WSB_PORT_IN_USE', `${this.name}: ${msg}`, { hint: 'free the port, or let wsbench pick free ports (omit --lb-port)' });
     }
     if (/exited|stream ended/i.test(msg)) {
-      return new WsbenchError('WSB_PROCESS_EXITED', `${this.name} container exited before it was ready; last output:\n${tail}`, {
+      // A user's server that exits before it is ready never became ready (WSB_SERVER_NOT_READY).
+      const code = this.readiness.code === 'WSB_SERVER_NOT_READY' ? this.readiness.code : 'WSB_PROCESS_EXITED';
+      return new WsbenchError(code, `${this.name} container exited before it was ready; last output:\n${tail}`, {
         hint: `see logs/${this.name}.log in the run folder`,
         cause: e,
       });
@@ -201,17 +204,17 @@ export class ComponentContainer {
   }
 
   /**
-   * SIGTERM, SIGKILL after `graceMs` (as ManagedProcess.stop): the signal is sent directly rather
+   * `sig` (the spec's stop signal, default SIGTERM), SIGKILL after `graceMs` (as ManagedProcess.stop): the signal is sent directly rather
    * than through `docker stop`, so an image's STOPSIGNAL (nginx's is SIGQUIT) does not change the
    * meaning of the action. The container stays, so that `start()` can run it again.
    */
-  async stop(graceMs = 5000): Promise<void> {
+  async stop(graceMs = this.spec.stop?.timeoutMs ?? 5000, sig: NodeJS.Signals = this.spec.stop?.signal ?? 'SIGTERM'): Promise<void> {
     if (!this.container) return;
     await this.refresh();
     if (!this.isRunning) return;
     const c = this.container;
     if (this.paused) await this.resume();
-    await this.api('stopping', () => c.kill({ signal: 'SIGTERM' }), /is not running|not running/i);
+    await this.api('stopping', () => c.kill({ signal: sig }), /is not running|not running/i);
     const timer = setTimeout(() => void c.kill({ signal: 'SIGKILL' }).catch(() => undefined), graceMs);
     try {
       await this.api('waiting for', () => c.wait());

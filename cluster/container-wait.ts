@@ -82,3 +82,30 @@ export function pingRedis(host: string, port: number, timeoutMs = 1000): Promise
 export function forRedisPing(host: string, port: number): ProbeWaitStrategy {
   return new ProbeWaitStrategy(`redis PING on ${host}:${port}`, () => pingRedis(host, port));
 }
+
+/** Ready when `url` answers any 2xx (a user's server's `ready.http`). */
+export function for2xxOnHost(url: string): ProbeWaitStrategy {
+  return new ProbeWaitStrategy(`GET ${url} answering 2xx`, async () => {
+    const { status } = await httpGet(url, 1000);
+    return status >= 200 && status < 300;
+  });
+}
+
+/** Ready when host:port accepts a TCP connection. */
+export function forTcpOnHost(host: string, port: number): ProbeWaitStrategy {
+  return new ProbeWaitStrategy(
+    `a TCP accept on ${host}:${port}`,
+    () =>
+      new Promise<boolean>((resolve) => {
+        const sock = createConnection({ host, port });
+        const done = (ok: boolean) => {
+          clearTimeout(timer);
+          sock.destroy();
+          resolve(ok);
+        };
+        const timer = setTimeout(() => done(false), 1000);
+        sock.once('connect', () => done(true));
+        sock.once('error', () => done(false));
+      }),
+  );
+}

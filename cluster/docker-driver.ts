@@ -15,6 +15,11 @@ import { scrapeNodeMetrics } from './prom-metrics.js';
 
 export { scrapeNodeMetrics };
 import { waitForHttp } from './wait.js';
+import { userNodeMetrics } from './user-node.js';
+import { userNodeReadiness, userNodeSpec } from './user-container.js';
+
+/** The port a user's node listens on inside its container on a bridge network (PORT says so). */
+const USER_NODE_BRIDGE_PORT = 3000;
 import { bunBinary } from '../common/binaries.js';
 import type { ClusterDriver, ClusterNode, NodeMetrics, StartedCluster, Topology } from './types.js';
 
@@ -34,6 +39,8 @@ class DockerNode implements ClusterNode {
     host: string,
     /** Runs after the node is ready again (bridge mode: nginx re-resolves the node's name). */
     private readonly afterStart: () => Promise<void> = async () => undefined,
+    /** A user's server: its metrics path (absent: node metrics unknown). */
+    private readonly user?: { metrics?: string },
   ) {
     this.port = box.spec.hostPort;
     this.url = `http://${host}:${this.port}`;
@@ -74,7 +81,7 @@ class DockerNode implements ClusterNode {
   }
 
   async metrics(): Promise<NodeMetrics> {
-    return scrapeNodeMetrics(this.id, this.url, this.running());
+    return this.user ? userNodeMetrics(this.id, this.url, this.running(), this.user.metrics) : scrapeNodeMetrics(this.id, this.url, this.running());
   }
 }
 
@@ -122,6 +129,7 @@ export class DockerDriver implements ClusterDriver {
     const engine = await connectEngine();
     const client = engine.client;
     const network = chooseNetworkMode(this.opts.network, { platform: process.platform, ...engine });
+    const user = topology.userServer;
     log(`network: ${network.mode} (${network.why})`);
     if (network.mode === 'bridge' && (topology.lbPolicy === 'ip_hash' || topology.lbPolicy === 'hash')) {
       throw new WsbenchError('WSB_INVALID_OPTION', `--lb-policy ${topology.lbPolicy} cannot spread clients on a bridge network (${network.why}): Docker's port forwarding gives nginx one client address for every connection`, {
@@ -135,7 +143,7 @@ export class DockerDriver implements ClusterDriver {
     const imageIds = {
       redis: await ensureImage(client, this.opts.images.redis, this.opts.pull, '--redis-image'),
       nginx: await ensureImage(client, this.opts.images.nginx, this.opts.pull, '--nginx-image'),
-      node: await ensureImage(client, this.opts.images.node, this.opts.pull, '--node-image'),
+      node: user ? await ensureImage(client, user.image!, this.opts.pull, '--server-image') : await ensureImage(client, this.opts.images.node, this.opts.pull, '--node-image'),
     };
     if (topology.lbPort !== 0 && (await isPortInUse(topology.lbPort))) {
       throw new WsbenchError('WSB_PORT_IN_USE', `load balancer port 127.0.0.1:${topology.lbPort} is already in use`, {
@@ -171,7 +179,7 @@ export class DockerDriver implements ClusterDriver {
       const ports = { redis: await freePort(), nodes: [] as number[], lb: topology.lbPort || (await freePort()) };
       for (let k = 0; k < topology.nodes; k++) ports.nodes.push(await freePort());
       const uid = process.getuid?.();
-      const spec = clusterSpec({
+      const reference = clusterSpec({
         topology,
         runId: opts.runId,
         runDir: opts.runDir,
@@ -183,6 +191,13 @@ export class DockerDriver implements ClusterDriver {
         nodeProgram: nodeProgram(topology, appDir, bunBinary),
         ...(uid !== undefined && uid !== 0 ? { user: `${uid}:${process.getgid?.() ?? uid}` } : {}),
       });
+      // A user's server: their image in place of each reference node, with the same environment as a local command gets.
+      const spec = user
+        ? {
+            ...reference,
+            nodes: reference.nodes.map((s) => userNodeSpec(s, user, { port: network.mode === 'host' ? s.hostPort : USER_NODE_BRIDGE_PORT, redisUrl: reference.redisUrlInside, jwtSecret: topology.jwtSecret, runId: opts.runId })),
+          }
+        : reference;
       const probeHost = network.mode === 'host' ? '127.0.0.1' : client.info.containerRuntime.host;
 
       if (spec.networkName) {
@@ -221,10 +236,12 @@ export class DockerDriver implements ClusterDriver {
       const nodeBoxes = spec.nodes.map((s) =>
         box(
           s,
-          {
-            code: 'WSB_NODE_NOT_READY',
-            strategy: () => Wait.forAll([Wait.forLogMessage(/"event":"listening"/), forHttpOnHost(`http://${probeHost}:${s.hostPort}/health`)]),
-          },
+          user
+            ? userNodeReadiness(user, probeHost, s.hostPort)
+            : {
+                code: 'WSB_NODE_NOT_READY',
+                strategy: () => Wait.forAll([Wait.forLogMessage(/"event":"listening"/), forHttpOnHost(`http://${probeHost}:${s.hostPort}/health`)]),
+              },
           false,
         ),
       );
@@ -263,10 +280,12 @@ export class DockerDriver implements ClusterDriver {
         }
         throw e;
       });
-      // Through the balancer to a node: proves the upstream block works, not only nginx itself.
-      if (!(await waitForHttp(`${lbUrl}/health`, topology.readyTimeoutMs, 100, opts.signal))) {
+      // Through the balancer to a node: proves the upstream block works, not only nginx itself (a
+      // user's server: through its own HTTP ready path, when it has one).
+      const throughPath = user ? (user.ready.kind === 'http' ? user.ready.path : undefined) : '/health';
+      if (throughPath !== undefined && !(await waitForHttp(`${lbUrl}${throughPath}`, topology.readyTimeoutMs, 100, opts.signal, true))) {
         checkAbort();
-        throw new WsbenchError('WSB_LB_NOT_READY', `nginx on ${spec.nginx.hostPort} does not reach any node's /health after ${topology.readyTimeoutMs} ms`, {
+        throw new WsbenchError('WSB_LB_NOT_READY', `nginx on ${spec.nginx.hostPort} does not reach any node's ${throughPath} after ${topology.readyTimeoutMs} ms`, {
           hint: `see ${join(nginxDir, 'error.log')}`,
         });
       }
@@ -282,13 +301,13 @@ export class DockerDriver implements ClusterDriver {
         ...Object.fromEntries(Object.entries(nodeVersions).filter(([k]) => k !== 'node')),
         docker: engine.serverVersion,
         'image:redis': `${this.opts.images.redis} (${short(imageIds.redis)})`,
-        'image:node': `${this.opts.images.node} (${short(imageIds.node)})`,
+        ...(user ? { 'image:server': `${user.image} (${short(imageIds.node)})` } : { 'image:node': `${this.opts.images.node} (${short(imageIds.node)})` }),
         'image:nginx': `${this.opts.images.nginx} (${short(imageIds.nginx)})`,
       };
       // On a bridge network a restarted container may get another address; nginx resolved the
       // upstream names when it started, and a reload (SIGHUP) makes its new workers resolve them again.
       const afterNodeStart = network.mode === 'bridge' ? () => nginx.signal('SIGHUP') : undefined;
-      const nodes = nodeBoxes.map((b) => new DockerNode(b.name, b, probeHost, afterNodeStart));
+      const nodes = nodeBoxes.map((b) => new DockerNode(b.name, b, probeHost, afterNodeStart, user ? { metrics: user.metrics } : undefined));
       log(`cluster up (${network.mode} network): lb ${spec.nginx.hostPort}, nodes ${ports.nodes.join(',')}, redis ${spec.redis.hostPort}`);
 
       const cluster: StartedDockerCluster = {

@@ -3,6 +3,7 @@ import { getContainerRuntimeClient, ImageName, type ContainerRuntimeClient } fro
 import { WsbenchError } from '../common/errors.js';
 import { logger } from '../common/logger.js';
 import { processIdentity } from './process-identity.js';
+import { upstreamOf } from './docker-options.js';
 import type { DockerNetworkMode } from './docker-options.js';
 
 const log = logger('docker');
@@ -135,16 +136,26 @@ export async function imagePresent(client: ContainerRuntimeClient, ref: string):
  * WSB_IMAGE_MISSING (policy `never`, or the pull did not bring it).
  */
 export async function ensureImage(client: ContainerRuntimeClient, ref: string, policy: 'missing' | 'never', flag: string): Promise<string> {
-  const hint = `build it locally with scripts/build-local-images.sh, pull it with \`docker pull ${ref}\`, or name another image with ${flag}`;
+  const upstreamRef = upstreamOf(ref);
+  const hint = upstreamRef
+    ? `build it locally with \`npx wsbench setup --tests\` (scripts/build-local-images.sh), or \`docker pull ${upstreamRef} && docker tag ${upstreamRef} ${ref}\`, or name another image with ${flag}`
+    : `build it locally with scripts/build-local-images.sh, pull it with \`docker pull ${ref}\`, or name another image with ${flag}`;
   const first = await imagePresent(client, ref);
   if (first.present) return first.id!;
   if (policy === 'never') throw new WsbenchError('WSB_IMAGE_MISSING', `image ${ref} is not present locally and --docker-pull is never`, { hint });
-  log(`pulling ${ref}`);
+  // A default (wsbench's own name) is the official image under that name: pulled, then tagged.
+  const upstream = upstreamOf(ref);
+  const source = upstream ?? ref;
+  log(`pulling ${source}`);
   let pullError = '';
   try {
-    await client.image.pull(ImageName.fromString(ref), { force: false, platform: undefined });
+    await client.image.pull(ImageName.fromString(source), { force: false, platform: undefined });
+    if (upstream) {
+      const name = ImageName.fromString(ref);
+      await client.container.dockerode.getImage(upstream).tag({ repo: name.registry ? `${name.registry}/${name.image}` : name.image, tag: name.tag });
+    }
   } catch (e) {
-    pullError = `: ${e instanceof Error ? e.message : String(e)}`;
+    pullError = `${upstream ? ` (from ${upstream})` : ''}: ${e instanceof Error ? e.message : String(e)}`;
   }
   const after = await imagePresent(client, ref);
   if (!after.present) throw new WsbenchError('WSB_IMAGE_MISSING', `image ${ref} is not present locally and could not be pulled${pullError}`, { hint });

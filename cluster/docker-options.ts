@@ -3,23 +3,23 @@
  * them without loading testcontainers.
  */
 
-/**
- * Default image per component: the official images, pinned to a line (Redis 7.4, NGINX 1.28
- * stable, Node 20) on Debian 12. `scripts/build-local-images.sh` builds images under these names
- * from the machine's own binaries where no registry is reachable.
- */
-export const DOCKER_IMAGE_DEFAULTS = {
-  redis: 'redis:7.4-bookworm',
-  nginx: 'nginx:1.28-bookworm',
-  node: 'node:20-bookworm-slim',
-} as const;
+import { DOCKER_IMAGE_DEFAULTS, UPSTREAM_IMAGES } from '../config/defaults.js';
+
+/** Default image per component (defined in config/defaults.ts): wsbench's own names. */
+export { DOCKER_IMAGE_DEFAULTS, UPSTREAM_IMAGES };
+
+/** A default image's official source: pulled and tagged with the default name when the default is missing. */
+export function upstreamOf(ref: string): string | undefined {
+  const k = (Object.keys(DOCKER_IMAGE_DEFAULTS) as Array<keyof typeof DOCKER_IMAGE_DEFAULTS>).find((c) => DOCKER_IMAGE_DEFAULTS[c] === ref);
+  return k ? UPSTREAM_IMAGES[k] : undefined;
+}
 
 export interface DockerImages {
-  /** Runs `redis-server` (default `redis:7.4-bookworm`). */
+  /** Runs `redis-server` (default `wsbench/redis:7.4-bookworm`). */
   redis: string;
-  /** Runs `nginx` (default `nginx:1.28-bookworm`). */
+  /** Runs `nginx` (default `wsbench/nginx:1.28-bookworm`). */
   nginx: string;
-  /** Runs `node` on the project's built reference server, bind-mounted read-only (default `node:20-bookworm-slim`). */
+  /** Runs `node` on the project's built reference server, bind-mounted read-only (default `wsbench/node:20-bookworm-slim`). */
   node: string;
 }
 

@@ -33,6 +33,8 @@ export interface ContainerSpec {
   user?: string;
   /** Host-side address the harness probes (and clients use). */
   hostPort: number;
+  /** Graceful stop (default SIGTERM, SIGKILL after 5000 ms); a user's server configures its own. */
+  stop?: { signal: NodeJS.Signals; timeoutMs: number };
 }
 
 export interface ClusterSpec {

@@ -13,6 +13,7 @@ import { waitForHttp } from './wait.js';
 import { scrapeNodeMetrics } from './prom-metrics.js';
 import { rssOfTree } from './proc-stats.js';
 import { referenceNodeArgs } from './node-args.js';
+import { userLocalNodes, type UserLocalNode } from './user-node.js';
 import { SERVER_VARIANT_INFO, type ClusterDriver, type ClusterNode, type DriverStartOptions, type NodeMetrics, type StartedCluster, type Topology } from './types.js';
 
 const log = logger('cluster');
@@ -81,11 +82,11 @@ export class LocalDriver implements ClusterDriver {
     mkdirSync(logsDir, { recursive: true });
     const stack = new DisposerStack();
     const processes = new Set<ManagedProcess>();
-    const track = (p: ManagedProcess): ManagedProcess => {
+    const track = (p: ManagedProcess, stop: () => Promise<unknown> = () => p.stop()): ManagedProcess => {
       processes.add(p);
       if (p.pid !== undefined) opts.onProcess?.(p.pid);
       stack.push(p.name, async () => {
-        await p.stop();
+        await stop();
       });
       return p;
     };
@@ -117,7 +118,10 @@ export class LocalDriver implements ClusterDriver {
       const so = topology.serverOptions;
       const nodeVersions: Record<string, string> = {};
       const nodePorts = await Promise.all(Array.from({ length: topology.nodes }, () => getFreePort()));
-      const nodes: LocalNode[] = nodePorts.map(
+      const user = topology.userServer;
+      const nodes: Array<LocalNode | UserLocalNode> = user
+        ? userLocalNodes(user, nodePorts, { redisUrl, runId: opts.runId, jwtSecret: topology.jwtSecret, logsDir, readyTimeoutMs: topology.readyTimeoutMs, signal: opts.signal, track })
+        : nodePorts.map(
         (port, i) =>
           new LocalNode(`node-${i + 1}`, port, () => {
             const proc = track(
@@ -134,6 +138,7 @@ export class LocalDriver implements ClusterDriver {
       );
       const listening = await Promise.all(nodes.map((n) => n.launch()));
       Object.assign(nodeVersions, listening[0]?.versions ?? {});
+      if (user) log(`your server ready on ${nodePorts.join(',')} (${user.ready.kind})`);
       checkAbort();
 
       // --- NGINX -------------------------------------------------------------------------------
@@ -181,9 +186,11 @@ export class LocalDriver implements ClusterDriver {
         }
       };
       await startNginx();
-      // Through the balancer to a node: proves the upstream block works, not only nginx itself.
-      if (!(await waitForHttp(`http://127.0.0.1:${lbPort}/health`, topology.readyTimeoutMs, 100, opts.signal))) {
-        throw new WsbenchError('WSB_LB_NOT_READY', `nginx on ${lbPort} does not reach any node's /health after ${topology.readyTimeoutMs} ms`, {
+      // Through the balancer to a node: proves the upstream block works, not only nginx itself (a
+      // user's server: through its own HTTP ready path, when it has one).
+      const throughPath = user ? (user.ready.kind === 'http' ? user.ready.path : undefined) : '/health';
+      if (throughPath !== undefined && !(await waitForHttp(`http://127.0.0.1:${lbPort}${throughPath}`, topology.readyTimeoutMs, 100, opts.signal, true))) {
+        throw new WsbenchError('WSB_LB_NOT_READY', `nginx on ${lbPort} does not reach any node's ${throughPath} after ${topology.readyTimeoutMs} ms`, {
           hint: `see ${join(nginxDir, 'error.log')}`,
         });
       }

@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { WsbenchError, type ErrorCode } from '../common/errors.js';
 import { logger } from '../common/logger.js';
+import { liveGroupMembers } from './process-identity.js';
 
 const log = logger('process');
 
@@ -15,6 +16,11 @@ export interface ManagedProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** File that receives the process's stdout and stderr. */
   logFile: string;
+  /**
+   * Starts it as the leader of its own process group, and every signal goes to the whole group
+   * (a user's `sh -c` command: a signal to the shell alone would leave its server running).
+   */
+  group?: boolean;
 }
 
 export interface ExitInfo {
@@ -36,14 +42,17 @@ export class ManagedProcess {
   private readonly lineWaiters = new Set<(line: string) => void>();
   private tail: string[] = [];
   private stopping: Promise<ExitInfo> | undefined;
+  private readonly group: boolean;
 
   private constructor(opts: ManagedProcessOptions) {
     this.name = opts.name;
+    this.group = opts.group ?? false;
     this.out = createWriteStream(opts.logFile, { flags: 'a' });
     this.child = spawn(opts.command, opts.args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: this.group,
     });
     this.exited = new Promise<ExitInfo>((resolve) => {
       this.child.once('exit', (code, signal) => {
@@ -124,9 +133,19 @@ export class ManagedProcess {
     });
   }
 
-  /** Sends a signal if the process still runs. */
+  /** Sends a signal if the process still runs (a group: while any member of its group does). */
   signal(sig: NodeJS.Signals): boolean {
-    if (!this.running || this.child.pid === undefined) return false;
+    if (this.child.pid === undefined) return false;
+    if (this.group) {
+      if (!this.groupAlive()) return false;
+      try {
+        process.kill(-this.child.pid, sig);
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    if (!this.running) return false;
     try {
       return this.child.kill(sig);
     } catch {
@@ -134,14 +153,39 @@ export class ManagedProcess {
     }
   }
 
-  /** SIGTERM, then SIGKILL after `graceMs`. Idempotent. */
-  stop(graceMs = 5000): Promise<ExitInfo> {
+  /** A group process: some member of its process group still exists (the leader's own exit is `running`). */
+  groupAlive(): boolean {
+    if (!this.group || this.child.pid === undefined) return this.running;
+    try {
+      process.kill(-this.child.pid, 0);
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+    // Zombies waiting for their reaper hold no port and run nothing.
+    const live = liveGroupMembers(this.child.pid);
+    return live === undefined || live.length > 0;
+  }
+
+  /** Resolves when the process (a group: every member of it) is gone, or `timeoutMs` passed; true when gone. */
+  async gone(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    while (this.groupAlive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return !this.groupAlive();
+  }
+
+  /** `sig` (default SIGTERM), then SIGKILL after `graceMs` (a group: to every member left). Idempotent. */
+  stop(graceMs = 5000, sig: NodeJS.Signals = 'SIGTERM'): Promise<ExitInfo> {
     this.stopping ??= (async () => {
-      if (this.running) {
-        this.signal('SIGTERM');
-        const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
-        await this.exited;
-        clearTimeout(timer);
+      if (this.running || this.groupAlive()) {
+        this.signal(sig);
+        if (!(await this.gone(graceMs))) {
+          this.signal('SIGKILL');
+          await this.exited;
+          await this.gone(2000);
+        }
       }
       if (!this.out.closed) {
         this.out.end();

@@ -108,6 +108,10 @@ ${servers}
             proxy_read_timeout ${readTimeoutS}s;
             proxy_send_timeout ${readTimeoutS}s;
             proxy_buffering off;
+            # The node that took the connection (issue 14): the generator maps it to the node by its
+            # port, so the same-node / cross-node split works for a server that announces no node id.
+            # \`always\`: add_header is otherwise left off a 101 Switching Protocols.
+            add_header X-Wsbench-Upstream $upstream_addr always;
         }
     }
 }

@@ -64,3 +64,55 @@ export function descendants(pid: number): ProcessIdentity[] {
   }
   return out;
 }
+
+/**
+ * Every live process whose environment holds `name=value` (readable for this user's own processes
+ * only): how `wsbench clean` finds a user's node that left the recorded process tree.
+ */
+export function processesWithEnv(name: string, value: string): ProcessIdentity[] {
+  const needle = `${name}=${value}`;
+  const out: ProcessIdentity[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return [];
+  }
+  for (const d of entries) {
+    let env: string;
+    try {
+      env = readFileSync(`/proc/${d}/environ`, 'latin1');
+    } catch {
+      continue;
+    }
+    if (!env.split('\0').includes(needle)) continue;
+    const p = processIdentity(Number(d));
+    if (p && p.pid !== process.pid) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Live (not zombie) members of process group `pgid`, from /proc; undefined without /proc. A killed
+ * member stays a zombie until its new parent reaps it, which can take a while in a container.
+ */
+export function liveGroupMembers(pgid: number): number[] | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return undefined;
+  }
+  const out: number[] = [];
+  for (const d of entries) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // rest[0]: state (field 3); rest[2]: pgrp (field 5).
+      if (Number(rest[2]) === pgid && rest[0] !== 'Z' && rest[0] !== 'X') out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}

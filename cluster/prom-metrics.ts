@@ -20,12 +20,12 @@ export function promValue(text: string, name: string, sum = false): number | nul
   return total;
 }
 
-/** One scrape of a node's /metrics (prom-client text); `up: false` and nulls when it does not answer. */
-export async function scrapeNodeMetrics(nodeId: string, url: string, running: boolean): Promise<NodeMetrics> {
+/** One scrape of a node's /metrics (prom-client text, or `path`); `up: false` and nulls when it does not answer. */
+export async function scrapeNodeMetrics(nodeId: string, url: string, running: boolean, path = '/metrics'): Promise<NodeMetrics> {
   const empty: NodeMetrics = { nodeId, up: false, connections: null, rssBytes: null, heapUsedBytes: null, eventLoopLagMs: null, publishTotal: null };
   if (!running) return empty;
   try {
-    const { status, body } = await httpGet(`${url}/metrics`, 2000);
+    const { status, body } = await httpGet(`${url}${path}`, 2000);
     if (status !== 200) return empty;
     const lag = promValue(body, 'nodejs_eventloop_lag_seconds');
     return {

@@ -1,6 +1,8 @@
+import type { ProtocolProfile } from '../config/protocol.js';
 import type { ClientTls } from '../common/tls.js';
 import type { HookRun } from './chaos-hooks.js';
 import type { LbPolicy } from './nginx-config.js';
+import type { UserServerSpec } from '../config/user-server.js';
 
 /** Server settings passed to every reference node. Seed defaults in SERVER_DEFAULTS. */
 export interface ServerOptions {
@@ -60,8 +62,13 @@ export function adapterArgs(t: Pick<Topology, 'server' | 'adapter'>): string[] {
 
 /** What to stand up. Defaults run on a laptop. */
 export interface Topology {
-  /** Reference-server variant (default socketio). */
+  /**
+   * Reference-server variant (default socketio). With `userServer`: the reference protocol the
+   * generator speaks to the user's nodes (socketio) until a protocol profile says otherwise.
+   */
   server: ServerKind;
+  /** The user's own server as the nodes (`server: { command | image, … }`); absent: the reference server. */
+  userServer?: UserServerSpec;
   /** socket.io variant: its cluster adapter (default redis); redis-streams turns on connection state recovery. */
   adapter?: SocketIoAdapter;
   /** Reference nodes behind the load balancer (default 3). */
@@ -87,6 +94,8 @@ export interface Topology {
    * node skips on purpose, so `security-probes` can prove it catches them (cluster/insecure-checks.ts).
    */
   insecureDisable?: string[];
+  /** The config's `protocol` (config/protocol.ts); absent: the variant's reference profile. */
+  protocol?: ProtocolProfile;
 }
 
 export interface NodeMetrics {

@@ -22,16 +22,16 @@ export function httpGet(target: string, timeoutMs = 2000): Promise<{ status: num
 }
 
 /**
- * Polls `url` until it answers with status 200 or `timeoutMs` passes. Resolves true when ready,
+ * Polls `url` until it answers with status 200 (`any2xx`: any 2xx) or `timeoutMs` passes. Resolves true when ready,
  * false on timeout (callers turn that into a coded error naming what did not come up).
  */
-export async function waitForHttp(url: string, timeoutMs: number, intervalMs = 100, signal?: AbortSignal): Promise<boolean> {
+export async function waitForHttp(url: string, timeoutMs: number, intervalMs = 100, signal?: AbortSignal, any2xx = false): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (signal?.aborted) return false;
     try {
       const res = await httpGet(url, Math.min(2000, timeoutMs));
-      if (res.status === 200) return true;
+      if (res.status === 200 || (any2xx && res.status >= 200 && res.status < 300)) return true;
     } catch {
       // not up yet
     }

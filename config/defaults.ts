@@ -1,6 +1,24 @@
 import type { LbPolicy } from '../cluster/nginx-config.js';
 import type { ServerKind } from '../cluster/types.js';
-import { DOCKER_IMAGE_DEFAULTS } from '../cluster/docker-options.js';
+
+/**
+ * The images the docker driver runs, under wsbench's own names: `wsbench setup --tests` builds them
+ * from this machine's binaries where no registry is reachable, and elsewhere the driver pulls the
+ * official image (UPSTREAM_IMAGES) and tags it with this name. Never an official image's tag: a
+ * local build must not shadow the real image on a machine that also pulls it.
+ */
+export const DOCKER_IMAGE_DEFAULTS = {
+  redis: 'wsbench/redis:7.4-bookworm',
+  nginx: 'wsbench/nginx:1.28-bookworm',
+  node: 'wsbench/node:20-bookworm-slim',
+} as const;
+
+/** The official image each of DOCKER_IMAGE_DEFAULTS stands for (Redis 7.4, NGINX 1.28 stable, Node 20 on Debian 12); what Kubernetes manifests pull. */
+export const UPSTREAM_IMAGES = {
+  redis: 'redis:7.4-bookworm',
+  nginx: 'nginx:1.28-bookworm',
+  node: 'node:20-bookworm-slim',
+} as const;
 
 /**
  * Every run-level default, in ONE place (docs/configuration.md lists them). Scenario options carry

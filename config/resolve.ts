@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { z } from 'zod';
 import { WsbenchError } from '../common/errors.js';
 import { SERVER_DEFAULTS, type Topology } from '../cluster/types.js';
@@ -13,6 +14,9 @@ import { CONFIG_DEFAULTS } from './defaults.js';
 import { resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
 import { META_FLAGS, RUN_FLAGS, runKeysSchema, type EffectiveConfig, type RunKey } from './schema.js';
 import { defaultRunProfile, planRepeat, profileNote } from './repeat-options.js';
+import { resolveUserServer, userServerProblems } from './user-server.js';
+import type { ServerKind } from '../cluster/types.js';
+import { isReferenceProfile, profileFileProblems, redactProfile, usesRunSecret } from './protocol.js';
 import { effectiveTargets, resolveTargets } from './targets-options.js';
 import { checkChaosHooks, resolveExternal } from './external-options.js';
 
@@ -26,6 +30,8 @@ export interface ConfigLayer {
   /** For messages: the file (and named run), or `run() config`. */
   source: string;
   values: Record<string, unknown>;
+  /** A config file's folder: the default `cwd` of a user's server given there. */
+  dir?: string;
 }
 
 export function lookupScenario(name: string): Scenario<any> {
@@ -90,7 +96,9 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     };
     for (const [key, value] of Object.entries(layer.values)) {
       if (value === undefined) continue;
-      if ((runKeys as string[]).includes(key)) set(key, rawRun, key, value);
+      // `--server-command` over a config's `server: { … }`: the flag's fields win, the rest stay.
+      if (key === 'server' && isRecord(value) && isRecord(rawRun.server)) set(key, rawRun, key, { ...rawRun.server, ...value });
+      else if ((runKeys as string[]).includes(key)) set(key, rawRun, key, value);
       else if (key === 'options' || key === 'targets') {
         if (!isRecord(value)) {
           problems.push({ text: `${key}: expected an object of ${key === 'options' ? 'scenario options' : 'target thresholds'} (got ${show(value)})`, origin: layer.origin });
@@ -146,6 +154,14 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
       }
       const key = String(i.path[0] ?? '');
       const path = `${prefix}${key}`;
+      if (key === 'protocol' && i.path.length > 1) {
+        // A nested key of the profile, named in full: `protocol.receive.stampPath`.
+        const at = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').slice(1).replace(/\.\[/g, '[');
+        let v: unknown = given[key];
+        for (const p of i.path.slice(1)) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[p as string] : undefined;
+        problems.push({ text: `${at}: ${i.message}${v !== undefined ? ` (got ${JSON.stringify(v)})` : ''}`, origin: originOf(path) });
+        continue;
+      }
       const got = key in given ? ` (got ${JSON.stringify(given[key])})` : '';
       const message = i.message.replace(/^Expected number, received string$/, originOf(path) === 'flags' ? 'must be a number' : 'expected a number, received a string');
       problem(path, `${message}${got}`);
@@ -168,10 +184,20 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   if (runParsed.success && runParsed.data.engine === 'k6' && !K6_ADAPTERS[scenario.name]) {
     problems.push({ text: `${nameOf('engine')} k6: ${scenario.name} has no k6 script (k6 scripts: ${Object.keys(K6_ADAPTERS).join(', ')})`, origin: originOf('engine') });
   }
+  if (runParsed.success && runParsed.data.engine === 'k6' && runParsed.data.protocol !== undefined && !isReferenceProfile(runParsed.data.protocol)) {
+    // The k6 scripts (engines/k6/scripts/) speak the reference protocol only.
+    problems.push({ text: `protocol: the k6 engine speaks only the reference protocol; a profile needs ${nameOf('engine')} node`, origin: originOf('protocol') });
+  }
+  for (const p of profileFileProblems(runParsed.success ? runParsed.data.protocol : undefined)) problems.push({ text: p, origin: originOf('protocol') });
   if (runParsed.success && runParsed.data.engine !== 'k6' && given('k6')) problem('k6', `only applies with ${nameOf('engine')} k6`);
   const calibrationFaults = splitCalibrationFaults(runParsed.success ? runParsed.data.calibrationFault : undefined);
   for (const p of calibrationFaultProblems(calibrationFaults)) problems.push({ text: p, origin: originOf('calibrationFault') });
-  if (runParsed.success && runParsed.data.adapter !== undefined && runParsed.data.server !== 'socketio') {
+  const userServer = runParsed.success && typeof runParsed.data.server === 'object' ? runParsed.data.server : undefined;
+  if (userServer && runParsed.success) {
+    const driver = runParsed.data.driver;
+    for (const p of userServerProblems(userServer, driver, nameOf('server'), given)) problem(p.key, p.text);
+  }
+  if (runParsed.success && !userServer && runParsed.data.adapter !== undefined && runParsed.data.server !== 'socketio') {
     problem('adapter', `only applies with ${nameOf('server')} socketio (the ${runParsed.data.server} variant has its own Redis pub/sub)`);
   }
   if (runParsed.success && runParsed.data.driver !== 'docker') {
@@ -199,7 +225,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     for (const k of ['driver', 'lbPolicy', 'lbPort', 'serverRateLimit', 'calibrationFault', 'insecureDisable', 'adapter'] as const) {
       if (given(k)) problem(k, `does not apply with ${nameOf('url')} (wsbench does not start or configure that cluster)`);
     }
-    if (!clusterTarget && !env.WSB_JWT_SECRET) problem('url', "put the cluster's JWT secret in the environment variable WSB_JWT_SECRET (wsbench signs its clients' tokens with it)");
+    if (userServer) problem('server', `a server to start does not apply with ${nameOf('url')} (wsbench does not start that cluster)`);
+    if (!clusterTarget && !env.WSB_JWT_SECRET && usesRunSecret(runParsed.success ? runParsed.data.protocol : undefined)) problem('url', "put the cluster's JWT secret in the environment variable WSB_JWT_SECRET (wsbench signs its clients' tokens with it)");
   } else if (nodeUrls.length) problem('nodeUrls', `only applies with ${nameOf('url')}`);
   const external = runParsed.success
     ? resolveExternal({ url, nodeUrls, tls: runParsed.data.tls, chaos: runParsed.data.chaos, engine: runParsed.data.engine }, (key, text) => problem(key, text))
@@ -231,6 +258,15 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   }
 
   const r = { ...runParsed.data, ...(clusterTarget ? { server: clusterTarget.server, adapter: clusterTarget.adapter } : {}) };
+  const serverLayer = origins.get('server');
+  const user = typeof r.server === 'object' ? resolveUserServer(r.server, serverLayer?.dir ?? process.cwd()) : undefined;
+  // Until a protocol profile says otherwise, a user's server speaks the socket.io reference protocol.
+  const variant: ServerKind = typeof r.server === 'object' ? 'socketio' : r.server;
+  if (user?.command !== undefined && r.driver === 'local' && url === undefined && !existsSync(user.cwd)) {
+    throw new WsbenchError(originOf('server') === 'config' ? 'WSB_CONFIG_INVALID' : 'WSB_INVALID_OPTION', `${nameOf('server')}.cwd: folder ${user.cwd} does not exist (your server's command runs there)`, {
+      hint: 'fix server.cwd (relative to the config file), or leave it out to run in the config file\'s folder',
+    });
+  }
   const options = scParsed.data as Record<string, unknown>;
   // --url: every chaos action the scenario takes goes through the user's hooks (refused here, before anything starts, when one is missing).
   if (url !== undefined) checkChaosHooks(scenario, options, external.hooks, nodeUrls);
@@ -244,7 +280,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   const serverOptions = { ...SERVER_DEFAULTS };
   const notes: string[] = [...external.notes];
   // An external cluster keeps its own settings: nothing is overridden (and the report says what the scenario would have changed).
-  for (const o of url === undefined ? serverOverrides : []) serverOptions[o.setting] = o.value;
+  for (const o of url === undefined && !user ? serverOverrides : []) serverOptions[o.setting] = o.value;
   if (url !== undefined && !clusterTarget && serverOverrides.length) {
     notes.push(`--url: the cluster keeps its own settings; on a cluster it starts, wsbench would set ${serverOverrides.map((o) => `${o.setting} = ${o.value} (${o.why})`).join('; ')}`);
   }
@@ -264,7 +300,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     }
   }
   const { workers: _w, receiveLog: _l, ...planOptions } = options; // a shard's own generator settings are not the plan
-  const shardPlan = shard ? withPlanId(shard, { scenario: scenario.name, options: planOptions, engine: r.engine, server: r.server, targets }) : undefined;
+  const shardPlan = shard ? withPlanId(shard, { scenario: scenario.name, options: planOptions, engine: r.engine, server: variant, targets }) : undefined;
   const nodes = url !== undefined && nodeUrls.length ? nodeUrls.length : r.nodes;
   const adapter = r.server === 'socketio' ? (r.adapter ?? CONFIG_DEFAULTS.adapter) : undefined;
   const outDir = out as string | undefined;
@@ -287,6 +323,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     ...(r.chaos?.hooks !== undefined ? { chaos: r.chaos } : {}),
     ...(r.shard !== undefined ? { shard: r.shard } : {}),
     ...(r.startAt !== undefined ? { startAt: r.startAt } : {}),
+    ...(r.protocol !== undefined ? { protocol: redactProfile(r.protocol) } : {}),
     ...(calibrationFaults.length ? { calibrationFault: calibrationFaults } : {}),
     ...(insecureDisable.length ? { insecureDisable } : {}),
     ...(repeat ? { repeat: repeat.count, judge: repeat.judge, freshCluster: repeat.freshCluster } : {}),
@@ -298,7 +335,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     scenario,
     options,
     topology: {
-      server: r.server,
+      server: variant,
+      ...(user ? { userServer: user } : {}),
       ...(adapter ? { adapter } : {}),
       nodes,
       lb: 'nginx',
@@ -307,12 +345,14 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
       expectedConnections,
       serverOptions,
       // The nodes wsbench starts get a fresh secret; an external cluster's comes from WSB_JWT_SECRET.
-      jwtSecret: url !== undefined ? env.WSB_JWT_SECRET! : randomBytes(32).toString('hex'),
+      // A user's server may bring its own (server.env.WSB_JWT_SECRET): the generator then signs with it.
+      jwtSecret: url !== undefined ? (env.WSB_JWT_SECRET ?? '') : (user?.env.WSB_JWT_SECRET ?? randomBytes(32).toString('hex')),
       readyTimeoutMs: r.readyTimeout,
       ...(calibrationFaults.length ? { calibrationFaults } : {}),
       ...(insecureDisable.length ? { insecureDisable } : {}),
+      ...(r.protocol !== undefined ? { protocol: r.protocol } : {}),
     },
-    serverOverrides: url === undefined ? serverOverrides : [],
+    serverOverrides: url === undefined && !user ? serverOverrides : [],
     targets,
     outDir,
     json: config.json,

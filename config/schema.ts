@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { LB_POLICIES, type LbPolicy } from '../cluster/nginx-config.js';
-import { SERVER_KINDS, SOCKETIO_ADAPTERS, type ServerKind, type SocketIoAdapter } from '../cluster/types.js';
+import { SOCKETIO_ADAPTERS, type ServerKind, type SocketIoAdapter } from '../cluster/types.js';
 import { DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES } from '../cluster/docker-options.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { REPEAT_FLAGS, repeatShape } from './repeat-options.js';
+import { serverSchema, type UserServer } from './user-server.js';
+import { protocolSchema, type ProtocolProfile } from './protocol.js';
 import { EXTERNAL_FLAGS, externalShape, type ChaosConfig, type TlsConfig } from './external-options.js';
 import type { TargetConfigValue } from './targets-options.js';
 
@@ -21,12 +23,12 @@ export const runKeysSchema = z
     lbPolicy: z.enum(LB_POLICIES).default(CONFIG_DEFAULTS.lbPolicy),
     lbPort: z.number().int().min(0).max(65535).default(CONFIG_DEFAULTS.lbPort),
     driver: z.enum(['local', 'docker']).default(CONFIG_DEFAULTS.driver),
-    redisImage: z.string().regex(IMAGE_REF, 'must be an image reference like redis:7.4-bookworm').default(CONFIG_DEFAULTS.redisImage),
-    nginxImage: z.string().regex(IMAGE_REF, 'must be an image reference like nginx:1.28-bookworm').default(CONFIG_DEFAULTS.nginxImage),
-    nodeImage: z.string().regex(IMAGE_REF, 'must be an image reference like node:20-bookworm-slim').default(CONFIG_DEFAULTS.nodeImage),
+    redisImage: z.string().regex(IMAGE_REF, 'must be an image reference like wsbench/redis:7.4-bookworm').default(CONFIG_DEFAULTS.redisImage),
+    nginxImage: z.string().regex(IMAGE_REF, 'must be an image reference like wsbench/nginx:1.28-bookworm').default(CONFIG_DEFAULTS.nginxImage),
+    nodeImage: z.string().regex(IMAGE_REF, 'must be an image reference like wsbench/node:20-bookworm-slim').default(CONFIG_DEFAULTS.nodeImage),
     dockerNetwork: z.enum(DOCKER_NETWORK_CHOICES).default(CONFIG_DEFAULTS.dockerNetwork),
     dockerPull: z.enum(DOCKER_PULL_CHOICES).default(CONFIG_DEFAULTS.dockerPull),
-    server: z.enum(SERVER_KINDS).default(CONFIG_DEFAULTS.server),
+    server: serverSchema.default(CONFIG_DEFAULTS.server),
     adapter: z.enum(SOCKETIO_ADAPTERS).optional(),
     readyTimeout: z.number().int().min(1000).max(600_000).default(CONFIG_DEFAULTS.readyTimeout),
     engine: z.enum(['node', 'k6']).default(CONFIG_DEFAULTS.engine),
@@ -46,6 +48,8 @@ export const runKeysSchema = z
     shard: z.string().min(1).optional(),
     /** ISO time every shard starts publishing at (wall clock). */
     startAt: z.string().min(1).optional(),
+    /** How to speak to the nodes (config/protocol.ts); absent: the variant's reference protocol. */
+    protocol: protocolSchema.optional(),
     /** `repeat`, `judge`, `freshCluster`: the scenario N times, judged on the distribution (config/repeat-options.ts). */
     ...repeatShape,
     /** `tls` and `chaos.hooks` of a cluster the user runs (config/external-options.ts). */
@@ -79,6 +83,7 @@ export const RUN_FLAGS: Record<RunKey, string> = {
   cluster: '--cluster',
   shard: '--shard',
   startAt: '--start-at',
+  protocol: '(config only: protocol)',
   ...REPEAT_FLAGS,
   ...EXTERNAL_FLAGS,
 };
@@ -107,18 +112,22 @@ export interface WsbenchConfig {
   lbPort?: number;
   /** Cluster driver (default `local`). */
   driver?: 'local' | 'docker';
-  /** `driver: 'docker'`: Redis image (default `redis:7.4-bookworm`). */
+  /** `driver: 'docker'`: Redis image (default `wsbench/redis:7.4-bookworm`). */
   redisImage?: string;
-  /** `driver: 'docker'`: NGINX image (default `nginx:1.28-bookworm`). */
+  /** `driver: 'docker'`: NGINX image (default `wsbench/nginx:1.28-bookworm`). */
   nginxImage?: string;
-  /** `driver: 'docker'`: image the reference nodes run in (default `node:20-bookworm-slim`). */
+  /** `driver: 'docker'`: image the reference nodes run in (default `wsbench/node:20-bookworm-slim`). */
   nodeImage?: string;
   /** `driver: 'docker'`: network mode (default `auto`). */
   dockerNetwork?: 'auto' | 'host' | 'bridge';
   /** `driver: 'docker'`: pull policy (default `missing`). */
   dockerPull?: 'missing' | 'never';
-  /** Reference server variant (default `socketio`). */
-  server?: ServerKind;
+  /**
+   * The nodes: a reference server variant (default `socketio`), or the user's own server as an
+   * object: `{ command }` (local driver, `{port}` `{redisUrl}` `{nodeId}` placeholders) or
+   * `{ image }` (docker driver), with `cwd`, `env`, `ready`, `stop`, `metrics` (docs/configuration.md).
+   */
+  server?: ServerKind | UserServer;
   /** `server: 'socketio'` only: its cluster adapter (default `redis`). */
   adapter?: SocketIoAdapter;
   /** ms each cluster part gets to become ready (default 30000). */
@@ -147,6 +156,8 @@ export interface WsbenchConfig {
   shard?: string;
   /** With `shard`: the ISO time (with its zone) every shard starts publishing at. */
   startAt?: string;
+  /** How to speak to the nodes: auth, join, publish, receive, reconnect (docs/configuration.md#protocol). Default: the reference protocol of `server`. */
+  protocol?: ProtocolProfile;
   /** Runs of the scenario, judged on their distribution (default 1; cross-node-broadcast without `options.duration`: 3 runs of 8 s). */
   repeat?: number;
   /** With `repeat`: each target on the median of its value over the runs (default), the worst run's, or every run must pass. */
@@ -179,7 +190,7 @@ export interface WsbenchConfigFile extends WsbenchConfig {
 export type EffectiveConfig = {
   scenario: string;
   options: Record<string, unknown>;
-  server: ServerKind;
+  server: ServerKind | UserServer;
   adapter?: SocketIoAdapter;
   nodes: number;
   lbPolicy?: LbPolicy;
@@ -201,6 +212,8 @@ export type EffectiveConfig = {
   cluster?: string;
   shard?: string;
   startAt?: string;
+  /** Secrets shown as "<redacted>". */
+  protocol?: ProtocolProfile;
   calibrationFault?: string[];
   insecureDisable?: string[];
   repeat?: number;

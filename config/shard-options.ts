@@ -19,7 +19,7 @@ export interface ClusterTarget {
 
 /** `--cluster <id|folder>` → the running cluster's URLs and secret; problems go to `problems`. */
 export function resolveClusterTarget(
-  r: { cluster?: string; url?: string; nodeUrls?: unknown; server?: ServerKind },
+  r: { cluster?: string; url?: string; nodeUrls?: unknown; server?: unknown },
   given: Record<string, unknown>,
   problems: string[],
 ): ClusterTarget | undefined {
@@ -33,7 +33,7 @@ export function resolveClusterTarget(
       problems.push(`--cluster ${r.cluster}: cluster ${c.state.id} is not up (state ${c.state.state}); start one with \`wsbench cluster up\``);
       return undefined;
     }
-    if ('server' in given && given.server !== c.state.server) problems.push(`--server ${String(given.server)}: cluster ${c.state.id} runs ${c.state.server} nodes`);
+    if ('server' in given && given.server !== c.state.server) problems.push(`--server ${typeof given.server === 'string' ? given.server : JSON.stringify(given.server)}: cluster ${c.state.id} runs ${c.state.server} nodes`);
     return {
       id: c.state.id,
       url: c.state.url,

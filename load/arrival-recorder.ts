@@ -17,6 +17,13 @@ export interface Receiver {
    */
   room?: string | null;
   role?: 'member' | 'publisher' | null;
+  /** A publisher whose server echoes its messages back (`receive.echo`): its own publisher id, a receiver of that stream. */
+  echoPub?: number;
+  /**
+   * A publisher that joined its room (`publish.join`): its own publisher id. It receives the other
+   * publishers' messages of its room as a member does (its own only with `echoPub`).
+   */
+  joinedPub?: number;
   /** Ledger streams of this receiver, indexed by publisher (filled by the recorder). */
   streams?: Array<LedgerStream | undefined>;
   /** The recorder's index of `nodeId` (kept by the recorder; `rxNodeOf` is the id it was taken from). */
@@ -125,19 +132,28 @@ export class ArrivalRecorder {
     return i;
   }
 
+  /** A reference `msg {room, payload}`'s arrival (a missing room counts as another room). */
   onArrival(r: Receiver, data: unknown): void {
+    const d = data as { room?: string; payload?: Payload } | undefined;
+    const p = d?.payload;
+    if (p === undefined || typeof p.seq !== 'number') return;
+    this.onStamp(r, d!.room ?? null, p);
+  }
+
+  /**
+   * A stamp's arrival at `r`. `room`: the room the message named (undefined: the profile does not
+   * say where it is — then only an arrival at a client in no room is a leak).
+   */
+  onStamp(r: Receiver, room: string | null | undefined, p: Payload): void {
     if (this.receiveCostUs > 0) {
       // Calibration only: burn CPU as a slower generator would.
       const until = nowUs() + this.receiveCostUs;
       while (nowUs() < until);
     }
     const now = nowUs();
-    const d = data as { room?: string; payload?: Payload } | undefined;
-    const p = d?.payload;
-    if (p === undefined || typeof p.seq !== 'number') return;
     const streams = (r.streams ??= []);
     const stream = (streams[p.pub] ??= this.ledger.stream(r.id, p.pub));
-    if (r.room !== undefined && (r.role !== 'member' || d!.room !== r.room)) {
+    if (r.room !== undefined && (r.role === 'member' ? room !== undefined && room !== r.room : r.joinedPub === undefined ? r.echoPub !== p.pub : (room !== undefined && room !== r.room) || (p.pub === r.joinedPub && r.echoPub !== p.pub))) {
       // A message for another room, or at a client that is in none: a leak (no-leak), not a delivery.
       stream.record(p.seq);
       this.strays++;

@@ -75,6 +75,11 @@ export abstract class ClientCore {
   protected early: Array<[string, unknown]> | null = [];
   /** Set once closed and not yet reported to an onClose handler. */
   protected unreportedClose: [number, string] | null = null;
+  /**
+   * The load balancer's `X-Wsbench-Upstream` header on the upgrade response (the node's
+   * `host:port`, cluster/nginx-config.ts), when wsbench's NGINX chose the node; else null.
+   */
+  upstream: string | null = null;
 
   protected constructor(ws: WebSocket) {
     this.ws = ws;
@@ -105,6 +110,7 @@ export abstract class ClientCore {
     ws.on('close', onWsClose);
     ws.on('error', onWsError);
     ws.on('unexpected-response', onWsUnexpectedResponse);
+    ws.on('upgrade', onWsUpgrade);
   }
 
   get connected(): boolean {
@@ -152,6 +158,31 @@ export abstract class ClientCore {
       acks.set(id, { resolve, reject, timer });
       this.ws.send(this.ackRequestFrame(event, id, data));
     });
+  }
+
+  /**
+   * Sends the frame `build(id)` carrying a fresh ack id; resolves with the ack's data (as
+   * emitWithAck). For a profile's join: its own event and arguments, with the ack id in place.
+   */
+  requestWithAck(build: (id: number) => string, what: string, timeoutMs = DEFAULT_ACK_TIMEOUT_MS): Promise<unknown> {
+    if (!this.connected) return Promise.reject(new Error('not connected'));
+    const id = this.nextAckId++;
+    const acks = (this.acks ??= new Map());
+    return new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        acks.delete(id);
+        reject(new Error(`ack timeout after ${timeoutMs} ms for "${what}"`));
+      }, timeoutMs);
+      acks.set(id, { resolve, reject, timer });
+      this.ws.send(build(id));
+    });
+  }
+
+  /** Sends a raw text frame. Returns false (and sends nothing) when not connected. */
+  sendRaw(text: string): boolean {
+    if (!this.connected) return false;
+    this.ws.send(text);
+    return true;
   }
 
   // ---- for the protocols ----
@@ -240,8 +271,16 @@ export abstract class ClientCore {
   /** @internal The receive hot path: one text frame. */
   static handleMessage(client: ClientCore, data: RawData, isBinary: boolean): void {
     if (isBinary || client.state === CLOSED) return;
-    client.onText(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8'));
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+    if (ClientCore.frameTap !== null) ClientCore.frameTap(text);
+    client.onText(text);
   }
+
+  /**
+   * Sees every text frame any client receives while set (the worker keeps the first few, for
+   * WSB_PROTOCOL_MISMATCH, then clears it: one null check per frame after that).
+   */
+  static frameTap: ((text: string) => void) | null = null;
 
   /** @internal */
   static handleClose(client: ClientCore, code: number, reason: Buffer): void {
@@ -281,6 +320,10 @@ function onWsClose(this: WebSocket, code: number, reason: Buffer): void {
 }
 function onWsError(this: WebSocket, err: Error): void {
   ClientCore.handleError((this as TaggedSocket)[CLIENT], err);
+}
+function onWsUpgrade(this: WebSocket, res: IncomingMessage): void {
+  const h = res.headers['x-wsbench-upstream'];
+  if (typeof h === 'string') (this as TaggedSocket)[CLIENT].upstream = h;
 }
 function onWsUnexpectedResponse(this: WebSocket, _req: ClientRequest, res: IncomingMessage): void {
   res.resume();

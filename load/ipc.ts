@@ -1,7 +1,7 @@
 import type { ClientTls } from '../common/tls.js';
 import type { Accounting } from '../model/run-report.js';
 import type { Assignment } from './room-plan.js';
-import type { WireProtocol } from './protocol-client.js';
+import type { ProtocolProfile } from '../config/protocol.js';
 import type { ReconnectPolicy } from './reconnect-policy.js';
 
 /** A span of CLOCK_MONOTONIC µs; `endUs` null while still open. */
@@ -13,9 +13,14 @@ export type ToWorker =
       type: 'init';
       workerId: number;
       url: string;
-      /** Wire protocol of the server variant under test. */
-      protocol: WireProtocol;
+      /** How to speak to the nodes (config/protocol.ts): the reference profile of the variant, or the user's. */
+      profile: ProtocolProfile;
+      /** `profile` is a reference profile (REFERENCE_PROFILES). */
+      reference: boolean;
+      /** The run's JWT secret (for a profile's `jwt` without its own `secret`). */
       jwtSecret: string;
+      /** Upstream port → node id: the node from the load balancer's `X-Wsbench-Upstream` header. */
+      nodePorts?: Record<string, string>;
       /** Global client ids this worker holds, with their source addresses. */
       clients: Array<{ id: number; localAddress: string }>;
       /** Connections per second this worker opens (its share of the ramp). */
@@ -129,6 +134,8 @@ export interface WorkerTick {
   strays: number;
   cpuPercent: number;
   lagP99Ms: number;
+  /** Frames received that the coordinator has not seen yet (the worker's first few, raw, truncated). */
+  frames?: string[];
 }
 
 /** One disconnection of one client, from the close to the rejoin. */
@@ -215,8 +222,8 @@ export interface WorkerResults {
 /** What a worker tells the coordinator. */
 export type FromWorker =
   | { type: 'ready'; workerId: number }
-  | { type: 'connected'; workerId: number; results: ConnectResult[] }
-  | { type: 'joined'; workerId: number; failures: Array<{ id: number; room: string; error: string }> }
+  | { type: 'connected'; workerId: number; results: ConnectResult[]; frames?: string[] }
+  | { type: 'joined'; workerId: number; failures: Array<{ id: number; room: string; error: string }>; frames?: string[] }
   | { type: 'reconnect-set'; workerId: number }
   | { type: 'disconnections'; workerId: number; list: Disconnection[] }
   | { type: 'stats'; workerId: number; rssBytes: number; heapUsedBytes: number; connected: number }

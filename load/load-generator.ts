@@ -5,6 +5,7 @@ import { logger } from '../common/logger.js';
 import { sourceAddressFor } from './source-address.js';
 import type { Assignment } from './room-plan.js';
 import type { WireProtocol } from './protocol-client.js';
+import { isReferenceProfile, REFERENCE_PROFILES, type ProtocolProfile } from '../config/protocol.js';
 import type { ConnectResult, Disconnection, FromWorker, PublisherReport, ToWorker, WorkerTick } from './ipc.js';
 import type { ReconnectPolicy } from './reconnect-policy.js';
 import type { ClientTls } from '../common/tls.js';
@@ -18,8 +19,17 @@ export const MAX_CLIENTS_PER_WORKER = 18_000;
 export interface LoadGeneratorOptions {
   /** URL clients connect to (the load balancer). */
   url: string;
-  /** Wire protocol of the server variant (default socketio). */
+  /** Wire protocol of the server variant (default socketio): its reference profile, when `profile` is absent. */
   protocol?: WireProtocol;
+  /** How to speak to the nodes (config `protocol`); default the reference profile of `protocol`. */
+  profile?: ProtocolProfile;
+  /** Upstream `host:port` port → node id, for the load balancer's `X-Wsbench-Upstream` header. */
+  nodePorts?: Record<string, string>;
+  /**
+   * With a profile that is not a reference one: fail with WSB_PROTOCOL_MISMATCH when publishing
+   * has gone on this long (ms) and no message matched the receive rule (default 3000).
+   */
+  receiveProbeMs?: number;
   jwtSecret: string;
   /** Total client connections. */
   connections: number;
@@ -69,8 +79,51 @@ export class LoadGenerator {
   private closed: Promise<void> | undefined;
   /** Client id → worker id. */
   readonly workerOf = new Map<number, number>();
+  /** The profile every worker speaks. */
+  readonly profile: ProtocolProfile;
+  /** `profile` is not a reference profile: a misfit is WSB_PROTOCOL_MISMATCH, and the receive probe runs. */
+  readonly custom: boolean;
+  /** The first frames the workers received (raw, truncated), for WSB_PROTOCOL_MISMATCH. */
+  readonly frames: string[] = [];
+  private probe = { sent: 0, received: 0, strays: 0, firstSentAt: 0, done: false };
 
-  private constructor(private readonly opts: LoadGeneratorOptions) {}
+  private constructor(private readonly opts: LoadGeneratorOptions) {
+    this.profile = opts.profile ?? ((opts.protocol ?? 'socketio') === 'socketio' ? REFERENCE_PROFILES.socketio : REFERENCE_PROFILES.json);
+    this.custom = !isReferenceProfile(this.profile);
+  }
+
+  /** WSB_PROTOCOL_MISMATCH: `what` went wrong; the frames the workers saw. */
+  mismatch(what: string, latest = false): WsbenchError {
+    const list = latest ? this.frames.slice(-8) : this.frames.slice(0, 8);
+    const frames = list.length ? list.map((f) => `  ${f}`).join('\n') : '  (none)';
+    return new WsbenchError('WSB_PROTOCOL_MISMATCH', `the protocol profile does not fit the server: ${what}\n${latest ? 'frames received since publishing began' : 'first frames received'}:\n${frames}`, {
+      hint: 'check the `protocol` key of the config against what the server sends (docs/configuration.md#protocol)',
+    });
+  }
+
+  private keepFrames(frames: string[] | undefined): void {
+    if (frames === undefined) return;
+    for (const f of frames) if (this.frames.length < 96 && !this.frames.includes(f)) this.frames.push(f);
+  }
+
+  /** The receive probe: publishing went on for `receiveProbeMs` and nothing matched the receive rule. */
+  private watchProbe(t: WorkerTick): void {
+    const pr = this.probe;
+    if (!this.custom || pr.done) return;
+    pr.sent += t.sent;
+    pr.received += t.received;
+    pr.strays = Math.max(pr.strays, t.strays);
+    if (pr.received > 0) {
+      pr.done = true;
+      return;
+    }
+    if (pr.sent === 0) return;
+    if (pr.firstSentAt === 0) pr.firstSentAt = Date.now();
+    else if (Date.now() - pr.firstSentAt >= (this.opts.receiveProbeMs ?? 3000)) {
+      pr.done = true;
+      this.fail(this.mismatch(`${pr.sent} messages published, none received matched the receive rule (${JSON.stringify(this.profile.receive)})${pr.strays ? `; ${pr.strays} matched but named another room` : ''}`, true));
+    }
+  }
 
   static async start(opts: LoadGeneratorOptions): Promise<LoadGenerator> {
     const gen = new LoadGenerator(opts);
@@ -113,8 +166,10 @@ export class LoadGenerator {
         type: 'init',
         workerId: w,
         url: this.opts.url,
-        protocol: this.opts.protocol ?? 'socketio',
+        profile: this.profile,
+        reference: !this.custom,
         jwtSecret: this.opts.jwtSecret,
+        ...(this.opts.nodePorts ? { nodePorts: this.opts.nodePorts } : {}),
         // Source addresses in 127.0.0.0/8 reach loopback only: a cluster elsewhere gets the default route's address ('').
         clients: clientIds.map((id) => ({ id, localAddress: loopback ? sourceAddressFor(id) : '' })),
         connectRate: connectRate / n,
@@ -136,9 +191,12 @@ export class LoadGenerator {
 
   private onMessage(m: FromWorker): void {
     if (m.type === 'tick') {
+      this.keepFrames(m.frames);
+      this.watchProbe(m);
       this.opts.onTick?.(m);
       return;
     }
+    if (m.type === 'connected' || m.type === 'joined') this.keepFrames(m.frames);
     if (m.type === 'error') {
       this.fail(new WsbenchError('WSB_WORKER_FAILED', `load worker ${m.workerId} failed: ${m.message}`));
       return;

@@ -1,5 +1,5 @@
 import { SioClient, SioConnectError, type SioConnectOptions, type SioSession, type ConnectFailureCause } from './sio-client.js';
-import { WsClient } from './ws-client.js';
+import { WsClient, type WsConnectOptions } from './ws-client.js';
 
 /** Wire protocol a reference-server variant speaks (bun speaks the ws variant's JSON frames). */
 export type WireProtocol = 'socketio' | 'ws';
@@ -14,6 +14,12 @@ export interface ProtocolClient {
   onClose: ((code: number, reason: string) => void) | null;
   emit(event: string, data?: unknown): boolean;
   emitWithAck(event: string, data: unknown, timeoutMs?: number): Promise<unknown>;
+  /** Sends the frame `build(id)` with a fresh ack id; resolves with the ack's data. */
+  requestWithAck(build: (id: number) => string, what: string, timeoutMs?: number): Promise<unknown>;
+  /** Sends a raw text frame; false when not connected. */
+  sendRaw(text: string): boolean;
+  /** The load balancer's `X-Wsbench-Upstream` on the upgrade response (`host:port`), else null. */
+  readonly upstream: string | null;
   close(): void;
   /** Socket.IO connection state recovery (with `recover`; absent on the JSON protocol): the session to resume later. */
   session?(): SioSession | null;
@@ -23,7 +29,7 @@ export interface ProtocolClient {
   readonly replayed?: number;
 }
 
-export type ClientConnectOptions = SioConnectOptions;
+export type ClientConnectOptions = SioConnectOptions & Pick<WsConnectOptions, 'rawFrames'>;
 export { SioConnectError as ClientConnectError, type ConnectFailureCause, type SioSession };
 
 /** Opens one client connection speaking `protocol`; rejects with ClientConnectError. */

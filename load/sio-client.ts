@@ -34,7 +34,19 @@ export { SioConnectError, type ConnectFailureCause } from './client-core.js';
 export interface SioConnectOptions {
   /** Base http(s)/ws URL of the server or load balancer, e.g. http://127.0.0.1:8080 */
   url: string;
-  token: string;
+  /** The reference servers' JWT: the CONNECT packet's auth is `{token}` (see `auth`). */
+  token?: string;
+  /** The CONNECT packet's auth object (a profile's `auth.in: 'auth'`); with `token`, `{token}`; neither: `{}`. */
+  auth?: Record<string, unknown>;
+  /** Query parameters added to the Engine.IO URL (a profile's `auth.in: 'query'`). */
+  query?: Record<string, string>;
+  /** Headers of the upgrade request (a profile's `auth.in: 'header' | 'cookie'`). */
+  headers?: Record<string, string>;
+  /**
+   * `onEvent(event, args)` gets the event's whole argument array (`[event, arg0, arg1, …]`)
+   * instead of its first argument (a protocol profile reads `args[i]` itself: load/profile.ts).
+   */
+  fullArgs?: boolean;
   /** Source address to bind (e.g. 127.0.3.1) so connections spread over source addresses. */
   localAddress?: string;
   /** Default 10000 ms: from socket open start to Socket.IO CONNECT ack. */
@@ -66,13 +78,14 @@ interface Csr {
 }
 
 /** ws://host:port/socket.io/?EIO=4&transport=websocket from an http(s)/ws(s) base URL. */
-export function engineIoUrl(base: string, path = '/socket.io/'): string {
+export function engineIoUrl(base: string, path = '/socket.io/', query?: Record<string, string>): string {
   const u = new URL(base);
   if (u.protocol === 'http:') u.protocol = 'ws:';
   else if (u.protocol === 'https:') u.protocol = 'wss:';
   else if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new Error(`unsupported URL scheme ${u.protocol}`);
   u.pathname = path;
   u.search = 'EIO=4&transport=websocket';
+  if (query !== undefined) for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
   u.hash = '';
   return u.toString();
 }
@@ -86,12 +99,14 @@ function cachedEngineIoUrl(base: string, path?: string): string {
 }
 
 export class SioClient extends ClientCore {
-  private token: string | null;
+  /** The CONNECT packet's auth object, until sent. */
+  private token: Record<string, unknown> | null;
+  private fullArgs = false;
   private _sid = '';
   /** Connection state recovery, only with `recover` (null otherwise). */
   private csr: Csr | null = null;
 
-  private constructor(ws: WebSocket, token: string) {
+  private constructor(ws: WebSocket, token: Record<string, unknown>) {
     super(ws);
     this.token = token;
   }
@@ -104,8 +119,9 @@ export class SioClient extends ClientCore {
       try {
         // No handshakeTimeout: the connect timer covers the handshake too, and ws would keep
         // a cleared timer object on every socket for good (~120 B per connection).
-        ws = new WebSocket(cachedEngineIoUrl(opts.url, opts.path), {
+        ws = new WebSocket(opts.query === undefined ? cachedEngineIoUrl(opts.url, opts.path) : engineIoUrl(opts.url, opts.path, opts.query), {
           localAddress: opts.localAddress,
+          ...(opts.headers ? { headers: opts.headers } : {}),
           perMessageDeflate: false,
           skipUTF8Validation: true,
           ...clientTls(),
@@ -114,7 +130,8 @@ export class SioClient extends ClientCore {
         reject(new SioConnectError('error', (err as Error).message));
         return;
       }
-      const client = new SioClient(ws, opts.token);
+      const client = new SioClient(ws, opts.auth ?? (opts.token !== undefined ? { token: opts.token } : {}));
+      client.fullArgs = opts.fullArgs === true;
       if (opts.recover !== undefined) {
         const s = opts.recover === true ? null : opts.recover;
         client.csr = { pid: s?.pid ?? '', offset: s?.offset, recovered: false, replayed: 0 };
@@ -193,7 +210,7 @@ export class SioClient extends ClientCore {
         if (this.state === CONNECTING && this.token !== null) {
           const c = this.csr;
           // socket.io-client: `{...auth, pid, offset}` when it holds a session (offset may be absent).
-          this.ws.send(`40${JSON.stringify(c !== null && c.pid !== '' ? { token: this.token, pid: c.pid, offset: c.offset } : { token: this.token })}`);
+          this.ws.send(`40${JSON.stringify(c !== null && c.pid !== '' ? { ...this.token, pid: c.pid, offset: c.offset } : this.token)}`);
           this.token = null;
         }
         return;
@@ -233,7 +250,7 @@ export class SioClient extends ClientCore {
         const args = parseJson(payload);
         if (!Array.isArray(args) || typeof args[0] !== 'string') return;
         const event = args[0];
-        const data: unknown = args[1];
+        const data: unknown = this.fullArgs ? args : args[1];
         if (csr !== null && csr.pid !== '') {
           // The offset rides as the last argument (socket.io-client keeps it as `_lastOffset`).
           const last: unknown = args[args.length - 1];

@@ -7,17 +7,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setClientTls } from '../common/tls.js';
 import { nowUs } from '../common/clock.js';
-import { connectClient, ClientConnectError, type ProtocolClient, type SioSession, type WireProtocol } from './protocol-client.js';
+import { connectClient, ClientConnectError, type ProtocolClient, type SioSession } from './protocol-client.js';
+import { compileProfile, type CompiledProfile } from './profile.js';
+import { FrameTap, joinWithProfile, nodeFromUpstream, ProfileError } from './profile-session.js';
+import { holdConnections } from './hold.js';
+import type { ReconnectObject } from '../config/protocol.js';
 import { ArrivalRecorder, type Payload } from './arrival-recorder.js';
 import { measureClockOffset, writeReceiveLog, type ClockOffset } from '../calibrate/receive-log.js';
 import { startSelfMonitor } from './self-monitor.js';
 import type { LedgerStream } from './delivery-ledger.js';
-import { createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
-import { recordUs } from './histogram-record.js';
-import { mintToken } from './token.js';
-import { reconnectDelayMs, type ReconnectPolicy } from './reconnect-policy.js';
+import { encodeHistogram } from '../model/histogram.js';
+import { nextDelayMs, reconnectSpecFor } from './reconnect-policy.js';
 import type { ConnectResult, Disconnection, FromWorker, PublisherReport, Span, ToWorker, WorkerResults } from './ipc.js';
-import { classifyLosses } from './loss-classes.js';
+import { collectResults } from './worker-collect.js';
 
 interface ClientState {
   id: number;
@@ -38,6 +40,12 @@ interface ClientState {
   streams?: Array<LedgerStream | undefined>;
   /** With connection state recovery: the session of the last connection, to resume on reconnect. */
   session: SioSession | null;
+  /** With `receive.echo`: this publisher's id (it receives its own messages). */
+  echoPub?: number;
+  /** With `publish.join`: this publisher's id (it joined its room). */
+  joinedPub?: number;
+  /** A JSON-frame join waiting for its reply frame. */
+  joinWait: ((reply: unknown) => void) | null;
   /** The recorder's cached node index (load/arrival-recorder.ts). */
   rxNode?: number;
   rxNodeOf?: string | null;
@@ -47,14 +55,20 @@ interface ClientState {
 
 let workerId = -1;
 let url = '';
-let protocol: WireProtocol = 'socketio';
-let jwtSecret = '';
+/** The protocol profile, compiled once (load/profile.ts): the worker speaks nothing else. */
+let P: CompiledProfile;
+/** The load balancer's upstream port → node id (node identity from `X-Wsbench-Upstream`). */
+let nodePorts: Record<string, string> = {};
+/** The profile's own reconnect behaviour (wins over the scenario's policy). */
+let profileReconnect: ReconnectObject | null = null;
 let connectRate = 1000;
 let connectTimeoutMs = 10_000;
-let reconnectPolicy: ReconnectPolicy = 'socketio';
+let reconnectPolicy: ReconnectObject = reconnectSpecFor(undefined);
 /** Socket.IO connection state recovery (`--adapter redis-streams`): resume sessions on reconnect. */
 let recover = false;
 let shuttingDown = false;
+/** The profile is a reference one: a missing welcome is a timeout, as it always was, not a mismatch. */
+let reference = true;
 const clients = new Map<number, ClientState>();
 /** The receive path: ledger, latency histograms, slow arrivals (load/arrival-recorder.ts). */
 const rec = new ArrivalRecorder();
@@ -67,7 +81,10 @@ const disconnections: Disconnection[] = [];
 /** Per-second self-monitoring samples; only those of the measured window judge the generator. */
 const healthSeries: Array<{ atUs: number; cpu: number; lag: number }> = [];
 let tickTimer: NodeJS.Timeout | undefined;
-const publishers = new Map<number, PublisherReport & { state: ClientState; queue: Array<{ seq: number; t: number }> }>();
+const publishers = new Map<number, PublisherReport & { state: ClientState; queue: Array<{ seq: number; t: number }>; text: (s: Payload & { pad?: string }) => string }>();
+
+/** The first frames this worker received (for WSB_PROTOCOL_MISMATCH). */
+const frames = new FrameTap();
 
 function send(msg: FromWorker): void {
   process.send?.(msg);
@@ -79,37 +96,75 @@ function connectedCount(): number {
   return n;
 }
 
+/** A room message arrived at `state` (the profile said so): its stamp to the recorder. */
+function onMessage(state: ClientState, data: unknown, replayed: boolean): void {
+  const stamp = P.stamp(data);
+  if (stamp === undefined) return;
+  if (replayed) rec.onReplayed(state, { payload: stamp });
+  else rec.onStamp(state, P.room === null ? undefined : (P.room(data) as string | null | undefined), stamp);
+}
+
+/** Joins `room` as the profile says; resolves with null on success, else why not. */
+function joinRoom(state: ClientState, client: ProtocolClient, room: string): Promise<string | null> {
+  return joinWithProfile(P, state, client, room, connectTimeoutMs);
+}
+
+/** Holds the connections for `durationMs`, each client pinging (with ack) every `pingIntervalMs` (reference profiles only). */
+function hold(durationMs: number, pingIntervalMs: number) {
+  return holdConnections([...clients.values()], durationMs, reference ? pingIntervalMs : null, connectTimeoutMs);
+}
+
 /**
- * Dials, authenticates and waits for `welcome`; resolves with the node id. With recovery on, it
- * asks to resume the client's last session; the events a resumed session gets replayed come first
- * (the client counts them, `client.replayed`) and go to the recorder as replayed.
+ * Dials, authenticates (the profile's credentials) and learns the node: from the profile's
+ * welcome, else from the load balancer's upstream header, else unknown (null). With recovery on,
+ * it asks to resume the client's last session; the events a resumed session gets replayed come
+ * first (the client counts them, `client.replayed`) and go to the recorder as replayed.
  */
-async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeId: string }> {
-  const token = mintToken(jwtSecret, `client-${state.id}`);
-  let welcomed: (nodeId: string) => void = () => undefined;
-  const welcome = new Promise<string>((resolve) => (welcomed = resolve));
-  const client = await connectClient(protocol, { url, token, localAddress: state.localAddress || undefined, connectTimeoutMs, ...(recover ? { recover: state.session ?? true } : {}) });
+async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeId: string | null }> {
+  const creds = P.credentials(state.id, `client-${state.id}`, state.room === null ? null : [state.room]);
+  let welcomed: ((w: { nodeId: string | null }) => void) | null = null;
+  const welcome = P.welcome === null ? null : new Promise<{ nodeId: string | null }>((resolve) => (welcomed = resolve));
+  const client = await connectClient(P.wire === 'socketio' ? 'socketio' : 'ws', {
+    url,
+    path: P.path,
+    // '' (a cluster off loopback): the default route's address.
+    localAddress: state.localAddress || undefined,
+    connectTimeoutMs,
+    fullArgs: true,
+    rawFrames: true,
+    ...(creds.auth ? { auth: creds.auth } : {}),
+    ...(creds.query ? { query: creds.query } : {}),
+    ...(creds.headers ? { headers: creds.headers } : {}),
+    ...(recover ? { recover: state.session ?? true } : {}),
+  });
+  if (creds.firstFrame !== undefined) client.sendRaw(creds.firstFrame);
   let replayLeft = client.replayed ?? 0;
   client.onEvent = (event, data) => {
     if (replayLeft > 0) {
       replayLeft--;
-      if (event === 'msg') rec.onReplayed(state, data);
+      if (P.isMessage(event, data)) onMessage(state, data, true);
       return;
     }
-    if (event === 'msg') rec.onArrival(state, data);
-    else if (event === 'welcome') welcomed((data as { nodeId: string }).nodeId);
+    if (P.isMessage(event, data)) onMessage(state, data, false);
+    else if (welcomed !== null && P.welcome!.is(event, data)) {
+      // A welcome without a node id where the profile says: the node comes from the header, or is unknown.
+      const id = P.welcome!.nodeId(data);
+      welcomed({ nodeId: typeof id === 'string' || typeof id === 'number' ? String(id) : null });
+    } else if (state.joinWait !== null && P.join.isReply !== null && P.join.isReply(data)) state.joinWait(data);
   };
   client.onClose = (code, reason) => onClosed(state, client, code, reason);
-  // `welcome` follows the CONNECT ack at once; the bound is a plain timer cleared on arrival, so
+  if (welcome === null) return { client, nodeId: nodeFromUpstream(client, nodePorts) };
+  // The welcome follows the connect at once; the bound is a plain timer cleared on arrival, so
   // thousands of connecting clients do not each keep a pending timer alive for the whole timeout.
   let timer: NodeJS.Timeout | undefined;
-  const nodeId = await Promise.race([welcome, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), connectTimeoutMs)))]);
+  const w = await Promise.race([welcome, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), connectTimeoutMs)))]);
   clearTimeout(timer);
-  if (nodeId === null) {
+  if (w === null) {
     client.close();
+    if (!reference) throw new ProfileError(`no welcome matching the profile within ${connectTimeoutMs} ms`);
     throw new ClientConnectError('timeout', `no welcome within ${connectTimeoutMs} ms`);
   }
-  return { client, nodeId };
+  return { client, nodeId: w.nodeId ?? nodeFromUpstream(client, nodePorts) };
 }
 
 async function connectOne(state: ClientState): Promise<ConnectResult> {
@@ -120,7 +175,7 @@ async function connectOne(state: ClientState): Promise<ConnectResult> {
     state.nodeId = nodeId;
     return { id: state.id, nodeId, connectUs: nowUs() - t0 };
   } catch (e) {
-    const cause = e instanceof ClientConnectError ? e.cause : 'error';
+    const cause = e instanceof ProfileError ? 'protocol' : e instanceof ClientConnectError ? e.cause : 'error';
     return { id: state.id, nodeId: null, connectUs: nowUs() - t0, error: String(cause), errorMessage: e instanceof Error ? e.message : String(e) };
   }
 }
@@ -131,6 +186,10 @@ function onClosed(state: ClientState, client: ProtocolClient, code: number, reas
   state.client = null;
   if (recover) state.session = client.session?.() ?? null;
   if (state.closing || shuttingDown) return;
+  // A client that stops on a server-initiated disconnect (socket.io-client after `io server
+  // disconnect`; seed 004's client after a close with code 1000) never comes back: its span stays
+  // open, so what it misses is lost while disconnected.
+  const serverEnded = reconnectPolicy.stopOnServerDisconnect === true && (P.wire === 'socketio' ? reason === 'io server disconnect' : code === 1000);
   const rec: Disconnection = {
     id: state.id,
     role: state.role,
@@ -148,12 +207,12 @@ function onClosed(state: ClientState, client: ProtocolClient, code: number, reas
   disconnections.push(rec);
   state.current = rec;
   state.down.push([rec.downUs, null]);
-  void reconnect(state, rec);
+  if (!serverEnded) void reconnect(state, rec);
 }
 
 async function reconnect(state: ClientState, rec: Disconnection): Promise<void> {
   for (;;) {
-    const delay = reconnectDelayMs(reconnectPolicy, rec.attempts);
+    const delay = nextDelayMs(reconnectPolicy, rec.attempts);
     if (!Number.isFinite(delay)) return;
     await sleep(delay);
     if (shuttingDown || state.closing) return;
@@ -166,9 +225,9 @@ async function reconnect(state: ClientState, rec: Disconnection): Promise<void> 
       rec.replayed = client.replayed ?? 0;
       // A resumed session is back in its rooms (the server restored them): no rejoin. Were a room
       // not restored, its messages would be missing while connected — lostConnected, a failure.
-      if (state.role === 'member' && state.room !== null && !rec.recovered) {
-        const ack = (await client.emitWithAck('join', { room: state.room }, connectTimeoutMs)) as { ok?: boolean; error?: string };
-        if (!ack?.ok) throw new Error(`rejoin refused: ${ack?.error ?? 'no ack'}`);
+      if ((state.role === 'member' || (state.role === 'publisher' && P.publisherJoins)) && state.room !== null && !rec.recovered) {
+        const why = await joinRoom(state, client, state.room);
+        if (why !== null) throw new Error(`rejoin failed: ${why}`);
       }
       rec.upUs = nowUs();
       rec.nodeAfter = nodeId;
@@ -209,14 +268,14 @@ async function joinAll(assignments: Array<{ id: number; room: string; role: 'mem
       state.room = a.room;
       state.role = a.role;
       state.joinNode = state.nodeId;
-      if (a.role !== 'member') return;
+      if (a.role !== 'member' && !(a.role === 'publisher' && P.publisherJoins)) return;
       if (!state.client?.connected) {
         failures.push({ id: a.id, room: a.room, error: 'not_connected' });
         return;
       }
       try {
-        const ack = (await state.client.emitWithAck('join', { room: a.room }, connectTimeoutMs)) as { ok?: boolean; error?: string };
-        if (!ack?.ok) failures.push({ id: a.id, room: a.room, error: ack?.error ?? 'no_ack' });
+        const why = await joinRoom(state, state.client, a.room);
+        if (why !== null) failures.push({ id: a.id, room: a.room, error: why });
       } catch (e) {
         failures.push({ id: a.id, room: a.room, error: e instanceof Error ? e.message : String(e) });
       }
@@ -227,11 +286,13 @@ async function joinAll(assignments: Array<{ id: number; room: string; role: 'mem
 
 let padding: string | undefined;
 
-function emitPublish(pub: PublisherReport & { state: ClientState }, seq: number, t: number, queued: boolean): boolean {
+function emitPublish(pub: PublisherReport & { state: ClientState; text: (s: Payload & { pad?: string }) => string }, seq: number, t: number, queued: boolean): boolean {
+  const client = pub.state.client;
+  if (client === null || !client.connected) return false;
   const payload: Payload & { pad?: string } = { pub: pub.pub, seq, t: Math.round(t), n: pub.state.nodeId ?? 'unknown' };
   if (queued) payload.q = 1;
   if (padding) payload.pad = padding;
-  return pub.state.client?.emit('publish', { room: pub.room, payload }) ?? false;
+  return client.sendRaw(pub.text(payload));
 }
 
 /** Seed 000's messageQueue / 004's queueMessage: what waited while disconnected goes out now. */
@@ -266,7 +327,9 @@ function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
     // The schedule: seqs whose intended time lies before endUs, counted with the pump's own arithmetic.
     let scheduled = 0;
     for (let t = t0Us; t < msg.endUs; t += intervalUs) scheduled++;
-    const rec = { pub: p.pub, room: p.room, nodeId: state.nodeId ?? 'unknown', sent: 0, scheduled, overrun: 0, t0Us, intervalUs, down: state.down, queued: 0, unflushed: 0, state, queue: [] as Array<{ seq: number; t: number }> };
+    const rec = { pub: p.pub, room: p.room, nodeId: state.nodeId ?? 'unknown', sent: 0, scheduled, overrun: 0, t0Us, intervalUs, down: state.down, queued: 0, unflushed: 0, state, queue: [] as Array<{ seq: number; t: number }>, text: P.publisher(p.room) };
+    if (P.echo) state.echoPub = p.pub;
+    if (P.publisherJoins) state.joinedPub = p.pub;
     publishers.set(p.pub, rec);
     return { rec, seq: 0, nextT: t0Us };
   });
@@ -315,105 +378,19 @@ function publish(msg: Extract<ToWorker, { type: 'publish' }>): Promise<number> {
   });
 }
 
-/** Holds the connections for `durationMs`, each client pinging (with ack) every `pingIntervalMs`, staggered. */
-async function hold(durationMs: number, pingIntervalMs: number): Promise<{ pingsOk: number; pingsFailed: number; pingHdr: string }> {
-  const rtt = createLatencyHistogram();
-  let ok = 0;
-  let failed = 0;
-  const end = Date.now() + durationMs;
-  const list = [...clients.values()];
-  await Promise.all(
-    list.map(async (c, i) => {
-      await sleep((i / list.length) * pingIntervalMs);
-      while (Date.now() < end) {
-        const client = c.client;
-        if (client?.connected) {
-          const t0 = nowUs();
-          try {
-            await client.emitWithAck('ping', { t: t0 }, connectTimeoutMs);
-            recordUs(rtt, nowUs() - t0);
-            ok++;
-          } catch {
-            failed++;
-          }
-        } else failed++;
-        const left = end - Date.now();
-        if (left <= 0) break;
-        await sleep(Math.min(pingIntervalMs, left));
-      }
-    }),
-  );
-  return { pingsOk: ok, pingsFailed: failed, pingHdr: encodeHistogram(rtt) };
-}
-
 function startTicks(): void {
   tickTimer = startSelfMonitor(({ cpuPercent, lagP99Ms }) => {
     healthSeries.push({ atUs: nowUs(), cpu: cpuPercent, lag: lagP99Ms });
-    send({ type: 'tick', workerId, atUs: nowUs(), sent: sentThisSecond, ...rec.takeSecond(), strays: rec.strays, connections: connectedCount(), cpuPercent, lagP99Ms });
+    const fresh = frames.fresh();
+    send({ type: 'tick', workerId, atUs: nowUs(), sent: sentThisSecond, ...rec.takeSecond(), strays: rec.strays, connections: connectedCount(), cpuPercent, lagP99Ms, ...(fresh ? { frames: fresh } : {}) });
     sentThisSecond = 0;
   });
 }
 
 function collect(msg: Extract<ToWorker, { type: 'collect' }>): WorkerResults {
-  const byRoom = new Map<string, typeof msg.publishers>();
-  for (const p of msg.publishers) {
-    const l = byRoom.get(p.room) ?? [];
-    l.push(p);
-    byRoom.set(p.room, l);
-  }
-  const members = [...clients.values()].filter((c) => c.role === 'member' && c.room !== null);
-  const expectations = function* (fromUs = Number.NEGATIVE_INFINITY, toUs = Number.POSITIVE_INFINITY) {
-    for (const c of members) {
-      for (const p of byRoom.get(c.room!) ?? []) {
-        // Seqs whose intended time lies in [fromUs, toUs).
-        const from = Number.isFinite(fromUs) ? Math.max(0, Math.ceil((fromUs - p.t0Us) / p.intervalUs)) : 0;
-        // Expected from the schedule, not from what the publisher got out: what never left it is lost (never sent).
-        const to = Number.isFinite(toUs) ? Math.min(p.scheduled, Math.max(0, Math.ceil((toUs - p.t0Us) / p.intervalUs))) : p.scheduled;
-        yield { receiver: c.id, pub: p.pub, from, sent: Math.max(from, to), cross: p.nodeId !== c.joinNode };
-      }
-    }
-  };
-  const accounting = ledger.account(expectations());
-
-  // Classify every lost delivery, and attribute every expected one to its nodes (load/loss-classes.ts).
-  const { losses, samples, tally, windowTally } = classifyLosses({ members, byRoom, ledger, slowArrivals: rec.slowArrivals, req: msg, openEnd: nowUs() });
-
-  const windows = msg.windows.map((w, i) => {
-    const acc = ledger.account(expectations(w.startUs, w.endUs));
-    return { name: w.name, accounting: acc.total, sameNode: acc.sameNode, crossNode: acc.crossNode, perNode: { rx: windowTally[i].rx, px: windowTally[i].px } };
-  });
-  rec.closeCpuWindow();
-  const measured = healthSeries.filter((h) => h.atUs > rec.measureFromUs + 1e6);
-  // Burst: how many deliveries one broadcast lands on this worker (its members of the room),
-  // averaged over the rooms that have a publisher.
-  const roomMembers = new Map<string, number>();
-  for (const c of members) roomMembers.set(c.room!, (roomMembers.get(c.room!) ?? 0) + 1);
-  const pubRooms = msg.publishers.map((p) => roomMembers.get(p.room) ?? 0);
-  return {
-    type: 'results',
-    workerId,
-    hdr: (() => {
-      const t = rec.totals();
-      return { all: encodeHistogram(t.all), same: encodeHistogram(t.same), cross: encodeHistogram(t.cross), queued: encodeHistogram(rec.queued), replayed: encodeHistogram(rec.replayed) };
-    })(),
-    accounting,
-    losses,
-    perNode: { rx: tally.rx, px: tally.px },
-    lostConnectedSamples: samples,
-    windows,
-    perSecond: rec.perSecondEncoded(),
-    disconnections,
-    crossArrivalBins: rec.crossArrivalBins(),
-    disconnects,
-    clockAnomalies: rec.clockAnomalies,
-    latencyClamped: rec.latencyClamped,
-    health: {
-      cpuPercent: measured.map((h) => h.cpu),
-      lagP99Ms: measured.map((h) => h.lag),
-      cpuPerDeliveryUs: rec.measuredDeliveries > 0 ? rec.measuredCpuUs / rec.measuredDeliveries : null,
-      burstSize: pubRooms.length ? pubRooms.reduce((a, b) => a + b, 0) / pubRooms.length : 0,
-    },
-  };
+  // With `receive.echo`, each publisher also receives its own stream.
+  const echoes = P.echo || P.publisherJoins ? [...publishers.values()].map((p) => ({ pub: p.pub, state: p.state })) : [];
+  return collectResults({ msg, workerId, clients: [...clients.values()], echoes, echo: P.echo, publisherJoins: P.publisherJoins, rec, healthSeries, disconnections, disconnects });
 }
 
 /** Calibration (`--receive-log`): the sampled arrivals, their receivers' source addresses, the clocks. */
@@ -440,12 +417,15 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'init':
       workerId = msg.workerId;
       url = msg.url;
-      protocol = msg.protocol;
-      jwtSecret = msg.jwtSecret;
+      P = compileProfile(msg.profile, msg.jwtSecret);
+      reference = msg.reference;
+      nodePorts = msg.nodePorts ?? {};
+      profileReconnect = msg.profile.reconnect === undefined ? null : reconnectSpecFor(msg.profile.reconnect);
+      frames.arm();
       connectRate = msg.connectRate;
       connectTimeoutMs = msg.connectTimeoutMs;
-      reconnectPolicy = msg.reconnect;
-      recover = msg.recover === true && protocol === 'socketio';
+      reconnectPolicy = profileReconnect ?? reconnectSpecFor(msg.reconnect);
+      recover = msg.recover === true && P.wire === 'socketio';
       setClientTls(msg.tls);
       rec.receiveCostUs = msg.receiveCostUs;
       if (msg.receiveLog !== undefined) {
@@ -453,19 +433,20 @@ async function handle(msg: ToWorker): Promise<void> {
         rec.sampleEvery = msg.receiveLog.every;
       }
       for (const c of msg.clients) {
-        clients.set(c.id, { id: c.id, localAddress: c.localAddress, client: null, nodeId: null, joinNode: null, room: null, role: null, down: [], current: null, closing: false, session: null });
+        clients.set(c.id, { id: c.id, localAddress: c.localAddress, client: null, nodeId: null, joinNode: null, room: null, role: null, down: [], current: null, closing: false, session: null, joinWait: null });
       }
       startTicks();
       send({ type: 'ready', workerId });
       return;
     case 'connect':
-      send({ type: 'connected', workerId, results: await connectAll() });
+      send({ type: 'connected', workerId, results: await connectAll(), frames: frames.all() });
       return;
     case 'join':
-      send({ type: 'joined', workerId, failures: await joinAll(msg.assignments) });
+      send({ type: 'joined', workerId, failures: await joinAll(msg.assignments), frames: frames.all() });
       return;
     case 'set-reconnect':
-      reconnectPolicy = msg.reconnect;
+      // A profile's own reconnect behaviour is what its clients do, whatever the scenario's timeline asks.
+      reconnectPolicy = profileReconnect ?? reconnectSpecFor(msg.reconnect);
       send({ type: 'reconnect-set', workerId });
       return;
     case 'stats': {
@@ -482,8 +463,10 @@ async function handle(msg: ToWorker): Promise<void> {
       send({ type: 'disconnections', workerId, list: disconnections });
       return;
     case 'publish': {
+      // The first frames once publishing began, too: the room messages a receive rule should match.
+      frames.arm();
       const lateSends = await publish(msg);
-      const reports: PublisherReport[] = [...publishers.values()].map(({ state: _s, queue, ...r }) => ({ ...r, unflushed: queue.length }));
+      const reports: PublisherReport[] = [...publishers.values()].map(({ state: _s, queue, text: _t, ...r }) => ({ ...r, unflushed: queue.length }));
       send({ type: 'published', workerId, publishers: reports, lateSends, ...(stallResumedUs === undefined ? {} : { stallResumedUs }) });
       return;
     }

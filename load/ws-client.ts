@@ -20,31 +20,44 @@ import { CONNECTED, CONNECTING, CLOSED, ClientCore, DEFAULT_CONNECT_TIMEOUT_MS, 
 export interface WsConnectOptions {
   /** Base http(s)/ws URL of the server or load balancer, e.g. http://127.0.0.1:8080 */
   url: string;
-  token: string;
+  /** The reference servers' JWT, as `?token=` (absent: no token in the query). */
+  token?: string;
   /** Source address to bind (e.g. 127.0.3.1) so connections spread over source addresses. */
   localAddress?: string;
   /** Default 10000 ms: from socket open start to the completed upgrade. */
   connectTimeoutMs?: number;
   /** WebSocket endpoint path; default '/ws'. */
   path?: string;
+  /** Query parameters of the upgrade request (a profile's `auth.in: 'query'`). */
+  query?: Record<string, string>;
+  /** Headers of the upgrade request (a profile's `auth.in: 'header' | 'cookie'`). */
+  headers?: Record<string, string>;
+  /**
+   * Every JSON object frame goes to `onEvent` whole, as `('', frame)`, acks included (a protocol
+   * profile matches frames itself: load/profile.ts). Default false: the reference framing.
+   */
+  rawFrames?: boolean;
 }
 
 export const DEFAULT_WS_PATH = '/ws';
 
 /** ws://host:port/ws?token=… from an http(s)/ws(s) base URL. */
-export function jsonWsUrl(base: string, token: string, path = DEFAULT_WS_PATH): string {
+export function jsonWsUrl(base: string, token: string | undefined, path = DEFAULT_WS_PATH, query?: Record<string, string>): string {
   const u = new URL(base);
   if (u.protocol === 'http:') u.protocol = 'ws:';
   else if (u.protocol === 'https:') u.protocol = 'wss:';
   else if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new Error(`unsupported URL scheme ${u.protocol}`);
   u.pathname = path;
   u.search = '';
-  u.searchParams.set('token', token);
+  if (token !== undefined) u.searchParams.set('token', token);
+  if (query !== undefined) for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
   u.hash = '';
   return u.toString();
 }
 
 export class WsClient extends ClientCore {
+  private raw = false;
+
   private constructor(ws: WebSocket) {
     super(ws);
   }
@@ -55,8 +68,9 @@ export class WsClient extends ClientCore {
       const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
       let ws: WebSocket;
       try {
-        ws = new WebSocket(jsonWsUrl(opts.url, opts.token, opts.path), {
+        ws = new WebSocket(jsonWsUrl(opts.url, opts.token, opts.path, opts.query), {
           localAddress: opts.localAddress,
+          ...(opts.headers ? { headers: opts.headers } : {}),
           perMessageDeflate: false,
           handshakeTimeout: timeoutMs,
           skipUTF8Validation: true,
@@ -67,7 +81,9 @@ export class WsClient extends ClientCore {
         return;
       }
       // The upgrade completes the connect ('open').
-      ClientCore.attach(new WsClient(ws), resolve, reject, timeoutMs, true);
+      const client = new WsClient(ws);
+      client.raw = opts.rawFrames === true;
+      ClientCore.attach(client, resolve, reject, timeoutMs, true);
     });
   }
 
@@ -75,13 +91,6 @@ export class WsClient extends ClientCore {
   emit(event: string, data?: unknown): boolean {
     if (!this.connected) return false;
     this.ws.send(JSON.stringify(data === undefined ? { type: event } : { type: event, data }));
-    return true;
-  }
-
-  /** Sends a raw text frame (tests use it for malformed and oversized frames). */
-  sendRaw(text: string): boolean {
-    if (!this.connected) return false;
-    this.ws.send(text);
     return true;
   }
 
@@ -120,7 +129,17 @@ export class WsClient extends ClientCore {
     } catch {
       return;
     }
-    if (typeof frame !== 'object' || frame === null || typeof frame.type !== 'string') return;
+    if (typeof frame !== 'object' || frame === null) return;
+    if (this.raw) {
+      // An ack of our own emitWithAck (the reference `ping`) settles it; every other frame is the profile's.
+      if (frame.type === 'ack' && typeof frame.id === 'number' && this.acks?.has(frame.id) === true) {
+        this.settleAck(frame.id, () => frame.data);
+        return;
+      }
+      this.deliver('', frame);
+      return;
+    }
+    if (typeof frame.type !== 'string') return;
     if (frame.type === 'ack') {
       if (typeof frame.id === 'number') this.settleAck(frame.id, () => frame.data);
       return;

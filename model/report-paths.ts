@@ -13,6 +13,9 @@ const OPEN_KEY: Record<string, string> = { metrics: '<metric>', windows: '<windo
 
 function resolve(root: Schema, s: Schema): Schema {
   let cur = s;
+  // A value that may be null (`if: {type: null}, then: true, else: {…}`: the same/cross split when
+  // the nodes are unknown): its non-null shape.
+  if (cur.else !== undefined && typeof cur.else === 'object' && cur.$ref === undefined) cur = { ...(cur.else as Schema), ...(typeof cur.description === 'string' ? { description: cur.description } : {}) };
   // $ref within the schema (`#/$defs/x`), and allOf merged into one object (accounting).
   for (let i = 0; i < 8 && typeof cur.$ref === 'string'; i++) {
     const ref = cur.$ref as string;

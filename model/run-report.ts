@@ -170,8 +170,9 @@ export interface WindowReport {
   /** Latency of deliveries intended in this window (whole seconds inside it). */
   broadcast_latency_ms: MetricSummary;
   accounting: Accounting;
-  sameNode: Accounting;
-  crossNode: Accounting;
+  /** Null when the node of some client is unknown (the split is not guessed). */
+  sameNode: Accounting | null;
+  crossNode: Accounting | null;
   /** The window's deliveries per receiving and per publishing node. Absent in older reports. */
   perNode?: PerNodeReport;
 }
@@ -341,8 +342,12 @@ export interface RunReport {
   topology: {
     /** How the cluster was started: `local` processes, `docker` containers (testcontainers), or `external`: not by wsbench (`--url`). */
     driver: 'local' | 'docker' | 'external';
-    /** Reference-server variant under test. */
-    server: 'socketio' | 'ws' | 'bun';
+    /** Reference-server variant under test, or `custom`: the user's own server (`serverCommand` / `serverImage`). */
+    server: 'socketio' | 'ws' | 'bun' | 'custom';
+    /** `custom`, local driver: the command that started each node, as configured (placeholders unexpanded). */
+    serverCommand?: string;
+    /** `custom`, docker driver: the image each node ran. */
+    serverImage?: string;
     /** How the variant spreads room messages over the nodes (e.g. `custom ioredis pub/sub`); absent in older reports. */
     adapter?: string;
     nodes: number;
@@ -363,10 +368,11 @@ export interface RunReport {
   metrics: Record<string, MetricSummary>;
   counters: Record<string, number>;
   accounting: Accounting & {
-    sameNode: Accounting;
-    crossNode: Accounting;
+    /** Null when the node of some client is unknown (no welcome, no load-balancer header): the split is not guessed. */
+    sameNode: Accounting | null;
+    crossNode: Accounting | null;
     /** Lost deliveries classified: never sent, or by who was disconnected (every broadcast scenario). */
-    losses?: LossBreakdown & { sameNode: LossBreakdown; crossNode: LossBreakdown };
+    losses?: LossBreakdown & { sameNode: LossBreakdown | null; crossNode: LossBreakdown | null };
   };
   /** Latency and loss per receiving and per publishing node (broadcast scenarios). */
   perNode?: PerNodeReport;

@@ -75,8 +75,8 @@ export function validateReport(data: unknown): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const e of validate.errors ?? []) {
-    // `allOf` repeats its sub-schema's errors under a second keyword; keep each message once.
-    if (e.keyword === 'allOf') continue;
+    // `allOf` and `if` (a split that may be null) repeat their sub-schema's errors under a second keyword; keep each message once.
+    if (e.keyword === 'allOf' || e.keyword === 'if') continue;
     const line = describeError(e);
     if (!seen.has(line)) {
       seen.add(line);

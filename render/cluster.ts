@@ -9,7 +9,7 @@
  */
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IConfigMap, IContainer, IEnvVar, IPodSpec, ISecret, IService, IVolume } from 'kubernetes-models/v1';
-import { DOCKER_IMAGE_DEFAULTS } from '../cluster/docker-options.js';
+import { UPSTREAM_IMAGES } from '../cluster/docker-options.js';
 import { APP_DIR } from '../cluster/docker-spec.js';
 import { FILE_LIMIT } from '../cluster/local-driver.js';
 import { renderNginxConfig, type LbPolicy } from '../cluster/nginx-config.js';
@@ -61,8 +61,9 @@ export const CLUSTER_RENDER_DEFAULTS = {
   server: 'socketio' as ServerKind,
   serverPort: K8S_PORTS.node,
   healthPath: '/health',
-  redisImage: DOCKER_IMAGE_DEFAULTS.redis,
-  nginxImage: DOCKER_IMAGE_DEFAULTS.nginx,
+  // A Kubernetes cluster pulls from registries: the official images (wsbench's own names are local builds).
+  redisImage: UPSTREAM_IMAGES.redis,
+  nginxImage: UPSTREAM_IMAGES.nginx,
   lbPolicy: 'ip_hash' as LbPolicy,
   /** 15,000 per node would be the seeds' upper figure; NGINX is sized for the whole cluster. */
   expectedConnections: 10_000,

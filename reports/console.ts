@@ -148,12 +148,14 @@ function accountingSection(r: RunReport, color: boolean): string[] {
     'right',
     'right',
   ]);
-  const rows: Array<[string, Accounting]> = [
+  const rows: Array<[string, Accounting | null]> = [
     ['total', r.accounting],
     ['same-node', r.accounting.sameNode],
     ['cross-node', r.accounting.crossNode],
   ];
   for (const [label, a] of rows) {
+    // Null: the node of some client is unknown, so is the split (never guessed).
+    if (a === null) t.push([label, 'unknown', 'unknown', 'unknown', 'unknown', 'unknown', 'unknown']);
     if (!a) continue;
     t.push([label, formatInt(a.expected), formatInt(a.received), formatInt(a.lost), formatInt(a.duplicated), formatInt(a.reordered), formatPercent(a.deliveryRatio)]);
   }
@@ -195,6 +197,10 @@ function faultSections(r: RunReport, color: boolean): string[] {
       ['same-node', l.sameNode],
       ['cross-node', l.crossNode],
     ] as const) {
+      if (x === null) {
+        t.push([label, 'unknown', 'unknown', 'unknown', 'unknown', 'unknown']);
+        continue;
+      }
       t.push([label, x.neverSent === undefined ? '-' : formatInt(x.neverSent), formatInt(x.lostConnected), formatInt(x.lostDisconnected), formatInt(x.lostPublisherDown), formatInt(x.late)]);
     }
     out.push(t.toString());
@@ -216,7 +222,7 @@ function faultSections(r: RunReport, color: boolean): string[] {
     for (const [name, w] of Object.entries(r.windows)) {
       const m = w.broadcast_latency_ms;
       const ms = (v: number) => (m.count > 0 ? formatMs(v) : '-');
-      t.push([name, (w.startMs / 1000).toFixed(1), (w.endMs / 1000).toFixed(1), ms(m.p50), ms(m.p99), ms(m.max), formatInt(w.accounting.expected), formatInt(w.accounting.lost), formatPercent(w.sameNode.deliveryRatio), formatPercent(w.crossNode.deliveryRatio)]);
+      t.push([name, (w.startMs / 1000).toFixed(1), (w.endMs / 1000).toFixed(1), ms(m.p50), ms(m.p99), ms(m.max), formatInt(w.accounting.expected), formatInt(w.accounting.lost), w.sameNode === null ? 'unknown' : formatPercent(w.sameNode.deliveryRatio), w.crossNode === null ? 'unknown' : formatPercent(w.crossNode.deliveryRatio)]);
     }
     out.push(t.toString());
   }

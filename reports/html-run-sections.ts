@@ -134,6 +134,8 @@ function accountingRows(acc: Record<string, unknown>, prefix = ''): Row[] {
   const rows: Row[] = [[`${prefix}total`, { ...flat(acc), ...flat(losses) }]];
   for (const [k, label] of [['sameNode', 'same-node'], ['crossNode', 'cross-node']] as const) {
     if (isObj(acc[k])) rows.push([`${prefix}${label}`, { ...flat(acc[k]), ...(isObj(losses[k]) ? flat(losses[k]) : {}) }]);
+    // Null: the node of some client was unknown, so is the split (never guessed).
+    else if (acc[k] === null) rows.push([`${prefix}${label} (unknown)`, {}]);
   }
   for (const [k, v] of Object.entries(acc)) if (!['sameNode', 'crossNode', 'losses'].includes(k) && isObj(v)) rows.push([`${prefix}${k}`, flat(v)]);
   return rows;

@@ -108,18 +108,20 @@ export function mergePartials(ps: PartialReport[], opts: { runId: string; now?: 
   const measured = timeline.filter((x) => x.t > 0 && (!Number.isFinite(duration) || x.t <= duration));
   if ('deliveries_per_sec' in counters) counters.deliveries_per_sec = measured.length ? Math.round(measured.reduce((a, x) => a + x.received, 0) / measured.length) : 0;
   const sum = (pick: (p: PartialReport) => Accounting) => ps.reduce((a, p) => addAccounting(a, pick(p)), emptyAccounting());
+  // A shard that could not tell the nodes apart makes the merged split unknown too.
+  const splitKnown = ps.every((p) => p.accounting.sameNode !== null && p.accounting.crossNode !== null);
   const withLosses = ps.filter((p) => p.accounting.losses);
   const zero: LossBreakdown = { lostConnected: 0, lostDisconnected: 0, lostPublisherDown: 0, late: 0 };
   const accounting: RunReport['accounting'] = {
     ...sum((p) => p.accounting),
-    sameNode: sum((p) => p.accounting.sameNode),
-    crossNode: sum((p) => p.accounting.crossNode),
+    sameNode: splitKnown ? sum((p) => p.accounting.sameNode!) : null,
+    crossNode: splitKnown ? sum((p) => p.accounting.crossNode!) : null,
     ...(withLosses.length
       ? {
           losses: {
             ...withLosses.reduce((a, p) => sumLoss(a, p.accounting.losses!), zero),
-            sameNode: withLosses.reduce((a, p) => sumLoss(a, p.accounting.losses!.sameNode), zero),
-            crossNode: withLosses.reduce((a, p) => sumLoss(a, p.accounting.losses!.crossNode), zero),
+            sameNode: splitKnown ? withLosses.reduce((a, p) => sumLoss(a, p.accounting.losses!.sameNode!), zero) : null,
+            crossNode: splitKnown ? withLosses.reduce((a, p) => sumLoss(a, p.accounting.losses!.crossNode!), zero) : null,
           },
         }
       : {}),

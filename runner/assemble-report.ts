@@ -3,6 +3,7 @@
  * the RunReport, with targets evaluated (and reconciled with the engine's own judgement) and the
  * verdict. Pure apart from reading the package version and the machine's description.
  */
+import { commandText, redactServer } from '../config/user-server.js';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -89,8 +90,12 @@ export function assembleReport(i: ReportInput): RunReport {
     environment: environment(),
     topology: {
       driver: plan.driver,
-      server: t.server,
-      adapter: adapterOf(t),
+      ...(t.userServer
+        ? {
+            server: 'custom' as const,
+            ...(plan.driver === 'docker' && t.userServer.image ? { serverImage: t.userServer.image } : t.userServer.command ? { serverCommand: commandText(t.userServer.command) } : {}),
+          }
+        : { server: t.server, adapter: adapterOf(t) }),
       nodes: t.nodes,
       lb: plan.external ? 'external' : 'nginx',
       lbPolicy: plan.external ? 'external' : t.lbPolicy,
@@ -104,7 +109,8 @@ export function assembleReport(i: ReportInput): RunReport {
     },
     scenario: { name: plan.scenario.name, describe: plan.scenario.describe },
     options: plan.options,
-    config: plan.config,
+    // Secrets in the user's server `env` are not stored (docs/report.md).
+    config: plan.config && { ...plan.config, server: redactServer(plan.config.server) },
     metrics: result.metrics,
     counters: result.counters,
     accounting: result.accounting,

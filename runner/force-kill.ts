@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../common/paths.js';
-import { descendants } from '../cluster/process-identity.js';
+import { descendants, processesWithEnv } from '../cluster/process-identity.js';
+import { RUN_ID_ENV } from '../cluster/user-node.js';
 
 /**
  * The forced end of a run (a second Ctrl-C): SIGKILLs every process the run started and their
@@ -10,7 +11,10 @@ import { descendants } from '../cluster/process-identity.js';
  * detached `wsbench clean --run <id> --force` removes them. Returns the pids signalled.
  */
 export function forceKillRun(pids: readonly number[], run: { driver?: string; runId?: string }): number[] {
-  const all = [...new Set([...pids, ...pids.flatMap((p) => descendants(p).map((d) => d.pid))])];
+  // A user's node carries the run id in its environment: found even when it left the process tree.
+  const marked = run.runId ? processesWithEnv(RUN_ID_ENV, run.runId).map((p) => p.pid) : [];
+  const roots = [...pids, ...marked];
+  const all = [...new Set([...roots, ...roots.flatMap((p) => descendants(p).map((d) => d.pid))])];
   const killed: number[] = [];
   for (const pid of all) {
     try {

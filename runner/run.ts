@@ -167,6 +167,7 @@ export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutc
     });
     for (const line of engine.log) say(line);
     if (plan.external) say(`using the running cluster at ${plan.external.url} (not started by wsbench)${plan.external.nodeUrls.length ? `, nodes ${plan.external.nodeUrls.join(', ')}` : ''}`);
+    else if (t.userServer) say(`starting cluster: redis-server, ${t.nodes} nodes of your server (${plan.driver === 'docker' ? t.userServer.image : 'server.command'}, ready by ${t.userServer.ready.kind}), nginx (${t.lbPolicy}) — logs in ${outDir}/logs`);
     else say(`starting cluster: redis-server, ${t.nodes} ${t.server} nodes${t.adapter === 'redis-streams' ? ' (redis-streams adapter, connection state recovery)' : ''}, nginx (${t.lbPolicy}) — logs in ${outDir}/logs`);
     if (t.calibrationFaults?.length) say(calibrationFaultNote(t.calibrationFaults));
     if (t.insecureDisable?.length) say(`INSECURE NODES (test/calibration only): every node skips these checks on purpose: ${t.insecureDisable.join(', ')}`);

@@ -9,6 +9,7 @@ import { publishStartUs } from '../load/shard-plan.js';
 import { createLatencyHistogram, mergeEncoded, summarizeUs } from '../model/histogram.js';
 import { addAccounting, emptyAccounting } from '../model/accounting.js';
 import { RECONNECT_POLICIES, type ReconnectPolicy } from '../load/reconnect-policy.js';
+import type { ReconnectSpec } from '../config/protocol.js';
 import type { Disconnection, LossClasses, WorkerResults } from '../load/ipc.js';
 import type { WindowReport } from '../model/run-report.js';
 import type { ScenarioContext, ScenarioFlag, ScenarioResult, ServerOverride } from './define.js';
@@ -193,6 +194,11 @@ const sumLoss = (a: LossClasses, b: LossClasses): LossClasses => ({
 });
 const noLoss = (): LossClasses => ({ lostConnected: 0, lostDisconnected: 0, lostPublisherDown: 0, neverSent: 0, late: 0 });
 
+/** The profile's reconnect behaviour as the report names it: the preset, or `custom {…}`. */
+function profileReconnectName(r: ReconnectSpec | undefined): string | undefined {
+  return r === undefined ? undefined : typeof r === 'string' ? r : `custom ${JSON.stringify(r)}`;
+}
+
 /**
  * The broadcast workload every broadcast scenario runs: connect C clients spread over the nodes,
  * deal them into R rooms with members on every node, publish on a fixed schedule, optionally run a
@@ -208,48 +214,62 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     // --- connect -------------------------------------------------------------------------------
     ctx.event('phase', 'connect');
     const results = await step(load.connect());
-    const connected = results.filter((r) => r.nodeId !== null);
+    // A connection whose node neither the server nor the load balancer named is connected all the
+    // same: its node is unknown (null), never guessed.
+    const connected = results.filter((r) => r.error === undefined);
+    const protocolFailure = results.find((r) => r.error === 'protocol');
+    if (protocolFailure) throw load.mismatch(`${results.filter((r) => r.error === 'protocol').length} of ${results.length} connections: ${protocolFailure.errorMessage}`);
     const failures = new Map<string, number>();
     for (const r of results) if (r.error) failures.set(r.error, (failures.get(r.error) ?? 0) + 1);
+    const notes: string[] = [];
     const connectHist = createLatencyHistogram();
     for (const r of connected) connectHist.recordValue(Math.max(1, r.connectUs));
     const perNode: Record<string, number> = {};
     for (const n of ctx.cluster.nodes) perNode[n.id] = 0;
-    for (const r of connected) perNode[r.nodeId!] = (perNode[r.nodeId!] ?? 0) + 1;
+    for (const r of connected) perNode[r.nodeId ?? 'unknown'] = (perNode[r.nodeId ?? 'unknown'] ?? 0) + 1;
     if (connected.length < results.length) {
       const first = results.find((r) => r.error);
       throw new WsbenchError(
         'WSB_CONNECT_FAILED',
         `${results.length - connected.length} of ${results.length} connections failed (${[...failures].map(([k, v]) => `${k}: ${v}`).join(', ')}); first: ${first?.errorMessage}`,
-        { hint: 'lower --connections or --connect-rate, or see the node logs in the run folder' },
+        {
+          hint:
+            load.custom && failures.has('auth')
+              ? 'the server refused the credential: check protocol.auth (where it goes, its name and value, the JWT secret and claims)'
+              : 'lower --connections or --connect-rate, or see the node logs in the run folder',
+        },
       );
     }
     const nodesUsed = Object.values(perNode).filter((v) => v > 0).length;
-    if (ctx.cluster.nodes.length > 1 && nodesUsed < 2) {
+    const nodesKnown = connected.every((r) => r.nodeId !== null);
+    if (!nodesKnown) notes.push(`the node of ${connected.filter((r) => r.nodeId === null).length} connections is unknown (no welcome, no load-balancer header): the same-node / cross-node split is unknown`);
+    if (nodesKnown && ctx.cluster.nodes.length > 1 && nodesUsed < 2) {
       throw new WsbenchError('WSB_LB_UNBALANCED', `the load balancer put all ${connected.length} connections on one node (${JSON.stringify(perNode)}); nothing would cross nodes`, {
         hint: 'use --lb-policy least_conn or round_robin, or check that clients bind distinct 127.0.x.* source addresses',
       });
     }
-    const notes: string[] = [];
     const idle = Object.entries(perNode).filter(([, v]) => v === 0).map(([k]) => k);
-    if (idle.length) notes.push(`nodes with no connections: ${idle.join(', ')} (load balancer spread)`);
+    if (nodesKnown && idle.length) notes.push(`nodes with no connections: ${idle.join(', ')} (load balancer spread)`);
 
     // --- join ----------------------------------------------------------------------------------
     setPhase('joining');
     ctx.event('phase', 'join');
     // Grouped by worker, so the publishers spread over the workers (load/room-plan.ts).
-    const assignments = planRooms(connected.map((r) => ({ id: r.id, nodeId: r.nodeId!, group: load.workerOf.get(r.id) ?? 0 })), {
+    const assignments = planRooms(connected.map((r) => ({ id: r.id, nodeId: r.nodeId ?? 'unknown', group: load.workerOf.get(r.id) ?? 0 })), {
       rooms: o.rooms,
       publishersPerRoom: o.publishersPerRoom,
       roomNames: ctx.shard?.roomNames,
     });
     const joinFailures = await step(load.join(assignments));
+    if (joinFailures.length > 0 && load.custom) {
+      throw load.mismatch(`${joinFailures.length} of ${assignments.filter((a) => a.role === 'member').length} room joins failed; first: ${joinFailures[0].error} (room ${joinFailures[0].room})`);
+    }
     if (joinFailures.length > 0) {
       throw new WsbenchError('WSB_JOIN_FAILED', `${joinFailures.length} of ${assignments.filter((a) => a.role === 'member').length} room joins failed; first: ${joinFailures[0].error} (room ${joinFailures[0].room})`, {
         hint: joinFailures[0].error === 'room_full' ? 'use more --rooms' : 'see the node logs in the run folder',
       });
     }
-    const nodeOf = new Map(connected.map((r) => [r.id, r.nodeId!]));
+    const nodeOf = new Map(connected.map((r) => [r.id, r.nodeId ?? 'unknown']));
     const roomNodes = new Map<string, Set<string>>();
     for (const a of assignments) {
       if (a.role !== 'member') continue;
@@ -362,12 +382,14 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     ctx.event('phase', 'collected');
 
     const total = collected.reduce((a, r) => addAccounting(a, r.accounting.total), emptyAccounting());
-    const sameNode = collected.reduce((a, r) => addAccounting(a, r.accounting.sameNode), emptyAccounting());
-    const crossNode = collected.reduce((a, r) => addAccounting(a, r.accounting.crossNode), emptyAccounting());
+    // The node of some client unknown (no welcome, no load-balancer header): the same/cross split is
+    // unknown (null), and so is every target on it — never guessed.
+    const sameNode = nodesKnown ? collected.reduce((a, r) => addAccounting(a, r.accounting.sameNode), emptyAccounting()) : null;
+    const crossNode = nodesKnown ? collected.reduce((a, r) => addAccounting(a, r.accounting.crossNode), emptyAccounting()) : null;
     const losses = {
       ...collected.reduce((a, r) => sumLoss(a, r.losses.total), noLoss()),
-      sameNode: collected.reduce((a, r) => sumLoss(a, r.losses.sameNode), noLoss()),
-      crossNode: collected.reduce((a, r) => sumLoss(a, r.losses.crossNode), noLoss()),
+      sameNode: nodesKnown ? collected.reduce((a, r) => sumLoss(a, r.losses.sameNode), noLoss()) : null,
+      crossNode: nodesKnown ? collected.reduce((a, r) => sumLoss(a, r.losses.crossNode), noLoss()) : null,
     };
     const unexpected = collected.reduce((a, r) => a + r.accounting.unexpected, 0);
     const messagesPublished = published.publishers.reduce((a, p) => a + p.sent, 0);
@@ -437,8 +459,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
         endMs: Math.round((w.endUs - measureFromUs) / 1000),
         broadcast_latency_ms: summarizeUs(mergeEncoded(hdrs), 'ms'),
         accounting: wr.reduce((a, x) => addAccounting(a, x.accounting), emptyAccounting()),
-        sameNode: wr.reduce((a, x) => addAccounting(a, x.sameNode), emptyAccounting()),
-        crossNode: wr.reduce((a, x) => addAccounting(a, x.crossNode), emptyAccounting()),
+        sameNode: nodesKnown ? wr.reduce((a, x) => addAccounting(a, x.sameNode), emptyAccounting()) : null,
+        crossNode: nodesKnown ? wr.reduce((a, x) => addAccounting(a, x.crossNode), emptyAccounting()) : null,
         perNode: perNodeWindow(collected, w.name, fromS, toS),
       };
     }
@@ -458,6 +480,11 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       broadcast_latency_cross_node_ms: summarizeUs(mergeEncoded(collected.map((r) => r.hdr.cross)), 'ms'),
       connect_time_ms: summarizeUs(connectHist, 'ms'),
     };
+    if (!nodesKnown) {
+      // Absent, not zero: a target on them is unknown and fails.
+      delete metrics.broadcast_latency_same_node_ms;
+      delete metrics.broadcast_latency_cross_node_ms;
+    }
     if (disconnections.length) metrics.reconnect_time_ms = summarizeUs(reconnectHist, 'ms');
     if (queued) metrics.queued_delivery_latency_ms = summarizeUs(mergeEncoded(collected.map((r) => r.hdr.queued)), 'ms');
     const replayed = summarizeUs(mergeEncoded(collected.map((r) => r.hdr.replayed)), 'ms');
@@ -523,7 +550,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
         ...(disconnections.length
           ? {
               reconnection: {
-                policy: o.reconnect,
+                // A profile's own reconnect behaviour wins over --reconnect (load/worker.ts).
+                policy: profileReconnectName(ctx.topology.protocol?.reconnect) ?? o.reconnect,
                 disconnections: disconnections.length,
                 reconnected: disconnections.filter((d) => d.upUs !== null).length,
                 neverBack: disconnections.filter((d) => d.upUs === null).length,

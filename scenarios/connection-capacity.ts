@@ -61,14 +61,14 @@ export default defineScenario<Options>({
       const t0 = nowUs();
       ctx.event('phase', 'connect');
       const results = await step(load.connect());
-      const connected = results.filter((r) => r.nodeId !== null);
+      const connected = results.filter((r) => r.error === undefined);
       const failuresByCause: Record<string, number> = {};
       for (const r of results) if (r.error) failuresByCause[r.error] = (failuresByCause[r.error] ?? 0) + 1;
       const connectHist = createLatencyHistogram();
       for (const r of connected) connectHist.recordValue(Math.max(1, r.connectUs));
       const perNode: Record<string, number> = {};
       for (const n of ctx.cluster.nodes) perNode[n.id] = 0;
-      for (const r of connected) perNode[r.nodeId!] = (perNode[r.nodeId!] ?? 0) + 1;
+      for (const r of connected) perNode[r.nodeId ?? 'unknown'] = (perNode[r.nodeId ?? 'unknown'] ?? 0) + 1;
 
       mon.setPhase('holding');
       ctx.event('phase', 'hold');

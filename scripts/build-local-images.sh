@@ -16,10 +16,11 @@
 # redis-server and nginx, which may differ from the upstream images' versions).
 set -euo pipefail
 
-# Keep in step with DOCKER_IMAGE_DEFAULTS in cluster/docker-driver.ts.
-REDIS_IMAGE=${WSB_REDIS_IMAGE:-redis:7.4-bookworm}
-NGINX_IMAGE=${WSB_NGINX_IMAGE:-nginx:1.28-bookworm}
-NODE_IMAGE=${WSB_NODE_IMAGE:-node:20-bookworm-slim}
+# wsbench's own names, never an official image's tag (a local build must not shadow the real image).
+# `wsbench setup --tests` passes DOCKER_IMAGE_DEFAULTS (config/defaults.ts); keep these in step.
+REDIS_IMAGE=${WSB_REDIS_IMAGE:-wsbench/redis:7.4-bookworm}
+NGINX_IMAGE=${WSB_NGINX_IMAGE:-wsbench/nginx:1.28-bookworm}
+NODE_IMAGE=${WSB_NODE_IMAGE:-wsbench/node:20-bookworm-slim}
 FORCE=0
 [ "${1:-}" = "--force" ] && FORCE=1
 

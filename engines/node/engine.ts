@@ -32,6 +32,9 @@ export const nodeEngine: Engine = {
               url: ctx.cluster.url,
               jwtSecret: t.jwtSecret,
               protocol: SERVER_VARIANT_INFO[t.server].protocol,
+              ...(t.protocol ? { profile: t.protocol } : {}),
+              // The load balancer names the upstream of each connection: its port gives the node.
+              nodePorts: Object.fromEntries(ctx.cluster.nodes.map((n) => [String(n.port), n.id])),
               recover: t.adapter === 'redis-streams',
               ...(ctx.cluster.tls ? { tls: ctx.cluster.tls } : {}),
             });
