@@ -15,15 +15,18 @@ import { renderHtml } from '../reports/html.js';
 import { renderJunit } from '../reports/junit.js';
 import type { RunReport } from '../model/run-report.js';
 import type { CommandIO } from './report-commands.js';
+import { k6OperatorPartials } from './merge-k6-operator.js';
 
 /** A partial.json, or a run folder holding one. */
 function partialPath(p: string): string {
   return existsSync(p) && statSync(p).isDirectory() ? join(p, 'partial.json') : p;
 }
 
-export async function mergeCommand(files: string[], flags: { out?: string; json?: boolean }, io: CommandIO): Promise<number> {
-  const read = [];
-  for (const f of files) read.push({ file: partialPath(f), report: await readReport(partialPath(f)) });
+export async function mergeCommand(files: string[], flags: { out?: string; json?: boolean; k6Operator?: string }, io: CommandIO): Promise<number> {
+  const read: Array<{ file: string; report: unknown }> = [];
+  // --k6-operator: the arguments are the folders holding the runners' files (copied out of the results claim).
+  if (flags.k6Operator) read.push(...(await k6OperatorPartials(flags.k6Operator, files)));
+  else for (const f of files) read.push({ file: partialPath(f), report: await readReport(partialPath(f)) });
   const partials = checkShards(read);
   const first = partials[0];
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');

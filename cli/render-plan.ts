@@ -197,6 +197,16 @@ function needScenario(kind: string, scenario: string | undefined, allowed: strin
   return scenario;
 }
 
+/** `--start-at` (an ISO time with its zone, in the future) or now + `--start-delay`: when every shard / runner starts publishing. */
+function startAtOf(f: Flags, now: Date, problems: string[]): string {
+  const given = str(f, 'startAt');
+  if (given === undefined) return new Date(now.getTime() + int(f, 'startDelay', '--start-delay', RENDER_DEFAULTS.startDelayS, 10, 7 * 24 * 3600, problems) * 1000).toISOString();
+  const t = Date.parse(given);
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(given) || Number.isNaN(t)) problems.push(`--start-at: '${given}' is not an ISO time with its zone, e.g. 2026-12-07T01:00:00Z`);
+  else if (t <= now.getTime()) problems.push(`--start-at: ${given} is already past (now ${now.toISOString()})`);
+  return Number.isNaN(t) ? given : new Date(t).toISOString();
+}
+
 /** The flags the two load kinds (k6-operator, node-job) share: common ones, name, parallelism, nodes, server. */
 function loadRunFlags(scenario: string, f: Flags) {
   const problems: string[] = [];
@@ -209,7 +219,7 @@ function loadRunFlags(scenario: string, f: Flags) {
   return { problems, c, name, parallelism, nodes, server };
 }
 
-async function renderK6OperatorKind(scenarioArg: string | undefined, f: Flags, env: NodeJS.ProcessEnv): Promise<Rendered> {
+async function renderK6OperatorKind(scenarioArg: string | undefined, f: Flags, env: NodeJS.ProcessEnv, now: Date): Promise<Rendered> {
   const allowed = Object.keys(K6_ADAPTERS).filter((s) => !SCENARIOS[s]?.needsClusterControl);
   const scenario = needScenario('k6-operator', scenarioArg, allowed);
   const { problems, c, name, parallelism, nodes, server } = loadRunFlags(scenario, f);
@@ -224,8 +234,13 @@ async function renderK6OperatorKind(scenarioArg: string | undefined, f: Flags, e
   }
   if (str(f, 'k6Image')) problems.push(...checkImage('--k6-image', str(f, 'k6Image')!));
   const requests = requestsOf(f, problems);
+  // cross-node-broadcast with --start-at: the runners publish from one agreed start (every runner's t0 baked into the plan).
+  // Only when asked (`--start-at` / `--start-delay`): else the operator's starter starts the runners together and each counts from its own setup().
+  const startAt = scenario === 'cross-node-broadcast' && (str(f, 'startAt') !== undefined || str(f, 'startDelay') !== undefined) ? startAtOf(f, now, problems) : undefined;
   refuse('k6-operator', problems);
   const plan = planFor(scenario, f, { nodes: String(nodes), server, engine: 'k6' }, env);
+  // What `wsbench merge --k6-operator` rebuilds each runner's shard plan from (as `wsbench run --engine k6 --shard i/N --start-at` plans it).
+
   if (!version) {
     // Not given: the k6 this machine would run (--k6, K6_BIN, PATH), so the bundle matches a local run.
     try {
@@ -238,6 +253,9 @@ async function renderK6OperatorKind(scenarioArg: string | undefined, f: Flags, e
   }
   const vus = K6_ADAPTERS[scenario].plan(plan.options, { nodes }).vus;
   if (vus < parallelism) refuse('k6-operator', [`--parallelism ${parallelism}: the plan has ${vus} VUs; a runner without a VU would hold no connection (at most --parallelism ${vus})`]);
+  // What `wsbench merge --k6-operator` rebuilds each runner's shard plan from (as `wsbench run --engine k6 --shard i/N --start-at` plans it).
+  const mergeConfig = { server, nodes, ...plan.options, targets: Object.fromEntries(plan.targets.map((t) => [t.id, t.value])) };
+  const planId = scenario === 'cross-node-broadcast' ? buildPlan(scenario, { engine: 'k6', shard: `1/${parallelism}`, ...(startAt ? { startAt } : {}) }, env, mergeConfig).shard?.planId : undefined;
   return renderK6Operator({
     name,
     ...(c.namespace ? { namespace: c.namespace } : {}),
@@ -255,6 +273,7 @@ async function renderK6OperatorKind(scenarioArg: string | undefined, f: Flags, e
     separate: Boolean(f.separate),
     results,
     requests,
+    ...(planId ? { merge: { ...(startAt ? { startAt } : {}), planId, config: mergeConfig } } : {}),
   });
 }
 
@@ -272,16 +291,7 @@ function renderNodeJobKind(scenarioArg: string | undefined, f: Flags, env: NodeJ
     if (!m || Number(m[3]) < 1 || Number(m[3]) > 65535) problems.push(`--upstream: '${u}' must be host:port, e.g. my-server-1:3000`);
     return { host: m?.[1] ?? u, port: Number(m?.[3] ?? 0) };
   });
-  let startAt: string;
-  const given = str(f, 'startAt');
-  if (given !== undefined) {
-    const t = Date.parse(given);
-    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(given) || Number.isNaN(t)) problems.push(`--start-at: '${given}' is not an ISO time with its zone, e.g. 2026-12-07T01:00:00Z`);
-    else if (t <= now.getTime()) problems.push(`--start-at: ${given} is already past (now ${now.toISOString()})`);
-    startAt = Number.isNaN(t) ? given : new Date(t).toISOString();
-  } else {
-    startAt = new Date(now.getTime() + int(f, 'startDelay', '--start-delay', RENDER_DEFAULTS.startDelayS, 10, 7 * 24 * 3600, problems) * 1000).toISOString();
-  }
+  const startAt = startAtOf(f, now, problems);
   const requests = requestsOf(f, problems);
   refuse('node-job', problems);
   // Validated as the shard pods' `wsbench run --url` will validate it (a loopback URL: the sidecar).
@@ -314,7 +324,7 @@ export async function buildRender(kind: string, scenario: string | undefined, f:
     case 'cluster':
       return renderClusterKind(scenario, f, env);
     case 'k6-operator':
-      return renderK6OperatorKind(scenario, f, env);
+      return renderK6OperatorKind(scenario, f, env, now);
     case 'node-job':
       return renderNodeJobKind(scenario, f, env, now);
     default:

@@ -21,7 +21,9 @@ export function printOutcome(plan: Pick<RunPlan, 'json'>, outcome: RunOutcome, i
   if (plan.json) io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (!error || report.timeline.length > 0) io.stdout.write(`${renderConsole(report)}\n`);
   if (error) io.stderr.write(`error ${error.code}: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ''}\n`);
-  io.stderr.write(`report: ${outcome.reportPath}${outcome.written.length ? ` (also ${outcome.written.join(', ')})` : ''}\n`);
+  const n = report.repeat?.runs.length ?? 0;
+  const runs = n ? `; each run's own report in ${n === 1 ? 'run-1/' : n === 2 ? 'run-1/ and run-2/' : `run-1/ … run-${n}/`} beside it` : '';
+  io.stderr.write(`report: ${outcome.reportPath}${outcome.written.length ? ` (also ${outcome.written.join(', ')})` : ''}${runs}\n`);
 }
 
 export async function runCommand(plan: RunPlan, io: RunCommandIO): Promise<number> {

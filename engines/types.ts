@@ -37,6 +37,8 @@ export interface EngineRunContext {
   onProcess(): void;
   /** `--repeat N`: which of the N runs this is (1-based); absent for a single run. */
   repeat?: { run: number; of: number };
+  /** This run's own folder (`<out>/run-<k>/` for repeated runs: k6's summaries and logs); absent: the prepare input's `outDir`. */
+  outDir?: string;
 }
 
 /** The runner's target results after the engine's own judgement (k6's thresholds). */

@@ -71,9 +71,24 @@ export interface StallsReport {
   typicalP99Ms: number;
   thresholdMs: number;
   /** p99 of the deliveries intended in each second of the measured phase (s = 0 is its first second). */
-  seconds: Array<{ s: number; p99Ms: number | null; count: number }>;
+  seconds: Array<{
+    s: number;
+    p99Ms: number | null;
+    count: number;
+    /** The per-node timeline: the same second's p50, p99 and count by the node the receivers sat on (node engine; absent in older reports). */
+    nodes?: Record<string, { p50Ms: number | null; p99Ms: number | null; count: number }>;
+  }>;
   /** Consecutive stall seconds, each with the busiest processes from its start until a second after its end (CPU from /proc). */
-  stalls: Array<{ fromS: number; seconds: number; peakP99Ms: number; busiest: Array<{ process: string; cpuPercent: number }> }>;
+  stalls: Array<{
+    fromS: number;
+    seconds: number;
+    peakP99Ms: number;
+    busiest: Array<{ process: string; cpuPercent: number }>;
+    /** Each receiving node's worst-second p50 and p99 inside the stall, worst median first (from `seconds[].nodes`). */
+    receivers?: Array<{ node: string; p50Ms: number; p99Ms: number; count: number }>;
+    /** The receiving nodes whose median delivery in a stall second was above the stall threshold: which node's receivers were behind. */
+    behind?: string[];
+  }>;
   /** Processes whose CPU was sampled every second (nodes, nginx, redis, generator workers; none a driver could not see). */
   cpuProcesses: string[];
 }

@@ -30,7 +30,7 @@ import { k6Command } from '../engines/k6/command.js';
 import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
 import { k6Thresholds } from '../engines/k6/summary.js';
 import type { TargetSpec } from '../model/targets.js';
-import type { K6Plan } from '../engines/k6/scripts/lib/plan.js';
+import { broadcastTimes, type K6Plan } from '../engines/k6/scripts/lib/plan.js';
 import { JWT_SECRET_KEY, jwtEnv, nodeId } from './cluster.js';
 import { labelsFor, metadata, type K8sObject, type Rendered } from './k8s.js';
 import { resultsClaim, RESULTS_DIR, type ResultsClaimOptions } from './results-claim.js';
@@ -77,6 +77,30 @@ export interface K6OperatorRenderOptions {
   /** CPU and memory each runner requests (`--cpu`, `--memory`); none by default. */
   requests?: { cpu?: string; memory?: string };
   results: ResultsClaimOptions;
+  /**
+   * cross-node-broadcast: the agreed start of publishing, if given (baked into the plan as every
+   * runner's t0; else each runner counts from its own setup(), which its summary records), the plan id `wsbench run --engine k6 --shard i/N --start-at` would give, and the resolved
+   * config `wsbench merge --k6-operator` rebuilds each runner's shard plan from (ConfigMap key
+   * `wsbench-merge.json`).
+   */
+  merge?: { startAt?: string; planId: string; config: Record<string, unknown> };
+}
+
+/** The ConfigMap key holding what `wsbench merge --k6-operator` needs. */
+export const MERGE_KEY = 'wsbench-merge.json';
+
+/** `wsbench-merge.json` of a rendered k6-operator ConfigMap. */
+export interface K6OperatorMergeInfo {
+  kind: 'k6-operator';
+  /** TestRun name: runner i writes `<name>-<i>.summary.json` and `.samples.json.gz`. */
+  name: string;
+  scenario: string;
+  parallelism: number;
+  /** `--start-at`: when every runner publishes (absent: the runners start together and each counts from its own setup()). */
+  startAt?: string;
+  planId: string;
+  /** The resolved config (server, nodes, options, targets) every runner's shard plan is rebuilt from. */
+  config: Record<string, unknown>;
 }
 
 /** Turns `-e K=V` pairs into a record, and returns the other arguments. */
@@ -151,7 +175,10 @@ export async function renderK6Operator(o: K6OperatorRenderOptions): Promise<Rend
   const plan = adapter.plan(o.options, { nodes: o.nodes });
   // N runners = N equal execution segments: the VUs deal whole rooms by segment (engines/k6/engine.ts shardPlan),
   // so a room's publisher and members run in one runner and every latency is measured on one pod's clock.
-  if (o.parallelism > 1 && plan.scenario === 'cross-node-broadcast') shardPlan(plan, { ref: { index: 1, count: o.parallelism } });
+  // With an agreed start (`merge`), every runner's t0 is baked into the plan: the merge knows each runner's clock zero.
+  const startAtMs = o.merge?.startAt ? Date.parse(o.merge.startAt) : undefined;
+  if (o.parallelism > 1 && plan.scenario === 'cross-node-broadcast') shardPlan(plan, { ref: { index: 1, count: o.parallelism }, ...(startAtMs !== undefined ? { startAtMs } : {}) });
+  else if (startAtMs !== undefined && plan.scenario === 'cross-node-broadcast') plan.t0EpochMs = startAtMs - broadcastTimes(plan).publishAt;
   const nodeIds = Array.from({ length: o.nodes }, (_, i) => nodeId(i));
   const { thresholds } = k6Thresholds(o.targets, adapter.submetrics(nodeIds));
   const { args, vars } = runnerCommand(o, plan, thresholds);
@@ -164,7 +191,11 @@ export async function renderK6Operator(o: K6OperatorRenderOptions): Promise<Rend
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: metadata(configMapName, labels, ns),
-    data: { [SCRIPT_KEY]: script, ...vars },
+    data: {
+      [SCRIPT_KEY]: script,
+      ...vars,
+      ...(o.merge ? { [MERGE_KEY]: JSON.stringify({ kind: 'k6-operator', name: o.name, scenario: o.scenario, parallelism: o.parallelism, ...(o.merge.startAt ? { startAt: o.merge.startAt } : {}), planId: o.merge.planId, config: o.merge.config } satisfies K6OperatorMergeInfo) } : {}),
+    },
   };
 
   const env: IEnvVar[] = [
@@ -223,7 +254,8 @@ export async function renderK6Operator(o: K6OperatorRenderOptions): Promise<Rend
     `Script: engines/k6/scripts/${o.scenario}.ts bundled for k6 ${formatK6Version(o.k6Version)} exactly as \`wsbench run ${o.scenario} --engine k6\` bundles it (ConfigMap ${configMapName}, key ${SCRIPT_KEY}).`,
     `Target: ${vars.WSB_URL}; the tokens are minted in each runner from ${JWT_SECRET_KEY} in the Secret ${o.jwtSecretName} (wsbench render cluster makes it).`,
     `Needs: the k6-operator with the TestRun CRD that has spec.args (v1.x; fixtures/k8s/k6-operator/), the image ${o.image} (the project's Dockerfile) where the runners can pull it.`,
-    `Results: every runner writes ${files} to the claim ${claim.claimName} under ${o.name}/; collect them with \`wsbench merge\` (docs/kubernetes.md).`,
+    `Results: every runner writes ${files} to the claim ${claim.claimName} under ${o.name}/; copy that folder out and run \`wsbench merge --k6-operator <this manifest> <the folder>\` (docs/kubernetes.md).`,
+    ...(o.merge?.startAt ? [`Start: every runner publishes from ${o.merge.startAt} (plan ${o.merge.planId}); apply before then, allowing for image pulls, k6 start and the connect phase (a runner that is late stops with WSB_SHARD_START_MISSED).`] : []),
     `Apply: kubectl apply -f <this>; watch: kubectl get testrun ${o.name} -w (stage finished); remove: kubectl delete testrun ${o.name}`,
     'No --local-ips under the operator: each runner connects from its pod IP, so with ip_hash all of one runner\'s connections reach one node (render the cluster with --lb-policy least_conn or round_robin to spread them).',
     ...harnessNote,

@@ -91,6 +91,16 @@ describe('timeline charts and events', () => {
     expect(lines).toEqual([]);
   });
 
+  it('repeated runs: second 0 is the judged run\'s own measure phase (the events are every run\'s)', () => {
+    const r = load('report-default-run.json');
+    const measure = r.events.find((e) => e.detail === 'measure')!;
+    r.events = [...r.events, { ...measure, atMs: measure.atMs + 30_000 }, { ...measure, atMs: measure.atMs + 60_000 }];
+    r.repeat = { count: 3, judge: 'median', freshCluster: false, judgedRun: 3, runs: [], distribution: {} };
+    expect(timelineAnchorMs(r)).toBe(measure.atMs + 60_000);
+    r.repeat.judgedRun = 1;
+    expect(timelineAnchorMs(r)).toBe(measure.atMs);
+  });
+
   it('marks a short chaos action as a line and a long one as a band', () => {
     const r = load('sample-report-chaos.json');
     const { bands, lines } = eventMarks(r, -2, 22);

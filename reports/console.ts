@@ -9,6 +9,7 @@ import type { ProgressSnapshot } from '../model/progress.js';
 import { perNodeSection } from './per-node-console.js';
 import { sourceLine, sourceShort } from './seed-label.js';
 import { repeatsSection } from './console-repeats.js';
+import { describeReceivers } from '../scenarios/stalls.js';
 
 export interface ConsoleOptions {
   /** Wrap statuses and headings in ANSI colour codes. Default false. */
@@ -421,7 +422,7 @@ function stallsSection(r: RunReport): string[] {
     `stalls: ${st.stalls.length} (${rule}):`,
     ...st.stalls.map(
       (x) =>
-        `  +${x.fromS} s for ${x.seconds} s: p99 up to ${formatMs(x.peakP99Ms)} ms; busiest: ${x.busiest.length ? x.busiest.map((b) => `${b.process} ${formatNum(b.cpuPercent, 0)} %`).join(', ') : 'no CPU readings'}`,
+        `  +${x.fromS} s for ${x.seconds} s: p99 up to ${formatMs(x.peakP99Ms)} ms${describeReceivers(x) ? `; ${describeReceivers(x)}` : ''}; busiest: ${x.busiest.length ? x.busiest.map((b) => `${b.process} ${formatNum(b.cpuPercent, 0)} %`).join(', ') : 'no CPU readings'}`,
     ),
   ];
 }

@@ -4,8 +4,10 @@
  * target id and what it checks. A failed target is a `<failure>` with actual vs expected and the
  * seed sentence it comes from; a target that could not be measured is a `<failure>` "not
  * measured" (nothing passes silently); a run that errored or was interrupted adds an `<error>`.
+ * Repeated runs (`--repeat N`): still one testcase per target, judged on the distribution, with
+ * each run's value, the judgement and the median / min / max / spread in its output.
  */
-import type { RunReport, TargetResult } from '../model/run-report.js';
+import type { RepeatJudge, RepeatReport, RunReport, TargetResult } from '../model/run-report.js';
 import { formatTarget, verdictLine } from './console.js';
 import { seedLabel } from './seed-label.js';
 
@@ -38,23 +40,42 @@ function sourceText(t: TargetResult): string {
   return s.config !== undefined ? `config ${s.config}${seed ? `; seed ${seed}` : ''}` : seed;
 }
 
-function detail(t: TargetResult): string {
+const JUDGED: Record<RepeatJudge, string> = { median: 'the median over the runs', worst: "the worst run's value", every: 'every run (each must pass)' };
+
+/** Repeated runs (`--repeat N`): how the target was judged, each run's value and the distribution. */
+function repeatDetail(t: TargetResult, rep: RepeatReport | undefined): string[] {
+  if (!rep) return [];
+  const d = rep.distribution[t.metric];
+  const status = (s: string) => (s === 'unknown' ? 'NOT MEASURED' : s.toUpperCase());
+  return [
+    `judged on: ${JUDGED[rep.judge]} (${rep.runs.length} of ${rep.count} runs on ${rep.freshCluster ? 'a fresh cluster each' : 'one cluster'})`,
+    ...rep.runs.map((x) => {
+      const mine = x.targets.find((y) => y.id === t.id);
+      const over = x.secondsOverTarget?.length ? `; ${x.secondsOverTarget.length} s over the latency target (at +${x.secondsOverTarget.join(', +')} s)` : '';
+      return `run ${x.run}: ${mine ? `${fmt(mine.actual, t.unit)} ${status(mine.status)}` : 'not judged'} (run verdict ${status(x.verdict)}${over})`;
+    }),
+    ...(d ? [`distribution: median ${fmt(d.median, t.unit)}, min ${fmt(d.min, t.unit)}, max ${fmt(d.max, t.unit)}, spread ${fmt(d.spread, t.unit)}`] : []),
+  ];
+}
+
+function detail(t: TargetResult, rep?: RepeatReport): string {
   return [
     `target: ${t.id} — ${t.description}`,
     `metric: ${t.metric}`,
     `expected: ${formatTarget(t)}`,
-    `actual: ${fmt(t.actual, t.unit)}`,
+    `actual: ${fmt(t.actual, t.unit)}${rep ? ` (${rep.judge === 'median' ? 'median' : 'worst'} of ${rep.runs.length} runs)` : ''}`,
+    ...repeatDetail(t, rep),
     `source: ${sourceText(t)}`,
   ].join('\n');
 }
 
-function testcase(scenario: string, t: TargetResult): string {
+function testcase(scenario: string, t: TargetResult, rep?: RepeatReport): string {
   const head = `    <testcase${attrs({ classname: scenario, name: `${t.id}: ${t.description}`, time: 0 })}`;
-  if (t.status === 'pass') return `${head}>\n      <system-out>${escapeXml(detail(t))}</system-out>\n    </testcase>`;
-  if (t.status === 'off') return `${head}>\n      <skipped${attrs({ message: `switched off in ${t.source.config ?? 'the config'}` })}/>\n      <system-out>${escapeXml(detail(t))}</system-out>\n    </testcase>`;
+  if (t.status === 'pass') return `${head}>\n      <system-out>${escapeXml(detail(t, rep))}</system-out>\n    </testcase>`;
+  if (t.status === 'off') return `${head}>\n      <skipped${attrs({ message: `switched off in ${t.source.config ?? 'the config'}` })}/>\n      <system-out>${escapeXml(detail(t, rep))}</system-out>\n    </testcase>`;
   const message = t.status === 'unknown' ? 'not measured' : `actual ${fmt(t.actual, t.unit)}, expected ${formatTarget(t)}`;
   const type = t.status === 'unknown' ? 'not-measured' : 'target-missed';
-  return `${head}>\n      <failure${attrs({ message, type })}>${escapeXml(detail(t))}</failure>\n    </testcase>`;
+  return `${head}>\n      <failure${attrs({ message, type })}>${escapeXml(detail(t, rep))}</failure>\n    </testcase>`;
 }
 
 /** The report as a JUnit XML document (one suite, named after the scenario). */
@@ -65,7 +86,7 @@ export function renderJunit(report: RunReport): string {
   const errored = report.verdict === 'error' || report.verdict === 'interrupted';
   const tests = report.targets.length + (errored ? 1 : 0);
   const seconds = (report.durationMs / 1000).toFixed(3);
-  const cases = report.targets.map((t) => testcase(scenario, t));
+  const cases = report.targets.map((t) => testcase(scenario, t, report.repeat));
   if (errored) {
     const code = report.error?.code ?? (report.verdict === 'interrupted' ? 'WSB_INTERRUPTED' : 'WSB_INTERNAL');
     const message = `${code}: ${report.error?.message ?? report.verdict}`;

@@ -106,3 +106,12 @@ describe('combineRuns', () => {
     expect(c.repeat?.distribution['metrics.broadcast_latency_ms.p99'].values).toEqual([20]);
   });
 });
+
+describe('combineRuns: a target switched off', () => {
+  it('stays off over the runs and does not fail the verdict', () => {
+    const runs = [runWith(20, 0, 1), runWith(900, 0, 2), runWith(25, 0, 3)].map((r) => ({ ...r, targets: r.targets.map((t) => (t.id === 'no-leak' ? { ...t, status: 'off' as const, actual: null } : t)) }));
+    const c = combineRuns(runs, OPTS);
+    expect(c.targets.find((t) => t.id === 'no-leak')?.status).toBe('off');
+    expect(c.verdict).toBe('pass');
+  });
+});

@@ -115,13 +115,20 @@ export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutc
   /** Tears down the current cluster (and with it what still runs on it); a fresh cluster per run calls it between runs. */
   let downCluster: (() => Promise<Error[]>) | undefined;
 
-  const startCluster = async (driver: Awaited<ReturnType<typeof createDriver>>) => {
+  /**
+   * Each of repeated runs has its own folder, `<out>/run-<k>/` (its report.json and report.html,
+   * k6's summaries and logs, and with --fresh-cluster its cluster's logs); the top-level report is
+   * the combined one. A single run writes straight into `<out>`.
+   */
+  const runDirOf = (k: number) => (repeat.count > 1 ? join(outDir, `run-${k}`) : outDir);
+
+  const startCluster = async (driver: Awaited<ReturnType<typeof createDriver>>, runDir: string) => {
     event('cluster', 'starting');
     // Every process is in pids.json as soon as it is spawned: a `kill -9` mid-start leaves nothing `wsbench clean` cannot find.
     startingPids.length = 0;
     const started = await driver.start(t, {
       runId: plan.runId,
-      runDir: outDir,
+      runDir,
       signal,
       onProcess: (pid) => {
         startingPids.push(pid);
@@ -177,7 +184,7 @@ export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutc
       const runNotes: string[] = [];
       let ranOn: StartedCluster | undefined;
       try {
-        if (!cluster) await startCluster(driver);
+        if (!cluster) await startCluster(driver, repeat.freshCluster ? runDirOf(k) : outDir);
         ranOn = cluster;
         if (signal.aborted) throw new WsbenchError('WSB_INTERRUPTED', 'interrupted');
         if (repeat.count > 1) {
@@ -192,7 +199,7 @@ export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutc
           output: (line) => emit({ type: 'output', source: plan.engine, line }),
           defer: (name, close) => runStack.push(name, close),
           onProcess: recordPids,
-          ...(repeat.count > 1 ? { repeat: { run: k, of: repeat.count } } : {}),
+          ...(repeat.count > 1 ? { repeat: { run: k, of: repeat.count }, outDir: runDirOf(k) } : {}),
         });
         result = engineOutcome.result;
       } catch (e) {
@@ -221,19 +228,37 @@ export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutc
     event('teardown', errors.length ? `${errors.length} errors` : 'clean', errors.length ? 'fail' : 'ok');
   }
 
+  /** A run's own events, on its own clock (ms after its start, as its startedAt and timeline). */
+  const eventsOf = (r: RunRecord): RunReport['events'] => {
+    const from = r.t0 - t0;
+    // Up to the next run's start (its `repeat` mark can fall in this run's last millisecond), the last run's end included.
+    const next = runs[runs.indexOf(r) + 1];
+    const inside = next ? (at: number) => at < next.t0 - t0 : (at: number) => at <= r.endMs - t0;
+    return events
+      .filter((e) => e.atMs >= from && inside(e.atMs))
+      .map((e) => ({ ...e, atMs: e.atMs - from, ...(e.endMs !== undefined ? { endMs: e.endMs - from } : {}) }));
+  };
+  const runReports =
+    repeat.count > 1
+      ? runs.map((r, i) => ({
+          ...assembleReport({ plan: { ...plan, runId: `${plan.runId}#${i + 1}` }, startedAt: r.startedAt, t0: r.t0, cluster: r.cluster, result: r.result, engine: r.engine, events: eventsOf(r), notes: [...notes, ...r.notes], failure: r.failure }),
+          durationMs: r.endMs - r.t0,
+          finishedAt: new Date(r.startedAt.getTime() + (r.endMs - r.t0)).toISOString(),
+        }))
+      : [];
+  const writeNotes: string[] = [];
+  // Each run's own full report (timeline, histograms, events) in its folder: the combined one keeps them compact.
+  for (const [i, r] of runReports.entries()) {
+    const written = await writeRunOutputs(runDirOf(i + 1), r, { junit: false });
+    if (written.failure) writeNotes.push(`run-${i + 1}/: ${written.failure.message}`);
+  }
   const report =
-    repeat.count > 1 && runs.length > 0
-      ? combineRuns(
-          runs.map((r, i) => ({
-            ...assembleReport({ plan: { ...plan, runId: `${plan.runId}#${i + 1}` }, startedAt: r.startedAt, t0: r.t0, cluster: r.cluster, result: r.result, engine: r.engine, events, notes: [...notes, ...r.notes], failure: r.failure }),
-            durationMs: r.endMs - r.t0,
-            finishedAt: new Date(r.startedAt.getTime() + (r.endMs - r.t0)).toISOString(),
-          })),
-          { count: repeat.count, judge: repeat.judge, freshCluster: repeat.freshCluster, startedAt: startedAt.toISOString(), durationMs: Date.now() - t0, events },
-        )
+    runReports.length > 0
+      ? combineRuns(runReports, { count: repeat.count, judge: repeat.judge, freshCluster: repeat.freshCluster, startedAt: startedAt.toISOString(), durationMs: Date.now() - t0, events })
       : assembleReport({ plan, startedAt, t0, cluster: runs[0]?.cluster ?? cluster, result: runs[0]?.result ?? emptyResult(), engine: runs[0]?.engine, events, notes: [...notes, ...(runs[0]?.notes ?? [])], failure });
   // The whole run's id (each run's report carried `<id>#k`).
   report.runId = plan.runId;
+  report.generator.notes.push(...writeNotes);
   const out = await writeRunOutputs(outDir, report);
   failure ??= out.failure;
   // A shard's partial report: its share, with what `wsbench merge` needs (reports/partial.ts).

@@ -19,7 +19,8 @@ export interface WrittenOutputs {
   failure?: WsbenchError;
 }
 
-export async function writeRunOutputs(outDir: string, report: RunReport): Promise<WrittenOutputs> {
+/** `opts.junit: false`: no junit.xml (a repeated run's own folder: a CI collecting `**\/junit.xml` judges the combined report only). */
+export async function writeRunOutputs(outDir: string, report: RunReport, opts: { junit?: boolean } = {}): Promise<WrittenOutputs> {
   const reportPath = join(outDir, 'report.json');
   let failure: WsbenchError | undefined;
   let reportWritten = false;
@@ -36,7 +37,8 @@ export async function writeRunOutputs(outDir: string, report: RunReport): Promis
     }
   }
   const also: string[] = [];
-  for (const [file, render] of reportWritten ? ([['report.html', renderHtml], ['junit.xml', renderJunit]] as const) : []) {
+  const renderers: Array<[string, (r: RunReport) => string]> = [['report.html', renderHtml], ...(opts.junit === false ? [] : [['junit.xml', renderJunit] as [string, (r: RunReport) => string]])];
+  for (const [file, render] of reportWritten ? renderers : []) {
     try {
       await writeFileAtomic(join(outDir, file), render(report));
       also.push(file);

@@ -14,7 +14,7 @@ import type { Disconnection, LossClasses, WorkerResults } from '../load/ipc.js';
 import type { WindowReport } from '../model/run-report.js';
 import type { ScenarioContext, ScenarioFlag, ScenarioResult, ServerOverride } from './define.js';
 import { saturatedWorkers, startMonitor, summarizeTicks, workerHealth } from './run-monitor.js';
-import { findStalls, secondsP99 } from './stalls.js';
+import { findStalls, perNodeSeconds, secondsP99 } from './stalls.js';
 import { peakConnections, perNodeReport, perNodeWindow } from './per-node.js';
 import { affectedBy, reconnectionFigures } from './reconnection-figures.js';
 
@@ -565,7 +565,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
             }
           : {}),
         nodeMetrics: nodeMetrics.map((p) => ({ t: Math.round((p.atUs - measureFromUs) / 1e5) / 10, nodes: p.nodes })),
-        stalls: findStalls(secondsP99(perSecond, o.duration), mon.cpu, measureFromUs),
+        stalls: findStalls(secondsP99(perSecond, o.duration, perNodeSeconds(collected.map((r) => r.perSecond))), mon.cpu, measureFromUs),
       },
     };
   } finally {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
 import type { TargetResult } from '../model/run-report.js';
-import { explainLatencyTarget, explainTargets, findStalls, secondsP99, STALL_RULE } from './stalls.js';
+import { describeReceivers, describeStall, explainLatencyTarget, explainTargets, findStalls, perNodeSeconds, secondsP99, STALL_RULE } from './stalls.js';
 
 const sec = (s: number, p99Ms: number | null, count = 100) => ({ s, p99Ms, count });
 const target = (actual: number, status: TargetResult['status'] = 'fail'): TargetResult => ({
@@ -97,5 +97,67 @@ describe('a failed latency target says what failed it', () => {
     const [a, b] = explainTargets([target(53), target(20, 'pass')], { stalls: stalled });
     expect(a.explanation).toMatch(/^p99 53 ms: 1 stall of 1\.0 s at \+3 s/);
     expect(b.explanation).toBeUndefined();
+  });
+});
+
+describe('stalls joined with the per-node timeline: which node\'s receivers were behind', () => {
+  const h = (ms: number, n = 100) => {
+    const x = createLatencyHistogram();
+    for (let i = 0; i < n; i++) x.recordValue(ms * 1000);
+    return encodeHistogram(x);
+  };
+  /** Six seconds; at +3 receivers on `slow` (or every node) were at 300 ms, else 10 ms. */
+  function run(slow: string[] | 'all') {
+    const nodes = ['node-1', 'node-2', 'node-3'];
+    const total = new Map<number, string[]>();
+    const workers = [0, 1].map(() =>
+      Array.from({ length: 6 }, (_, s) => ({
+        s,
+        rx: Object.fromEntries(nodes.map((n) => [n, h(s === 3 && (slow === 'all' || slow.includes(n)) ? 300 : 10)])),
+      })),
+    );
+    for (const w of workers) for (const p of w) total.set(p.s, [...(total.get(p.s) ?? []), ...Object.values(p.rx)]);
+    return findStalls(secondsP99(total, 6, perNodeSeconds(workers)), [{ atUs: 4e6, cpu: { 'node-2': 100 } }], 0);
+  }
+
+  it('each second carries the per-node p99 and count; the stall names the node behind', () => {
+    const r = run(['node-2']);
+    expect(Object.keys(r.seconds[3].nodes!)).toEqual(['node-1', 'node-2', 'node-3']);
+    expect(r.seconds[3].nodes!['node-2'].count).toBe(200);
+    expect(r.seconds[3].nodes!['node-2'].p99Ms).toBeCloseTo(300, 0);
+    expect(r.seconds[3].nodes!['node-1'].p99Ms).toBeCloseTo(10, 0);
+    expect(r.stalls).toHaveLength(1);
+    expect(r.stalls[0].behind).toEqual(['node-2']);
+    expect(r.stalls[0].receivers!.map((x) => x.node)).toEqual(['node-2', 'node-1', 'node-3']);
+    expect(describeStall(r.stalls[0])).toBe('1.0 s at +3 s (p99 300 ms, receivers on node-2 behind (median 300 ms vs ≤ 10 ms elsewhere), node-2 at 100 % CPU)');
+    expect(explainLatencyTarget(target(53.3), r)).toBe(
+      'p99 53.3 ms: 1 stall of 1.0 s at +3 s (p99 300 ms, receivers on node-2 behind (median 300 ms vs ≤ 10 ms elsewhere), node-2 at 100 % CPU); 1 of 6 seconds above 50 ms',
+    );
+  });
+
+  it('a paused node: its publishers make a third of the others\' deliveries late too (their p99 jumps), but only its own receivers are mostly late', () => {
+    const mix = (lateOf100: number) => {
+      const x = createLatencyHistogram();
+      for (let i = 0; i < 100; i++) x.recordValue((i < lateOf100 ? 600 : 10) * 1000);
+      return encodeHistogram(x);
+    };
+    const nodes = ['node-1', 'node-2', 'node-3'];
+    const worker = Array.from({ length: 6 }, (_, s) => ({ s, rx: Object.fromEntries(nodes.map((n) => [n, s !== 3 ? mix(0) : mix(n === 'node-2' ? 100 : 34)])) }));
+    const total = new Map(worker.map((p) => [p.s, Object.values(p.rx)]));
+    const r = findStalls(secondsP99(total, 6, perNodeSeconds([worker])), [], 0);
+    expect(r.stalls).toHaveLength(1);
+    expect(r.stalls[0].receivers!.every((x) => x.p99Ms > r.thresholdMs)).toBe(true);
+    expect(r.stalls[0].behind).toEqual(['node-2']);
+  });
+
+  it('receivers on every node behind say so (what they share stalled); a report without the per-node timeline names none', () => {
+    const all = run('all');
+    expect(all.stalls[0].behind).toEqual(['node-1', 'node-2', 'node-3']);
+    expect(describeReceivers(all.stalls[0])).toBe('receivers on every node behind');
+    const two = run(['node-1', 'node-3']);
+    expect(describeReceivers(two.stalls[0])).toBe('receivers on node-1 and node-3 behind (median 300 / 300 ms vs ≤ 10 ms elsewhere)');
+    const bare = findStalls([sec(0, 10), sec(1, 10), sec(2, 10), sec(3, 300), sec(4, 10), sec(5, 10)], [], 0);
+    expect(bare.stalls[0].behind).toBeUndefined();
+    expect(describeReceivers(bare.stalls[0])).toBe('');
   });
 });

@@ -44,7 +44,7 @@ export const k6Engine: Engine = {
           jwtSecret: t.jwtSecret,
           targets: input.targets,
           options,
-          outDir: input.outDir,
+          outDir: ctx.outDir ?? input.outDir,
           signal: ctx.signal,
           // runK6 prefixes each of k6's lines with `k6 │ `: the sink strips it, the renderer decides.
           stderr: lineSink((l) => ctx.output(l.replace(/^k6 │ /, ''))),

@@ -6,6 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { createGunzip } from 'node:zlib';
 import type { Histogram } from 'hdr-histogram-js';
 import { createCompactLatencyHistogram, createLatencyHistogram, encodeHistogram, HIST_HIGHEST_US, HIST_LOWEST_US } from '../../model/histogram.js';
 import type { TimelinePoint } from '../../model/run-report.js';
@@ -59,7 +60,11 @@ export async function readK6Samples(file: string, clock: { fromEpochMs: number; 
     if (!s) seconds.set(k, (s = { sent: 0, received: 0, h: null }));
     return s;
   };
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  // A k6-operator runner's `--out json=<file>.gz` is gzipped (k6 compresses by the name).
+  const raw = createReadStream(file);
+  const input = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  input.setEncoding('utf8');
+  const lines = createInterface({ input, crlfDelay: Infinity });
   for await (const line of lines) {
     if (!line) continue;
     let o: { type?: unknown; metric?: unknown; data?: { time?: unknown; value?: unknown; tags?: Record<string, string> | null } };

@@ -11,6 +11,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../../reports/html.js';
 import type { RunReport } from '../../model/run-report.js';
+import { evaluateTargets, verdictOf } from '../../model/evaluate.js';
+import { SEED_TARGETS } from '../../model/targets.js';
+import { SCENARIOS } from '../../scenarios/index.js';
+import { combineRuns } from '../../runner/repeats.js';
 
 const CHROMIUM = ['chromium', 'chromium-browser', 'google-chrome'].find((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0);
 
@@ -72,6 +76,27 @@ describe('the HTML report in headless Chromium', () => {
     expect(probe.painted).toBe(charts);
     expect(dom).toContain(`id="verdict">${report.verdict.toUpperCase()}<`);
     for (const t of report.targets) expect(dom).toContain(`<b>${t.id}</b>`);
+  });
+
+  it('a repeated run (--repeat 3): the Runs section and its distribution table are in the page, every chart drawn, no errors', async () => {
+    const runs = [20, 900, 25].map((p99, i) => {
+      const r = load('report-default-run.json');
+      r.runId = `browser#${i + 1}`;
+      r.metrics.broadcast_latency_ms.p99 = p99;
+      const targets = evaluateTargets(r, SCENARIOS['cross-node-broadcast'].targets.map((id) => SEED_TARGETS[id]));
+      return { ...r, targets, verdict: verdictOf(targets) };
+    });
+    const report = combineRuns(runs, { count: 3, judge: 'median', freshCluster: false, startedAt: runs[0].startedAt, durationMs: 60_000, events: runs[0].events });
+    const { dom, probe } = await open(report, 'repeated');
+    expect(probe.errors).toEqual([]);
+    expect(probe.chartErrors).toBe(0);
+    expect(probe.painted).toBe(probe.rendered);
+    expect(probe.rendered).toBe(4);
+    const section = /<section id="runs">([\s\S]*?)<\/section>/.exec(dom)?.[1];
+    expect(section).toBeDefined();
+    expect(section).toContain('3 of 3 runs');
+    expect(section!.match(/<tr>/g)!.length).toBeGreaterThan(3 + 2);
+    expect(dom).toContain('id="verdict">PASS<');
   });
 
   it('takes a screenshot (for a person to look at)', async () => {

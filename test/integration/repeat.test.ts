@@ -5,7 +5,7 @@
  * verdict as the other two runs have it; `wsbench compare` of repeated reports judges on their
  * distributions. Counts and states only: the one figure checked is the injected stall itself.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,45 @@ describe('--repeat 3 on one cluster, a 3 s publisher stall in run 2 only', () =>
     expect(r.stdout).toMatch(/│ target\s+│\s+run 1 │\s+run 2 │\s+run 3 │\s+median │/);
     expect(r.stdout).toMatch(/│ run verdict\s+│\s+PASS │\s+FAIL │\s+PASS │\s+PASS │/);
     expect(r.stdout).toMatch(/verdict: PASS \((\d+)\/\1 targets met\) — the median of 3 runs/);
+  });
+
+  it('each run has its own folder run-<k>/ with its own full report; the top level holds the combined one', async () => {
+    expect(readdirSync(out).filter((f) => f.startsWith('run-')).sort()).toEqual(['run-1', 'run-2', 'run-3']);
+    expect(r.stderr).toContain("each run's own report in run-1/ … run-3/ beside it");
+    const own = [1, 2, 3].map((k) => JSON.parse(readFileSync(join(out, `run-${k}`, 'report.json'), 'utf8')) as RunReport);
+    expect(own.map((x) => x.runId)).toEqual([1, 2, 3].map((k) => `${report.runId}#${k}`));
+    expect(own.map((x) => x.verdict)).toEqual(report.repeat!.runs.map((x) => x.verdict));
+    expect(own.map((x) => x.accounting.expected)).toEqual(report.repeat!.runs.map((x) => x.accounting.expected));
+    // Run 2's own report has what the compact run lacks: its timeline and its histograms; the stall is its own.
+    expect(own[1].counters.publisher_stall_ms).toBeGreaterThanOrEqual(STALL_MS);
+    expect(own[0].counters.publisher_stall_ms).toBeUndefined();
+    expect(own[1].timeline.length).toBeGreaterThan(0);
+    expect(own[1].metrics.broadcast_latency_ms.hdr).toBeTruthy();
+    // Its events are its own: one measured phase, none of the other runs' `repeat` marks.
+    expect(own[1].events.filter((e) => e.type === 'repeat').map((e) => e.detail)).toEqual(['run 2 of 3']);
+    expect(own[1].repeat).toBeUndefined();
+    for (const k of [1, 2, 3]) {
+      expect(existsSync(join(out, `run-${k}`, 'report.html'))).toBe(true);
+      expect(existsSync(join(out, `run-${k}`, 'junit.xml'))).toBe(false);
+      // Each run's own report reads back (schema-valid; `report` exits as the run's own verdict, 2 for an unreadable one).
+      expect((await wsbench(['report', join(out, `run-${k}`, 'report.json'), '--json'])).code).toBe(own[k - 1].verdict === 'pass' ? 0 : 1);
+    }
+  });
+
+  it('the HTML report has a Runs section (a row per run, the distribution) and JUnit judges each target on the median with every run in its output', () => {
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    const runs = /<section id="runs">([\s\S]*?)<\/section>/.exec(html)?.[1];
+    expect(runs).toBeDefined();
+    const rows = /<table class="runs">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(runs!)![1].split('</tr>').filter((x) => x.includes('<td'));
+    expect(rows.map((x) => /s-(pass|fail)">(PASS|FAIL)/.exec(x)?.[2])).toEqual(['PASS', 'FAIL', 'PASS']);
+    expect(runs).toContain('<code>metrics.broadcast_latency_ms.p99</code>');
+    const xml = readFileSync(join(out, 'junit.xml'), 'utf8');
+    const cases = xml.split('<testcase').slice(1);
+    expect(cases).toHaveLength(report.targets.length);
+    const p99 = cases.find((c) => c.includes('name="latency-p99'))!;
+    expect(p99).not.toContain('<failure');
+    expect(p99).toMatch(/run 2: [\d,.]+ ms FAIL \(run verdict FAIL/);
+    expect(p99).toContain('judged on: the median over the runs (3 of 3 runs on one cluster)');
   });
 
   it('the report validates against the schema (wsbench report reads it back) and no process is left', async () => {

@@ -37,4 +37,31 @@ describe('stalls named on the timeline (real cluster, calibration stall)', () =>
     expect(renderConsole(r)).toMatch(/stalls: \d+ \(a second is a stall when/);
     expect(pids.filter(isAlive)).toEqual([]);
   });
+
+  it('a node paused for 2 s at +3 s: the stall names that node\'s receivers as behind (the per-node timeline joined), not the others', async () => {
+    const { outcome, stderr, pids } = await runScenario('cross-node-broadcast', {
+      ...SMALL_BROADCAST,
+      duration: '8',
+      pauseNode: 'node-2',
+      pauseAt: '3',
+      pauseMs: '2000',
+    });
+    const r = outcome.report;
+    expect(r.error, stderr).toBeUndefined();
+    const st = r.stalls!;
+    // The per-node timeline: every second, by the node the receivers sat on.
+    for (const x of st.seconds) expect(Object.keys(x.nodes ?? {}).sort()).toEqual(['node-1', 'node-2', 'node-3']);
+    // Messages node-2's receivers were due in second 3 reached them after the resume at +5 s: most of that second came late there.
+    expect(st.seconds[3].nodes!['node-2'].p50Ms!).toBeGreaterThan(st.thresholdMs);
+    const paused = st.stalls.find((x) => x.fromS <= 3 && 3 < x.fromS + x.seconds);
+    expect(paused, JSON.stringify(st.stalls)).toBeDefined();
+    // node-2's own publishers were held too (a third of every node's deliveries late), but only node-2's receivers were mostly late.
+    expect(paused!.behind).toEqual(['node-2']);
+    expect(paused!.receivers!.map((x) => x.node).sort()).toEqual(['node-1', 'node-2', 'node-3']);
+    const p99 = r.targets.find((t) => t.id === 'latency-p99')!;
+    expect(p99.status).toBe('fail');
+    expect(p99.explanation).toMatch(/receivers on node-2 behind \(median \d+ ms vs ≤ \d+ ms elsewhere\)/);
+    expect(renderConsole(r)).toMatch(/\+\d+ s for \d+ s: p99 up to [\d,.]+ ms; receivers on node-2 behind/);
+    expect(pids.filter(isAlive)).toEqual([]);
+  });
 });
