@@ -8,7 +8,9 @@
  * the token in the Authorization header. A profile that does not fit: WSB_PROTOCOL_MISMATCH, exit 2,
  * the frames seen, nothing left running. Also: echo and `publish.join` change what is expected; an
  * unknown node makes the same/cross split unknown; a `socketio-client` client gives up after the
- * server's disconnect; node-kill (through a `killNode` hook) — every client back and rejoined.
+ * server's disconnect; node-kill (through a `killNode` hook) — every client back and rejoined. And
+ * with wsbench starting the fixture itself as the nodes (`server.command`): cross-node-broadcast and
+ * node-kill through its own NGINX.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +23,7 @@ import type { ProtocolProfile } from '../../config/protocol.js';
 import { signJwt } from '../../load/profile.js';
 import { wsbench } from './support/cli.js';
 import { describePids, newTag, waitNoRunProcesses } from './support/run-processes.js';
-import { startFixtureCluster, type FixtureCluster } from './support/fixture-cluster.js';
+import { SERVERS_DIR, startFixtureCluster, type FixtureCluster } from './support/fixture-cluster.js';
 
 const SECRET = 'profile-fixture-secret';
 
@@ -264,4 +266,45 @@ describe('node-kill through a killNode hook: clients reconnect and rejoin as the
     expect(report!.accounting!.received + report!.accounting!.lost).toBe(report!.accounting!.expected);
     expect(report!.accounting!.crossNode).not.toBeNull();
   }, 120_000);
+});
+
+describe('wsbench starts the user\'s server as the nodes (server.command) and speaks its profile', () => {
+  /** A run where wsbench starts the Socket.IO fixture × 2 behind its own NGINX (node ids from wsbench). */
+  async function runStarted(scenario: string, args: string[]) {
+    const out = mkdtempSync(join(tmpdir(), 'wsb-profile-started-'));
+    const config = join(out, 'wsbench.config.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        server: { command: [process.execPath, join(SERVERS_DIR, 'sio-room-server.mjs')], cwd: SERVERS_DIR, env: { JWT_SECRET: SECRET }, ready: { http: '/health' } },
+        protocol: SIO_PROFILE,
+      }),
+    );
+    const tag = newTag();
+    const r = await wsbench(['run', scenario, '--config', config, '--nodes', '2', ...args, '--out', out], { env: { ...process.env, WSB_TEST_TAG: tag } });
+    expect(describePids(await waitNoRunProcesses({ tag, dir: out }))).toEqual([]);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
+    return { ...r, report };
+  }
+
+  it('cross-node-broadcast: every delivery accounted, the split known through the header of wsbench\'s NGINX', async () => {
+    const { code, report } = await runStarted('cross-node-broadcast', SMALL);
+    expectAccountedRun(code, report);
+    const a = report.accounting;
+    expect(a.received).toBe(a.expected);
+    expect(a.sameNode!.expected).toBeGreaterThan(0);
+    expect(a.crossNode!.expected).toBeGreaterThan(0);
+    expect(Object.keys(report.connectionsPerNode).sort()).toEqual(['node-1', 'node-2']);
+  }, 180_000);
+
+  it('node-kill: the killed node\'s clients reconnect and rejoin through the profile, nothing lost while connected', async () => {
+    const { code, report } = await runStarted('node-kill', ['--connections', '40', '--rooms', '4', '--rate', '2', '--duration', '5', '--kill-at', '2', '--warmup', '1', '--drain', '1', '--node', 'node-2', '--repeat', '1']);
+    expect([0, 1]).toContain(code);
+    expect(report.targets.find((t) => t.id === 'chaos-applied')!.status).toBe('pass');
+    const rc = report.reconnection!;
+    expect(rc.disconnections).toBeGreaterThan(0);
+    expect(rc.reconnected).toBe(rc.disconnections);
+    expect(report.accounting.losses!.lostConnected).toBe(0);
+    expect(report.accounting.received + report.accounting.lost).toBe(report.accounting.expected);
+  }, 180_000);
 });
