@@ -28,6 +28,15 @@ describe('buildPlan', () => {
     expect(plan.targets.find((t) => t.id === 'latency-p99')!.value).toBe(30);
   });
 
+  it('reads a scenario flag under the name commander gives it (--publishers → publishers), over the config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsb-plan-'));
+    const cfg = join(dir, 'c.json');
+    writeFileSync(cfg, JSON.stringify({ options: { publishersPerRoom: 3 } }));
+    expect(buildPlan('cross-node-broadcast', { config: cfg }).options.publishersPerRoom).toBe(3);
+    expect(buildPlan('cross-node-broadcast', { config: cfg, publishers: '2' }).options.publishersPerRoom).toBe(2);
+    expect(buildPlan('node-kill', { publishers: '2' }).options.publishersPerRoom).toBe(2);
+  });
+
   it('takes --server socketio|ws|bun (default socketio), from a flag or the config file', () => {
     expect(buildPlan('cross-node-broadcast', {}).topology.server).toBe('socketio');
     expect(buildPlan('cross-node-broadcast', { server: 'ws' }).topology.server).toBe('ws');

@@ -1,4 +1,5 @@
 import { dirname, resolve } from 'node:path';
+import { Option } from 'commander';
 import { WsbenchError } from '../common/errors.js';
 import { SCENARIOS } from '../scenarios/index.js';
 import { loadConfigFile, readJsonConfigFile, selectRun } from '../config/load.js';
@@ -18,13 +19,26 @@ function coerce(v: unknown, numeric: boolean): unknown {
   return numeric && typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
 }
 
+/**
+ * The scenario's flags as commander gives them, by option key. Commander names a value after its
+ * flag (`--publishers <n>` → `publishers`), which is not always the option's key (`publishersPerRoom`).
+ */
+export function scenarioFlagValues(scenarioName: string, flags: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of lookupScenario(scenarioName).flags) {
+    const v = flags[new Option(f.flag).attributeName()] ?? flags[f.key];
+    if (v !== undefined) out[f.key] = v;
+  }
+  return out;
+}
+
 /** The command line as a config layer: run flags by key, scenario flags under `options`, `--target id=value` under `targets`. */
 export function flagsLayer(scenarioName: string, flags: RunFlags): ConfigLayer {
   const scenario = lookupScenario(scenarioName);
   const values: Record<string, unknown> = {};
   for (const key of Object.keys(RUN_FLAGS)) if (flags[key] !== undefined) values[key] = coerce(flags[key], NUMERIC_RUN_KEYS.has(key));
   const options: Record<string, unknown> = {};
-  for (const f of scenario.flags) if (flags[f.key] !== undefined) options[f.key] = coerce(flags[f.key], true);
+  for (const [key, v] of Object.entries(scenarioFlagValues(scenarioName, flags))) options[key] = coerce(v, true);
   if (Object.keys(options).length) values.options = options;
   if (flags.target?.length) {
     const targets: Record<string, unknown> = {};

@@ -16,7 +16,7 @@ import { renderK6Operator } from '../render/k6-operator.js';
 import { checkImage, checkName, refuse, type Rendered } from '../render/k8s.js';
 import { renderNodeJob } from '../render/node-job.js';
 import { QUANTITY, RESULTS_CLAIM_DEFAULTS, resultsClaimProblems, type ResultsClaimOptions } from '../render/results-claim.js';
-import { buildPlan, lookupScenario, type RunPlan } from './plan.js';
+import { buildPlan, lookupScenario, scenarioFlagValues, type RunPlan } from './plan.js';
 import { toolVersion } from '../runner/run.js';
 
 export const RENDER_KINDS = ['cluster', 'k6-operator', 'node-job'] as const;
@@ -82,8 +82,7 @@ export function parseVersionFlag(v: string): K6Version | null {
 
 /** The scenario's flags, picked from the command's flags (they share `wsbench run`'s names). */
 function scenarioFlags(scenario: string, f: Flags): Flags {
-  const keys = new Set(lookupScenario(scenario).flags.map((x) => x.key));
-  return Object.fromEntries(Object.entries(f).filter(([k, v]) => keys.has(k) && v !== undefined));
+  return scenarioFlagValues(scenario, f);
 }
 
 /** The same validation `wsbench run` does, on the flags this render shares with it. */
