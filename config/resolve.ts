@@ -14,7 +14,7 @@ import { CONFIG_DEFAULTS } from './defaults.js';
 import { resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
 import { META_FLAGS, RUN_FLAGS, runKeysSchema, type EffectiveConfig, type RunKey } from './schema.js';
 import { defaultRunProfile, planRepeat, profileNote } from './repeat-options.js';
-import { resolveUserServer, userServerProblems } from './user-server.js';
+import { redactServer, resolveUserServer, userServerProblems } from './user-server.js';
 import type { ServerKind } from '../cluster/types.js';
 import { isReferenceProfile, profileFileProblems, redactProfile, usesRunSecret } from './protocol.js';
 import { effectiveTargets, resolveTargets } from './targets-options.js';
@@ -307,7 +307,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   const config: EffectiveConfig = {
     scenario: scenario.name,
     options,
-    server: r.server,
+    // Secrets (a `server.env` SECRET/TOKEN/KEY/PASSWORD, `protocol.auth.jwt.secret`) never reach the printed or stored config.
+    server: redactServer(r.server),
     ...(adapter && url === undefined ? { adapter } : {}),
     nodes,
     ...(url === undefined ? { lbPolicy: r.lbPolicy, lbPort: r.lbPort, driver: r.driver } : {}),

@@ -125,6 +125,13 @@ describe('user server helpers', () => {
     expect(env).toEqual({ PATH: '/bin', WSB_JWT_SECRET: 'sec', A: 'b', CLUSTER_REDIS: 'redis://127.0.0.1:6400/0', PORT: '4100', REDIS_URL: 'redis://127.0.0.1:6400', NODE_ID: 'node-2', WSB_RUN_ID: 'run-1' });
   });
 
+  it('a secret in env starts the nodes as given but is redacted in the effective config (--dry-run, the report)', () => {
+    const f = configFile({ server: { command: 'node server.js', env: { JWT_SECRET: 's3cret', LOG: 'debug' } } });
+    const plan = buildPlan('cross-node-broadcast', { ...SMALL, config: f }, {});
+    expect(plan.topology.userServer!.env).toEqual({ JWT_SECRET: 's3cret', LOG: 'debug' });
+    expect(plan.config.server).toEqual({ command: 'node server.js', env: { JWT_SECRET: '<redacted>', LOG: 'debug' } });
+  });
+
   it('secrets in env are redacted for the report; the command is shown as typed', () => {
     expect(redactServer({ command: 'x', env: { API_KEY: 'k', DB_PASSWORD: 'p', jwtSecret: 's', AUTH_TOKEN: 't', LOG: 'debug' } })).toEqual({
       command: 'x',
