@@ -1,6 +1,7 @@
 import type { StartedCluster } from './types.js';
 import { httpGet } from './wait.js';
 import { observe, redisPing, tcpConnect } from './observe.js';
+import { procState } from './proc-stats.js';
 import { describeHookRun, HookFailedError } from './chaos-hooks.js';
 
 /** ms within which a stopped part must stop answering, and a started one answer (outside observation). */
@@ -78,9 +79,18 @@ export async function applyChaos(cluster: StartedCluster, action: ChaosAction, c
     const ms = await observe(() => tcpConnect(host, port, 500), (r) => (external ? r !== 'accepted' : r === 'refused'), goneWithinMs);
     return ms === null ? done('fail', `${node!.id} port ${port} still accepts connections ${goneWithinMs} ms after ${what}`) : done('ok', `observed: port ${port} refuses connections`);
   };
+  // A node without an HTTP health path (a user's server ready by TCP or a log line): its port and its process state tell.
+  const health = node?.healthPath === undefined ? '/health' : node.healthPath;
+  const portAccepts = async (within: number) => {
+    const { host, port } = portOf(node!.url, node!.port);
+    return (await observe(() => tcpConnect(host, port, 500), (r) => r === 'accepted', within)) !== null;
+  };
   const nodeBack = async () => {
-    const ms = await observe(() => httpGet(`${node!.url}/health`, 1000).then(() => true, () => false), (ok) => ok, backWithinMs);
-    return node!.running() && ms !== null ? done('ok', 'observed: /health answers') : done('fail', `${node!.id} /health did not answer within ${backWithinMs} ms of its start`);
+    if (health === null) {
+      return node!.running() && (await portAccepts(backWithinMs)) ? done('ok', `observed: port ${node!.port} accepts connections`) : done('fail', `${node!.id} port ${node!.port} did not accept within ${backWithinMs} ms of its start`);
+    }
+    const ms = await observe(() => httpGet(`${node!.url}${health}`, 1000).then(() => true, () => false), (ok) => ok, backWithinMs);
+    return node!.running() && ms !== null ? done('ok', `observed: ${health} answers`) : done('fail', `${node!.id} ${health} did not answer within ${backWithinMs} ms of its start`);
   };
   try {
     switch (action.type) {
@@ -99,16 +109,28 @@ export async function applyChaos(cluster: StartedCluster, action: ChaosAction, c
         return await nodeBack();
       case 'pause-node': {
         await node!.pause();
-        const answered = await httpGet(`${node!.url}/health`, 1000).then(
+        if (health === null) {
+          if (node!.frozen) return (await node!.frozen()) ? done('ok', 'observed: the engine reports the container paused') : done('fail', `${node!.id} not paused after docker pause`);
+          const pid = node!.pid();
+          const state = pid === undefined ? null : await procState(pid);
+          if (state === null) return done('unknown', `${node!.id} has no health path and no process to read: the pause cannot be observed`);
+          return state === 'T' ? done('ok', `observed: process ${pid} stopped (state T)`) : done('fail', `${node!.id} process ${pid} in state ${state} after SIGSTOP`);
+        }
+        const answered = await httpGet(`${node!.url}${health}`, 1000).then(
           () => true,
           () => false,
         );
-        return answered ? done('fail', `${node!.id} still answers /health after SIGSTOP`) : done('ok', 'observed: /health does not answer');
+        return answered ? done('fail', `${node!.id} still answers ${health} after SIGSTOP`) : done('ok', `observed: ${health} does not answer`);
       }
       case 'resume-node': {
         await node!.resume();
-        const res = await httpGet(`${node!.url}/health`, backWithinMs).catch(() => null);
-        return res ? done('ok', 'observed: /health answers') : done('fail', `${node!.id} /health did not answer within ${backWithinMs} ms of SIGCONT`);
+        if (health === null) {
+          const pid = node!.pid();
+          const state = node!.frozen ? ((await node!.frozen()) ? 'T' : 'R') : pid === undefined ? null : await procState(pid);
+          return state !== 'T' && (await portAccepts(backWithinMs)) ? done('ok', `observed: process running (state ${state ?? 'unknown'}), port ${node!.port} accepts`) : done('fail', `${node!.id} still stopped (state ${state}) or its port does not accept after SIGCONT`);
+        }
+        const res = await httpGet(`${node!.url}${health}`, backWithinMs).catch(() => null);
+        return res ? done('ok', `observed: ${health} answers`) : done('fail', `${node!.id} ${health} did not answer within ${backWithinMs} ms of SIGCONT`);
       }
       case 'stop-redis': {
         await cluster.redis.stop();

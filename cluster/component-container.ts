@@ -165,6 +165,12 @@ export class ComponentContainer {
     });
   }
 
+  /** Whether the engine reports the container paused (frozen), read now. */
+  async enginePaused(): Promise<boolean> {
+    await this.refresh();
+    return this.paused;
+  }
+
   private async refresh(): Promise<void> {
     if (!this.container) return;
     const st = (await this.container.inspect()).State as { Running: boolean; Paused: boolean; Pid: number };

@@ -32,6 +32,7 @@ export { APP_DIR, clusterSpec, nodeProgram, referenceNodeArgs, type ClusterSpec,
 class DockerNode implements ClusterNode {
   readonly url: string;
   readonly port: number;
+  readonly healthPath?: string | null;
 
   constructor(
     readonly id: string,
@@ -39,10 +40,11 @@ class DockerNode implements ClusterNode {
     host: string,
     /** Runs after the node is ready again (bridge mode: nginx re-resolves the node's name). */
     private readonly afterStart: () => Promise<void> = async () => undefined,
-    /** A user's server: its metrics path (absent: node metrics unknown). */
-    private readonly user?: { metrics?: string },
+    /** A user's server: its metrics path (absent: node metrics unknown) and its HTTP readiness path. */
+    private readonly user?: { metrics?: string; healthPath: string | null },
   ) {
     this.port = box.spec.hostPort;
+    if (user) this.healthPath = user.healthPath;
     this.url = `http://${host}:${this.port}`;
   }
 
@@ -53,6 +55,11 @@ class DockerNode implements ClusterNode {
 
   pid(): number | undefined {
     return this.box.pid();
+  }
+
+  /** The engine's own word on a pause (a frozen container's processes are not in state T). */
+  frozen(): Promise<boolean> {
+    return this.box.enginePaused();
   }
 
   running(): boolean {
@@ -307,7 +314,7 @@ export class DockerDriver implements ClusterDriver {
       // On a bridge network a restarted container may get another address; nginx resolved the
       // upstream names when it started, and a reload (SIGHUP) makes its new workers resolve them again.
       const afterNodeStart = network.mode === 'bridge' ? () => nginx.signal('SIGHUP') : undefined;
-      const nodes = nodeBoxes.map((b) => new DockerNode(b.name, b, probeHost, afterNodeStart, user ? { metrics: user.metrics } : undefined));
+      const nodes = nodeBoxes.map((b) => new DockerNode(b.name, b, probeHost, afterNodeStart, user ? { ...(user.metrics !== undefined ? { metrics: user.metrics } : {}), healthPath: user.ready.kind === 'http' ? user.ready.path : null } : undefined));
       log(`cluster up (${network.mode} network): lb ${spec.nginx.hostPort}, nodes ${ports.nodes.join(',')}, redis ${spec.redis.hostPort}`);
 
       const cluster: StartedDockerCluster = {

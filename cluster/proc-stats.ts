@@ -35,3 +35,13 @@ export async function rssOfTree(pid: number): Promise<number | null> {
   const kids = await Promise.all((await childrenOf(pid)).map(rssOf));
   return own + kids.reduce<number>((a, b) => a + (b ?? 0), 0);
 }
+
+/** The state letter of one process (/proc/<pid>/stat: R, S, D, T, Z, …), or null if it is gone. */
+export async function procState(pid: number): Promise<string | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -121,6 +121,15 @@ export interface ClusterNode {
   stop(): Promise<void>;
   /** Starts the node again on the same port and waits until it is ready. */
   start(): Promise<void>;
+  /**
+   * Path that answers HTTP while the node runs and not while it is paused, for the chaos checks
+   * (absent: `/health`, the reference nodes'). null: the node has none (a user's server ready by
+   * TCP or a log line) — a start is then observed as its port accepting, a pause as its process
+   * stopped (/proc state T).
+   */
+  readonly healthPath?: string | null;
+  /** Containers: whether the engine reports the node paused (docker pause freezes; no state T). */
+  frozen?(): Promise<boolean>;
   /** SIGSTOP / SIGCONT. */
   pause(): Promise<void>;
   resume(): Promise<void>;

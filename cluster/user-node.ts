@@ -143,6 +143,8 @@ export function userNodeMetrics(id: string, url: string, running: boolean, metri
  */
 export class UserLocalNode implements ClusterNode {
   readonly url: string;
+  /** The chaos checks' health path: the user's HTTP readiness path, else none (cluster/chaos.ts). */
+  readonly healthPath: string | null;
   private proc: ManagedProcess | undefined;
 
   constructor(
@@ -154,6 +156,7 @@ export class UserLocalNode implements ClusterNode {
     private readonly signal?: AbortSignal,
   ) {
     this.url = `http://127.0.0.1:${port}`;
+    this.healthPath = spec.ready.kind === 'http' ? spec.ready.path : null;
   }
 
   pid(): number | undefined {

@@ -91,6 +91,12 @@ describe('examples/seed-000 (the seed as written, through the bin)', () => {
     expect(rc.neverBack).toBe(rc.disconnections);
     expect(rc.reconnected).toBe(0);
     expect(report.targets.find((t) => t.id === 'reconnect-all')!.status).not.toBe('pass');
+    // The nodes themselves did go and come back: the seed's server has no /health (its ready check
+    // is a log line), so each stop is seen at its port and each start by its port accepting again.
+    const restarts = report.events.filter((e) => e.type === 'stop-node' || e.type === 'start-node');
+    expect(restarts.map((e) => [e.type, e.outcome]), JSON.stringify(restarts)).toEqual(
+      ['node-1', 'node-2', 'node-3'].flatMap(() => [['stop-node', 'ok'], ['start-node', 'ok']]),
+    );
     expect(r.code).toBe(1);
   });
 });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildPlan } from '../../cli/plan.js';
+import { applyChaos } from '../../cluster/chaos.js';
 import { LocalDriver } from '../../cluster/local-driver.js';
 import { descendants, processIdentity, processesWithEnv } from '../../cluster/process-identity.js';
 import { RUN_ID_ENV } from '../../cluster/user-node.js';
@@ -139,6 +140,30 @@ describe('server.command on the local driver: stop, kill, start, pause as chaos 
     await n.stop();
     expect(processIdentity(pn)).toBeUndefined();
     expect(readFileSync(join(stubborn.runDir, 'logs', 'node-1.log'), 'utf8')).toContain('got SIGTERM');
+  });
+});
+
+describe('chaos on a user server with no HTTP health path', () => {
+  it('observes stop, start, pause and resume by its port and its process state, not by a /health it does not have', async () => {
+    // Accepts TCP and never answers HTTP (as a Socket.IO server with no request handler does on /health).
+    writeFileSync(join(appDir, 'silent.mjs'), "import net from 'node:net'; net.createServer(() => {}).listen(Number(process.env.PORT), '127.0.0.1');\n");
+    const { cluster } = await startCluster({ command: 'node silent.mjs', ready: { tcp: true } }, { nodes: 1 });
+    const node = cluster.nodes[0];
+    expect(node.healthPath).toBeNull();
+    const now = () => Number(process.hrtime.bigint() / 1000n);
+    const steps: Array<[string, string, string | undefined]> = [];
+    for (const type of ['pause-node', 'resume-node', 'stop-node', 'start-node'] as const) {
+      const rec = await applyChaos(cluster, { type, node: node.id }, now);
+      steps.push([type, rec.outcome, rec.detail]);
+    }
+    expect(steps.map(([t, o]) => [t, o]), JSON.stringify(steps)).toEqual([
+      ['pause-node', 'ok'],
+      ['resume-node', 'ok'],
+      ['stop-node', 'ok'],
+      ['start-node', 'ok'],
+    ]);
+    expect(steps[0][2]).toMatch(/state T/);
+    expect(steps[3][2]).toMatch(/accepts connections/);
   });
 });
 
