@@ -112,9 +112,12 @@ export async function applyChaos(cluster: StartedCluster, action: ChaosAction, c
         if (health === null) {
           if (node!.frozen) return (await node!.frozen()) ? done('ok', 'observed: the engine reports the container paused') : done('fail', `${node!.id} not paused after docker pause`);
           const pid = node!.pid();
-          const state = pid === undefined ? null : await procState(pid);
-          if (state === null) return done('unknown', `${node!.id} has no health path and no process to read: the pause cannot be observed`);
-          return state === 'T' ? done('ok', `observed: process ${pid} stopped (state T)`) : done('fail', `${node!.id} process ${pid} in state ${state} after SIGSTOP`);
+          if (pid === undefined) return done('unknown', `${node!.id} has no health path and no process to read: the pause cannot be observed`);
+          // The kernel stops the process as the signal is delivered: poll its state.
+          let state: string | null = null;
+          const ms = await observe(async () => (state = await procState(pid)), (st) => st === 'T' || st === null, goneWithinMs, 20);
+          if (ms === null || state === null) return done(state === null ? 'unknown' : 'fail', `${node!.id} process ${pid} in state ${state ?? 'gone'} after SIGSTOP`);
+          return done('ok', `observed: process ${pid} stopped (state T)`);
         }
         const answered = await httpGet(`${node!.url}${health}`, 1000).then(
           () => true,
@@ -126,8 +129,10 @@ export async function applyChaos(cluster: StartedCluster, action: ChaosAction, c
         await node!.resume();
         if (health === null) {
           const pid = node!.pid();
-          const state = node!.frozen ? ((await node!.frozen()) ? 'T' : 'R') : pid === undefined ? null : await procState(pid);
-          return state !== 'T' && (await portAccepts(backWithinMs)) ? done('ok', `observed: process running (state ${state ?? 'unknown'}), port ${node!.port} accepts`) : done('fail', `${node!.id} still stopped (state ${state}) or its port does not accept after SIGCONT`);
+          const stateNow = async () => (node!.frozen ? ((await node!.frozen()) ? 'T' : 'R') : pid === undefined ? null : await procState(pid));
+          let state: string | null = null;
+          const ms = await observe(async () => (state = await stateNow()), (st) => st !== 'T', backWithinMs, 20);
+          return ms !== null && (await portAccepts(backWithinMs)) ? done('ok', `observed: process running (state ${state ?? 'unknown'}), port ${node!.port} accepts`) : done('fail', `${node!.id} still stopped (state ${state}) or its port does not accept after SIGCONT`);
         }
         const res = await httpGet(`${node!.url}${health}`, backWithinMs).catch(() => null);
         return res ? done('ok', `observed: ${health} answers`) : done('fail', `${node!.id} ${health} did not answer within ${backWithinMs} ms of SIGCONT`);

@@ -6,12 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildPlan } from '../../cli/plan.js';
-import type { RunReport } from '../../model/run-report.js';
-import { COSMETIC_OPTIONS } from '../../reports/compare.js';
+import { buildPlan } from '../cli/plan.js';
+import type { RunReport } from '../model/run-report.js';
+import { COSMETIC_OPTIONS } from '../reports/compare.js';
 
-const WORKFLOW = readFileSync(new URL('./github-actions.yml', import.meta.url), 'utf8');
-const BASELINE = JSON.parse(readFileSync(new URL('./baseline.json', import.meta.url), 'utf8')) as RunReport;
+const WORKFLOW = readFileSync(new URL('../examples/ci/github-actions.yml', import.meta.url), 'utf8');
+const BASELINE = JSON.parse(readFileSync(new URL('../examples/ci/baseline.json', import.meta.url), 'utf8')) as RunReport;
 
 /** The workflow's `npx wsbench run <scenario> --flag value …` as the scenario and camelCase flags. */
 function runLine(): { scenario: string; flags: Record<string, unknown> } {
