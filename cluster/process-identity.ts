@@ -38,16 +38,19 @@ export function sameProcess(recorded: { pid: number; cmdline?: string; startTime
   return true;
 }
 
-/** Every live descendant of `pid` (children, grandchildren, …), from one pass over /proc. */
-export function descendants(pid: number): ProcessIdentity[] {
-  const all: ProcessIdentity[] = [];
-  let entries: string[] = [];
+/** The pid folders of /proc (none when it cannot be read). */
+function procPids(): string[] {
   try {
-    entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+    return readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
     return [];
   }
-  for (const d of entries) {
+}
+
+/** Every live descendant of `pid` (children, grandchildren, …), from one pass over /proc. */
+export function descendants(pid: number): ProcessIdentity[] {
+  const all: ProcessIdentity[] = [];
+  for (const d of procPids()) {
     const p = processIdentity(Number(d));
     if (p) all.push(p);
   }
@@ -72,13 +75,7 @@ export function descendants(pid: number): ProcessIdentity[] {
 export function processesWithEnv(name: string, value: string): ProcessIdentity[] {
   const needle = `${name}=${value}`;
   const out: ProcessIdentity[] = [];
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
-  } catch {
-    return [];
-  }
-  for (const d of entries) {
+  for (const d of procPids()) {
     let env: string;
     try {
       env = readFileSync(`/proc/${d}/environ`, 'latin1');

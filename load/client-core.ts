@@ -147,17 +147,7 @@ export abstract class ClientCore {
 
   /** Sends an event with an ack id; resolves with the ack's data. Rejects on timeout or close. */
   emitWithAck(event: string, data: unknown, timeoutMs = DEFAULT_ACK_TIMEOUT_MS): Promise<unknown> {
-    if (!this.connected) return Promise.reject(new Error('not connected'));
-    const id = this.nextAckId++;
-    const acks = (this.acks ??= new Map());
-    return new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        acks.delete(id);
-        reject(new Error(`ack timeout after ${timeoutMs} ms for "${event}"`));
-      }, timeoutMs);
-      acks.set(id, { resolve, reject, timer });
-      this.ws.send(this.ackRequestFrame(event, id, data));
-    });
+    return this.requestWithAck((id) => this.ackRequestFrame(event, id, data), event, timeoutMs);
   }
 
   /**
