@@ -20,4 +20,15 @@ describe('chaos hooks', () => {
     expect((err as HookFailedError).run.exitCode).toBe(3);
     expect((err as HookFailedError).message).toBe('hook stopRedis "echo nope; exit 3" exit 3: nope (a hook must exit 0)');
   });
+
+  it('a hook that leaves a server running in the background (holding its output) is done when the shell exits, and its server is not killed', async () => {
+    const run = await runHook('startNode', 'sleep 3 & echo "started $!"', 2000);
+    expect(run.exitCode).toBe(0);
+    expect(run.output).not.toContain('killed after');
+    const pid = Number(/started (\d+)/.exec(run.output)![1]);
+    // The background server outlived the hook's timeout window untouched.
+    await new Promise((r) => setTimeout(r, 2200));
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    process.kill(pid, 'SIGKILL');
+  });
 });

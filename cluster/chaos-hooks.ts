@@ -84,9 +84,16 @@ export function runHook(key: HookKey, command: string, timeoutMs: number = HOOK_
       clearTimeout(timer);
       resolve({ key, command, exitCode: null, output: `${output}${e.message}`, ms: Date.now() - t0 });
     });
-    child.on('close', (code) => {
+    // On exit, not on close: a hook that starts a server in the background (`node server.js &`)
+    // leaves that server holding the pipes, and must not be waited for (nor killed at the timeout).
+    // What is still in the pipes is read for a moment, then they are let go.
+    child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve({ key, command, exitCode: code, output, ms: Date.now() - t0 });
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        resolve({ key, command, exitCode: code, output, ms: Date.now() - t0 });
+      }, 50);
     });
   });
 }

@@ -8,7 +8,7 @@ import { logger } from '../common/logger.js';
 import { ComponentContainer, dockerMessage, type Readiness } from './component-container.js';
 import { chooseNetworkMode, connectEngine, ensureImage, removeRun, runLabels } from './docker-engine.js';
 import { DOCKER_DEFAULTS, type DockerDriverOptions, type DockerImages, type DockerNetworkMode } from './docker-options.js';
-import { clusterSpec, nodeProgram, type ContainerSpec } from './docker-spec.js';
+import { BRIDGE_PORTS, clusterSpec, nodeProgram, type ContainerSpec } from './docker-spec.js';
 import { forHttpOnHost, forRedisPing } from './container-wait.js';
 import { getFreePortBelowEphemeral, isPortInUse } from './ports.js';
 import { scrapeNodeMetrics } from './prom-metrics.js';
@@ -19,7 +19,6 @@ import { userNodeMetrics } from './user-node.js';
 import { userNodeReadiness, userNodeSpec } from './user-container.js';
 
 /** The port a user's node listens on inside its container on a bridge network (PORT says so). */
-const USER_NODE_BRIDGE_PORT = 3000;
 import { bunBinary } from '../common/binaries.js';
 import type { ClusterDriver, ClusterNode, NodeMetrics, StartedCluster, Topology } from './types.js';
 
@@ -202,7 +201,7 @@ export class DockerDriver implements ClusterDriver {
       const spec = user
         ? {
             ...reference,
-            nodes: reference.nodes.map((s) => userNodeSpec(s, user, { port: network.mode === 'host' ? s.hostPort : USER_NODE_BRIDGE_PORT, redisUrl: reference.redisUrlInside, jwtSecret: topology.jwtSecret, runId: opts.runId })),
+            nodes: reference.nodes.map((s) => userNodeSpec(s, user, { port: network.mode === 'host' ? s.hostPort : BRIDGE_PORTS.node, redisUrl: reference.redisUrlInside, jwtSecret: topology.jwtSecret, runId: opts.runId })),
           }
         : reference;
       const probeHost = network.mode === 'host' ? '127.0.0.1' : client.info.containerRuntime.host;

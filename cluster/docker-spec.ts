@@ -12,7 +12,7 @@ export { referenceNodeArgs };
 export const APP_DIR = '/wsbench';
 
 /** Ports the components listen on inside their own network namespace in bridge mode. */
-const BRIDGE_PORTS = { redis: 6379, node: 3000, nginx: 8080 } as const;
+export const BRIDGE_PORTS = { redis: 6379, node: 3000, nginx: 8080 } as const;
 
 /** One container, fully described before anything starts (a pure value: unit-tested). */
 export interface ContainerSpec {

@@ -40,6 +40,14 @@ describe('the protocol key', () => {
     expect(e.message).toContain('protocol: the k6 engine speaks only the reference protocol');
     expect(plan({ protocol: REFERENCE_PROFILES.socketio, engine: 'k6' }).engine).toBe('k6');
   });
+
+  it('security-probes refuses a profile that is not the reference one (its probes are reference frames), and takes the reference one', () => {
+    const probes = (values: Record<string, unknown>) => resolvePlan('security-probes', [{ origin: 'config', source: 'wsbench.config.json', values }], {});
+    const e = errorOf(() => probes({ protocol: SIO }));
+    expect(e.code).toBe('WSB_CONFIG_INVALID');
+    expect(e.message).toContain('protocol: security-probes speaks only the reference protocol');
+    expect(probes({ protocol: REFERENCE_PROFILES.socketio }).scenario.name).toBe('security-probes');
+  });
 });
 
 describe('WSB_JWT_SECRET with url', () => {

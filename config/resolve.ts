@@ -97,8 +97,12 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     for (const [key, value] of Object.entries(layer.values)) {
       if (value === undefined) continue;
       // `--server-command` over a config's `server: { … }`: the flag's fields win, the rest stay.
-      if (key === 'server' && isRecord(value) && isRecord(rawRun.server)) set(key, rawRun, key, { ...rawRun.server, ...value });
-      else if ((runKeys as string[]).includes(key)) set(key, rawRun, key, value);
+      // The merged server keeps the folder of the file that gave it (its default and relative `cwd`).
+      if (key === 'server' && isRecord(value) && isRecord(rawRun.server)) {
+        const dir = origins.get('server')?.dir;
+        rawRun.server = { ...rawRun.server, ...value };
+        origins.set('server', { ...layer, ...(dir !== undefined && layer.dir === undefined ? { dir } : {}) });
+      } else if ((runKeys as string[]).includes(key)) set(key, rawRun, key, value);
       else if (key === 'options' || key === 'targets') {
         if (!isRecord(value)) {
           problems.push({ text: `${key}: expected an object of ${key === 'options' ? 'scenario options' : 'target thresholds'} (got ${show(value)})`, origin: layer.origin });
@@ -162,7 +166,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
         problems.push({ text: `${at}: ${i.message}${v !== undefined ? ` (got ${JSON.stringify(v)})` : ''}`, origin: originOf(path) });
         continue;
       }
-      const got = key in given ? ` (got ${JSON.stringify(given[key])})` : '';
+      // A user's server is shown with the secrets of its env redacted (errors reach CI logs).
+      const got = key in given ? ` (got ${JSON.stringify(key === 'server' ? redactServer(given[key]) : given[key])})` : '';
       const message = i.message.replace(/^Expected number, received string$/, originOf(path) === 'flags' ? 'must be a number' : 'expected a number, received a string');
       problem(path, `${message}${got}`);
     }
@@ -187,6 +192,11 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   if (runParsed.success && runParsed.data.engine === 'k6' && runParsed.data.protocol !== undefined && !isReferenceProfile(runParsed.data.protocol)) {
     // The k6 scripts (engines/k6/scripts/) speak the reference protocol only.
     problems.push({ text: `protocol: the k6 engine speaks only the reference protocol; a profile needs ${nameOf('engine')} node`, origin: originOf('protocol') });
+  }
+  if (scenario.name === 'security-probes' && runParsed.success && runParsed.data.protocol !== undefined && !isReferenceProfile(runParsed.data.protocol)) {
+    // The probes are written in the reference protocol (scenarios/security-probes.ts): against another
+    // they would judge the server on frames it never understood.
+    problems.push({ text: 'protocol: security-probes speaks only the reference protocol (its probes are reference handshakes, joins and publishes); it cannot judge a server through a profile', origin: originOf('protocol') });
   }
   for (const p of profileFileProblems(runParsed.success ? runParsed.data.protocol : undefined)) problems.push({ text: p, origin: originOf('protocol') });
   if (runParsed.success && runParsed.data.engine !== 'k6' && given('k6')) problem('k6', `only applies with ${nameOf('engine')} k6`);

@@ -4,13 +4,11 @@ import { SOCKETIO_ADAPTERS, type ServerKind, type SocketIoAdapter } from '../clu
 import { DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES } from '../cluster/docker-options.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { REPEAT_FLAGS, repeatShape } from './repeat-options.js';
-import { serverSchema, type UserServer } from './user-server.js';
+import { IMAGE_REF, serverSchema, type UserServer } from './user-server.js';
 import { protocolSchema, type ProtocolProfile } from './protocol.js';
 import { EXTERNAL_FLAGS, externalShape, type ChaosConfig, type TlsConfig } from './external-options.js';
 import type { TargetConfigValue } from './targets-options.js';
 
-/** `[registry/]name[:tag][@digest]`, as docker accepts it. */
-const IMAGE_REF = /^[a-z0-9][a-z0-9._\/:@-]*$/i;
 const stringOrList = z.union([z.string(), z.array(z.string())]);
 
 /**

@@ -69,6 +69,8 @@ describe('server: the user\'s own server (config)', () => {
     const f = configFile({ server: { command: 'old', env: { A: '1' } } });
     const merged = buildPlan('cross-node-broadcast', { ...SMALL, config: f, serverCommand: 'new' }, {});
     expect(merged.config.server).toEqual({ command: 'new', env: { A: '1' } });
+    // It still runs where the config file put it: the file's folder (not where wsbench was started).
+    expect(merged.topology.userServer!.cwd).toBe(join(f, '..'));
   });
 
   it('a server without the command (local) or the image (docker) its driver runs: WSB_CONFIG_INVALID naming the key', () => {
@@ -130,6 +132,17 @@ describe('user server helpers', () => {
     const plan = buildPlan('cross-node-broadcast', { ...SMALL, config: f }, {});
     expect(plan.topology.userServer!.env).toEqual({ JWT_SECRET: 's3cret', LOG: 'debug' });
     expect(plan.config.server).toEqual({ command: 'node server.js', env: { JWT_SECRET: '<redacted>', LOG: 'debug' } });
+  });
+
+  it('an invalid server names what is wrong without printing the secrets of its env', () => {
+    const noCommand = errorOf(() => buildPlan('cross-node-broadcast', { ...SMALL, config: configFile({ server: { env: { DB_PASSWORD: 'hunter2' } } }) }, {}));
+    expect(noCommand.message).toMatch(/has none/);
+    const badReady = errorOf(() => buildPlan('cross-node-broadcast', { ...SMALL, config: configFile({ server: { command: 'x', ready: { http: 3 }, env: { DB_PASSWORD: 'hunter2' } } }) }, {}));
+    expect(badReady.code).toBe('WSB_CONFIG_INVALID');
+    for (const e of [noCommand, badReady]) {
+      expect(e.message).not.toContain('hunter2');
+      expect(e.message).toContain('<redacted>');
+    }
   });
 
   it('secrets in env are redacted for the report; the command is shown as typed', () => {

@@ -17,7 +17,7 @@ export const USER_SERVER_DEFAULTS = {
 };
 
 /** `[registry/]name[:tag][@digest]`, as docker accepts it. */
-const IMAGE_REF = /^[a-z0-9][a-z0-9._\/:@-]*$/i;
+export const IMAGE_REF = /^[a-z0-9][a-z0-9._\/:@-]*$/i;
 
 /** The user's server as the nodes (contract of issue 14: `server` in its object form). */
 export const userServerSchema = z
@@ -127,13 +127,13 @@ export function userServerProblems(s: UserServer, driver: 'local' | 'docker', se
   if (driver === 'local' && s.command === undefined) {
     out.push({
       key: 'server',
-      text: `the local driver runs your server's command, and this server has none (got ${JSON.stringify(s)}); add \`command: "node server.js --port {port}"\` (flag --server-command)${s.image !== undefined ? ', or run its image with driver: "docker"' : ''}`,
+      text: `the local driver runs your server's command, and this server has none (got ${JSON.stringify(redactServer(s))}); add \`command: "node server.js --port {port}"\` (flag --server-command)${s.image !== undefined ? ', or run its image with driver: "docker"' : ''}`,
     });
   }
   if (driver === 'docker' && s.image === undefined) {
     out.push({
       key: 'server',
-      text: `the docker driver runs your server's image, and this server has none (got ${JSON.stringify(s)}); add \`image: "my-chat:1.2"\` (flag --server-image)${s.command !== undefined ? ', or run its command with driver: "local"' : ''}`,
+      text: `the docker driver runs your server's image, and this server has none (got ${JSON.stringify(redactServer(s))}); add \`image: "my-chat:1.2"\` (flag --server-image)${s.command !== undefined ? ', or run its command with driver: "local"' : ''}`,
     });
   }
   for (const k of REFERENCE_ONLY) if (given(k)) out.push({ key: k, text: `configures wsbench's reference nodes; it does not apply to your own ${serverName} (set it in your server)` });

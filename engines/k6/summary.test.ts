@@ -218,6 +218,13 @@ describe('k6 thresholds from targets', () => {
     });
     expect(out.map((s) => s.targetId)).toEqual(['latency-p99', 'cross-node-latency-p99']);
   });
+
+  it('gives k6 no threshold for a target switched off (k6 would fail the run on a target nobody judges)', () => {
+    const off = { ...SEED_TARGETS['cross-node-latency-p99'], off: true as const };
+    const { thresholds, specs: out } = k6Thresholds([SEED_TARGETS['latency-p99'], off]);
+    expect(thresholds).toEqual({ broadcast_latency_ms: ['p(99)<=50'] });
+    expect(out.map((s) => s.targetId)).toEqual(['latency-p99']);
+  });
 });
 
 describe('reconcileK6Thresholds and the exit-code mapping', () => {

@@ -376,6 +376,8 @@ export function k6Thresholds(targets: readonly TargetSpec[], extraSubmetrics: { 
   };
   const specs: K6ThresholdSpec[] = [];
   for (const t of targets) {
+    // A target switched off (`false`, `--target id=off`) is not judged: k6 must not fail on it either.
+    if (t.off) continue;
     const s = k6ThresholdFor(t);
     if (!s) continue;
     specs.push(s);

@@ -43,7 +43,9 @@ describe('targets in the config: overridden, switched off, added', () => {
 
   it('an added target that must fail makes exit 1; the overridden and switched-off ones are shown with the config as their source', async () => {
     failingConfig = configFile('failing.json', {
+      // Both latency targets out of a loaded machine's reach: the added target alone decides the verdict.
       'latency-p99': { max: 60_000 },
+      'cross-node-latency-p99': { max: 60_000 },
       'no-leak': false,
       'peak-a-million': { metric: 'counters.connections_peak', min: 1_000_000, unit: 'connections', description: 'a million connections held' },
     });
@@ -75,7 +77,9 @@ describe('targets in the config: overridden, switched off, added', () => {
 
   it('the same run with the added target met exits 0; compare reports a target switched off in current only', async () => {
     const passingConfig = configFile('passing.json', {
+      // Both latency targets out of a loaded machine's reach: the added target alone decides the verdict.
       'latency-p99': { max: 60_000 },
+      'cross-node-latency-p99': { max: 60_000 },
       'peak-forty': { metric: 'counters.connections_peak', min: 40, unit: 'connections' },
     });
     const passing = await runWith(passingConfig);
