@@ -339,6 +339,10 @@ function generatorSection(r: RunReport, color: boolean, paint: Paint): string[] 
   } else {
     out.push('generator: no worker health reported');
   }
+  const e = g.measurementError;
+  if (e !== undefined) {
+    out.push(`measurement error: wsbench's own receive path adds ≈ ${formatMs(e.p50Ms)} ms at the median, up to ${formatMs(e.maxMs)} ms, to the latencies above (worker #${e.worker}: burst × CPU per delivery)`);
+  }
   if (g.bottleneck) {
     out.push(paint('GENERATOR-BOUND: results not trustworthy — the load generator, not the cluster, was saturated', 'red', 'bold'));
   }

@@ -12,7 +12,7 @@ import type { ReconnectSpec } from '../config/protocol.js';
 import type { Disconnection, LossClasses, WorkerResults } from '../load/ipc.js';
 import type { WindowReport } from '../model/run-report.js';
 import type { ScenarioContext, ScenarioResult } from './define.js';
-import { saturatedWorkers, startMonitor, summarizeTicks, workerHealth } from './run-monitor.js';
+import { ownLatency, saturatedWorkers, startMonitor, summarizeTicks, workerHealth } from './run-monitor.js';
 import { findStalls, perNodeSeconds, secondsP99 } from './stalls.js';
 import { peakConnections, perNodeReport, perNodeWindow } from './per-node.js';
 import { affectedBy, reconnectionFigures } from './reconnection-figures.js';
@@ -319,6 +319,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
         genNotes.push(`worker ${h.worker} needs ${h.burstServiceMs} ms to drain one burst of ${h.burstSize} deliveries (${h.cpuPerDeliveryUs} µs each): ${Math.round((h.burstServiceMs / p50) * 100)} % of the p50 latency is the generator's own`);
       }
     }
+    const measurementError = ownLatency(health);
     const anomalies = collected.reduce((a, r) => a + r.clockAnomalies, 0);
     if (anomalies) genNotes.push(`${anomalies} arrivals had a negative latency (clock anomaly)`);
     if (losses.neverSent > 0) {
@@ -422,7 +423,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       accounting: { ...total, sameNode, crossNode, losses },
       connectionsPerNode: perNode,
       timeline,
-      generator: { workers: health, bottleneck: saturated.length > 0 || unpumped > 0, notes: genNotes },
+      generator: { workers: health, bottleneck: saturated.length > 0 || unpumped > 0, notes: genNotes, ...(measurementError ? { measurementError } : {}) },
       notes,
       ...(ctx.shard ? { timelineHistograms } : {}),
       faults: resolvedFaults,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
 import type { WorkerTick } from '../load/ipc.js';
-import { summarizeTicks } from './run-monitor.js';
+import { ownLatency, summarizeTicks, workerHealth } from './run-monitor.js';
 
 const hdr = encodeHistogram(createLatencyHistogram());
 const tick = (workerId: number, atS: number, connections: number, received = 10): WorkerTick => ({
@@ -23,5 +23,17 @@ describe('summarizeTicks', () => {
     const tl = summarizeTicks(ticks, 1e6, 1e6);
     expect(tl.map((p) => p.connections)).toEqual([150, 150, 150, 150]);
     expect(tl.reduce((a, p) => a + p.received, 0)).toBe(70);
+  });
+});
+
+describe('ownLatency', () => {
+  const w = (id: number, cpuPerDeliveryUs?: number, burstSize?: number) => ({ ...workerHealth(id, 10, [1], [1]), ...(cpuPerDeliveryUs !== undefined ? { cpuPerDeliveryUs, burstSize } : {}) });
+  it('is the worst worker’s burst service: (B + 1) / 2 × c at the median, B × c at most', () => {
+    expect(ownLatency([w(0, 10, 99), w(1, 20, 199)])).toEqual({ p50Ms: 2, maxMs: 3.98, worker: 1 });
+    expect(ownLatency([w(0, 30, 9), w(1, 2, 19)])).toEqual({ p50Ms: 0.15, maxMs: 0.27, worker: 0 });
+  });
+  it('is null when no worker measured its CPU per delivery', () => {
+    expect(ownLatency([w(0), w(1)])).toBeNull();
+    expect(ownLatency([])).toBeNull();
   });
 });

@@ -156,3 +156,19 @@ export function saturatedWorkers(series: Array<{ workerId: number; cpu: number[]
     })
     .map((r) => r.workerId);
 }
+
+/**
+ * The latency wsbench's own receive path adds (RunReport.generator.measurementError): a worker
+ * serves a burst of B deliveries one after another at c µs of CPU each, so the k-th is recorded
+ * k × c late — (B + 1) / 2 × c at the median, B × c at most. The worst worker's (largest
+ * median); null when no worker measured its CPU per delivery.
+ */
+export function ownLatency(workers: WorkerHealth[]): { p50Ms: number; maxMs: number; worker: number } | null {
+  let worst: { p50Ms: number; maxMs: number; worker: number } | null = null;
+  for (const w of workers) {
+    if (w.cpuPerDeliveryUs === undefined || w.burstSize === undefined || w.burstSize <= 0) continue;
+    const p50Ms = Math.round(((w.burstSize + 1) / 2) * w.cpuPerDeliveryUs) / 1000;
+    if (worst === null || p50Ms > worst.p50Ms) worst = { p50Ms, maxMs: Math.round(w.burstSize * w.cpuPerDeliveryUs) / 1000, worker: w.worker };
+  }
+  return worst;
+}
