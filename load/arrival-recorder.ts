@@ -24,8 +24,14 @@ export interface Receiver {
    * publishers' messages of its room as a member does (its own only with `echoPub`).
    */
   joinedPub?: number;
-  /** Ledger streams of this receiver, indexed by publisher (filled by the recorder). */
-  streams?: Array<LedgerStream | undefined>;
+  /**
+   * Ledger streams of this receiver (kept by the recorder): the first publisher's inline, any
+   * other's in a map. (Not an array indexed by publisher id: a receiver of publisher 999 would
+   * hold a 1,000-slot array, 12 KB.)
+   */
+  stream?: LedgerStream;
+  streamPub?: number;
+  moreStreams?: Map<number, LedgerStream>;
   /** The recorder's index of `nodeId` (kept by the recorder; `rxNodeOf` is the id it was taken from). */
   rxNode?: number;
   rxNodeOf?: string | null;
@@ -48,10 +54,12 @@ export const SLOW_ARRIVAL_US = 250_000;
 
 /**
  * One intended second's latency: same-node, cross-node, and by receiving / publishing node index.
- * The per-node histograms are dense (a record costs a few ns, where a packed one costs most of a
- * µs on this receive path) and so large (~74 KB): they stay open only while their second can
- * still get arrivals, then `sealOld` encodes them (`rxDone` / `pxDone`) and drops them. An arrival
- * for a sealed second opens a new one, sealed later and merged at collect.
+ * While the second can still get arrivals, every histogram of it is dense (a record costs about
+ * 0.15 µs, where a packed one costs 0.8 µs on this receive path — `npm run bench`) and so large
+ * (~74 KB); then `sealBefore` packs `same` / `cross` into compact histograms (kept for the whole
+ * run: their memory follows the values seen) and encodes the per-node ones (`rxDone` / `pxDone`)
+ * and drops them. An arrival for a sealed second records into the packed histograms, or opens a
+ * new per-node one, sealed later and merged at collect.
  */
 interface SecondBucket {
   same: Histogram;
@@ -59,11 +67,20 @@ interface SecondBucket {
   /** By the recorder's node index (see `nodes`); holes until a node has an arrival in this second. */
   rx: Array<Histogram | undefined>;
   px: Array<Histogram | undefined>;
-  /** A per-node histogram of this second is open. */
+  /** A dense histogram of this second is open (same / cross not packed yet, or a per-node one). */
   open: boolean;
+  /** `same` / `cross` are packed (sealed). */
+  packed: boolean;
   /** Sealed per-node histograms: [node index, encoded]. */
   rxDone: Array<[number, string]>;
   pxDone: Array<[number, string]>;
+}
+
+/** A compact (packed) copy of `h`: same counts, memory by the values seen. */
+function packed(h: Histogram): Histogram {
+  const c = createCompactLatencyHistogram();
+  c.add(h);
+  return c;
 }
 
 /** Intended seconds this far behind the current one are sealed at each tick. */
@@ -117,6 +134,9 @@ export class ArrivalRecorder {
   readonly perSecond = new Map<number, SecondBucket>();
   /** Arrivals slower than SLOW_ARRIVAL_US, with their receiving and publishing node ids. */
   readonly slowArrivals: Array<{ t: number; at: number; cross: boolean; rx: string | null; px: string }> = [];
+  /** The intended second of the last timed arrival, and its bucket. */
+  private lastS = Number.NaN;
+  private lastBucket: SecondBucket | undefined;
   /** Cross-node arrivals per 100 ms of arrival time, from crossBinBase. */
   private crossBins: number[] = [];
   private crossBinBase = -1;
@@ -130,6 +150,21 @@ export class ArrivalRecorder {
       this.nodeIndex.set(id, i);
     }
     return i;
+  }
+
+  /** The ledger stream of `pub` at `r`, kept on `r` (see Receiver.stream). */
+  private streamOf(r: Receiver, pub: number): LedgerStream {
+    if (r.stream === undefined) {
+      r.streamPub = pub;
+      return (r.stream = this.ledger.stream(r.id, pub));
+    }
+    const more = (r.moreStreams ??= new Map());
+    let s = more.get(pub);
+    if (s === undefined) {
+      s = this.ledger.stream(r.id, pub);
+      more.set(pub, s);
+    }
+    return s;
   }
 
   /** A reference `msg {room, payload}`'s arrival (a missing room counts as another room). */
@@ -151,8 +186,7 @@ export class ArrivalRecorder {
       while (nowUs() < until);
     }
     const now = nowUs();
-    const streams = (r.streams ??= []);
-    const stream = (streams[p.pub] ??= this.ledger.stream(r.id, p.pub));
+    const stream = r.streamPub === p.pub ? r.stream! : this.streamOf(r, p.pub);
     if (r.room !== undefined && (r.role === 'member' ? room !== undefined && room !== r.room : r.joinedPub === undefined ? r.echoPub !== p.pub : (room !== undefined && room !== r.room) || (p.pub === r.joinedPub && r.echoPub !== p.pub))) {
       // A message for another room, or at a client that is in none: a leak (no-leak), not a delivery.
       stream.record(p.seq);
@@ -190,11 +224,14 @@ export class ArrivalRecorder {
       return;
     }
     const s = Math.floor((p.t - this.measureFromUs) / 1e6);
-    let bucket = this.perSecond.get(s);
+    // Arrivals come in runs of the same intended second: the last bucket saves the map lookup.
+    let bucket = s === this.lastS ? this.lastBucket : this.perSecond.get(s);
     if (bucket === undefined) {
-      bucket = { same: createCompactLatencyHistogram(), cross: createCompactLatencyHistogram(), rx: [], px: [], open: false, rxDone: [], pxDone: [] };
+      bucket = { same: createLatencyHistogram(), cross: createLatencyHistogram(), rx: [], px: [], open: true, packed: false, rxDone: [], pxDone: [] };
       this.perSecond.set(s, bucket);
     }
+    this.lastS = s;
+    this.lastBucket = bucket;
     recordUs(cross ? bucket.cross : bucket.same, lat);
     recordUs(this.second, lat);
     // Per-node attribution: node indexes are cached on the receiver and per publisher, so the hot
@@ -220,7 +257,7 @@ export class ArrivalRecorder {
     recordUs(hp, lat);
   }
 
-  /** Encodes and drops the per-node histograms of intended seconds before `beforeS` (see SecondBucket). */
+  /** Packs same / cross and encodes and drops the per-node histograms of intended seconds before `beforeS` (see SecondBucket). */
   sealBefore(beforeS: number): void {
     for (const [s, b] of this.perSecond) {
       if (!b.open || s >= beforeS) continue;
@@ -232,6 +269,11 @@ export class ArrivalRecorder {
       });
       b.rx = [];
       b.px = [];
+      if (!b.packed) {
+        b.same = packed(b.same);
+        b.cross = packed(b.cross);
+        b.packed = true;
+      }
       b.open = false;
     }
   }
@@ -258,8 +300,7 @@ export class ArrivalRecorder {
     const now = nowUs();
     const p = (data as { payload?: Payload } | undefined)?.payload;
     if (p === undefined || typeof p.seq !== 'number') return;
-    const streams = (r.streams ??= []);
-    const stream = (streams[p.pub] ??= this.ledger.stream(r.id, p.pub));
+    const stream = r.streamPub === p.pub ? r.stream! : this.streamOf(r, p.pub);
     if (stream.record(p.seq) === 'duplicate') return;
     this.receivedThisSecond++;
     const lat = now - p.t;
