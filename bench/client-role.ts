@@ -159,8 +159,9 @@ async function opener(kind: Kind, work: Work, port: number, rooms: number): Prom
         part?.(state, data);
       } else if (welcomed !== null && P.welcome!.is(event, data)) {
         const id = P.welcome!.nodeId(data);
-        welcomed(typeof id === 'string' ? id : null);
+        const w = welcomed;
         welcomed = null;
+        w(typeof id === 'string' ? id : null);
       } else if (state.joinWait !== null && P.join.isReply !== null && P.join.isReply(data)) state.joinWait(data);
     };
     client.onClose = () => {
@@ -169,6 +170,7 @@ async function opener(kind: Kind, work: Work, port: number, rooms: number): Prom
     let timer: NodeJS.Timeout | undefined;
     const nodeId = await Promise.race([welcome, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 10_000)))]);
     clearTimeout(timer);
+    timer = undefined; // as the worker does: onEvent shares this scope
     if (nodeId === undefined) throw new Error('no welcome within 10 s');
     state.nodeId = nodeId;
     const why = await joinWithProfile(P, state, client, room, 10_000);

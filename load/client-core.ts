@@ -191,6 +191,8 @@ export abstract class ClientCore {
     const a = acks?.get(id);
     if (acks == null || a === undefined) return;
     acks.delete(id);
+    // An empty table is dropped (a join's ack would otherwise leave one per connection for good).
+    if (acks.size === 0) this.acks = null;
     clearTimeout(a.timer);
     a.resolve(value());
   }
@@ -202,8 +204,12 @@ export abstract class ClientCore {
     this.pending = null;
     clearTimeout(p.timer);
     this.state = CONNECTED;
+    this.onConnected();
     (p.resolve as (c: this) => void)(this);
   }
+
+  /** Hook: the connect completed (the JSON protocol drops the token from the socket's URL). */
+  protected onConnected(): void {}
 
   /** CONNECTING → CLOSED: rejects the connect promise with SioConnectError(cause). */
   protected failConnect(cause: ConnectFailureCause, message: string, status?: number): void {

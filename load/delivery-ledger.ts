@@ -64,6 +64,8 @@ function popcount32(x: number): number {
 
 /** One (receiver, pub) stream. */
 class Stream {
+  constructor(readonly pub: number) {}
+
   /** Every seq < base has been received (base is a multiple of 32). */
   base = 0;
   /** Bit (seq − base) set ⇔ seq received. */
@@ -189,7 +191,11 @@ export interface LedgerStream {
 }
 
 export class DeliveryLedger {
-  private readonly receivers = new Map<number, Map<number, Stream>>();
+  /**
+   * Per receiver: its one stream (most receivers hear one publisher), or a map by publisher once
+   * it has a second — one object per receiver instead of a map's hash table (issue 17: memory).
+   */
+  private readonly receivers = new Map<number, Stream | Map<number, Stream>>();
   private epoch = 0;
 
   /**
@@ -198,45 +204,58 @@ export class DeliveryLedger {
    */
   record(receiver: number, pub: number, seq: number): ArrivalKind {
     if (!Number.isInteger(seq) || seq < 0) throw new RangeError(`invalid seq ${seq}`);
-    let byPub = this.receivers.get(receiver);
-    if (byPub === undefined) {
-      byPub = new Map();
-      this.receivers.set(receiver, byPub);
-    }
-    let s = byPub.get(pub);
-    if (s === undefined) {
-      s = new Stream();
-      byPub.set(pub, s);
-    }
-    return s.record(seq);
+    return this.streamOf(receiver, pub).record(seq);
   }
 
   /**
-   * The (receiver, pub) stream itself, created on first use: a receiver that keeps it (indexed by
-   * pub) records each arrival without the two map lookups of `record`.
+   * The (receiver, pub) stream itself, created on first use: a receiver that keeps it records
+   * each arrival without the lookups of `record`.
    */
   stream(receiver: number, pub: number): LedgerStream {
-    let byPub = this.receivers.get(receiver);
-    if (byPub === undefined) {
-      byPub = new Map();
-      this.receivers.set(receiver, byPub);
+    return this.streamOf(receiver, pub);
+  }
+
+  private streamOf(receiver: number, pub: number): Stream {
+    const r = this.receivers.get(receiver);
+    if (r === undefined) {
+      const s = new Stream(pub);
+      this.receivers.set(receiver, s);
+      return s;
     }
-    let s = byPub.get(pub);
+    if (r instanceof Stream) {
+      if (r.pub === pub) return r;
+      const s = new Stream(pub);
+      this.receivers.set(
+        receiver,
+        new Map([
+          [r.pub, r],
+          [pub, s],
+        ]),
+      );
+      return s;
+    }
+    let s = r.get(pub);
     if (s === undefined) {
-      s = new Stream();
-      byPub.set(pub, s);
+      s = new Stream(pub);
+      r.set(pub, s);
     }
     return s;
   }
 
+  /** The (receiver, pub) stream if any arrived. */
+  private find(receiver: number, pub: number): Stream | undefined {
+    const r = this.receivers.get(receiver);
+    return r === undefined ? undefined : r instanceof Stream ? (r.pub === pub ? r : undefined) : r.get(pub);
+  }
+
   /** True when `receiver` received `seq` of `pub` at least once. */
   has(receiver: number, pub: number, seq: number): boolean {
-    return this.receivers.get(receiver)?.get(pub)?.has(seq) ?? false;
+    return this.find(receiver, pub)?.has(seq) ?? false;
   }
 
   /** Seqs in [from, to) of `pub` that `receiver` never received, ascending. */
   *missing(receiver: number, pub: number, from: number, to: number): Generator<number> {
-    const s = this.receivers.get(receiver)?.get(pub);
+    const s = this.find(receiver, pub);
     for (let seq = Math.max(0, from); seq < to; seq++) if (s === undefined || !s.has(seq)) yield seq;
   }
 
@@ -270,12 +289,11 @@ export class DeliveryLedger {
     let unexpected = 0;
 
     for (const [receiver, byPub] of merged) {
-      const streams = this.receivers.get(receiver);
       for (const [pub, x] of byPub) {
         const acc = x.cross ? cross : same;
         const expected = Math.max(0, x.sent - x.from);
         acc.expected += expected;
-        const s = streams?.get(pub);
+        const s = this.find(receiver, pub);
         if (s === undefined) {
           acc.lost += expected;
           continue;
@@ -292,8 +310,8 @@ export class DeliveryLedger {
     }
 
     // Streams no expectation mentioned: every arrival is unexpected.
-    for (const byPub of this.receivers.values()) {
-      for (const s of byPub.values()) {
+    for (const r of this.receivers.values()) {
+      for (const s of r instanceof Stream ? [r] : r.values()) {
         if (s.epoch !== epoch) unexpected += s.distinct + (s.dups === null ? 0 : s.dups.length);
       }
     }

@@ -36,8 +36,10 @@ interface ClientState {
   current: Disconnection | null;
   /** Set when we close it ourselves: no reconnection. */
   closing: boolean;
-  /** Ledger streams by publisher (kept by the recorder). */
-  streams?: Array<LedgerStream | undefined>;
+  /** Ledger streams (kept by the recorder: Receiver.stream). */
+  stream?: LedgerStream;
+  streamPub?: number;
+  moreStreams?: Map<number, LedgerStream>;
   /** With connection state recovery: the session of the last connection, to resume on reconnect. */
   session: SioSession | null;
   /** With `receive.echo`: this publisher's id (it receives its own messages). */
@@ -149,7 +151,10 @@ async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeI
     else if (welcomed !== null && P.welcome!.is(event, data)) {
       // A welcome without a node id where the profile says: the node comes from the header, or is unknown.
       const id = P.welcome!.nodeId(data);
-      welcomed({ nodeId: typeof id === 'string' || typeof id === 'number' ? String(id) : null });
+      // Dropped once called: this closure keeps dial's scope for the connection's life.
+      const w = welcomed;
+      welcomed = null;
+      w({ nodeId: typeof id === 'string' || typeof id === 'number' ? String(id) : null });
     } else if (state.joinWait !== null && P.join.isReply !== null && P.join.isReply(data)) state.joinWait(data);
   };
   client.onClose = (code, reason) => onClosed(state, client, code, reason);
@@ -159,6 +164,8 @@ async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeI
   let timer: NodeJS.Timeout | undefined;
   const w = await Promise.race([welcome, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), connectTimeoutMs)))]);
   clearTimeout(timer);
+  // onEvent shares this scope: without this, every connection would keep its cleared timer (~200 B).
+  timer = undefined;
   if (w === null) {
     client.close();
     if (!reference) throw new ProfileError(`no welcome matching the profile within ${connectTimeoutMs} ms`);

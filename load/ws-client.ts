@@ -55,6 +55,13 @@ export function jsonWsUrl(base: string, token: string | undefined, path = DEFAUL
   return u.toString();
 }
 
+let lastBase = '';
+/** One string per endpoint URL (ws://host:port/path) instead of one per connection. */
+function sharedBase(base: string): string {
+  if (base !== lastBase) lastBase = base;
+  return lastBase;
+}
+
 export class WsClient extends ClientCore {
   private raw = false;
 
@@ -113,6 +120,18 @@ export class WsClient extends ClientCore {
 
   protected ackRequestFrame(event: string, id: number, data: unknown): string {
     return JSON.stringify(data === undefined ? { type: event, id } : { type: event, id, data });
+  }
+
+  /**
+   * `ws` keeps the URL it dialled for the socket's life, and the JWT travels in its query: a
+   * token-sized string (~300 B) per connection. Once connected, the socket keeps the URL without
+   * the query instead, one string shared by every connection to the same endpoint.
+   */
+  protected onConnected(): void {
+    const ws = this.ws as unknown as { _url?: unknown };
+    if (typeof ws._url !== 'string') return;
+    const q = ws._url.indexOf('?');
+    if (q >= 0) ws._url = sharedBase(ws._url.slice(0, q));
   }
 
   /** A 401/403 on the upgrade is the token refused. */
