@@ -169,11 +169,11 @@ export function render(machine: Machine, mem: Partial<Record<Kind, MemResult>>, 
   }
   if (v.goals.length > 0) {
     out.push(`Goals (issue 17; ratios to bare ws in this run; CPU per delivery: median of the ${CPU_ROUNDS} per-round ratios)`);
-    out.push(`  ${pad('', 7)}${pad('goal', 50)}${lpad('bare ws', 9)}${lpad('wsbench', 9)}${lpad('value', 9)}${lpad('limit', 8)}`);
+    out.push(`  ${pad('', 7)}${pad('goal', 58)}${lpad('bare ws', 9)}${lpad('wsbench', 9)}${lpad('value', 9)}${lpad('limit', 8)}`);
     for (const g of v.goals) {
       const mark = v.noisy ? 'NOISY' : g.pass ? 'PASS' : 'MISS';
       const unit = g.unit === '×' ? '×' : ' KiB';
-      out.push(`  ${pad(mark, 7)}${pad(g.goal, 50)}${lpad(g.bare === null ? '—' : f2(g.bare), 9)}${lpad(f2(g.ours), 9)}${lpad(`${f2(g.value)}${unit === '×' ? '×' : ''}`, 9)}${lpad(`≤ ${g.limit}${unit}`, 8)}`);
+      out.push(`  ${pad(mark, 7)}${pad(g.goal, 58)}${lpad(g.bare === null ? '—' : f2(g.bare), 9)}${lpad(f2(g.ours), 9)}${lpad(`${f2(g.value)}${unit === '×' ? '×' : ''}`, 9)}${lpad(`≤ ${g.limit}${unit}`, 8)}`);
     }
     if (v.noisy)
       out.push(
