@@ -83,6 +83,43 @@ describe('ArrivalRecorder', () => {
     expect(decodeHistogram(sec.px['node-2']).totalCount).toBe(2);
   });
 
+  it('keeps same/cross counts and values across sealing (dense while open, packed after), late arrivals included', () => {
+    const rec = new ArrivalRecorder();
+    const t0 = nowUs() - 10_000_000;
+    rec.measureFromUs = t0;
+    const a = { id: 1, nodeId: 'node-1' };
+    rec.onArrival(a, msg(0, 0, t0 + 1, 'node-1')); // same, second 0
+    rec.onArrival(a, msg(0, 1, t0 + 2, 'node-2')); // cross, second 0
+    rec.onArrival(a, msg(0, 2, t0 + 1_000_001, 'node-2')); // cross, second 1
+    const before = rec.totals();
+    rec.sealBefore(5);
+    const after = rec.totals();
+    expect([after.same.totalCount, after.cross.totalCount]).toEqual([1, 2]);
+    expect([after.same.maxValue, after.cross.maxValue, after.cross.minNonZeroValue]).toEqual([before.same.maxValue, before.cross.maxValue, before.cross.minNonZeroValue]);
+    rec.onArrival(a, msg(0, 3, t0 + 3, 'node-1')); // late, into the sealed second 0
+    rec.sealBefore(5);
+    expect(rec.perSecondEncoded().map((x) => [x.s, x.same, x.cross])).toEqual([
+      [0, 2, 1],
+      [1, 0, 1],
+    ]);
+  });
+
+  it('keeps a ledger stream per publisher at a receiver that hears several, whatever their ids', () => {
+    const rec = new ArrivalRecorder();
+    const t0 = nowUs();
+    rec.measureFromUs = t0;
+    const a: { id: number; nodeId: string } = { id: 7, nodeId: 'node-1' };
+    for (const pub of [999, 3, 999, 3, 1_000_000]) rec.onArrival(a, msg(pub, pub === 3 ? 0 : 1, t0 + 1, 'node-1'));
+    const acc = rec.ledger.account([
+      { receiver: 7, pub: 999, sent: 2, cross: false },
+      { receiver: 7, pub: 3, sent: 1, cross: false },
+      { receiver: 7, pub: 1_000_000, sent: 2, cross: false },
+    ]);
+    // pub 999 got seq 1 twice and 1,000,000 once (seq 0 of both lost); pub 3 got seq 0 twice: two duplicates.
+    expect(acc.total).toMatchObject({ expected: 5, received: 3, lost: 2, duplicated: 2 });
+    expect(acc.unexpected).toBe(0);
+  });
+
   it('measures CPU over the receive window, without any publishing', () => {
     const rec = new ArrivalRecorder();
     const t0 = nowUs();
