@@ -429,8 +429,9 @@ export interface RunReport {
      * Broadcast scenarios (Node engine): the latency wsbench's own receive path adds to what it
      * reports, from the run's figures. A worker serves a burst of B deliveries one after another at
      * c µs of CPU each, so the k-th is recorded k × c late: ≈ (B + 1) / 2 × c at the median, B × c
-     * at most (`burstServiceMs`). The worst worker's; absent when no worker measured its CPU per
-     * delivery. `wsbench calibrate`'s wire check measures the same overhead directly (socket → recorded).
+     * at most (`burstServiceMs`). An upper bound: the CPU per delivery includes the worker's fixed
+     * costs (ticks, pings), which dominate at low rates. The worst worker's; absent when no worker
+     * measured its CPU per delivery. `wsbench calibrate`'s wire check measures the same overhead directly (socket → recorded).
      */
     measurementError?: { p50Ms: number; maxMs: number; worker: number };
     /**

@@ -341,7 +341,7 @@ function generatorSection(r: RunReport, color: boolean, paint: Paint): string[] 
   }
   const e = g.measurementError;
   if (e !== undefined) {
-    out.push(`measurement error: wsbench's own receive path adds ≈ ${formatMs(e.p50Ms)} ms at the median, up to ${formatMs(e.maxMs)} ms, to the latencies above (worker #${e.worker}: burst × CPU per delivery)`);
+    out.push(`measurement error: wsbench's own receive path adds at most ≈ ${formatMs(e.p50Ms)} ms at the median, up to ${formatMs(e.maxMs)} ms, to the latencies above (worker #${e.worker}: burst × CPU per delivery, fixed costs included)`);
   }
   if (g.bottleneck) {
     out.push(paint('GENERATOR-BOUND: results not trustworthy — the load generator, not the cluster, was saturated', 'red', 'bold'));
