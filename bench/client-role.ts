@@ -89,6 +89,8 @@ function hdrOnly(P: CompiledProfile): (state: Receiver, data: unknown) => void {
  * a connect storm queues behind it (the noise gate judges such a run; it should not break it).
  */
 const CONNECT_TIMEOUT_MS = 60_000;
+/** Connections made under the profiler after the memory checkpoints (bench/profile-breakdown.ts). */
+const SETUP_PROFILE_CONNS = 1_000;
 
 let received = 0;
 function onBareMessage(data: RawData): void {
@@ -266,7 +268,14 @@ export async function clientRole(kind: Kind, work: Work, mode: 'mem' | 'cpu', po
       const snapDir = process.env.BENCH_HEAP_SNAPSHOT;
       if (snapDir !== undefined && (k === 0 || k === MEM_STEPS)) v8.writeHeapSnapshot(`${snapDir}/${kind}-${conns.length}.heapsnapshot`);
     }
-    send({ type: 'mem', points, connectRatePerS: Math.round((conns.length * 1e6) / connectUs), gc: gc !== undefined });
+    // Where the setup time goes: SETUP_PROFILE_CONNS more connections under the profiler (after
+    // the figures, so its overhead is in none of them).
+    const profiler = new InProcessProfiler();
+    await profiler.start();
+    const from = conns.length;
+    await connectRange(from, from + SETUP_PROFILE_CONNS);
+    const setupProfile = summarise(await profiler.stop(), conns.length - from);
+    send({ type: 'mem', setupProfile, points, connectRatePerS: Math.round((conns.length * 1e6) / connectUs), gc: gc !== undefined });
     return;
   }
 

@@ -57,7 +57,7 @@ import { microRole, type MicroResult } from './micro.js';
 import { cpuBench } from './rounds.js';
 import { serverRole } from './server-role.js';
 
-const INVESTIGATION = new Set(['lean-only', 'lean-ledger', 'lean-hdr']);
+const INVESTIGATION = new Set(['lean-only', 'lean-ledger', 'lean-hdr', 'lean-semi64']);
 
 function versionOf(pkg: string): string {
   try {
@@ -104,7 +104,9 @@ async function orchestrate(): Promise<number> {
       ['lean-only', 'lean', 'count', 'lean client, events only', false],
       ['lean-ledger', 'lean', 'ledger', 'lean client + ledger only', false],
       ['lean-hdr', 'lean', 'hdr', 'lean client + clock & HDR only', false],
-    ] as Array<[string, Kind, Work, string, boolean]>
+      // Investigation: the worker's young generation larger (fewer scavenges), BENCH_ONLY=cpu:bare,cpu:lean,cpu:lean-semi64.
+      ['lean-semi64', 'lean', 'arrival', 'lean, --max-semi-space-size=64', false, ['--max-semi-space-size=64']],
+    ] as Array<[string, Kind, Work, string, boolean, string[]?]>
   ).filter(([name]) => (INVESTIGATION.has(name) ? only?.includes(`cpu:${name}`) === true : want(`cpu:${name}`)));
   const cpu = variants.length > 0 ? await cpuBench(variants) : {};
   let micro: MicroResult | null = null;

@@ -106,6 +106,22 @@ export function render(machine: Machine, mem: Partial<Record<Kind, MemResult>>, 
       const s = mem[k]!.setup;
       out.push(`  ${pad(KIND_LABEL[k], 28)}${lpad(f1(s.cpuUsPerConn), 9)}${lpad(int(s.connectsPerS), 12)}${lpad(f1(s.serverCpuUsPerConn), 16)}${lpad(s.otherCpuPercent === null ? 'n/a' : f1(s.otherCpuPercent), 10)}`);
     }
+    out.push(`  where the client's setup time goes (1,000 more connections under the profiler afterwards): % of busy samples, and that share of µs/conn`);
+    out.push(`  ${pad('category', 16)}${kinds.map((k) => lpad(k, 16)).join('')}`);
+    for (const c of CATEGORIES) {
+      const cells = kinds.map((k) => {
+        const p = mem[k]!.setupProfile;
+        const busy = p.busyUs / Math.max(1, p.deliveries);
+        const share = busy > 0 ? p.perDeliveryUs[c] / busy : 0;
+        return lpad(`${f1(share * 100)} % ${f1(share * mem[k]!.setup.cpuUsPerConn)}`, 16);
+      });
+      if (cells.some((x) => !/^\s*0\.0 % 0\.0$/.test(x))) out.push(`  ${pad(c, 16)}${cells.join('')}`);
+    }
+    for (const k of kinds) {
+      const p = mem[k]!.setupProfile;
+      const busy = p.busyUs / Math.max(1, p.deliveries);
+      out.push(`  top of ${k}: ${p.top.slice(0, 6).map((t) => `${t.fn} (${t.script || 'native'}) ${f1((t.usPerDelivery / busy) * 100)} %`).join(' · ')}`);
+    }
     out.push('');
     out.push(
       `Memory per connection under load: extra RSS from ${int(MEM_N1)} to ${int(MEM_N2)} connections (slope over ${MEM_STEPS + 1} checkpoints) after forced GC, ` +

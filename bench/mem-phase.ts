@@ -6,6 +6,7 @@
  */
 import os from 'node:os';
 import { Child, startServer } from './child.js';
+import type { Breakdown } from './profile-breakdown.js';
 import { MEM_PING_MS, MEM_ROOMS, MEM_STEPS, serverFor, type Kind } from './config.js';
 
 export interface MemResult {
@@ -25,6 +26,8 @@ export interface MemResult {
   /** V8 heap spaces' physical size at N1 and N2 (diagnostic). */
   v8SpacesKiB: Record<string, [number, number]>;
   setup: SetupResult;
+  /** Self time of 1,000 more connections under the profiler, per connection (not part of the figures). */
+  setupProfile: Breakdown;
 }
 
 export interface SetupResult {
@@ -88,6 +91,7 @@ export async function memPhase(kind: Kind): Promise<MemResult> {
       rssMiB: points.map((p) => Math.round((p.m.rss / 2 ** 20) * 10) / 10),
       checkpoints: points.map((p) => p.n),
       connectRatePerS: m.connectRatePerS as number,
+      setupProfile: m.setupProfile as Breakdown,
       received: points[points.length - 1].received,
       v8SpacesKiB: Object.fromEntries(Object.entries(first.spaces).map(([k, v]) => [k, [v, last.spaces[k]]])),
       setup: {

@@ -10,8 +10,8 @@
 import { Session } from 'node:inspector';
 import v8 from 'node:v8';
 
-export type Category = 'socket/framing' | 'parse' | 'ledger' | 'histogram' | 'receive path' | 'event loop' | 'GC' | 'native/program' | 'bench' | 'other';
-export const CATEGORIES: readonly Category[] = ['socket/framing', 'parse', 'ledger', 'histogram', 'receive path', 'event loop', 'GC', 'native/program', 'bench', 'other'];
+export type Category = 'socket/framing' | 'http upgrade' | 'parse' | 'crypto' | 'ledger' | 'histogram' | 'receive path' | 'event loop' | 'GC' | 'native/program' | 'bench' | 'other';
+export const CATEGORIES: readonly Category[] = ['socket/framing', 'http upgrade', 'parse', 'crypto', 'ledger', 'histogram', 'receive path', 'event loop', 'GC', 'native/program', 'bench', 'other'];
 
 interface ProfileNode {
   id: number;
@@ -32,6 +32,8 @@ export function categorize(functionName: string, url: string): Category | 'idle'
   if (functionName === '(garbage collector)') return 'GC';
   if (url === '' && functionName === 'dispatch') return 'bench'; // the inspector session: the profiler itself
   if (url === '') return 'native/program'; // (program), (root), natives without a script
+  if (/^node:(_http|http|url)|node:internal\/(http|url)/.test(url)) return 'http upgrade';
+  if (/^node:crypto|node:internal\/crypto/.test(url)) return 'crypto';
   if (/\/node_modules\/ws\//.test(url)) return 'socket/framing';
   if (/^node:(net|stream|buffer|string_decoder)|node:internal\/(stream_base_commons|streams|buffer|net)/.test(url)) return 'socket/framing';
   if (/node_modules\/(socket\.io-client|engine\.io-client|engine\.io-parser|socket\.io-parser|@socket\.io)\//.test(url)) return 'parse';

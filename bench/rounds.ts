@@ -150,18 +150,18 @@ async function profileWindow(rig: Rig): Promise<Breakdown> {
   return m.breakdown as Breakdown;
 }
 
-/** `variants`: [name, kind, work, label, profile it]. */
-export async function cpuBench(variants: Array<[string, Kind, Work, string, boolean]>): Promise<Record<string, CpuResult>> {
+/** `variants`: [name, kind, work, label, profile it, node flags of the receiving process]. */
+export async function cpuBench(variants: Array<[string, Kind, Work, string, boolean, string[]?]>): Promise<Record<string, CpuResult>> {
   const rigs: Rig[] = [];
   try {
-    for (const [variant, kind, work, label] of variants) {
+    for (const [variant, kind, work, label, , flags] of variants) {
       const { server, port } = await startServer(serverFor(kind), CPU_ROOMS);
       // BENCH_CPU_PROF=<dir>: also a whole-process profile of the receiving processes (node --cpu-prof).
       const prof = process.env.BENCH_CPU_PROF;
       const client = new Child(
         `${variant}-cpu-client`,
         ['--role', 'client', '--kind', kind, '--work', work, '--mode', 'cpu', '--port', String(port)],
-        prof ? ['--cpu-prof', '--cpu-prof-dir', prof, '--cpu-prof-name', `${variant}.cpuprofile`] : [],
+        [...(flags ?? []), ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof, '--cpu-prof-name', `${variant}.cpuprofile`] : [])],
       );
       rigs.push({ variant, label, kind, work, server, client });
       await client.next('ready', 60_000); // one at a time: connect storms stay apart
