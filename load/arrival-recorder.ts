@@ -2,7 +2,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import { nowUs } from '../common/clock.js';
 import { DeliveryLedger, type LedgerStream } from './delivery-ledger.js';
 import { createCompactLatencyHistogram, createLatencyHistogram, decodeHistogram, encodeHistogram, HIST_HIGHEST_US } from '../model/histogram.js';
-import { recordUs } from './histogram-record.js';
+import { recordUs, recordUsInto } from './histogram-record.js';
 
 /** What the recorder needs of a receiving client. */
 export interface Receiver {
@@ -232,8 +232,6 @@ export class ArrivalRecorder {
     }
     this.lastS = s;
     this.lastBucket = bucket;
-    recordUs(cross ? bucket.cross : bucket.same, lat);
-    recordUs(this.second, lat);
     // Per-node attribution: node indexes are cached on the receiver and per publisher, so the hot
     // path does a string comparison, not a map lookup or an allocation.
     if (r.rxNodeOf !== r.nodeId) {
@@ -253,8 +251,8 @@ export class ArrivalRecorder {
       if (hx === undefined) hx = bucket.rx[rx] = createLatencyHistogram();
       if (hp === undefined) hp = bucket.px[px] = createLatencyHistogram();
     }
-    if (hx !== null) recordUs(hx, lat);
-    recordUs(hp, lat);
+    // Its intended second's same/cross bucket, the live second, the publishing and the receiving node.
+    recordUsInto(cross ? bucket.cross : bucket.same, this.second, hp, hx, lat);
   }
 
   /** Packs same / cross and encodes and drops the per-node histograms of intended seconds before `beforeS` (see SecondBucket). */
