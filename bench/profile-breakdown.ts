@@ -42,6 +42,7 @@ export function categorize(functionName: string, url: string): Category | 'idle'
   if (/hdr-histogram-js|load\/histogram-record\.js|model\/histogram\.js/.test(url)) return 'histogram';
   if (/load\/arrival-recorder\.js|common\/clock\.js/.test(url)) return 'receive path';
   if (/^node:(events|timers)|node:internal\/(timers|process|async_hooks|event_target|perf)/.test(url)) return 'event loop';
+  if (functionName === 'onBareMessage') return 'parse'; // bare ws's listener: its JSON.parse, inlined
   if (/\/bench\//.test(url)) return 'bench';
   return 'other';
 }
