@@ -169,7 +169,7 @@ export class DockerDriver implements ClusterDriver {
       if (removed.length) log(`swept ${removed.join(', ')}`);
     });
 
-    try {
+    return stack.startOrUndo(async () => {
       // Below the ephemeral range: a container takes a moment to bind, and outgoing connections
       // (thousands during a load run) would otherwise be able to take the port meanwhile.
       const taken = new Set<number>();
@@ -349,16 +349,9 @@ export class DockerDriver implements ClusterDriver {
         containers: () => Object.fromEntries(boxes.map((b) => [b.name, b.id])),
         pids: () => boxes.map((b) => b.pid()).filter((p): p is number => p !== undefined),
         metrics: () => Promise.all(nodes.map((n) => n.metrics())),
-        down: () => stack.dispose(),
-        [Symbol.asyncDispose]: async () => {
-          await stack.dispose();
-        },
+        ...stack.closers(),
       };
       return cluster;
-    } catch (err) {
-      const errors = await stack.dispose();
-      for (const e of errors) log(`teardown after failed start: ${e.message}`);
-      throw err;
-    }
+    }, (e) => log(`teardown after failed start: ${e.message}`));
   }
 }
