@@ -174,6 +174,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     const pubs = assignments.filter((a) => a.role === 'publisher');
     const startUs = publishStartUs(ctx.shard?.startAtMs);
     const measureFromUs = startUs + o.warmup * 1e6;
+    // The timeline's zero on the wall clock: shards started apart line their seconds up by it (reports/merge.ts).
+    const measureFromEpochMs = Math.round(Date.now() + (measureFromUs - nowUs()) / 1000);
     const endUs = measureFromUs + o.duration * 1e6;
     ctx.event('phase', 'publish');
     const phaseTimer = setTimeout(() => {
@@ -424,7 +426,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       timeline,
       generator: { workers: health, bottleneck: saturated.length > 0 || unpumped > 0, notes: genNotes },
       notes,
-      ...(ctx.shard ? { timelineHistograms } : {}),
+      ...(ctx.shard ? { timelineHistograms, measureFromEpochMs } : {}),
       faults: resolvedFaults,
       disconnections,
       measureFromUs,

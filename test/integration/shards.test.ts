@@ -107,6 +107,9 @@ describe('cross-node-broadcast as 1 shard and as 3 shards against it, merged', (
       const p = readJson<PartialReport>(join(s.out, 'partial.json'));
       expect(validateReport(p)).toEqual([]);
       expect(p.topology.driver).toBe('external');
+      // What the clients connected to, and the wall-clock zero merge lines the shards' seconds up by.
+      expect(p.topology.url).toBe(readJson<{ url: string }>(join(clusterDir, 'cluster.json')).url);
+      expect(Number.isFinite(Date.parse(p.shard.measureFrom ?? ''))).toBe(true);
     }
     const parts = three.map((s) => readJson<PartialReport>(join(s.out, 'partial.json')));
     expect(parts.map((p) => p.shard.index)).toEqual([1, 2, 3]);
@@ -134,6 +137,9 @@ describe('cross-node-broadcast as 1 shard and as 3 shards against it, merged', (
       expect(report.targets.filter((t) => t.id !== 'latency-p99' && t.id !== 'cross-node-latency-p99').map((t) => t.status)).toEqual(['pass', 'pass', 'pass', 'pass']);
     }
     expect(mergedThree.report.mergedFrom.shards).toHaveLength(3);
+    // One agreed start: the shards' measured phases began in the same wall-clock second, so merge moved none.
+    expect(mergedThree.res.stderr).toContain('measured phases started within');
+    expect(mergedThree.report.generator.notes.find((n) => n.startsWith('timeline:'))).toContain('no shard moved');
   });
 
   it("merged histograms hold every partial's samples: counts add up, percentiles come from the merged histogram", () => {
