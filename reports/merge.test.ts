@@ -97,6 +97,14 @@ describe('mergePartials', () => {
     expect(base.generator.notes.some((n) => n.startsWith('GENERATOR-BOUND in shard(s) 2'))).toBe(true);
   });
 
+  it('connections_peak: at least what the shards held in one wall-clock second together (a Node shard counts only its own workers)', () => {
+    const peak = (p: PartialReport, v: number) => ({ ...p, counters: { ...p.counters, connections_peak: v } });
+    // Node engine shards: each its own 100 (the timeline's seconds, summed, hold 200).
+    expect(mergePartials([peak(partial(1, 2, [1]), 100), peak(partial(2, 2, [1]), 100)], { runId: 'm' }).base.counters.connections_peak).toBe(200);
+    // k6 shards: each saw the nodes' 250 (more than the shards' seconds sum to): the nodes' count stands.
+    expect(mergePartials([peak(partial(1, 2, [1]), 250), peak(partial(2, 2, [1]), 250)], { runId: 'm' }).base.counters.connections_peak).toBe(250);
+  });
+
   describe('shards that started apart (no --start-at): the timeline on wall-clock seconds', () => {
     const T = Date.parse('2026-12-07T10:00:00.000Z');
     /** Shard `index` of 2 whose measured phase began at `zeroMs`; its second t received `recv[t-1]` deliveries of latency `(t × 10 + index) ms`. */

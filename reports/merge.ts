@@ -13,8 +13,10 @@ import { isPartial, type MergedFrom, type PartialReport } from './partial.js';
 import type { TargetSpec } from '../model/targets.js';
 
 /**
- * Counters that are a worst case over the shards rather than a sum. `connections_peak` is what the
- * nodes held at once: every shard of a plan scrapes the same nodes, so each saw every shard's connections.
+ * Counters that are a worst case over the shards rather than a sum. `connections_peak` is also at
+ * least the merged timeline's largest second (below): the k6 engine's is what the nodes held at once
+ * (every shard scrapes the same nodes, so each saw every shard's connections), the Node engine's is
+ * what the shard's own workers held — a share, which only the seconds summed over the shards add up.
  */
 const MAX_COUNTERS = new Set(['publisher_stall_ms', 'reconnect_all_back_ms', 'connections_peak']);
 
@@ -131,6 +133,7 @@ export function mergePartials(ps: PartialReport[], opts: { runId: string; now?: 
   }
   const { shifts, spreadMs } = timelineShifts(ps);
   const timeline = mergeTimeline(ps, shifts);
+  if ('connections_peak' in counters) counters.connections_peak = Math.max(counters.connections_peak, ...timeline.map((x) => x.connections));
   const duration = Number(first.options.duration);
   // Each shard's rate over its own measured seconds, summed: the plan's rate, however far apart the shards started.
   const rate = (p: PartialReport) => {

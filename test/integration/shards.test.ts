@@ -129,6 +129,8 @@ describe('cross-node-broadcast as 1 shard and as 3 shards against it, merged', (
       expect(a).toMatchObject({ lost: 0, duplicated: 0, reordered: 0, deliveryRatio: 1 });
       expect(a.sameNode.expected + a.crossNode.expected).toBe(a.expected);
       expect(report.counters.connections).toBe(300);
+      // Every shard's workers held their share at once: the merged peak is the whole plan's.
+      expect(report.counters.connections_peak).toBe(300);
       expect(report.counters.messages_published).toBe(10 * MESSAGES_PER_PUBLISHER);
       expect(report.counters.unexpected_arrivals).toBe(0);
       expect(Object.values(report.connectionsPerNode).reduce((x, y) => x + y, 0)).toBe(300);
