@@ -3,9 +3,11 @@
  * leaves a real cluster running (redis-server, 3 socket.io nodes, nginx); `cross-node-broadcast`
  * runs against it as 1 shard and as 3 shards (3 separate `wsbench` processes started at once on one
  * agreed `--start-at`); `wsbench merge` makes one report of each; `merge` refuses a missing shard
- * and mixed plans; `wsbench cluster down` leaves no process behind.
+ * and mixed plans; a rendered node-job's shard and merge commands run as their pods run them, against
+ * it; `wsbench cluster down` leaves no process behind.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +15,11 @@ import { mergeEncoded } from '../../model/histogram.js';
 import type { PartialReport } from '../../reports/partial.js';
 import type { RunReport } from '../../model/run-report.js';
 import { validateReport } from '../../model/schema.js';
-import { wsbench, type CliResult } from './support/cli.js';
+import { parseAllDocuments } from 'yaml';
+import { K8S_PORTS } from '../../render/cluster.js';
+import { CONFIG_FILE } from '../../render/node-job.js';
+import { RESULTS_DIR } from '../../render/results-claim.js';
+import { BIN, wsbench, type CliResult } from './support/cli.js';
 import { describePids, newTag, runProcesses, waitNoRunProcesses } from './support/run-processes.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wsb-shards-'));
@@ -171,6 +177,45 @@ describe('cross-node-broadcast as 1 shard and as 3 shards against it, merged', (
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toContain('error WSB_MERGE_MIXED_PLANS');
   });
+});
+
+describe('a rendered node-job against it: the shard and merge commands run as their pods run them', () => {
+  it("2 shards of the Indexed Job (the rendered config, --url, --shard from JOB_COMPLETION_INDEX, the agreed start) and the merge Job's command: one exact report", async () => {
+    const dir = join(root, 'node-job');
+    const rendered = join(dir, 'rendered');
+    // The pods' paths on this machine: the config mount, the results claim, `wsbench` on PATH, the NGINX sidecar → the cluster's LB.
+    const r = await wsbench(['render', 'node-job', 'cross-node-broadcast', '--parallelism', '2', '--image', 'registry.example/wsbench:0.1.0', '--connections', '60', '--rooms', '4', '--rate', '5', '--warmup', '1', '--duration', '2', '--drain', '1', '--start-delay', '25', '--out', rendered], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const objects = readdirSync(rendered)
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) => parseAllDocuments(readFileSync(join(rendered, f), 'utf8')).map((d) => d.toJS() as { kind: string; metadata: { name: string }; data?: Record<string, string>; spec?: any }));
+    const [shardJob, mergeJob] = objects.filter((o) => o.kind === 'Job');
+    const state = readJson<{ url: string; jwtSecretFile: string }>(join(clusterDir, 'cluster.json'));
+    mkdirSync(join(dir, 'bin'), { recursive: true });
+    writeFileSync(join(dir, 'wsbench.json'), objects.find((o) => o.kind === 'ConfigMap')!.data!['wsbench.json']);
+    writeFileSync(join(dir, 'bin', 'wsbench'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
+    const local = (cmd: string) => cmd.replaceAll(CONFIG_FILE, join(dir, 'wsbench.json')).replaceAll(`${RESULTS_DIR}/`, `${join(dir, 'results')}/`).replace(`http://127.0.0.1:${K8S_PORTS.lb}`, state.url);
+    const podEnv = { ...env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, WSB_JWT_SECRET: readFileSync(state.jwtSecretFile, 'utf8').trim() };
+    const sh = (cmd: string, extra: Record<string, string> = {}) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const c = spawn('sh', ['-c', cmd], { env: { ...podEnv, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        c.stderr.on('data', (b: Buffer) => (out += b.toString()));
+        c.on('exit', (code) => resolve({ code, out }));
+      });
+    const shardCmd = local(shardJob.spec.template.spec.containers[0].command[2] as string);
+    const shards = await Promise.all([0, 1].map((i) => sh(shardCmd, { JOB_COMPLETION_INDEX: String(i) })));
+    for (const s of shards) expect(s.code, s.out.slice(-2000)).toBe(0);
+    const merged = await sh(local(mergeJob.spec.template.spec.containers[0].command[2] as string));
+    expect([0, 1], merged.out.slice(-2000)).toContain(merged.code);
+    const report = readJson<RunReport & { mergedFrom: { shards: Array<{ index: number }> } }>(join(dir, 'results', 'merged', 'report.json'));
+    expect(report.mergedFrom.shards.map((x) => x.index)).toEqual([1, 2]);
+    // 4 rooms of 15 (1 publisher + 14 members), 5 msg/s for 1 + 2 s: 56 members × 15 messages.
+    expect(report.accounting).toMatchObject({ expected: 56 * 15, received: 56 * 15, lost: 0, duplicated: 0 });
+    expect(report.counters.connections).toBe(60);
+    expect(report.topology).toMatchObject({ driver: 'external', url: state.url });
+  }, 180_000);
 });
 
 describe('wsbench cluster up that cannot start', () => {
