@@ -1,12 +1,12 @@
 import { logger } from './logger.js';
 
+const log = logger('teardown');
+
 /**
  * A run-scoped stack of closers. Every started resource (process, worker, container) pushes one;
  * `dispose()` runs them in reverse order with Promise.allSettled semantics per layer and reports
  * every failure instead of stopping at the first. Calling dispose twice returns the first result.
  */
-const log = logger('teardown');
-
 export class DisposerStack {
   private readonly stack: Array<{ name: string; close: () => Promise<void> | void }> = [];
   private disposing: Promise<Error[]> | undefined;
