@@ -186,7 +186,7 @@ describe('a rendered node-job against it: the shard and merge commands run as th
     const dir = join(root, 'node-job');
     const rendered = join(dir, 'rendered');
     // The pods' paths on this machine: the config mount, the results claim, `wsbench` on PATH, the NGINX sidecar → the cluster's LB.
-    const r = await wsbench(['render', 'node-job', 'cross-node-broadcast', '--parallelism', '2', '--image', 'registry.example/wsbench:0.1.0', '--connections', '60', '--rooms', '4', '--rate', '5', '--warmup', '1', '--duration', '2', '--drain', '1', '--start-delay', '25', '--out', rendered], { env });
+    const r = await wsbench(['render', 'node-job', 'cross-node-broadcast', '--parallelism', '2', '--image', 'registry.example/wsbench:0.1.0', '--connections', '60', '--rooms', '4', '--rate', '5', '--warmup', '1', '--duration', '2', '--drain', '1', '--start-delay', '15', '--out', rendered], { env });
     expect(r.code, r.stderr).toBe(0);
     const objects = readdirSync(rendered)
       .filter((f) => f.endsWith('.yaml'))
