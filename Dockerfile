@@ -6,7 +6,7 @@
 # Two stages: `build` installs every dependency and compiles TypeScript to dist/; the final image
 # holds dist/, the production dependencies (npm ci --omit=dev) and what the CLI reads at run time
 # (package.json and tsconfig.json mark the package root, bin/, engines/k6/scripts/ for the k6 engine's
-# bundling). Node 20 on Debian 12, as the docker driver's node image.
+# bundling, the report schema every written report is validated against). Node 20 on Debian 12, as the docker driver's node image.
 ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
@@ -45,6 +45,8 @@ COPY --from=build /wsbench/dist dist
 COPY package.json tsconfig.json ./
 COPY bin bin
 COPY engines/k6/scripts engines/k6/scripts
+# Every report written is validated against this schema, read at run time (model/schema.ts).
+COPY model/run-report.schema.json model/run-report.schema.json
 RUN ln -s /wsbench/bin/wsbench.js /usr/local/bin/wsbench && mkdir -p /results && chown node:node /results
 USER node
 CMD ["wsbench", "--help"]

@@ -13,6 +13,7 @@ import { WsbenchError } from '../common/errors.js';
 import { runnerResult } from '../engines/k6/runner-outputs.js';
 import type { K6Plan } from '../engines/k6/scripts/lib/plan.js';
 import { MERGE_KEY, type K6OperatorMergeInfo } from '../render/k6-operator.js';
+import type { RunReport } from '../model/run-report.js';
 import { partialOf, type PartialReport } from '../reports/partial.js';
 import { assembleReport } from '../runner/assemble-report.js';
 import { buildPlan } from './plan.js';
@@ -21,20 +22,45 @@ function invalid(message: string, hint: string): WsbenchError {
   return new WsbenchError('WSB_MERGE_INVALID', message, { hint });
 }
 
-/** The rendered ConfigMap's data: from a YAML stream (`render … > file`) or a `render --out` folder. */
-function mergeInfoOf(manifest: string): { info: K6OperatorMergeInfo; plan: K6Plan } {
+/**
+ * The rendered ConfigMap's data (from a YAML stream, `render … > file`, or a `render --out` folder),
+ * and from the same manifest what the runners ran against: the target URL (`WSB_URL`) and the
+ * TestRun's runner image.
+ */
+function mergeInfoOf(manifest: string): { info: K6OperatorMergeInfo; plan: K6Plan; url?: string; runnerImage?: string } {
   if (!existsSync(manifest)) throw invalid(`--k6-operator ${manifest}: no such file or folder`, 'give the manifest `wsbench render k6-operator` wrote (stdout saved to a file, or its --out folder)');
   const files = statSync(manifest).isDirectory() ? readdirSync(manifest).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(manifest, f)) : [manifest];
-  for (const file of files) {
-    for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-      const o = doc.toJS() as { kind?: string; data?: Record<string, string> } | null;
-      if (o?.kind !== 'ConfigMap' || !o.data?.[MERGE_KEY]) continue;
-      const info = JSON.parse(o.data[MERGE_KEY]) as K6OperatorMergeInfo;
-      if (!o.data.WSB_PLAN) break;
-      return { info, plan: JSON.parse(o.data.WSB_PLAN) as K6Plan };
-    }
+  const objects = files.flatMap((file) => parseAllDocuments(readFileSync(file, 'utf8')).map((doc) => doc.toJS() as { kind?: string; data?: Record<string, string>; spec?: { runner?: { image?: unknown } } } | null));
+  const cm = objects.find((o) => o?.kind === 'ConfigMap' && o.data?.[MERGE_KEY]);
+  if (!cm?.data?.WSB_PLAN) {
+    throw invalid(`--k6-operator ${manifest}: no ConfigMap with ${MERGE_KEY} and WSB_PLAN in it`, 'render the TestRun with this wsbench: `wsbench render k6-operator cross-node-broadcast --start-at <time> …` (the ConfigMap carries what the merge needs)');
   }
-  throw invalid(`--k6-operator ${manifest}: no ConfigMap with ${MERGE_KEY} and WSB_PLAN in it`, 'render the TestRun with this wsbench: `wsbench render k6-operator cross-node-broadcast --start-at <time> …` (the ConfigMap carries what the merge needs)');
+  const info = JSON.parse(cm.data[MERGE_KEY]) as K6OperatorMergeInfo;
+  const image = objects.find((o) => o?.kind === 'TestRun')?.spec?.runner?.image;
+  return { info, plan: JSON.parse(cm.data.WSB_PLAN) as K6Plan, ...(cm.data.WSB_URL ? { url: cm.data.WSB_URL } : {}), ...(typeof image === 'string' ? { runnerImage: image } : {}) };
+}
+
+/**
+ * What is true of a runner's run, in place of what the merging process would say of itself: the
+ * cluster was not started by wsbench (driver, load balancer and Redis `external`, versions unknown),
+ * the clients connected to the manifest's URL from the k6-operator's runner pods, and the machine
+ * is the runner's (its job `<name>-<i>`; its Node, CPUs and memory unknown).
+ */
+function asRunner(report: RunReport, o: { name: string; index: number; runners: number; url?: string; runnerImage?: string }): RunReport {
+  return {
+    ...report,
+    environment: { node: 'unknown', platform: 'unknown', arch: 'unknown', cpus: 0, cpuModel: 'unknown', totalMemBytes: 0, hostname: `${o.name}-${o.index}` },
+    topology: {
+      ...report.topology,
+      driver: 'external',
+      lb: 'external',
+      lbPolicy: 'external',
+      redis: 'external',
+      versions: {},
+      ...(o.url ? { url: o.url } : {}),
+      k6Operator: { testRun: o.name, runners: o.runners, ...(o.runnerImage ? { runnerImage: o.runnerImage } : {}) },
+    },
+  };
 }
 
 /** `<name>-<i>.<ext>` in one of the folders (or their `<name>/` subfolder, the claim's layout). */
@@ -45,7 +71,7 @@ function find(folders: readonly string[], name: string, file: string): string | 
 
 /** Every runner's partial report, in runner order; refuses a missing runner's files with WSB_MERGE_MISSING_SHARD. */
 export async function k6OperatorPartials(manifest: string, folders: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Array<{ file: string; report: PartialReport }>> {
-  const { info, plan } = mergeInfoOf(manifest);
+  const { info, plan, url, runnerImage } = mergeInfoOf(manifest);
   const n = info.parallelism;
   const files = Array.from({ length: n }, (_, k) => {
     const base = `${info.name}-${k + 1}`;
@@ -73,7 +99,7 @@ export async function k6OperatorPartials(manifest: string, folders: readonly str
     const result = await runnerResult({ summary: f.summary!, samples: f.samples! }, plan, nodeIds);
     const startedAt = new Date(result.t0EpochMs);
     const finishedMs = statSync(f.summary!).mtimeMs;
-    const report = assembleReport({
+    const assembled = assembleReport({
       plan: { ...runPlan, runId: `${info.name}-${f.index}` },
       startedAt,
       t0: startedAt.getTime(),
@@ -84,9 +110,10 @@ export async function k6OperatorPartials(manifest: string, folders: readonly str
       notes: [`k6-operator TestRun ${info.name}, runner ${f.index} of ${n}: read by \`wsbench merge --k6-operator\` (the runner's own figures; the verdict is the merged report's)`],
       failure: undefined,
     });
+    const report = asRunner(assembled, { name: info.name, index: f.index, runners: n, ...(url ? { url } : {}), ...(runnerImage ? { runnerImage } : {}) });
     report.finishedAt = new Date(Math.max(finishedMs, startedAt.getTime())).toISOString();
     report.durationMs = Math.max(0, Math.round(finishedMs - startedAt.getTime()));
-    out.push({ file: f.summary!, report: partialOf(report, { ...runPlan.shard, ...(info.startAt ? { startAt: info.startAt } : {}) }, result.timelineHistograms ?? []) });
+    out.push({ file: f.summary!, report: partialOf(report, { ...runPlan.shard, ...(info.startAt ? { startAt: info.startAt } : {}) }, result) });
   }
   return out;
 }

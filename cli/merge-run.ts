@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readReport, writeFileAtomic, writeReportAtomic } from '../reports/write-report.js';
 import { evaluateTargets, exitCodeFor, verdictOf } from '../model/evaluate.js';
-import { checkShards, mergePartials } from '../reports/merge.js';
+import { checkShards, mergePartials, timelineShifts } from '../reports/merge.js';
 import { renderConsole } from '../reports/console.js';
 import { renderHtml } from '../reports/html.js';
 import { renderJunit } from '../reports/junit.js';
@@ -41,6 +41,8 @@ export async function mergeCommand(files: string[], flags: { out?: string; json?
   await writeFileAtomic(join(outDir, 'report.html'), renderHtml(report));
   await writeFileAtomic(join(outDir, 'junit.xml'), renderJunit(report));
   io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderConsole(report)}\n`);
-  io.stderr.write(`merged ${partials.length} shards of plan ${first.shard.planId}: ${reportPath} (also report.html, junit.xml)\n`);
+  const { spreadMs } = timelineShifts(partials);
+  const spread = spreadMs === null ? 'start spread unknown (a partial from an older wsbench)' : `measured phases started within ${(spreadMs / 1000).toFixed(3)} s of each other`;
+  io.stderr.write(`merged ${partials.length} shards of plan ${first.shard.planId} (${spread}; timeline on wall-clock seconds): ${reportPath} (also report.html, junit.xml)\n`);
   return exitCodeFor(report.verdict);
 }

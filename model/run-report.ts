@@ -355,7 +355,12 @@ export interface RunReport {
     lb: 'nginx' | 'external';
     lbPolicy: string;
     redis: string;
+    /** Component → version; empty when not known (a cluster wsbench did not start). */
     versions: Record<string, string>;
+    /** `external`: the URL the clients connected to (`--url`, `--cluster`, or a k6-operator TestRun's target); absent in older reports. */
+    url?: string;
+    /** The load ran as a k6-operator TestRun's runners (`wsbench merge --k6-operator`), not in a wsbench process. */
+    k6Operator?: { testRun: string; runners: number; runnerImage?: string };
     /** Server settings the harness changed from the seed defaults, and why. */
     overrides: Array<{ setting: string; value: string | number; seedDefault: string | number; why: string }>;
   };

@@ -7,6 +7,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../common/paths.js';
+import { REPORT_SCHEMA_PATH } from '../model/schema.js';
 
 const root = packageRoot();
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
@@ -41,6 +42,8 @@ describe('Dockerfile', () => {
     // packageRoot() looks for package.json beside tsconfig.json (common/paths.ts).
     expect(image).toMatch(/COPY package\.json tsconfig\.json \.\//);
     expect(image).toMatch(/COPY bin bin/);
+    // Every report written is validated against the schema file, read at run time.
+    expect(image).toContain(`COPY ${REPORT_SCHEMA_PATH} ${REPORT_SCHEMA_PATH}`);
     expect(image).toMatch(/ln -s \/wsbench\/bin\/wsbench\.js \/usr\/local\/bin\/wsbench/);
     expect(image).toMatch(/^USER node$/m);
     // The manifests run the reference servers from /wsbench (cluster/docker-spec.ts APP_DIR).

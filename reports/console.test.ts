@@ -39,6 +39,15 @@ describe('renderConsole', () => {
     expect(out.split('\n').at(-1)).toBe('verdict: FAIL (1 of 5 targets missed: no-loss)');
   });
 
+  it("names a k6-operator TestRun and the target in place of the merging machine", () => {
+    const r = sample();
+    expect(renderConsole(r)).toContain(`node ${r.environment.node} · `);
+    r.topology = { ...r.topology, driver: 'external', redis: 'external', url: 'ws://wsbench-lb:8080', k6Operator: { testRun: 'wsb-run', runners: 3, runnerImage: 'grafana/k6:0.48.0' } };
+    const out = renderConsole(r);
+    expect(out).toContain('k6-operator TestRun wsb-run (3 runners, grafana/k6:0.48.0) · redis external · target ws://wsbench-lb:8080');
+    expect(out).not.toContain(`node ${r.environment.node} · `);
+  });
+
   it('does not round 99.999% to 100%', () => {
     const out = renderConsole(sample());
     expect(out).toContain('99.999%'); // cross-node: 20 of 2,000,000 lost

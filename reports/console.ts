@@ -68,10 +68,15 @@ function headerSection(r: RunReport): string[] {
     `run ${r.runId}`,
   ];
   const env = r.environment;
+  const k6op = r.topology.k6Operator;
+  // A k6-operator TestRun's runners: their machines are not known, the TestRun is.
+  const where = k6op
+    ? `k6-operator TestRun ${k6op.testRun} (${k6op.runners} runner${k6op.runners === 1 ? '' : 's'}${k6op.runnerImage ? `, ${k6op.runnerImage}` : ''})`
+    : `node ${env.node} · ${env.platform}/${env.arch} · ${env.cpus} × ${env.cpuModel} · ${formatNum(env.totalMemBytes / 2 ** 30, 1)} GiB`;
   const lines = [
     parts.join(' · '),
     `${r.scenario.describe}`,
-    `started ${r.startedAt} · finished ${r.finishedAt} · node ${env.node} · ${env.platform}/${env.arch} · ${env.cpus} × ${env.cpuModel} · ${formatNum(env.totalMemBytes / 2 ** 30, 1)} GiB · redis ${r.topology.redis}`,
+    `started ${r.startedAt} · finished ${r.finishedAt} · ${where} · redis ${r.topology.redis}${r.topology.url ? ` · target ${r.topology.url}` : ''}`,
   ];
   for (const o of r.topology.overrides) {
     lines.push(`override: ${o.setting} = ${o.value} (seed default ${o.seedDefault}) — ${o.why}`);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { WsbenchError } from '../common/errors.js';
 import { createLatencyHistogram, summarizeUs } from '../model/histogram.js';
 import { recordUs } from '../load/histogram-record.js';
-import { checkShards, mergePartials } from './merge.js';
+import { checkShards, mergePartials, timelineShifts } from './merge.js';
 import type { PartialReport } from './partial.js';
 import type { RunReport } from '../model/run-report.js';
 import { evaluateTargets } from '../model/evaluate.js';
@@ -95,5 +95,76 @@ describe('mergePartials', () => {
     const { base } = mergePartials(ps, { runId: 'merged' });
     expect(base.generator.bottleneck).toBe(true);
     expect(base.generator.notes.some((n) => n.startsWith('GENERATOR-BOUND in shard(s) 2'))).toBe(true);
+  });
+
+  it('connections_peak: at least what the shards held in one wall-clock second together (a Node shard counts only its own workers)', () => {
+    const peak = (p: PartialReport, v: number) => ({ ...p, counters: { ...p.counters, connections_peak: v } });
+    // Node engine shards: each its own 100 (the timeline's seconds, summed, hold 200).
+    expect(mergePartials([peak(partial(1, 2, [1]), 100), peak(partial(2, 2, [1]), 100)], { runId: 'm' }).base.counters.connections_peak).toBe(200);
+    // k6 shards: each saw the nodes' 250 (more than the shards' seconds sum to): the nodes' count stands.
+    expect(mergePartials([peak(partial(1, 2, [1]), 250), peak(partial(2, 2, [1]), 250)], { runId: 'm' }).base.counters.connections_peak).toBe(250);
+  });
+
+  describe('shards that started apart (no --start-at): the timeline on wall-clock seconds', () => {
+    const T = Date.parse('2026-12-07T10:00:00.000Z');
+    /** Shard `index` of 2 whose measured phase began at `zeroMs`; its second t received `recv[t-1]` deliveries of latency `(t × 10 + index) ms`. */
+    function started(index: number, zeroMs: number | undefined, recv: number[]): PartialReport {
+      const p = partial(index, 2, []);
+      const seconds = recv.map((n, k) => {
+        const h = createLatencyHistogram();
+        for (let j = 0; j < n; j++) recordUs(h, ((k + 1) * 10 + index) * 1000);
+        return { t: k + 1, n, hdr: summarizeUs(h, 'ms').hdr! };
+      });
+      return {
+        ...p,
+        options: { ...p.options, duration: recv.length },
+        counters: { ...p.counters, deliveries_per_sec: 0 },
+        timeline: seconds.map((x) => ({ t: x.t, sent: 1, received: x.n, connections: 100, p99Ms: null })),
+        timelineHistograms: seconds.map((x) => ({ t: x.t, hdr: x.hdr })),
+        shard: { ...p.shard, ...(zeroMs !== undefined ? { measureFrom: new Date(zeroMs).toISOString() } : {}) },
+      };
+    }
+
+    it('a shard whose measured phase began 2 s later lands 2 s later: each merged second holds what every shard did in it', () => {
+      const a = started(1, T, [100, 200, 300]);
+      const b = started(2, T + 2000, [1000, 2000, 3000]);
+      expect(timelineShifts([a, b])).toEqual({ shifts: [0, 2], spreadMs: 2000 });
+      const { base } = mergePartials(checkShards([{ file: 'b', report: b }, { file: 'a', report: a }]), { runId: 'merged' });
+      // Shard 2's second 1 is shard 1's second 3 on the wall clock.
+      expect(base.timeline.map((x) => [x.t, x.received])).toEqual([
+        [1, 100],
+        [2, 200],
+        [3, 300 + 1000],
+        [4, 2000],
+        [5, 3000],
+      ]);
+      // Each second's p99 from that wall-clock second's histograms: second 3 holds shard 1's 31 ms and shard 2's 12 ms deliveries.
+      const p99 = (t: number) => base.timeline.find((x) => x.t === t)!.p99Ms!;
+      expect(p99(3)).toBeCloseTo(31, 0);
+      expect(p99(4)).toBeCloseTo(22, 0);
+      // The rate is the plan's: each shard's over its own measured seconds, summed (not diluted by the spread).
+      expect(base.counters.deliveries_per_sec).toBe(200 + 2000);
+      expect(base.generator.notes.find((n) => n.startsWith('timeline:'))).toContain('within 2.000 s');
+      expect(base.generator.notes.find((n) => n.startsWith('timeline:'))).toContain('shard 2/2 moved 2 s');
+      expect(validateReport({ ...b, verdict: 'pass' })).toEqual([]);
+    });
+
+    it('rounds a sub-second offset to the nearest second, and agrees with merging by t when the starts agree', () => {
+      expect(timelineShifts([started(1, T + 2400, [1]), started(2, T, [1])])).toEqual({ shifts: [2, 0], spreadMs: 2400 });
+      expect(timelineShifts([started(1, T, [1]), started(2, T + 2600, [1])]).shifts).toEqual([0, 3]);
+      const same = mergePartials([started(1, T, [5, 6]), started(2, T + 3, [7, 8])], { runId: 'm' }).base;
+      expect(same.timeline.map((x) => [x.t, x.received])).toEqual([
+        [1, 12],
+        [2, 14],
+      ]);
+      expect(same.generator.notes.find((n) => n.startsWith('timeline:'))).toContain('no shard moved');
+    });
+
+    it('partials without measureFrom (an older wsbench) are merged by t, and the note says their seconds are not lined up', () => {
+      const { base } = mergePartials([started(1, undefined, [5, 6]), started(2, T, [7, 8])], { runId: 'm' });
+      expect(timelineShifts([started(1, undefined, [1]), started(2, T, [1])])).toEqual({ shifts: [0, 0], spreadMs: null });
+      expect(base.timeline.map((x) => x.received)).toEqual([12, 14]);
+      expect(base.generator.notes.find((n) => n.startsWith('timeline:'))).toContain('not lined up');
+    });
   });
 });

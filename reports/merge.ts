@@ -13,8 +13,10 @@ import { isPartial, type MergedFrom, type PartialReport } from './partial.js';
 import type { TargetSpec } from '../model/targets.js';
 
 /**
- * Counters that are a worst case over the shards rather than a sum. `connections_peak` is what the
- * nodes held at once: every shard of a plan scrapes the same nodes, so each saw every shard's connections.
+ * Counters that are a worst case over the shards rather than a sum. `connections_peak` is also at
+ * least the merged timeline's largest second (below): the k6 engine's is what the nodes held at once
+ * (every shard scrapes the same nodes, so each saw every shard's connections), the Node engine's is
+ * what the shard's own workers held — a share, which only the seconds summed over the shards add up.
  */
 const MAX_COUNTERS = new Set(['publisher_stall_ms', 'reconnect_all_back_ms', 'connections_peak']);
 
@@ -75,8 +77,27 @@ function mergeMetrics(ps: PartialReport[], notes: string[]): Record<string, Metr
   return out;
 }
 
-/** Second by second: counts summed, p99 from that second's histograms of every shard. */
-function mergeTimeline(ps: PartialReport[]): TimelinePoint[] {
+/**
+ * Where each shard's seconds go on the merged timeline. A shard's second t happened at its
+ * `measureFrom` + t on the wall clock; without an agreed start the shards' zeros differ by however
+ * far apart they got ready. The merged zero is the earliest shard's, and every other shard's
+ * seconds move by its zero's distance from it, rounded to a whole second (a shard's seconds are
+ * whole buckets: within ±0.5 s of the wall-clock second they land in). Partials without
+ * `measureFrom` (older versions) are merged by `t` alone: `spreadMs` is then null.
+ */
+export function timelineShifts(ps: readonly PartialReport[]): { shifts: number[]; spreadMs: number | null } {
+  const zeros = ps.map((p) => (p.shard.measureFrom ? Date.parse(p.shard.measureFrom) : NaN));
+  if (zeros.some((z) => !Number.isFinite(z))) return { shifts: ps.map(() => 0), spreadMs: null };
+  const first = Math.min(...zeros);
+  return { shifts: zeros.map((z) => Math.round((z - first) / 1000)), spreadMs: Math.max(...zeros) - first };
+}
+
+/** Second by second on the wall clock (each shard's seconds moved by its shift): counts summed, p99 from that second's histograms of every shard. */
+function mergeTimeline(unshifted: PartialReport[], shifts: readonly number[]): TimelinePoint[] {
+  const ps = unshifted.map((p, i) => ({
+    timeline: p.timeline.map((x) => ({ ...x, t: x.t + shifts[i] })),
+    timelineHistograms: p.timelineHistograms.map((h) => ({ ...h, t: h.t + shifts[i] })),
+  }));
   const ts = [...new Set(ps.flatMap((p) => p.timeline.map((x) => x.t)))].sort((a, b) => a - b);
   return ts.map((t) => {
     const pts = ps.map((p) => p.timeline.find((x) => x.t === t));
@@ -94,6 +115,13 @@ function mergeTimeline(ps: PartialReport[]): TimelinePoint[] {
   });
 }
 
+/** What the merged timeline's seconds are: the shards' measured phases' start spread and each shard's shift. */
+export function startSpreadNote(ps: readonly PartialReport[], shifts: readonly number[], spreadMs: number | null): string {
+  if (spreadMs === null) return "timeline: merged by each shard's own second t (a partial without measureFrom, from an older wsbench): seconds of shards that started apart are not lined up";
+  const moved = ps.map((p, i) => ({ i: p.shard.index, s: shifts[i] })).filter((x) => x.s !== 0);
+  return `timeline: the shards' measured phases started within ${(spreadMs / 1000).toFixed(3)} s of each other (wall clock); merged on wall-clock seconds from the earliest shard's start${moved.length ? `, ${moved.map((x) => `shard ${x.i}/${ps.length} moved ${x.s} s`).join(', ')}` : ', no shard moved'} (each to within ±0.5 s)`;
+}
+
 /** The merged report before its targets are judged, and the target specs the shards were run with. */
 export function mergePartials(ps: PartialReport[], opts: { runId: string; now?: Date }): { base: MergedBase; specs: TargetSpec[] } {
   const first = ps[0];
@@ -103,10 +131,16 @@ export function mergePartials(ps: PartialReport[], opts: { runId: string; now?: 
   for (const p of ps) {
     for (const [k, v] of Object.entries(p.counters)) counters[k] = MAX_COUNTERS.has(k) ? Math.max(counters[k] ?? v, v) : (counters[k] ?? 0) + v;
   }
-  const timeline = mergeTimeline(ps);
+  const { shifts, spreadMs } = timelineShifts(ps);
+  const timeline = mergeTimeline(ps, shifts);
+  if ('connections_peak' in counters) counters.connections_peak = Math.max(counters.connections_peak, ...timeline.map((x) => x.connections));
   const duration = Number(first.options.duration);
-  const measured = timeline.filter((x) => x.t > 0 && (!Number.isFinite(duration) || x.t <= duration));
-  if ('deliveries_per_sec' in counters) counters.deliveries_per_sec = measured.length ? Math.round(measured.reduce((a, x) => a + x.received, 0) / measured.length) : 0;
+  // Each shard's rate over its own measured seconds, summed: the plan's rate, however far apart the shards started.
+  const rate = (p: PartialReport) => {
+    const measured = p.timeline.filter((x) => x.t > 0 && (!Number.isFinite(duration) || x.t <= duration));
+    return measured.length ? measured.reduce((a, x) => a + x.received, 0) / measured.length : 0;
+  };
+  if ('deliveries_per_sec' in counters) counters.deliveries_per_sec = Math.round(ps.reduce((a, p) => a + rate(p), 0));
   const sum = (pick: (p: PartialReport) => Accounting) => ps.reduce((a, p) => addAccounting(a, pick(p)), emptyAccounting());
   // A shard that could not tell the nodes apart makes the merged split unknown too.
   const splitKnown = ps.every((p) => p.accounting.sameNode !== null && p.accounting.crossNode !== null);
@@ -139,6 +173,7 @@ export function mergePartials(ps: PartialReport[], opts: { runId: string; now?: 
   const hosts = new Set(ps.map((p) => p.environment.hostname));
   notes.push(
     `merged from ${ps.length} shards of plan ${first.shard.planId} on ${hosts.size} host(s); every room ran in one shard, so every latency was measured on one clock${first.shard.startAt ? `; publishing started at ${first.shard.startAt} on every shard` : '; no --start-at: each shard started publishing when it was ready'}`,
+    startSpreadNote(ps, shifts, spreadMs),
   );
   // The shards scrape the same nodes: one shard's scrape stands for the cluster.
   const nodeMetrics = ps.find((p) => p.nodeMetrics?.length)?.nodeMetrics;

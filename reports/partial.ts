@@ -15,6 +15,12 @@ export interface ShardInfo {
   planId: string;
   /** The agreed wall-clock start of publishing (`--start-at`), if any. */
   startAt?: string;
+  /**
+   * The wall-clock time of this shard's timeline zero (the start of its measured phase; ISO, ms):
+   * `wsbench merge` puts every shard's second t at measureFrom + t, so that shards started apart
+   * share seconds. Absent in partials of older versions (merged by `t` alone).
+   */
+  measureFrom?: string;
   /** Rooms, connections and members of this share. */
   rooms: number;
   connections: number;
@@ -38,7 +44,7 @@ export interface MergedFrom {
 export function partialOf(
   report: RunReport,
   shard: { ref: { index: number; count: number }; planId: string; startAt?: string; share: { rooms: number[]; connections: number; members: number } },
-  timelineHistograms: Array<{ t: number; hdr: string }>,
+  timeline: { timelineHistograms?: Array<{ t: number; hdr: string }>; measureFromEpochMs?: number },
   cluster?: string,
 ): PartialReport {
   return {
@@ -48,12 +54,13 @@ export function partialOf(
       count: shard.ref.count,
       planId: shard.planId,
       ...(shard.startAt ? { startAt: shard.startAt } : {}),
+      ...(timeline.measureFromEpochMs !== undefined ? { measureFrom: new Date(timeline.measureFromEpochMs).toISOString() } : {}),
       rooms: shard.share.rooms.length,
       connections: shard.share.connections,
       members: shard.share.members,
       ...(cluster ? { cluster } : {}),
     },
-    timelineHistograms,
+    timelineHistograms: timeline.timelineHistograms ?? [],
   };
 }
 

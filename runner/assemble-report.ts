@@ -41,6 +41,19 @@ export function environment(): RunReport['environment'] {
   };
 }
 
+/** A URL as the report stores it: without a user:password part, if it had one. */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
 /** What a run that measured nothing reports (it failed before or while the scenario ran). */
 export function emptyResult(): ScenarioResult {
   return {
@@ -101,6 +114,7 @@ export function assembleReport(i: ReportInput): RunReport {
       lbPolicy: plan.external ? 'external' : t.lbPolicy,
       redis: i.cluster?.redis.url ?? 'not started',
       versions: i.cluster?.versions ?? {},
+      ...(plan.external ? { url: withoutCredentials(plan.external.url) } : {}),
       overrides: [
         ...(t.calibrationFaults?.length ? [calibrationFaultOverride(t.calibrationFaults)] : []),
         ...insecureOverride(t.insecureDisable),

@@ -265,7 +265,7 @@ export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutc
   if (plan.shard && !out.failure) {
     const partialPath = join(outDir, 'partial.json');
     try {
-      await writeFileAtomic(partialPath, `${JSON.stringify(partialOf(report, plan.shard, runs[0]?.result.timelineHistograms ?? [], plan.clusterId), null, 2)}\n`);
+      await writeFileAtomic(partialPath, `${JSON.stringify(partialOf(report, plan.shard, runs[0]?.result ?? {}, plan.clusterId), null, 2)}\n`);
       if (!failure) say(`shard ${plan.shard.ref.index}/${plan.shard.ref.count} of plan ${plan.shard.planId}: partial report ${partialPath} — its targets are this share's only; \`wsbench merge\` judges the whole`);
     } catch (e) {
       failure ??= new WsbenchError('WSB_REPORT_WRITE_FAILED', `cannot write ${partialPath}: ${(e as Error).message}`, { hint: 'choose a writable --out folder' });

@@ -14,6 +14,8 @@ export type ScenarioResult = Pick<RunReport, 'metrics' | 'counters' | 'accountin
   histograms?: Record<string, string>;
   /** Encoded HDR histogram (µs) of each timeline second's deliveries, by `t` (shards only). */
   timelineHistograms?: Array<{ t: number; hdr: string }>;
+  /** Wall clock (ms since the epoch) of the timeline's zero, the measured phase's start: `wsbench merge` lines shards' seconds up by it (shards only). */
+  measureFromEpochMs?: number;
   /** Optional report sections the scenario produced. */
   extra?: Partial<Pick<RunReport, 'windows' | 'reconnection' | 'nodeMetrics' | 'capacity' | 'capacitySearch' | 'probes' | 'perNode' | 'stalls'>>;
 };

@@ -220,12 +220,14 @@ export async function runK6(prep: K6Prepared, ctx: K6RunContext): Promise<K6Outc
   // A shard: k6's own samples → HDR histograms that `wsbench merge` can add (k6's percentiles cannot be).
   let timeline: ScenarioResult['timeline'] = [];
   let timelineHistograms: ScenarioResult['timelineHistograms'];
+  let measureFromEpochMs: number | undefined;
   if (cmd.samplesJson && prep.plan.scenario !== 'connection-capacity' && t0 !== null) {
     const times = broadcastTimes(prep.plan);
     const s = await readK6Samples(cmd.samplesJson, { fromEpochMs: t0 + times.publishAt, zeroEpochMs: t0 + times.measureFrom });
     for (const [name, h] of Object.entries(s.histograms)) ingested.metrics[name] = summarizeUs(h, 'ms');
     timeline = s.timeline;
     timelineHistograms = s.timelineHistograms;
+    measureFromEpochMs = t0 + times.measureFrom;
     notes.push(`k6 engine: shard metrics from k6's ${s.timeline.length ? '' : 'empty '}per-sample output ${cmd.samplesJson} as HDR histograms (whole ms as k6 measures them)${s.badLines ? `; ${s.badLines} unreadable lines skipped` : ''}`);
   }
   // connections_peak: the most connections the nodes held at once, sampled every second (what the nodes count).
@@ -267,6 +269,7 @@ export async function runK6(prep: K6Prepared, ctx: K6RunContext): Promise<K6Outc
       connectionsPerNode,
       timeline,
       ...(timelineHistograms ? { timelineHistograms } : {}),
+      ...(measureFromEpochMs !== undefined ? { measureFromEpochMs } : {}),
       generator: {
         workers: health ? [health.health] : [],
         bottleneck: health?.bound ?? false,

@@ -72,6 +72,7 @@ export async function runnerResult(files: RunnerFiles, plan: K6Plan, nodeIds: re
     connectionsPerNode,
     timeline: s.timeline,
     timelineHistograms: s.timelineHistograms,
+    measureFromEpochMs: t0 + times.measureFrom,
     generator: { workers: [], bottleneck: false, notes },
   };
 }

@@ -65,12 +65,21 @@ function runK6(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number |
   });
 }
 
+interface Ran {
+  manifest: string;
+  claim: string;
+  latencyCounts: number[];
+  /** The ConfigMap's WSB_URL and the TestRun's runner image: what the merged report must name. */
+  url: string;
+  runnerImage: string;
+}
+
 /**
  * Renders a TestRun of `parallelism` runners through the real bin (manifest saved as the user
  * would: `render … > file`), runs its runners as the operator does, and returns the manifest, the
  * claim folder and each runner's summary latency count.
  */
-async function renderAndRun(name: string, parallelism: number, agreedStart: boolean): Promise<{ manifest: string; claim: string; latencyCounts: number[] }> {
+async function renderAndRun(name: string, parallelism: number, agreedStart: boolean): Promise<Ran> {
   // With --start-at, publishing starts at the agreed time: far enough ahead of rendering, minting the tokens, k6's start, its setup and the connect phase on a busy machine.
   // Without, each runner counts from its own setup() (recorded in its summary's setup_data).
   const startAt = agreedStart ? new Date(Date.now() + 40_000).toISOString() : undefined;
@@ -115,12 +124,12 @@ async function renderAndRun(name: string, parallelism: number, agreedStart: bool
     const s = JSON.parse(readFileSync(join(results, `${name}-${k + 1}.summary.json`), 'utf8')) as { metrics: Record<string, { values: Record<string, number> }> };
     return s.metrics.broadcast_latency_ms?.values.count ?? 0;
   });
-  return { manifest, claim, latencyCounts };
+  return { manifest, claim, latencyCounts, url: data.WSB_URL, runnerImage: tr.spec.runner.image as string };
 }
 
 describe('k6-operator runners → wsbench merge --k6-operator (real k6 on execution segments, real cluster)', () => {
-  let one: { manifest: string; claim: string; latencyCounts: number[] } | undefined;
-  let three: { manifest: string; claim: string; latencyCounts: number[] } | undefined;
+  let one: Ran | undefined;
+  let three: Ran | undefined;
 
   it.skipIf(!k6)(`3 runners (segments 0:1/3, 1/3:2/3, 2/3:1) merge into one exact report with the counts of a 1-runner TestRun (without an agreed start)${k6 ? '' : ' (skipped: k6 not on PATH and K6_BIN not set)'}`, async () => {
     one = await renderAndRun('wsb-k6op-one', 1, false);
@@ -128,7 +137,7 @@ describe('k6-operator runners → wsbench merge --k6-operator (real k6 on execut
     const merge = async (r: { manifest: string; claim: string }, out: string) => {
       const m = await wsbench(['merge', '--k6-operator', r.manifest, r.claim, '--out', out, '--json']);
       expect([0, 1], m.stderr).toContain(m.code);
-      return JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport & { mergedFrom: { planId: string; shards: Array<{ index: number }> } };
+      return JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport & { mergedFrom: { planId: string; shards: Array<{ index: number; hostname: string }> } };
     };
     const m1 = await merge(one, join(dir, 'merged-one'));
     const m3 = await merge(three, join(dir, 'merged-three'));
@@ -148,6 +157,17 @@ describe('k6-operator runners → wsbench merge --k6-operator (real k6 on execut
     expect(m3.metrics.broadcast_latency_ms.count).toBe(three.latencyCounts.reduce((a, b) => a + b, 0));
     expect(m3.metrics.broadcast_latency_ms.count).toBe(m1.metrics.broadcast_latency_ms.count);
     expect(m3.targets.map((t) => t.id)).toContain('latency-p99');
+    // The topology is what is true of the runners: a cluster wsbench did not start, reached at the
+    // manifest's URL from the TestRun's runner pods (each its own host), versions unknown.
+    for (const [m, r, name, n] of [[m1, one, 'wsb-k6op-one', 1], [m3, three, 'wsb-k6op-three', 3]] as const) {
+      expect(m.topology).toMatchObject({ driver: 'external', lb: 'external', lbPolicy: 'external', redis: 'external', server: 'socketio', nodes: 2 });
+      expect(m.topology.versions).toEqual({});
+      expect(m.topology.url).toBe(r.url);
+      expect(r.url).toBe(cluster!.url.replace(/^http/, 'ws'));
+      expect(m.topology.k6Operator).toEqual({ testRun: name, runners: n, runnerImage: r.runnerImage });
+      expect(m.mergedFrom.shards.map((s) => s.hostname)).toEqual(Array.from({ length: n }, (_, k) => `${name}-${k + 1}`));
+      expect(m.generator.notes.some((x) => x.startsWith(`merged from ${n} shards of plan ${m.mergedFrom.planId} on ${n} host(s)`))).toBe(true);
+    }
   }, 240_000);
 
   it.skipIf(!k6)(`a runner's files missing: refused with WSB_MERGE_MISSING_SHARD (exit 2)${k6 ? '' : ' (skipped: k6 not on PATH and K6_BIN not set)'}`, async () => {

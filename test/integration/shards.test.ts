@@ -3,9 +3,11 @@
  * leaves a real cluster running (redis-server, 3 socket.io nodes, nginx); `cross-node-broadcast`
  * runs against it as 1 shard and as 3 shards (3 separate `wsbench` processes started at once on one
  * agreed `--start-at`); `wsbench merge` makes one report of each; `merge` refuses a missing shard
- * and mixed plans; `wsbench cluster down` leaves no process behind.
+ * and mixed plans; a rendered node-job's shard and merge commands run as their pods run them, against
+ * it; `wsbench cluster down` leaves no process behind.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +15,11 @@ import { mergeEncoded } from '../../model/histogram.js';
 import type { PartialReport } from '../../reports/partial.js';
 import type { RunReport } from '../../model/run-report.js';
 import { validateReport } from '../../model/schema.js';
-import { wsbench, type CliResult } from './support/cli.js';
+import { parseAllDocuments } from 'yaml';
+import { K8S_PORTS } from '../../render/cluster.js';
+import { CONFIG_FILE } from '../../render/node-job.js';
+import { RESULTS_DIR } from '../../render/results-claim.js';
+import { BIN, wsbench, type CliResult } from './support/cli.js';
 import { describePids, newTag, runProcesses, waitNoRunProcesses } from './support/run-processes.js';
 
 const root = mkdtempSync(join(tmpdir(), 'wsb-shards-'));
@@ -95,8 +101,10 @@ describe('cross-node-broadcast as 1 shard and as 3 shards against it, merged', (
   let mergedThree: Awaited<ReturnType<typeof merge>>;
 
   beforeAll(async () => {
-    one = await runShards(1, 20);
-    three = await runShards(3, 40);
+    // A shard is connected, joined and waiting ~3–5 s after its process starts (3 at once, load
+    // average 12): the agreed start leaves 3–4 times that (a missed start is WSB_SHARD_START_MISSED, not a pass).
+    one = await runShards(1, 12);
+    three = await runShards(3, 18);
     mergedOne = await merge(one.map((s) => s.out), join(root, 'merged-1'));
     mergedThree = await merge(three.map((s) => s.out), join(root, 'merged-3'));
   }, 300_000);
@@ -107,6 +115,9 @@ describe('cross-node-broadcast as 1 shard and as 3 shards against it, merged', (
       const p = readJson<PartialReport>(join(s.out, 'partial.json'));
       expect(validateReport(p)).toEqual([]);
       expect(p.topology.driver).toBe('external');
+      // What the clients connected to, and the wall-clock zero merge lines the shards' seconds up by.
+      expect(p.topology.url).toBe(readJson<{ url: string }>(join(clusterDir, 'cluster.json')).url);
+      expect(Number.isFinite(Date.parse(p.shard.measureFrom ?? ''))).toBe(true);
     }
     const parts = three.map((s) => readJson<PartialReport>(join(s.out, 'partial.json')));
     expect(parts.map((p) => p.shard.index)).toEqual([1, 2, 3]);
@@ -126,6 +137,8 @@ describe('cross-node-broadcast as 1 shard and as 3 shards against it, merged', (
       expect(a).toMatchObject({ lost: 0, duplicated: 0, reordered: 0, deliveryRatio: 1 });
       expect(a.sameNode.expected + a.crossNode.expected).toBe(a.expected);
       expect(report.counters.connections).toBe(300);
+      // Every shard's workers held their share at once: the merged peak is the whole plan's.
+      expect(report.counters.connections_peak).toBe(300);
       expect(report.counters.messages_published).toBe(10 * MESSAGES_PER_PUBLISHER);
       expect(report.counters.unexpected_arrivals).toBe(0);
       expect(Object.values(report.connectionsPerNode).reduce((x, y) => x + y, 0)).toBe(300);
@@ -134,6 +147,9 @@ describe('cross-node-broadcast as 1 shard and as 3 shards against it, merged', (
       expect(report.targets.filter((t) => t.id !== 'latency-p99' && t.id !== 'cross-node-latency-p99').map((t) => t.status)).toEqual(['pass', 'pass', 'pass', 'pass']);
     }
     expect(mergedThree.report.mergedFrom.shards).toHaveLength(3);
+    // One agreed start: the shards' measured phases began in the same wall-clock second, so merge moved none.
+    expect(mergedThree.res.stderr).toContain('measured phases started within');
+    expect(mergedThree.report.generator.notes.find((n) => n.startsWith('timeline:'))).toContain('no shard moved');
   });
 
   it("merged histograms hold every partial's samples: counts add up, percentiles come from the merged histogram", () => {
@@ -163,6 +179,45 @@ describe('cross-node-broadcast as 1 shard and as 3 shards against it, merged', (
     expect(mixed.code).toBe(2);
     expect(mixed.stderr).toContain('error WSB_MERGE_MIXED_PLANS');
   });
+});
+
+describe('a rendered node-job against it: the shard and merge commands run as their pods run them', () => {
+  it("2 shards of the Indexed Job (the rendered config, --url, --shard from JOB_COMPLETION_INDEX, the agreed start) and the merge Job's command: one exact report", async () => {
+    const dir = join(root, 'node-job');
+    const rendered = join(dir, 'rendered');
+    // The pods' paths on this machine: the config mount, the results claim, `wsbench` on PATH, the NGINX sidecar → the cluster's LB.
+    const r = await wsbench(['render', 'node-job', 'cross-node-broadcast', '--parallelism', '2', '--image', 'registry.example/wsbench:0.1.0', '--connections', '60', '--rooms', '4', '--rate', '5', '--warmup', '1', '--duration', '2', '--drain', '1', '--start-delay', '15', '--out', rendered], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const objects = readdirSync(rendered)
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) => parseAllDocuments(readFileSync(join(rendered, f), 'utf8')).map((d) => d.toJS() as { kind: string; metadata: { name: string }; data?: Record<string, string>; spec?: any }));
+    const [shardJob, mergeJob] = objects.filter((o) => o.kind === 'Job');
+    const state = readJson<{ url: string; jwtSecretFile: string }>(join(clusterDir, 'cluster.json'));
+    mkdirSync(join(dir, 'bin'), { recursive: true });
+    writeFileSync(join(dir, 'wsbench.json'), objects.find((o) => o.kind === 'ConfigMap')!.data!['wsbench.json']);
+    writeFileSync(join(dir, 'bin', 'wsbench'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
+    const local = (cmd: string) => cmd.replaceAll(CONFIG_FILE, join(dir, 'wsbench.json')).replaceAll(`${RESULTS_DIR}/`, `${join(dir, 'results')}/`).replace(`http://127.0.0.1:${K8S_PORTS.lb}`, state.url);
+    const podEnv = { ...env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, WSB_JWT_SECRET: readFileSync(state.jwtSecretFile, 'utf8').trim() };
+    const sh = (cmd: string, extra: Record<string, string> = {}) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const c = spawn('sh', ['-c', cmd], { env: { ...podEnv, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        c.stderr.on('data', (b: Buffer) => (out += b.toString()));
+        c.on('exit', (code) => resolve({ code, out }));
+      });
+    const shardCmd = local(shardJob.spec.template.spec.containers[0].command[2] as string);
+    const shards = await Promise.all([0, 1].map((i) => sh(shardCmd, { JOB_COMPLETION_INDEX: String(i) })));
+    for (const s of shards) expect(s.code, s.out.slice(-2000)).toBe(0);
+    const merged = await sh(local(mergeJob.spec.template.spec.containers[0].command[2] as string));
+    expect([0, 1], merged.out.slice(-2000)).toContain(merged.code);
+    const report = readJson<RunReport & { mergedFrom: { shards: Array<{ index: number }> } }>(join(dir, 'results', 'merged', 'report.json'));
+    expect(report.mergedFrom.shards.map((x) => x.index)).toEqual([1, 2]);
+    // 4 rooms of 15 (1 publisher + 14 members), 5 msg/s for 1 + 2 s: 56 members × 15 messages.
+    expect(report.accounting).toMatchObject({ expected: 56 * 15, received: 56 * 15, lost: 0, duplicated: 0 });
+    expect(report.counters.connections).toBe(60);
+    expect(report.topology).toMatchObject({ driver: 'external', url: state.url });
+  }, 180_000);
 });
 
 describe('wsbench cluster up that cannot start', () => {
