@@ -193,11 +193,6 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     // The k6 scripts (engines/k6/scripts/) speak the reference protocol only.
     problems.push({ text: `protocol: the k6 engine speaks only the reference protocol; a profile needs ${nameOf('engine')} node`, origin: originOf('protocol') });
   }
-  if (scenario.name === 'security-probes' && runParsed.success && runParsed.data.protocol !== undefined && !isReferenceProfile(runParsed.data.protocol)) {
-    // The probes are written in the reference protocol (scenarios/security-probes.ts): against another
-    // they would judge the server on frames it never understood.
-    problems.push({ text: 'protocol: security-probes speaks only the reference protocol (its probes are reference handshakes, joins and publishes); it cannot judge a server through a profile', origin: originOf('protocol') });
-  }
   for (const p of profileFileProblems(runParsed.success ? runParsed.data.protocol : undefined)) problems.push({ text: p, origin: originOf('protocol') });
   if (runParsed.success && runParsed.data.engine !== 'k6' && given('k6')) problem('k6', `only applies with ${nameOf('engine')} k6`);
   const calibrationFaults = splitCalibrationFaults(runParsed.success ? runParsed.data.calibrationFault : undefined);
