@@ -15,6 +15,7 @@ import { resolveClusterTarget, resolveShard, withPlanId } from './shard-options.
 import { META_FLAGS, RUN_FLAGS, runKeysSchema, type EffectiveConfig, type RunKey } from './schema.js';
 import { defaultRunProfile, planRepeat, profileNote } from './repeat-options.js';
 import { redactServer, resolveUserServer, userServerProblems } from './user-server.js';
+import { redactHooks } from './redact.js';
 import type { ServerKind } from '../cluster/types.js';
 import { isReferenceProfile, profileFileProblems, redactProfile, usesRunSecret } from './protocol.js';
 import { effectiveTargets, resolveTargets } from './targets-options.js';
@@ -312,7 +313,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   const config: EffectiveConfig = {
     scenario: scenario.name,
     options,
-    // Secrets (a `server.env` SECRET/TOKEN/KEY/PASSWORD, `protocol.auth.jwt.secret`) never reach the printed or stored config.
+    // Secrets (a `server.env` SECRET/TOKEN/KEY/PASSWORD, credentials in `server.command` and `chaos.hooks`, `protocol.auth.jwt.secret`) never reach the printed or stored config.
     server: redactServer(r.server),
     ...(adapter && url === undefined ? { adapter } : {}),
     nodes,
@@ -326,7 +327,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     ...(r.k6 !== undefined ? { k6: r.k6 } : {}),
     ...(clusterTarget ? { cluster: r.cluster } : url !== undefined ? { url, ...(nodeUrls.length ? { nodeUrls } : {}) } : {}),
     ...(r.tls !== undefined ? { tls: r.tls } : {}),
-    ...(r.chaos?.hooks !== undefined ? { chaos: r.chaos } : {}),
+    // Hook commands with their credentials redacted (config/redact.ts), as `server.env` secrets are.
+    ...(r.chaos?.hooks !== undefined ? { chaos: { ...r.chaos, hooks: redactHooks(r.chaos.hooks) } } : {}),
     ...(r.shard !== undefined ? { shard: r.shard } : {}),
     ...(r.startAt !== undefined ? { startAt: r.startAt } : {}),
     ...(r.protocol !== undefined ? { protocol: redactProfile(r.protocol) } : {}),
