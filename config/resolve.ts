@@ -231,7 +231,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     for (const k of ['driver', 'lbPolicy', 'lbPort', 'serverRateLimit', 'calibrationFault', 'insecureDisable', 'adapter'] as const) {
       if (given(k)) problem(k, `does not apply with ${nameOf('url')} (wsbench does not start or configure that cluster)`);
     }
-    if (userServer) problem('server', `a server to start does not apply with ${nameOf('url')} (wsbench does not start that cluster)`);
+    // --cluster: its `server` was checked against what the cluster runs (config/shard-options.ts).
+    if (userServer && !clusterTarget) problem('server', `a server to start does not apply with ${nameOf('url')} (wsbench does not start that cluster)`);
     if (!clusterTarget && !env.WSB_JWT_SECRET && usesRunSecret(runParsed.success ? runParsed.data.protocol : undefined)) problem('url', "put the cluster's JWT secret in the environment variable WSB_JWT_SECRET (wsbench signs its clients' tokens with it)");
   } else if (nodeUrls.length) problem('nodeUrls', `only applies with ${nameOf('url')}`);
   const external = runParsed.success
@@ -263,7 +264,10 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     });
   }
 
-  const r = { ...runParsed.data, ...(clusterTarget ? { server: clusterTarget.server, adapter: clusterTarget.adapter } : {}) };
+  // --cluster: its nodes are what the run reports — the reference variant, or the user's server (the run's own `server`, else what the cluster recorded).
+  const clusterServer = (c: NonNullable<typeof clusterTarget>) =>
+    c.userServer ? { server: typeof runParsed.data.server === 'object' ? runParsed.data.server : c.userServer.image !== undefined ? { image: c.userServer.image } : { command: c.userServer.command ?? '?' } } : { server: c.server, adapter: c.adapter };
+  const r = { ...runParsed.data, ...(clusterTarget ? clusterServer(clusterTarget) : {}) };
   const serverLayer = origins.get('server');
   const user = typeof r.server === 'object' ? resolveUserServer(r.server, serverLayer?.dir ?? process.cwd()) : undefined;
   // Until a protocol profile says otherwise, a user's server speaks the socket.io reference protocol.
@@ -290,7 +294,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   if (url !== undefined && !clusterTarget && serverOverrides.length) {
     notes.push(`--url: the cluster keeps its own settings; on a cluster it starts, wsbench would set ${serverOverrides.map((o) => `${o.setting} = ${o.value} (${o.why})`).join('; ')}`);
   }
-  if (clusterTarget) {
+  // A cluster of the user's server has its own limits, which wsbench does not know (nor set).
+  if (clusterTarget && !clusterTarget.userServer) {
     // The cluster keeps its settings: a run that needs more than it allows is refused rather than throttled.
     const rate = serverOverrides.find((o) => o.setting === 'rateLimit');
     if (rate && rate.value > clusterTarget.serverOptions.rateLimit) {
