@@ -11,13 +11,13 @@ import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
 import type { RunPlan } from '../runner/plan.js';
 import { newRunId } from '../runner/run-id.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
-import { resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
+import { clusterRunsUserServer, resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
 import { META_FLAGS, RUN_FLAGS, runKeysSchema, type EffectiveConfig, type RunKey } from './schema.js';
 import { defaultRunProfile, planRepeat, profileNote } from './repeat-options.js';
 import { redactServer, resolveUserServer, userServerProblems } from './user-server.js';
 import { redactHooks } from './redact.js';
 import type { ServerKind } from '../cluster/types.js';
-import { isReferenceProfile, profileFileProblems, redactProfile, usesRunSecret } from './protocol.js';
+import { REFERENCE_PROFILES, isReferenceProfile, profileFileProblems, redactProfile, usesRunSecret } from './protocol.js';
 import { effectiveTargets, resolveTargets } from './targets-options.js';
 import { checkChaosHooks, resolveExternal } from './external-options.js';
 
@@ -178,6 +178,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   if (json !== undefined && typeof json !== 'boolean') problem('json', `expected true or false (got ${show(json)})`);
   // The scenario's default run (cross-node-broadcast: 3 × 8 s) when neither repeat nor duration was chosen.
   const profile = defaultRunProfile(scenario, rawRun, rawOptions);
+  // `protocol: 'socketio' | 'json'` (flag --protocol): a reference profile by its name.
+  if (typeof rawRun.protocol === 'string' && rawRun.protocol in REFERENCE_PROFILES) rawRun.protocol = structuredClone(REFERENCE_PROFILES[rawRun.protocol as keyof typeof REFERENCE_PROFILES]);
   const runParsed = runKeysSchema.safeParse(rawRun);
   if (!runParsed.success) describeIssues(runParsed.error.issues, '', rawRun);
   const scParsed = scenario.options.safeParse(rawOptions);
@@ -202,6 +204,16 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   if (userServer && runParsed.success) {
     const driver = runParsed.data.driver;
     for (const p of userServerProblems(userServer, driver, nameOf('server'), given)) problem(p.key, p.text);
+  }
+  // A user's server says how to speak to it: wsbench does not guess (a reference profile is one word away).
+  if (runParsed.success && runParsed.data.protocol === undefined && (userServer || runParsed.data.cluster !== undefined)) {
+    const clusterRunsUser = userServer === undefined && clusterRunsUserServer(runParsed.data.cluster!);
+    if (userServer || clusterRunsUser) {
+      problems.push({
+        text: `protocol: ${userServer ? `your server (${nameOf('server')})` : `cluster ${runParsed.data.cluster} runs your server, and it`} needs a protocol profile — how wsbench speaks to it: auth, join, publish, receive (docs/your-server.md); a server that speaks wsbench's reference protocol names it: protocol: 'socketio' or 'json' (flag --protocol socketio|json)`,
+        origin: originOf('server') === 'flags' || clusterRunsUser ? 'flags' : 'config',
+      });
+    }
   }
   if (runParsed.success && !userServer && runParsed.data.adapter !== undefined && runParsed.data.server !== 'socketio') {
     problem('adapter', `only applies with ${nameOf('server')} socketio (the ${runParsed.data.server} variant has its own Redis pub/sub)`);
