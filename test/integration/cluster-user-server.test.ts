@@ -56,6 +56,11 @@ describe('wsbench cluster up with your server', () => {
     expect(other.code).toBe(2);
     expect(other.stderr).toContain(`cluster ${state.id} runs your server's nodes (node server.js)`);
 
+    // …and so is a run that does not say how to speak to it.
+    const bare = await wsbench(['run', 'cross-node-broadcast', '--cluster', dir, '--out', join(root, 'run-no-protocol')], { env });
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain(`protocol: cluster ${dir} runs your server, and it needs a protocol profile`);
+
     const down = await wsbench(['cluster', 'down', dir], { env });
     expect(down.code, down.stderr).toBe(0);
     expect(describePids(await waitNoRunProcesses({ tag, dir }))).toEqual([]);
