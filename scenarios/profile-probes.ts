@@ -120,7 +120,7 @@ function refusedAtHandshake(r: HandshakeOutcome): boolean {
   return (r.kind === 'http' && r.status >= 400 && r.status < 500) || r.kind === 'connect_error' || r.kind === 'closed';
 }
 
-interface Bad {
+export interface Bad {
   id: string;
   description: string;
   /** The credential to present (undefined: none); a string reason: not applicable. */
@@ -128,7 +128,7 @@ interface Bad {
 }
 
 /** The defective credentials for this profile: those of the reference probes that it can express. */
-function badCredentials(profile: ProtocolProfile, runSecret: string): Bad[] {
+export function badCredentials(profile: ProtocolProfile, runSecret: string): Bad[] {
   const a = profile.auth!;
   const out: Bad[] = [
     { id: 'no-token', description: `handshake without the credential (no ${describeWhere(profile)})`, token: undefined },
