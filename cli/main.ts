@@ -230,6 +230,7 @@ export function program(onExitCode: (code: number) => void): Command {
     .option('--latency-floor <ms>', `a latency change smaller than this is never a regression (default ${COMPARE_DEFAULTS.latencyFloorMs} ms)`)
     .option('--allow-missing', 'a value the baseline measured and current lacks is listed instead of failing the gate')
     .option('--allow-different-options', 'compare runs with a different workload (connections, rooms, rate, duration, nodes, server, …) instead of failing the gate')
+    .option('--config <file>', "take the tolerances from the config file's `compare` section (maxRegression, latencyFloor, ratioTolerance, metrics, allowMissing, allowDifferentOptions); flags override it")
     .option('--json', 'print the comparison as JSON instead of the table')
     .action(async (baseline: string, current: string, opts: CompareFlags) => {
       onExitCode(await compareCommand(baseline, current, opts, { stdout: process.stdout, stderr: process.stderr }));

@@ -11,6 +11,8 @@ import { SCENARIOS } from '../scenarios/index.js';
 import { exitCodeFor } from '../model/evaluate.js';
 import { renderHtml } from '../reports/html.js';
 import { renderJunit } from '../reports/junit.js';
+import { loadConfigFile } from '../config/load.js';
+import { compareConfigProblems, type CompareConfig } from '../config/compare-options.js';
 import { compareReports, parseMetricTolerance, parseMs, parsePercent, renderComparison, COMPARE_DEFAULTS } from '../reports/compare.js';
 
 export interface CommandIO {
@@ -65,6 +67,23 @@ export interface CompareFlags {
   /** Different workload options only warn. */
   allowDifferentOptions?: boolean;
   json?: boolean;
+  /** A config file whose `compare` section gives the tolerances (the flags override it). */
+  config?: string;
+}
+
+/** The `compare` section of `--config <file>`, checked: WSB_CONFIG_INVALID naming the key, the value and what was expected. */
+async function compareSection(path: string): Promise<CompareConfig> {
+  const file = await loadConfigFile(path);
+  if (file.compare === undefined) {
+    throw new WsbenchError('WSB_CONFIG_INVALID', `config file ${path} has no \`compare\` section (keys: ${Object.keys(file).join(', ') || 'none'})`, {
+      hint: 'add `compare: { maxRegression: 10, latencyFloor: 1, metrics: { "broadcast_latency_ms.p99": 25 } }` (docs/compare.md), or drop --config',
+    });
+  }
+  const problems = compareConfigProblems(file.compare);
+  if (problems.length) {
+    throw new WsbenchError('WSB_CONFIG_INVALID', `invalid compare section in ${path}:\n  - ${problems.join('\n  - ')}`, { hint: 'see docs/compare.md#tolerances-by-kind-of-value' });
+  }
+  return file.compare as CompareConfig;
 }
 
 /**
@@ -74,11 +93,19 @@ export interface CompareFlags {
  * WsbenchError (exit 2) on a bad flag, an unreadable report, or reports that cannot be compared.
  */
 export async function compareCommand(baselinePath: string, currentPath: string, flags: CompareFlags, io: CommandIO): Promise<number> {
-  const maxRegressionPct = flags.maxRegression === undefined ? COMPARE_DEFAULTS.maxRegressionPct : parsePercent(flags.maxRegression, '--max-regression');
+  // Layers: defaults < the config's `compare` section < flags.
+  const file: CompareConfig = flags.config === undefined ? {} : await compareSection(flags.config);
+  const maxRegressionPct = flags.maxRegression === undefined ? (file.maxRegression ?? COMPARE_DEFAULTS.maxRegressionPct) : parsePercent(flags.maxRegression, '--max-regression');
   const metricTolerances: Record<string, number> = {};
+  const metricToleranceSources: Record<string, { name: string; from: 'flags' | 'config' }> = {};
+  for (const [name, pct] of Object.entries(file.metrics ?? {})) {
+    metricTolerances[name] = pct;
+    metricToleranceSources[name] = { name: `${flags.config}: compare.metrics.${name}`, from: 'config' };
+  }
   for (const m of flags.metric ?? []) {
     const [name, pct] = parseMetricTolerance(m);
     metricTolerances[name] = pct;
+    metricToleranceSources[name] = { name: `--metric ${name}`, from: 'flags' };
   }
   if (resolve(baselinePath) === resolve(currentPath)) {
     throw new WsbenchError('WSB_INVALID_OPTION', `baseline and current are the same file (${baselinePath})`, {
@@ -90,9 +117,11 @@ export async function compareCommand(baselinePath: string, currentPath: string, 
   const cmp = compareReports(baseline, current, {
     maxRegressionPct,
     metricTolerances,
-    latencyFloorMs: flags.latencyFloor === undefined ? COMPARE_DEFAULTS.latencyFloorMs : parseMs(flags.latencyFloor, '--latency-floor'),
-    allowMissing: flags.allowMissing ?? false,
-    allowDifferentOptions: flags.allowDifferentOptions ?? false,
+    metricToleranceSources,
+    latencyFloorMs: flags.latencyFloor === undefined ? (file.latencyFloor ?? COMPARE_DEFAULTS.latencyFloorMs) : parseMs(flags.latencyFloor, '--latency-floor'),
+    ratioTolerancePp: file.ratioTolerance ?? COMPARE_DEFAULTS.ratioTolerancePp,
+    allowMissing: flags.allowMissing ?? file.allowMissing ?? false,
+    allowDifferentOptions: flags.allowDifferentOptions ?? file.allowDifferentOptions ?? false,
     optionDefaults: scenarioDefaults(baseline.scenario.name),
   });
   io.stdout.write(flags.json ? `${JSON.stringify(cmp, null, 2)}\n` : `${renderComparison(cmp)}\n`);

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Wait } from 'testcontainers';
 import { WsbenchError } from '../common/errors.js';
@@ -8,7 +8,7 @@ import { logger } from '../common/logger.js';
 import { ComponentContainer, dockerMessage, type Readiness } from './component-container.js';
 import { chooseNetworkMode, connectEngine, ensureImage, removeRun, runLabels } from './docker-engine.js';
 import { DOCKER_DEFAULTS, type DockerDriverOptions, type DockerImages, type DockerNetworkMode } from './docker-options.js';
-import { BRIDGE_PORTS, clusterSpec, nodeProgram, type ContainerSpec } from './docker-spec.js';
+import { BRIDGE_PORTS, clusterSpec, linkedDirsOf, nodeProgram, type ContainerSpec } from './docker-spec.js';
 import { forHttpOnHost, forRedisPing } from './container-wait.js';
 import { getFreePortBelowEphemeral, isPortInUse } from './ports.js';
 import { scrapeNodeMetrics } from './prom-metrics.js';
@@ -169,7 +169,7 @@ export class DockerDriver implements ClusterDriver {
       if (removed.length) log(`swept ${removed.join(', ')}`);
     });
 
-    try {
+    return stack.startOrUndo(async () => {
       // Below the ephemeral range: a container takes a moment to bind, and outgoing connections
       // (thousands during a load run) would otherwise be able to take the port meanwhile.
       const taken = new Set<number>();
@@ -194,6 +194,13 @@ export class DockerDriver implements ClusterDriver {
         ports,
         labels: (component) => runLabels(opts.runId, component),
         appDir,
+        linkedDirs: linkedDirsOf(appDir, (p) => {
+          try {
+            return realpathSync(p);
+          } catch {
+            return null;
+          }
+        }),
         nodeProgram: nodeProgram(topology, appDir, bunBinary),
         ...(uid !== undefined && uid !== 0 ? { user: `${uid}:${process.getgid?.() ?? uid}` } : {}),
       });
@@ -342,16 +349,9 @@ export class DockerDriver implements ClusterDriver {
         containers: () => Object.fromEntries(boxes.map((b) => [b.name, b.id])),
         pids: () => boxes.map((b) => b.pid()).filter((p): p is number => p !== undefined),
         metrics: () => Promise.all(nodes.map((n) => n.metrics())),
-        down: () => stack.dispose(),
-        [Symbol.asyncDispose]: async () => {
-          await stack.dispose();
-        },
+        ...stack.closers(),
       };
       return cluster;
-    } catch (err) {
-      const errors = await stack.dispose();
-      for (const e of errors) log(`teardown after failed start: ${e.message}`);
-      throw err;
-    }
+    }, (e) => log(`teardown after failed start: ${e.message}`));
   }
 }

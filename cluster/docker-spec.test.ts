@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WsbenchError } from '../common/errors.js';
-import { APP_DIR, clusterSpec, nodeProgram, type ClusterSpecInput } from './docker-spec.js';
+import { APP_DIR, clusterSpec, linkedDirsOf, nodeProgram, type ClusterSpecInput } from './docker-spec.js';
 import { chooseNetworkMode } from './docker-engine.js';
 import { DOCKER_IMAGE_DEFAULTS } from './docker-options.js';
 import { SERVER_DEFAULTS, type Topology } from './types.js';
@@ -88,6 +88,21 @@ describe('docker cluster spec', () => {
       code = (e as WsbenchError).code;
     }
     expect(code).toBe('WSB_MISSING_BINARY');
+  });
+
+  it('a node_modules linked outside the package root (a git worktree) is mounted at its own path, so the link resolves in the container', () => {
+    const links: Record<string, string> = { '/work/wt/a': '/work/wt/a', '/work/wt/a/node_modules': '/work/main/node_modules', '/src/wsbench/node_modules': '/src/wsbench/node_modules' };
+    const real = (p: string) => links[p] ?? null;
+    expect(linkedDirsOf('/work/wt/a', real)).toEqual(['/work/main/node_modules']);
+    expect(linkedDirsOf('/src/wsbench', real)).toEqual([]);
+    expect(linkedDirsOf('/nowhere', real)).toEqual([]);
+    const s = clusterSpec({ ...input('host'), appDir: '/work/wt/a', linkedDirs: ['/work/main/node_modules'] });
+    for (const n of s.nodes) {
+      expect(n.binds).toEqual([
+        { source: '/work/wt/a', target: APP_DIR, mode: 'ro' },
+        { source: '/work/main/node_modules', target: '/work/main/node_modules', mode: 'ro' },
+      ]);
+    }
   });
 
   it('passes --adapter to the socket.io nodes when the topology names one (both drivers use referenceNodeArgs)', () => {

@@ -59,10 +59,30 @@ export interface ClusterSpecInput {
   labels: (component: string) => Record<string, string>;
   /** Package root on the host (mounted read-only at APP_DIR). */
   appDir: string;
+  /**
+   * Host folders the package root links to outside itself (a `node_modules` that is a symlink, as
+   * in a git worktree sharing another checkout's), mounted read-only at the same path so that the
+   * absolute link resolves inside the container too (`linkedDirsOf`). Default none.
+   */
+  linkedDirs?: string[];
   /** Host user, when not root: nginx writes into the run folder as this user. */
   user?: string;
   /** What runs a reference node, with paths inside the container (see `nodeProgram`). */
   nodeProgram: { entrypoint: string[]; args: string[] };
+}
+
+/**
+ * The folders `node_modules` of the package root really is when it is a link pointing outside the
+ * root (a git worktree sharing another checkout's `node_modules`): a link the container could not
+ * follow, since only the root is mounted (an absolute link: mounted at its own path it resolves).
+ * `real` is the host's realpath, null when the path does not exist (injectable for tests).
+ */
+export function linkedDirsOf(appDir: string, real: (p: string) => string | null): string[] {
+  const link = join(appDir, 'node_modules');
+  const target = real(link);
+  if (target === null) return [];
+  const rel = relative(real(appDir) ?? appDir, target);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)) ? [] : [target];
 }
 
 /**
@@ -128,7 +148,7 @@ export function clusterSpec(i: ClusterSpecInput): ClusterSpec {
       labels: i.labels(nodeId),
       network: net(nodeId),
       ports: host ? [] : [{ container: BRIDGE_PORTS.node, host: hostPort }],
-      binds: [{ source: i.appDir, target: APP_DIR, mode: 'ro' }],
+      binds: [{ source: i.appDir, target: APP_DIR, mode: 'ro' }, ...(i.linkedDirs ?? []).map((d) => ({ source: d, target: d, mode: 'ro' as const }))],
       workingDir: APP_DIR,
       hostPort,
     };

@@ -94,7 +94,7 @@ export class LocalDriver implements ClusterDriver {
       if (opts.signal?.aborted) throw new WsbenchError('WSB_INTERRUPTED', 'interrupted while starting the cluster');
     };
 
-    try {
+    return stack.startOrUndo(async () => {
       // --- Redis -----------------------------------------------------------------------------
       const redisPort = await getFreePort();
       const redisDir = join(opts.runDir, 'redis');
@@ -238,17 +238,10 @@ export class LocalDriver implements ClusterDriver {
           redis: redisProc.pid === undefined ? null : await rssOfTree(redisProc.pid),
           lb: nginx.pid === undefined ? null : await rssOfTree(nginx.pid),
         }),
-        down: () => stack.dispose(),
-        [Symbol.asyncDispose]: async () => {
-          await stack.dispose();
-        },
+        ...stack.closers(),
       };
       return cluster;
-    } catch (err) {
-      const errors = await stack.dispose();
-      for (const e of errors) log(`teardown after failed start: ${e.message}`);
-      throw err;
-    }
+    }, (e) => log(`teardown after failed start: ${e.message}`));
   }
 }
 

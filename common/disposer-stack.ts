@@ -40,4 +40,24 @@ export class DisposerStack {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
+
+  /**
+   * Runs a start that pushes its closers onto this stack: resolves with what it built, or — when it
+   * throws half-way — closes everything it had started (each closing failure to `onCloseError`)
+   * and rethrows the original error (testcontainers' `wait-for-container.ts`). Both drivers end
+   * their start this way.
+   */
+  async startOrUndo<T>(start: () => Promise<T>, onCloseError: (e: Error) => void): Promise<T> {
+    try {
+      return await start();
+    } catch (err) {
+      for (const e of await this.dispose()) onCloseError(e);
+      throw err;
+    }
+  }
+
+  /** How a started resource built on this stack is closed: `down()` (resolves with the errors) and `await using`. */
+  closers(): { down: () => Promise<Error[]>; [Symbol.asyncDispose]: () => Promise<void> } {
+    return { down: () => this.dispose(), [Symbol.asyncDispose]: () => this[Symbol.asyncDispose]() };
+  }
 }

@@ -76,6 +76,15 @@ describe('config files', () => {
     expect(buildPlan('cross-node-broadcast', { config: again }, {}).config).toEqual(plan.config);
   });
 
+  it("a TypeScript config in a folder without wsbench installed imports 'wsbench' as the running package", async () => {
+    const d = dir();
+    const f = join(d, 'wsbench.config.ts');
+    writeFileSync(f, "import { defineConfig, CONFIG_DEFAULTS } from 'wsbench';\nexport default defineConfig({ scenario: 'cross-node-broadcast', nodes: CONFIG_DEFAULTS.nodes + 1 });\n");
+    expect(await loadConfigFile(f)).toEqual({ scenario: 'cross-node-broadcast', nodes: 4 });
+    // Only the compiled config's temporary file was beside it, and it is gone.
+    expect(readdirSync(d)).toEqual(['wsbench.config.ts']);
+  });
+
   it('defineConfig returns its argument; a library config resolves like a file', () => {
     const c = defineConfig({ scenario: 'cross-node-broadcast', options: { connections: 60, rooms: 2 }, nodes: 2 });
     expect(c.options.connections).toBe(60);

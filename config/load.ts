@@ -2,6 +2,8 @@ import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
+import { distEntry } from '../common/paths.js';
 import { WsbenchError } from '../common/errors.js';
 
 /** Extensions `--config` loads: JSON, JavaScript modules, TypeScript (bundled on the fly with esbuild). */
@@ -41,6 +43,27 @@ export function readJsonConfigFile(path: string): Record<string, unknown> {
   return asObject(v, path, 'the top level');
 }
 
+/**
+ * `import { defineConfig } from 'wsbench'` in a config whose folder cannot resolve `wsbench` (a
+ * project that runs wsbench through npx without installing it, or a config in a scratch folder):
+ * the running wsbench's own entry stands in. Where the project has wsbench, its copy is used.
+ */
+function runningWsbench(dir: string): import('esbuild').Plugin {
+  return {
+    name: 'wsbench-running-package',
+    setup(build) {
+      build.onResolve({ filter: /^wsbench$/ }, () => {
+        try {
+          createRequire(join(dir, 'wsbench.config.cjs')).resolve('wsbench');
+          return { path: 'wsbench', external: true };
+        } catch {
+          return { path: pathToFileURL(distEntry('index.js')).href, external: true };
+        }
+      });
+    },
+  };
+}
+
 /** Bundles a TypeScript config with esbuild into a temporary .mjs beside it (so its imports resolve from there), imports it, removes it. */
 async function importTypeScript(abs: string): Promise<unknown> {
   let esbuild: typeof import('esbuild');
@@ -51,7 +74,7 @@ async function importTypeScript(abs: string): Promise<unknown> {
   }
   let code: string;
   try {
-    const out = await esbuild.build({ entryPoints: [abs], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', write: false, logLevel: 'silent' });
+    const out = await esbuild.build({ entryPoints: [abs], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', write: false, logLevel: 'silent', plugins: [runningWsbench(dirname(abs))] });
     code = out.outputFiles[0].text;
   } catch (e) {
     const errors = (e as { errors?: Array<{ text: string; location?: { line: number; column: number } | null }> }).errors;

@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { WsbenchError } from '../common/errors.js';
 import { SERVER_DEFAULTS, type Topology } from '../cluster/types.js';
 import { calibrationFaultProblems, splitCalibrationFaults } from '../calibrate/faults.js';
+import { compareConfigProblems } from './compare-options.js';
 import { insecureCheckProblems, splitInsecureChecks } from '../cluster/insecure-checks.js';
 import { externalUrlProblems } from '../cluster/external-driver.js';
 import { SCENARIOS, type Scenario } from '../scenarios/index.js';
@@ -116,6 +117,9 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
       } else if (key === 'json') {
         json = value;
         origins.set('json', layer);
+      } else if (key === 'compare' && fromConfig) {
+        // `wsbench compare --config`'s tolerances: not a run key, but checked here so one file holds the run and its gate.
+        for (const text of compareConfigProblems(value)) problems.push({ text, origin: 'config' });
       } else if (key === 'scenario') {
         // Chosen before resolving (the positional, or the named run's key); checked there.
         if (value !== scenario.name) problems.push({ text: `scenario: expected "${scenario.name}" (got ${show(value)})`, origin: layer.origin });

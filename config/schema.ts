@@ -8,6 +8,7 @@ import { IMAGE_REF, serverSchema, type UserServer } from './user-server.js';
 import { protocolSchema, type ProtocolProfile } from './protocol.js';
 import { EXTERNAL_FLAGS, externalShape, type ChaosConfig, type TlsConfig } from './external-options.js';
 import type { TargetConfigValue } from './targets-options.js';
+import type { CompareConfig } from './compare-options.js';
 
 const stringOrList = z.union([z.string(), z.array(z.string())]);
 
@@ -182,6 +183,8 @@ export interface WsbenchConfig {
 export interface WsbenchConfigFile extends WsbenchConfig {
   /** Named runs; each is merged over the shared keys above and names its `scenario`. */
   runs?: Record<string, WsbenchConfig & { scenario: string }>;
+  /** `wsbench compare --config <file>`: the gate's tolerances (config/compare-options.ts, docs/compare.md); its flags override them. */
+  compare?: CompareConfig;
 }
 
 /**

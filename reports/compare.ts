@@ -25,6 +25,12 @@ export interface CompareOptions {
    * last segment alone (`p99`: every p99). The most specific key wins.
    */
   metricTolerances?: Record<string, number>;
+  /**
+   * How the user gave each key of `metricTolerances`, for the error naming one that matches no
+   * value: `--metric <key>` (the default: WSB_INVALID_OPTION) or a config key such as
+   * `wsbench.config.ts: compare.metrics.<key>` (WSB_CONFIG_INVALID).
+   */
+  metricToleranceSources?: Record<string, { name: string; from: 'flags' | 'config' }>;
   /** A latency change smaller than this (ms) is never a regression, whatever the percentage. Default 1. */
   latencyFloorMs?: number;
   /** Tolerance of ratios (delivery ratio), in percentage points. Default 0.1. */
@@ -298,6 +304,7 @@ export function compareReports(baseline: RunReport, current: RunReport, options:
   const opts: Resolved = {
     maxRegressionPct: options.maxRegressionPct ?? COMPARE_DEFAULTS.maxRegressionPct,
     metricTolerances: options.metricTolerances ?? {},
+    metricToleranceSources: options.metricToleranceSources ?? {},
     latencyFloorMs: options.latencyFloorMs ?? COMPARE_DEFAULTS.latencyFloorMs,
     ratioTolerancePp: options.ratioTolerancePp ?? COMPARE_DEFAULTS.ratioTolerancePp,
     allowMissing: options.allowMissing ?? false,
@@ -318,7 +325,8 @@ export function compareReports(baseline: RunReport, current: RunReport, options:
   for (const key of Object.keys(opts.metricTolerances)) {
     if (!cands.some((c) => matchScore(key, c.metric) > 0)) {
       const names = [...new Set(cands.map((c) => c.metric.replace(/\.(p50|p90|p99|p999|max)$/, '')))];
-      throw new WsbenchError('WSB_INVALID_OPTION', `--metric ${key}: no compared value is called that`, {
+      const src = opts.metricToleranceSources[key] ?? { name: `--metric ${key}`, from: 'flags' };
+      throw new WsbenchError(src.from === 'config' ? 'WSB_CONFIG_INVALID' : 'WSB_INVALID_OPTION', `${src.name}: no compared value is called that`, {
         hint: `name a value or a group: ${names.join(', ')} (or a percentile: ${COMPARED_PERCENTILES.join(', ')})`,
       });
     }

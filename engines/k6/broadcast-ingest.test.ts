@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseK6Summary } from './summary.js';
-import { broadcastTimes, type BroadcastPlan } from './scripts/lib/plan.js';
+import { broadcastTimes, messagesPerPublisher, type BroadcastPlan } from './scripts/lib/plan.js';
 import { ingestBroadcastExtras } from './broadcast-ingest.js';
 import { K6_ADAPTERS, outageWindows } from './scenarios.js';
 
@@ -69,6 +69,17 @@ describe('the broadcast k6 scripts’ loss classes, planned windows and resumpti
     expect(out.reconnection).toBeUndefined();
     expect(out.notes).toContain('k6 engine: Redis was not seen back, so when cross-node delivery resumed is unknown');
     expect(out.counters.cross_node_resumed_after_ms).toBeUndefined();
+  });
+
+  it('messages a publisher VU never got to before the end are never sent, and the report says whose loss their deliveries are', () => {
+    const planned = plan.rooms * plan.publishersPerRoom * messagesPerPublisher(plan);
+    expect(planned).toBe(5 * 1 * 72);
+    const short = ingestBroadcastExtras(summary({ messages_scheduled: counter(planned - 3) }), plan, { t0: 1_000_000, faults: true });
+    expect(short.counters.messages_never_sent).toBe(1 + 3);
+    expect(short.notes.filter((n) => n.startsWith('k6 engine: 3 of 360 scheduled messages never left their publisher VUs'))).toHaveLength(1);
+    const all = ingestBroadcastExtras(summary({ messages_scheduled: counter(planned) }), plan, { t0: 1_000_000, faults: true });
+    expect(all.counters.messages_never_sent).toBe(1);
+    expect(all.notes.some((n) => n.includes('never left their publisher VUs'))).toBe(false);
   });
 
   it('times cross-node resumption from when the harness saw Redis back; an arrival before that leaves it unknown, never clamped', () => {

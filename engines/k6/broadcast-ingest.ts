@@ -6,7 +6,7 @@
  */
 import type { Accounting, LossBreakdown, ReconnectionReport, WindowReport } from '../../model/run-report.js';
 import { K6_TRENDS, trendToMetricSummary, type K6Summary } from './summary.js';
-import { broadcastTimes, type BroadcastPlan } from './scripts/lib/plan.js';
+import { broadcastTimes, messagesPerPublisher, type BroadcastPlan } from './scripts/lib/plan.js';
 
 function count(summary: K6Summary, name: string): number | null {
   const m = summary.metrics[name];
@@ -46,6 +46,18 @@ export function ingestBroadcastExtras(summary: K6Summary, plan: BroadcastPlan, o
   if (summary.metrics['deliveries_lost{class:connected}']) out.losses = { ...loss(), sameNode: loss('same'), crossNode: loss('cross') };
   const neverSent = count(summary, 'publish_failures');
   if (neverSent !== null) counters.messages_never_sent = neverSent;
+  // A publisher VU whose timers fell more than the drain behind ends with messages it never got to.
+  // No later payload tells its receivers, so they count those deliveries as lost while connected:
+  // say whose loss it is (issue 15: what never left the publisher is its own class).
+  const scheduled = count(summary, 'messages_scheduled');
+  const planned = plan.segments === undefined ? plan.rooms * plan.publishersPerRoom * messagesPerPublisher(plan) : null;
+  if (scheduled !== null && planned !== null && scheduled < planned) {
+    const tail = planned - scheduled;
+    counters.messages_never_sent = (counters.messages_never_sent ?? 0) + tail;
+    notes.push(
+      `k6 engine: ${tail} of ${planned} scheduled messages never left their publisher VUs (k6's timers fell more than --drain behind the schedule); their receivers count those deliveries as lost while connected — the generator's loss, not the cluster's`,
+    );
+  }
 
   const t = broadcastTimes(plan);
   if (plan.windows?.length) {

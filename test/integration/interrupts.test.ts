@@ -139,17 +139,31 @@ describe('report writing is atomic: report.json is complete and valid, or absent
 import { writeReportAtomic } from ${JSON.stringify(writeReport)};
 const base = JSON.parse(readFileSync(${JSON.stringify(src)}, 'utf8'));
 process.stdout.write('ready\\n');
-for (let i = 0; ; i++) await writeReportAtomic(process.argv[2], { ...base, runId: 'round-' + i });
+for (let i = 0; ; i++) {
+  await writeReportAtomic(process.argv[2], { ...base, runId: 'round-' + i });
+  process.stdout.write('written\\n');
+}
 `,
     );
     const target = join(dir, 'report.json');
     let complete = 0;
+    let waited = 0;
     for (let round = 0; round < 15; round++) {
       const child = spawn(process.execPath, [script, target], { stdio: ['ignore', 'pipe', 'inherit'] });
-      await new Promise<void>((r) => child.stdout!.once('data', () => r()));
+      let out = '';
+      const seen = (word: string) => new Promise<void>((r) => {
+        const check = () => (out.includes(word) ? r() : child.stdout!.once('data', (c: Buffer) => ((out += c.toString()), check())));
+        check();
+      });
+      // Odd rounds are killed only after a write completed (a loaded machine may take over a second
+      // for the first one), so a complete report.json must then exist, whatever the kill interrupts;
+      // even rounds may be killed before any write completed (the file is then absent or the last round's).
+      await seen(round % 2 === 1 ? 'written' : 'ready');
+      if (round % 2 === 1) waited++;
       await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 600)));
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
+      if (round % 2 === 1) expect(existsSync(target), `round ${round}: a write had completed`).toBe(true);
       if (existsSync(target)) {
         const report = await readReport(target); // throws WSB_REPORT_INVALID on a partial file
         expect(report.runId).toMatch(/^round-\d+$/);
@@ -158,7 +172,8 @@ for (let i = 0; ; i++) await writeReportAtomic(process.argv[2], { ...base, runId
       // Whatever else is there is a hidden temp file of the writer, never the report.
       for (const f of readdirSync(dir)) expect(f, f).toMatch(/^(report\.json|report-source\.json|writer\.mjs|\.report\.json\.\d+\.[0-9a-f]+\.tmp)$/);
     }
-    expect(complete).toBeGreaterThan(0);
+    expect(waited).toBe(7);
+    expect(complete).toBeGreaterThanOrEqual(waited);
   });
 
   it('the CLI killed (kill -9) at random moments of short runs leaves report.json complete and valid, or absent', async () => {

@@ -153,6 +153,50 @@ describe('wsbench compare (the real bin)', () => {
     expect(same.stdout).not.toContain('check options: FAIL');
   });
 
+  it("takes its tolerances from a config file's `compare` section; flags override it; a bad section is WSB_CONFIG_INVALID", async () => {
+    const cur = real();
+    cur.metrics.broadcast_latency_cross_node_ms.p99 = 9.151 * 1.3;
+    cur.accounting.deliveryRatio = 0.995;
+    const file = save('worse-config.json', cur);
+    const config = join(dir, 'wsbench.config.ts');
+    writeFileSync(config, `const p99: number = 40;\nexport default { scenario: 'cross-node-broadcast', compare: { maxRegression: 20, ratioTolerance: 1, metrics: { 'broadcast_latency_cross_node_ms.p99': p99 } } };\n`);
+    // Without the config: the p99 (+30 % > 10 %) and the ratio (−0.5 pp > 0.1 pp) regress.
+    const plain = await wsbench(['compare', base, file]);
+    expect(plain.code).toBe(1);
+    expect(plain.stdout).toContain('2 of 27 values regressed');
+    const r = await wsbench(['compare', base, file, '--config', config]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/│ metrics\.broadcast_latency_cross_node_ms\.p99 +│ lower +│ +9\.151 ms │ +11\.90 ms │ +\+30\.0% │ +40%, floor 1 ms │ ok/);
+    expect(r.stdout).toMatch(/│ accounting\.deliveryRatio +│ higher +│ +100% │ +99\.50% │ -0\.50 pp │ +1 pp │ ok/);
+    // A flag overrides the file's key.
+    const flagged = await wsbench(['compare', base, file, '--config', config, '--metric', 'broadcast_latency_cross_node_ms.p99=5%']);
+    expect(flagged.code).toBe(1);
+    expect(flagged.stdout).toContain('1 of 27 values regressed: metrics.broadcast_latency_cross_node_ms.p99 (+30.0% > 5%)');
+    // The same file runs: `wsbench run --config` accepts the section (and checks it).
+    const dry = await wsbench(['run', 'cross-node-broadcast', '--config', config, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    const bad = join(dir, 'bad-compare.json');
+    writeFileSync(bad, JSON.stringify({ compare: { maxRegression: '20%', metrics: { bogus: 5 }, tolerance: 3 } }));
+    const e = await wsbench(['compare', base, file, '--config', bad]);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toContain('error WSB_CONFIG_INVALID: invalid compare section in');
+    expect(e.stderr).toContain('compare: unknown key(s) tolerance');
+    expect(e.stderr).toContain('compare.maxRegression: expected a number (got "20%")');
+    const unknownMetric = join(dir, 'unknown-metric.json');
+    writeFileSync(unknownMetric, JSON.stringify({ compare: { metrics: { bogus: 5 } } }));
+    const u = await wsbench(['compare', base, file, '--config', unknownMetric]);
+    expect(u.code).toBe(2);
+    expect(u.stderr).toContain(`error WSB_CONFIG_INVALID: ${unknownMetric}: compare.metrics.bogus: no compared value is called that`);
+    const none = join(dir, 'no-compare.json');
+    writeFileSync(none, JSON.stringify({ nodes: 3 }));
+    const n = await wsbench(['compare', base, file, '--config', none]);
+    expect(n.code).toBe(2);
+    expect(n.stderr).toContain('has no `compare` section (keys: nodes)');
+    const runBad = await wsbench(['run', 'cross-node-broadcast', '--config', bad, '--dry-run']);
+    expect(runBad.code).toBe(2);
+    expect(runBad.stderr).toContain('compare.maxRegression: expected a number (got "20%")');
+  });
+
   it('exits 2 with a coded error and a hint on bad input', async () => {
     const cases: Array<[string[], string]> = [
       [['compare', base, join(dir, 'nope.json')], 'error WSB_REPORT_INVALID'],
