@@ -3,7 +3,7 @@ import { WsbenchError } from '../common/errors.js';
 import { nowUs } from '../common/clock.js';
 import { applyChaos, type ChaosAction, type ChaosRecord } from '../cluster/chaos.js';
 import type { StartedCluster } from '../cluster/types.js';
-import { planRooms } from '../load/room-plan.js';
+import { joinFailureText, planRooms } from '../load/room-plan.js';
 import { publishStartUs } from '../load/shard-plan.js';
 import { createLatencyHistogram, mergeEncoded, summarizeUs } from '../model/histogram.js';
 import { addAccounting, emptyAccounting } from '../model/accounting.js';
@@ -152,10 +152,10 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     });
     const joinFailures = await step(load.join(assignments));
     if (joinFailures.length > 0 && load.custom) {
-      throw load.mismatch(`${joinFailures.length} of ${assignments.filter((a) => a.role === 'member').length} room joins failed; first: ${joinFailures[0].error} (room ${joinFailures[0].room})`);
+      throw load.mismatch(joinFailureText(joinFailures, assignments, load.profile.publish.join === true));
     }
     if (joinFailures.length > 0) {
-      throw new WsbenchError('WSB_JOIN_FAILED', `${joinFailures.length} of ${assignments.filter((a) => a.role === 'member').length} room joins failed; first: ${joinFailures[0].error} (room ${joinFailures[0].room})`, {
+      throw new WsbenchError('WSB_JOIN_FAILED', joinFailureText(joinFailures, assignments, load.profile.publish.join === true), {
         hint: joinFailures[0].error === 'room_full' ? 'use more --rooms' : 'see the node logs in the run folder',
       });
     }

@@ -280,11 +280,13 @@ esac
     }
   });
 
-  it('a hook that exits 0 but kills nothing is a failed chaos action: chaos-applied fails, exit 1', async () => {
-    const { code, report } = await run(['run', 'node-kill', '--config', config('echo pretending to kill {node}'), ...NODE_KILL, '--url', cluster.url, '--node-urls', NODE_URLS()]);
+  it('a hook that exits 0 but kills nothing is a failed chaos action: chaos-applied fails, exit 1; its credential is redacted in the report', async () => {
+    const { code, report } = await run(['run', 'node-kill', '--config', config('DEPLOY_TOKEN=s3cr3t-hook echo pretending to kill {node}'), ...NODE_KILL, '--url', cluster.url, '--node-urls', NODE_URLS()]);
     const kill = report!.events.find((e) => e.type === 'kill-node')!;
     expect(kill.outcome).toBe('fail');
-    expect(kill.detail).toContain('hook killNode "echo pretending to kill node-2" exit 0: pretending to kill node-2');
+    expect(kill.detail).toContain('hook killNode "DEPLOY_TOKEN=<redacted> echo pretending to kill node-2" exit 0: pretending to kill node-2');
+    expect(report!.config.chaos).toEqual({ hooks: { killNode: 'DEPLOY_TOKEN=<redacted> echo pretending to kill {node}' } });
+    expect(JSON.stringify(report)).not.toContain('s3cr3t-hook');
     expect(kill.detail).toContain('still accepts connections');
     expect(report!.targets.find((t) => t.id === 'chaos-applied')!.status).toBe('fail');
     expect(code).toBe(1);
