@@ -158,6 +158,10 @@ describe('runK6 process handling (stub k6 executable, not a real k6)', () => {
     expect(s.spawned).toHaveLength(1);
     expect(s.acted).toEqual(['node-2']);
     expect(s.events.map((e) => e[0])).toEqual(['k6', 'phase', 'kill-node', 'k6']);
+    // act() runs a step nothing observes: unknown, never an assumed ok — chaos-applied is then unknown and fails.
+    expect(s.events[2]).toEqual(['kill-node', 'node-2: ran, its effect not observed', 'unknown']);
+    expect(out.result.counters).toMatchObject({ chaos_actions_failed: 0, chaos_actions_unobserved: 1 });
+    expect(out.result.generator.notes).toContain('CHAOS NOT OBSERVED: kill-node node-2: ran, its effect not observed — apply it through chaos(), which observes its effect');
     expect(s.events.at(-1)).toEqual(['k6', 'k6 exited 0 (OK)', 'ok']);
     expect(out.result.metrics.broadcast_latency_ms).toMatchObject({ count: 900, p99: 9 });
     expect(out.result.accounting).toMatchObject({ expected: 1000, received: 1000, lost: 0 });
