@@ -364,7 +364,8 @@ function startChaos(prep: K6Prepared, ctx: K6RunContext, t0: number, stop: Abort
     const outran = stop.aborted;
     const why = outran ? 'stopped: k6 ended first' : `failed: ${(e as Error).message}`;
     ctx.event('chaos', why, outran ? 'unknown' : 'fail');
-    tally.add({
+    // Only where faults are judged: connection-capacity's "chaos" measures memory, it breaks nothing.
+    if (ctx.targets.some((t) => t.id === 'chaos-applied')) tally.add({
       action: 'chaos',
       target: 'k6',
       outcome: outran ? 'unknown' : 'fail',
