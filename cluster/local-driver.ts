@@ -100,9 +100,14 @@ export class LocalDriver implements ClusterDriver {
       const redisDir = join(opts.runDir, 'redis');
       mkdirSync(redisDir, { recursive: true });
       const redisArgs = ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--dir', redisDir, '--maxclients', '10000'];
-      let redisProc: ManagedProcess;
+      let redisProc!: ManagedProcess;
+      const redisProcs: ManagedProcess[] = [];
       const startRedis = async () => {
-        redisProc = track(ManagedProcess.start({ name: 'redis', command: redisBin, args: redisArgs, logFile: join(logsDir, 'redis.log') }));
+        redisProc = ManagedProcess.start({ name: 'redis', command: redisBin, args: redisArgs, logFile: join(logsDir, 'redis.log') });
+        redisProcs.push(redisProc);
+        // A Redis started again (chaos) is stopped where the first one was, after the nodes: a node
+        // shut down with its Redis gone waits out its whole grace period for an adapter that cannot close.
+        track(redisProc, redisProcs.length === 1 ? () => Promise.all(redisProcs.map((p) => p.stop())) : async () => undefined);
         await redisProc
           .waitForLine((l) => (/Ready to accept connections/.test(l) ? true : undefined), topology.readyTimeoutMs, 'WSB_REDIS_NOT_READY', 'see the redis log in the run folder')
           .catch((e: unknown) => {

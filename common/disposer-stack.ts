@@ -1,3 +1,7 @@
+import { logger } from './logger.js';
+
+const log = logger('teardown');
+
 /**
  * A run-scoped stack of closers. Every started resource (process, worker, container) pushes one;
  * `dispose()` runs them in reverse order with Promise.allSettled semantics per layer and reports
@@ -26,8 +30,10 @@ export class DisposerStack {
       const errors: Error[] = [];
       while (this.stack.length > 0) {
         const { name, close } = this.stack.pop()!;
+        const t0 = Date.now();
         try {
           await close();
+          log(`closed ${name} in ${Date.now() - t0} ms`);
         } catch (e) {
           errors.push(new Error(`closing ${name}: ${e instanceof Error ? e.message : String(e)}`));
         }

@@ -128,6 +128,8 @@ export interface WorkerTick {
   sent: number;
   received: number;
   connections: number;
+  /** Clients that stopped reconnecting (a server-ended disconnect, or out of tries): they will not be back. */
+  gaveUp?: number;
   /** Encoded HDR histogram of this second's latencies (µs). */
   hdr: string;
   /** Stray arrivals so far (another room's message, or at a non-member). */

@@ -36,6 +36,8 @@ interface ClientState {
   current: Disconnection | null;
   /** Set when we close it ourselves: no reconnection. */
   closing: boolean;
+  /** It stopped reconnecting (a server-ended disconnect, or out of tries): it will not be back. */
+  gaveUp?: boolean;
   /** Ledger streams by publisher (kept by the recorder). */
   streams?: Array<LedgerStream | undefined>;
   /** With connection state recovery: the session of the last connection, to resume on reconnect. */
@@ -90,9 +92,10 @@ function send(msg: FromWorker): void {
   process.send?.(msg);
 }
 
-function connectedCount(): number {
+/** Clients connected now; with `gaveUp`, those that stopped reconnecting instead (they will not be back). */
+function connectedCount(gaveUp = false): number {
   let n = 0;
-  for (const c of clients.values()) if (c.client?.connected) n++;
+  for (const c of clients.values()) if (gaveUp ? c.gaveUp && !c.client : c.client?.connected) n++;
   return n;
 }
 
@@ -207,13 +210,14 @@ function onClosed(state: ClientState, client: ProtocolClient, code: number, reas
   disconnections.push(rec);
   state.current = rec;
   state.down.push([rec.downUs, null]);
-  if (!serverEnded) void reconnect(state, rec);
+  if (serverEnded) state.gaveUp = true;
+  else void reconnect(state, rec);
 }
 
 async function reconnect(state: ClientState, rec: Disconnection): Promise<void> {
   for (;;) {
     const delay = nextDelayMs(reconnectPolicy, rec.attempts);
-    if (!Number.isFinite(delay)) return;
+    if (!Number.isFinite(delay)) return void (state.gaveUp = true);
     await sleep(delay);
     if (shuttingDown || state.closing) return;
     rec.attempts++;
@@ -382,7 +386,7 @@ function startTicks(): void {
   tickTimer = startSelfMonitor(({ cpuPercent, lagP99Ms }) => {
     healthSeries.push({ atUs: nowUs(), cpu: cpuPercent, lag: lagP99Ms });
     const fresh = frames.fresh();
-    send({ type: 'tick', workerId, atUs: nowUs(), sent: sentThisSecond, ...rec.takeSecond(), strays: rec.strays, connections: connectedCount(), cpuPercent, lagP99Ms, ...(fresh ? { frames: fresh } : {}) });
+    send({ type: 'tick', workerId, atUs: nowUs(), sent: sentThisSecond, ...rec.takeSecond(), strays: rec.strays, connections: connectedCount(), gaveUp: connectedCount(true), cpuPercent, lagP99Ms, ...(fresh ? { frames: fresh } : {}) });
     sentThisSecond = 0;
   });
 }

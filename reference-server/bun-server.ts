@@ -213,7 +213,8 @@ export async function startBunServer(opts: ReferenceServerOptions, log: Log = st
       hub.notifyShutdown();
       // Stop listening now (a load balancer fails over); open sockets stay for the grace period.
       void srv.stop(false);
-      if (graceMs > 0) await delay(graceMs);
+      // The grace is for connected clients to hear `server_shutdown`; with none there is nothing to wait for.
+      if (graceMs > 0 && hub.sessions.size > 0) await delay(graceMs);
       await hub.closeAll();
       await settleWithin(Promise.resolve(srv.stop(true)), 1000);
       await hub.bus.close();

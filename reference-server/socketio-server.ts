@@ -449,7 +449,8 @@ export async function startReferenceServer(
       // Stop accepting new TCP connections now so a load balancer fails over to other nodes;
       // established WebSocket connections stay open for the grace period.
       httpServer.close();
-      if (graceMs > 0) await delay(graceMs);
+      // The grace is for connected clients to hear `server_shutdown`; with none there is nothing to wait for.
+      if (graceMs > 0 && server.engine.clientsCount > 0) await delay(graceMs);
       await withTimeout(server.close(), 3000);
       await Promise.all([quitRedis(pub), quitRedis(sub)]);
     })();

@@ -243,7 +243,8 @@ export async function startWsServer(opts: ReferenceServerOptions, log: Log = std
       // established WebSocket connections stay open for the grace period.
       httpServer.close();
       httpServer.closeIdleConnections();
-      if (graceMs > 0) await delay(graceMs);
+      // The grace is for connected clients to hear `server_shutdown`; with none there is nothing to wait for.
+      if (graceMs > 0 && hub.sessions.size > 0) await delay(graceMs);
       clearInterval(keepalive);
       await hub.closeAll();
       await settleWithin(new Promise<void>((r) => wss.close(() => r())), 1000);

@@ -53,7 +53,8 @@ export interface ChaosApi {
   connected(): number;
   /**
    * Resolves true once every worker has reported (after `sinceUs`) that all its clients are
-   * connected again, false after `timeoutMs`. Reports older than `sinceUs` are not trusted.
+   * connected again or gave up reconnecting, false after `timeoutMs`. Reports older than
+   * `sinceUs` are not trusted.
    */
   allBack(sinceUs: number, timeoutMs: number): Promise<boolean>;
   /** Polls `cond` every 100 ms until it holds or `timeoutMs` passes. */
@@ -208,7 +209,9 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       allBack: (sinceUs, timeoutMs) =>
         chaosApi.waitFor(() => {
           const l = [...latest.values()];
-          return l.length === load.workers.length && l.every((t) => t.atUs > sinceUs) && connectedNow() >= o.connections;
+          // A client that stopped reconnecting (its policy gave up) is not waited for: it will not be back.
+          const gaveUp = l.reduce((a, t) => a + (t.gaveUp ?? 0), 0);
+          return l.length === load.workers.length && l.every((t) => t.atUs > sinceUs) && connectedNow() + gaveUp >= o.connections;
         }, timeoutMs),
       waitFor: async (cond, timeoutMs) => {
         const deadline = Date.now() + timeoutMs;

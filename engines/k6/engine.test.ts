@@ -27,8 +27,6 @@ const vars = {};
 for (let i = 0; i < args.length; i++) if (args[i] === '-e') { const [k, ...v] = args[i + 1].split('='); vars[k] = v.join('='); }
 const exportPath = args[args.indexOf('--summary-export') + 1];
 fs.writeFileSync(process.env.STUB_RECORD, JSON.stringify({ args, vars, noUsageReport: process.env.K6_NO_USAGE_REPORT }));
-console.log('running (0m01.0s), 7/7 VUs, 0 complete and 0 interrupted iterations');
-console.error('time="2026-01-01T00:00:00Z" level=info msg="WSB_T0=' + Date.now() + '" source=console');
 const finish = (code) => {
   if (process.env.STUB_SUMMARY) {
     fs.writeFileSync(vars.WSB_SUMMARY_JSON, fs.readFileSync(process.env.STUB_SUMMARY));
@@ -37,7 +35,10 @@ const finish = (code) => {
   if (code === 107) console.error('time="2026-01-01T00:00:01Z" level=error msg="TypeError: Cannot read property \\'x\\' of undefined at default (file:///s.js:3:4(5))"');
   process.exit(code);
 };
+// The handler before the first line: the harness may abort (SIGINT) as soon as it reads WSB_T0.
 process.on('SIGINT', () => finish(105));
+console.log('running (0m01.0s), 7/7 VUs, 0 complete and 0 interrupted iterations');
+console.error('time="2026-01-01T00:00:00Z" level=info msg="WSB_T0=' + Date.now() + '" source=console');
 const exit = () => finish(Number(process.env.STUB_EXIT || 0));
 // STUB_WAIT_FILE: exit only once the harness's action has created it (keeps the order deterministic).
 if (process.env.STUB_HANG) setInterval(() => {}, 1000);
