@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WsbenchError } from '../common/errors.js';
 import { nowUs } from '../common/clock.js';
 import { applyChaos, type ChaosAction, type ChaosRecord } from '../cluster/chaos.js';
+import { ChaosTally } from '../cluster/chaos-tally.js';
 import type { StartedCluster } from '../cluster/types.js';
 import { joinFailureText, planRooms } from '../load/room-plan.js';
 import { publishStartUs } from '../load/shard-plan.js';
@@ -184,8 +185,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       ctx.event('phase', 'measure');
     }, (measureFromUs - nowUs()) / 1000);
     const faults: Fault[] = [];
-    /** Chaos actions whose effect was not observed (cluster/chaos.ts): the scenario did not happen as planned. */
-    const chaosFailed: string[] = [];
+    /** Chaos actions seen not to happen, or that nothing could observe (cluster/chaos-tally.ts). */
+    const chaosTally = new ChaosTally();
     let policy: ReconnectPolicy = o.reconnect;
     const chaosApi: ChaosApi = {
       cluster: ctx.cluster,
@@ -198,7 +199,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       act: async (action) => {
         const rec = await applyChaos(ctx.cluster, action, nowUs);
         ctx.event(rec.action, rec.detail, rec.outcome, { target: rec.target, durationMs: (rec.endUs - rec.startUs) / 1000 });
-        if (rec.outcome === 'fail') chaosFailed.push(`${rec.action} ${rec.target}: ${rec.detail ?? 'failed'}`);
+        chaosTally.add(rec);
         return rec;
       },
       fault: (f) => faults.push({ ...f, policy }),
@@ -409,9 +410,10 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       if (resumed !== undefined) counters.publisher_stall_ms = Math.round(resumed - stall.startUs) / 1000;
     }
     if (hooks.chaos) {
-      // Judged by the `chaos-applied` target: a chaos scenario whose chaos did not happen must not pass.
-      counters.chaos_actions_failed = chaosFailed.length;
-      for (const f of chaosFailed) notes.push(`CHAOS NOT APPLIED: ${f}`);
+      // Judged by the `chaos-applied` target: a chaos scenario whose chaos did not happen, or that nothing saw happen, must not pass.
+      const tally = chaosTally.result();
+      Object.assign(counters, tally.counters);
+      notes.push(...tally.notes);
     }
     if (resolvedFaults.length) {
       counters.messages_queued_while_disconnected = queued;
