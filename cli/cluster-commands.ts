@@ -5,17 +5,20 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { WsbenchError, isWsbenchError } from '../common/errors.js';
 import { packageRoot } from '../common/paths.js';
 import { LB_POLICIES } from '../cluster/nginx-config.js';
-import { SERVER_DEFAULTS, SERVER_KINDS, SOCKETIO_ADAPTERS, type StartedCluster } from '../cluster/types.js';
+import { SERVER_DEFAULTS, SOCKETIO_ADAPTERS, type StartedCluster } from '../cluster/types.js';
 import { DOCKER_IMAGE_DEFAULTS, DOCKER_NETWORK_CHOICES, DOCKER_PULL_CHOICES } from '../cluster/docker-options.js';
 import { LocalDriver } from '../cluster/local-driver.js';
 import { pidsRecord } from '../cluster/clean.js';
 import { processIdentity } from '../cluster/process-identity.js';
+import { loadConfigFile } from '../config/load.js';
+import { commandText, resolveUserServer, serverSchema, userServerProblems, type UserServer } from '../config/user-server.js';
+import { redactCommand } from '../config/redact.js';
 import {
   CLUSTER_DIR_PREFIX,
   CLUSTER_RESULTS_DIR,
@@ -48,7 +51,8 @@ export const CLUSTER_UP_DEFAULTS = {
 const upSchema = z
   .object({
     nodes: z.number().int().min(1).max(32).default(CLUSTER_UP_DEFAULTS.nodes),
-    server: z.enum(SERVER_KINDS).default(CLUSTER_UP_DEFAULTS.server),
+    /** A reference variant, or the user's server (`{ command | image, cwd, env, ready, stop, metrics }`), as `run` takes it. */
+    server: serverSchema.default(CLUSTER_UP_DEFAULTS.server),
     adapter: z.enum(SOCKETIO_ADAPTERS).optional(),
     lbPolicy: z.enum(LB_POLICIES).default(CLUSTER_UP_DEFAULTS.lbPolicy),
     lbPort: z.number().int().min(0).max(65535).default(0),
@@ -72,40 +76,74 @@ export interface ClusterIO {
   stderr: NodeJS.WritableStream;
 }
 
-/** Flags (and `--config` JSON) of `cluster up` → the keeper's spec. Every problem at once, as WSB_INVALID_OPTION. */
-export function buildClusterSpec(flags: Record<string, unknown>, id = newClusterId()): ClusterSpec {
-  let file: Record<string, unknown> = {};
-  if (typeof flags.config === 'string') {
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Flags (and the `--config` file) of `cluster up` → the keeper's spec. Every problem at once, as
+ * WSB_INVALID_OPTION. `loaded`: the config file already read (any kind: `clusterSpecFromCommandLine`)
+ * and its folder; absent, a JSON `--config` is read here. The user's server comes as `run` takes it:
+ * the file's `server` object, `--server-command` / `--server-image` over it (the flag's fields win),
+ * its relative `cwd` against the file's folder.
+ */
+export function buildClusterSpec(flags: Record<string, unknown>, id = newClusterId(), loaded?: { file: Record<string, unknown>; dir: string }): ClusterSpec {
+  let file: Record<string, unknown> = loaded?.file ?? {};
+  let baseDir = loaded?.dir ?? process.cwd();
+  if (loaded === undefined && typeof flags.config === 'string') {
     try {
       file = JSON.parse(readFileSync(flags.config, 'utf8')) as Record<string, unknown>;
     } catch (e) {
       throw new WsbenchError('WSB_CONFIG_INVALID', `cannot read config file ${flags.config}: ${(e as Error).message}`, { hint: 'the config file is JSON, e.g. { "nodes": 3, "server": "ws" }' });
     }
-    // A run's config file may hold scenario options and targets too: cluster up takes only its own keys.
-    file = Object.fromEntries(Object.entries(file).filter(([k]) => k in upSchema.shape));
+    baseDir = dirname(resolve(flags.config));
   }
+  // A run's config file may hold scenario options and targets too: cluster up takes only its own keys.
+  file = Object.fromEntries(Object.entries(file).filter(([k]) => k in upSchema.shape));
   const raw: Record<string, unknown> = { ...file };
   for (const [k, v] of Object.entries(flags)) {
-    if (v === undefined || k === 'config' || k === 'out' || k === 'json') continue;
+    if (v === undefined || k === 'config' || k === 'out' || k === 'json' || k === 'serverCommand' || k === 'serverImage') continue;
     raw[k] = NUMERIC.has(k) && typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
   }
-  const parsed = upSchema.safeParse(raw);
   const problems: string[] = [];
-  if (!parsed.success) for (const i of parsed.error.issues) problems.push(i.code === 'unrecognized_keys' ? `unknown option(s): ${i.keys.join(', ')}` : `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`);
+  if (flags.serverCommand !== undefined || flags.serverImage !== undefined) {
+    if (flags.server !== undefined) problems.push(`--server ${String(flags.server)} and --server-${flags.serverCommand !== undefined ? 'command' : 'image'}: choose a reference server or your own`);
+    else {
+      raw.server = {
+        ...(isRecord(file.server) ? file.server : {}),
+        ...(flags.serverCommand !== undefined ? { command: flags.serverCommand } : {}),
+        ...(flags.serverImage !== undefined ? { image: flags.serverImage } : {}),
+      };
+    }
+  }
+  const parsed = upSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      const key = String(i.path[0]);
+      const flag = key === 'server' && isRecord(raw.server) ? `server${i.path.length > 1 ? `.${i.path.slice(1).join('.')}` : ''}` : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      problems.push(i.code === 'unrecognized_keys' ? `${i.path.length ? `${flag}: ` : ''}unknown option(s): ${i.keys.join(', ')}` : `${flag}: ${i.message}`);
+    }
+  }
+  const user = isRecord(raw.server) ? (raw.server as UserServer) : undefined;
   // Checks across flags run on what was given, so that every problem is named at once.
-  if (raw.adapter !== undefined && (raw.server ?? 'socketio') !== 'socketio') problems.push('--adapter: only applies with --server socketio');
+  if (raw.adapter !== undefined && !user && (raw.server ?? 'socketio') !== 'socketio') problems.push('--adapter: only applies with --server socketio');
   if ((raw.driver ?? 'local') !== 'docker') {
     for (const k of ['redisImage', 'nginxImage', 'nodeImage', 'dockerNetwork', 'dockerPull'] as const) if (raw[k] !== undefined) problems.push(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: only applies with --driver docker`);
+  }
+  if (user && parsed.success) {
+    const given = (k: string) => raw[k] !== undefined;
+    for (const p of userServerProblems(user, parsed.data.driver, 'server', given)) problems.push(`${p.key === 'server' ? 'server' : `--${p.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`}: ${p.text}`);
   }
   if (problems.length || !parsed.success) {
     throw new WsbenchError('WSB_INVALID_OPTION', `invalid options for cluster up:\n  - ${problems.join('\n  - ')}`, { hint: 'see `wsbench cluster up --help`' });
   }
   const r = parsed.data;
+  // The user's nodes are spoken to in the reference socket.io protocol until a run's profile says otherwise (as in `run`).
+  const server = typeof r.server === 'string' ? r.server : 'socketio';
   return {
     id,
     driver: r.driver,
     topology: {
-      server: r.server,
+      server,
+      ...(typeof r.server === 'object' ? { userServer: resolveUserServer(r.server, baseDir) } : {}),
       ...(r.server === 'socketio' ? { adapter: r.adapter ?? 'redis' } : {}),
       nodes: r.nodes,
       lb: 'nginx',
@@ -127,10 +165,23 @@ export function buildClusterSpec(flags: Record<string, unknown>, id = newCluster
   };
 }
 
+/** `cluster up`'s spec from its command line: the `--config` file of any kind (JSON, JS, TS) loaded as `run` loads it. */
+export async function clusterSpecFromCommandLine(flags: Record<string, unknown>): Promise<ClusterSpec> {
+  if (typeof flags.config !== 'string') return buildClusterSpec(flags);
+  const file = await loadConfigFile(flags.config);
+  return buildClusterSpec(flags, newClusterId(), { file, dir: dirname(resolve(flags.config)) });
+}
+
+/** What a cluster's nodes run, as `cluster up` / `ls` print it and cluster.json keeps it (credentials redacted). */
+export function describeNodes(s: Pick<ClusterState, 'server' | 'userServer'>): string {
+  if (!s.userServer) return `${s.server} nodes`;
+  return `custom nodes (${s.userServer.image ?? s.userServer.command ?? '?'})`;
+}
+
 function printCluster(io: ClusterIO, s: ClusterState, dir: string): void {
   io.stdout.write(
     [
-      `cluster ${s.id} up (${s.driver}, ${s.nodes.length} ${s.server} nodes${s.adapter === 'redis-streams' ? ', redis-streams adapter' : ''}, rate limit ${s.serverOptions.rateLimit}/min)`,
+      `cluster ${s.id} up (${s.driver}, ${s.nodes.length} ${describeNodes(s)}${s.adapter === 'redis-streams' ? ', redis-streams adapter' : ''}${s.userServer ? '' : `, rate limit ${s.serverOptions.rateLimit}/min`})`,
       `  url:        ${s.url}`,
       ...s.nodes.map((n) => `  ${n.id.padEnd(10)}  ${n.url}`),
       `  redis:      ${s.redis}`,
@@ -148,7 +199,7 @@ function printCluster(io: ClusterIO, s: ClusterState, dir: string): void {
  * prints where the cluster is, and returns; the cluster stays up until `wsbench cluster down`.
  */
 export async function clusterUp(flags: Record<string, unknown>, io: ClusterIO, opts: { upTimeoutMs?: number } = {}): Promise<number> {
-  const spec = buildClusterSpec(flags);
+  const spec = await clusterSpecFromCommandLine(flags);
   const dir = resolve(typeof flags.out === 'string' ? flags.out : join(CLUSTER_RESULTS_DIR, `${CLUSTER_DIR_PREFIX}${spec.id}`));
   mkdirSync(join(dir, 'logs'), { recursive: true });
   rmSync(join(dir, 'cluster.json'), { force: true });
@@ -161,7 +212,7 @@ export async function clusterUp(flags: Record<string, unknown>, io: ClusterIO, o
   let exited: number | null | undefined;
   keeper.once('exit', (code) => (exited = code));
   keeper.unref();
-  io.stderr.write(`starting cluster ${spec.id} (${spec.driver}, ${spec.topology.nodes} ${spec.topology.server} nodes) — keeper pid ${keeper.pid}, folder ${dir}\n`);
+  io.stderr.write(`starting cluster ${spec.id} (${spec.driver}, ${spec.topology.nodes} ${describeNodes({ server: spec.topology.server, userServer: userServerShown(spec) })}) — keeper pid ${keeper.pid}, folder ${dir}\n`);
   const deadline = Date.now() + (opts.upTimeoutMs ?? CLUSTER_UP_DEFAULTS.upTimeout);
   // Ctrl-C while starting: the keeper is told to stop (it undoes what it started), and this command fails.
   let interrupted = false;
@@ -210,6 +261,14 @@ export async function clusterUp(flags: Record<string, unknown>, io: ClusterIO, o
   }
 }
 
+/** The user's server of a spec as cluster.json shows it: the command (credentials redacted) or the image. */
+function userServerShown(spec: ClusterSpec): ClusterState['userServer'] {
+  const u = spec.topology.userServer;
+  if (!u) return undefined;
+  if (spec.driver === 'docker' && u.image) return { image: u.image };
+  return u.command !== undefined ? { command: redactCommand(commandText(u.command)) } : u.image ? { image: u.image } : undefined;
+}
+
 /** The keeper (`wsbench cluster serve <dir>`): starts the cluster, holds it, tears it down on SIGTERM/SIGINT. */
 export async function clusterServe(dir: string): Promise<number> {
   const spec = JSON.parse(readFileSync(join(dir, 'cluster-spec.json'), 'utf8')) as ClusterSpec;
@@ -219,7 +278,8 @@ export async function clusterServe(dir: string): Promise<number> {
   const keeper = { pid: process.pid, startTime: processIdentity(process.pid)?.startTime };
   const pids: number[] = [];
   const recordPids = () => writeFileSync(join(dir, 'pids.json'), `${JSON.stringify({ ...pidsRecord(spec.id, spec.driver, pids), kind: 'cluster' }, null, 2)}\n`);
-  const base = { id: spec.id, driver: spec.driver, server: topology.server, ...(topology.adapter ? { adapter: topology.adapter } : {}), serverOptions: topology.serverOptions, jwtSecretFile, keeper, startedAt };
+  const userServer = userServerShown(spec);
+  const base = { id: spec.id, driver: spec.driver, server: topology.server, ...(userServer ? { userServer } : {}), ...(topology.adapter ? { adapter: topology.adapter } : {}), serverOptions: topology.serverOptions, jwtSecretFile, keeper, startedAt };
   const write = (s: ClusterState) => writeFileSync(join(dir, 'cluster.json'), `${JSON.stringify(s, null, 2)}\n`);
   const controller = new AbortController();
   let stop!: () => void;
@@ -314,7 +374,7 @@ export function clusterLs(flags: { results?: string; json?: boolean }, io: Clust
   if (!all.length) io.stdout.write('no clusters (start one with `wsbench cluster up`)\n');
   for (const c of all) {
     const st = c.live ? 'up' : c.state.state === 'up' ? 'gone (keeper dead)' : c.state.state;
-    io.stdout.write(`${c.state.id}  ${st.padEnd(8)}  ${c.state.driver}  ${c.state.nodes.length} ${c.state.server} nodes  ${c.state.url || '-'}  ${c.dir}\n`);
+    io.stdout.write(`${c.state.id}  ${st.padEnd(8)}  ${c.state.driver}  ${c.state.nodes.length} ${describeNodes(c.state)}  ${c.state.url || '-'}  ${c.dir}\n`);
   }
   return 0;
 }

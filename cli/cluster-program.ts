@@ -10,9 +10,11 @@ export function addClusterCommands(prog: Command, onExitCode: (code: number) => 
   const cluster = prog.command('cluster').description('a reference cluster that stays up between runs: up, down, ls');
   cluster
     .command('up')
-    .description('start the reference cluster and leave it running (the command returns); prints its URL, node URLs, id, JWT secret file and how to stop it')
+    .description('start the reference cluster (or your own server as its nodes) and leave it running (the command returns); prints its URL, node URLs, id, JWT secret file and how to stop it')
     .option('--nodes <n>', `reference nodes behind nginx (default ${CLUSTER_UP_DEFAULTS.nodes})`)
     .addOption(new Option('--server <server>', `reference server variant (default ${CLUSTER_UP_DEFAULTS.server})`).choices([...SERVER_KINDS]))
+    .option('--server-command <cmd>', "your own server as the nodes (local driver): the command starting ONE node, with {port} {redisUrl} {nodeId} (also PORT, REDIS_URL, NODE_ID in its environment), as `run` takes it (more in the config's `server`)")
+    .option('--server-image <ref>', '[--driver docker] your own server as the nodes: the image run once per node, as `run` takes it')
     .addOption(new Option('--adapter <adapter>', '[--server socketio] cluster adapter (default redis)').choices([...SOCKETIO_ADAPTERS]))
     .addOption(new Option('--driver <driver>', 'local processes or docker containers (default local)').choices(['local', 'docker']))
     .addOption(new Option('--lb-policy <policy>', `nginx upstream policy (default ${CLUSTER_UP_DEFAULTS.lbPolicy})`).choices([...LB_POLICIES]))
@@ -26,7 +28,7 @@ export function addClusterCommands(prog: Command, onExitCode: (code: number) => 
     .option('--node-image <ref>', `[--driver docker] (default ${DOCKER_IMAGE_DEFAULTS.node})`)
     .addOption(new Option('--docker-network <mode>', '[--driver docker] (default auto)').choices([...DOCKER_NETWORK_CHOICES]))
     .addOption(new Option('--docker-pull <policy>', '[--driver docker] (default missing)').choices([...DOCKER_PULL_CHOICES]))
-    .option('--config <file>', 'JSON config file (its cluster keys; flags override it)')
+    .option('--config <file>', 'config file, JSON/JS/TS as `run` takes it (its cluster keys and `server`; flags override it)')
     .option('--out <dir>', 'the cluster folder (default wsbench-results/cluster-<id>)')
     .action(async (flags: Record<string, unknown>) => onExitCode(await clusterUp(flags, io)));
   cluster

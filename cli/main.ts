@@ -71,6 +71,7 @@ export function program(onExitCode: (code: number) => void): Command {
     )
     .option('--server-command <cmd>', "your own server as the nodes (local driver): the command starting ONE node, with {port} {redisUrl} {nodeId} (also PORT, REDIS_URL, NODE_ID in its environment); runs through sh -c (more in the config's `server`: docs/configuration.md)")
     .option('--server-image <ref>', '[--driver docker] your own server as the nodes: the image run once per node, host networking, PORT, REDIS_URL, NODE_ID in its environment')
+    .addOption(new Option('--protocol <name>', "with your own server: it speaks wsbench's reference protocol — socketio or json (any other protocol: a profile in the config's `protocol`, docs/your-server.md)").choices(['socketio', 'json']))
     .option('--ready-timeout <ms>', `ms each cluster part gets to become ready (default ${RUN_DEFAULTS.readyTimeout})`)
     .option('--server-rate-limit <n>', 'messages per minute per connection the nodes allow (default: seed 001: 100, raised by load scenarios as needed)')
     .option('--url <url>', "use the cluster already running behind this load balancer (http(s):// or ws(s)://host:port, any host) instead of starting one; its JWT secret in WSB_JWT_SECRET; chaos through chaos.hooks in the config")

@@ -49,6 +49,13 @@ describe('buildPlan: --url (a cluster wsbench did not start)', () => {
     expect(e.hint).toContain('--node-urls');
   });
 
+  it('hook commands keep their credentials for running them, and show them redacted in the effective config (the dry-run and the report)', () => {
+    const killNode = 'curl -fsS -H "Authorization: Bearer abc.def" -X POST https://ops.example/kill/{node} --token=t0p DEPLOY_SECRET=s3 && echo ok';
+    const p = buildPlan('node-kill', { config: 'c.json', url: 'http://127.0.0.1:8080', nodeUrls: ['http://127.0.0.1:3001'] }, ENV, { scenario: 'node-kill', chaos: { hooks: { killNode } } });
+    expect(p.external!.hooks!.killNode).toBe(killNode);
+    expect(p.config.chaos).toEqual({ hooks: { killNode: 'curl -fsS -H "Authorization: Bearer <redacted>" -X POST https://ops.example/kill/{node} --token=<redacted> DEPLOY_SECRET=<redacted> && echo ok' } });
+  });
+
   it('chaos.hooks and tls without --url, an unknown hook key, a missing CA file and tls on a plain URL are config problems', () => {
     const e = error(() => buildPlan('cross-node-broadcast', { config: 'c.json' }, ENV, { scenario: 'cross-node-broadcast', chaos: { hooks: { killNode: 'x' } }, tls: { insecure: true } }));
     expect(e.code).toBe('WSB_CONFIG_INVALID');

@@ -79,4 +79,23 @@ describe('buildClusterSpec (wsbench cluster up)', () => {
     expect(e.message).toMatch(/--adapter: only applies with --server socketio/);
     expect(e.message).toMatch(/--node-image: only applies with --driver docker/);
   });
+  it("takes the user's server as run does: the config's server object, --server-command / --server-image over it, cwd against the file's folder", () => {
+    const file = { server: { command: 'node server.js', env: { JWT_SECRET: 's' }, ready: { http: '/health' } }, scenario: 'x', options: { rate: 1 } };
+    const s = buildClusterSpec({ nodes: '2' }, 'id-3', { file, dir: '/srv/app' });
+    expect(s.topology.server).toBe('socketio');
+    expect(s.topology.adapter).toBeUndefined();
+    expect(s.topology.userServer).toMatchObject({ command: 'node server.js', cwd: '/srv/app', env: { JWT_SECRET: 's' }, ready: { kind: 'http', path: '/health' } });
+    const flag = buildClusterSpec({ serverCommand: 'node other.js --port {port}' }, 'id-4', { file, dir: '/srv/app' });
+    expect(flag.topology.userServer).toMatchObject({ command: 'node other.js --port {port}', env: { JWT_SECRET: 's' } });
+    const img = buildClusterSpec({ driver: 'docker', serverImage: 'my-chat:1.2' }, 'id-5');
+    expect(img.topology.userServer).toMatchObject({ image: 'my-chat:1.2', ready: { kind: 'tcp' } });
+  });
+  it("refuses what run refuses for a user's server: no command for the local driver, a reference-only key, --server beside --server-command", () => {
+    const e = error(() => buildClusterSpec({ serverImage: 'my-chat:1.2', serverRateLimit: '500' }));
+    expect(e.code).toBe('WSB_INVALID_OPTION');
+    expect(e.message).toContain("server: the local driver runs your server's command, and this server has none");
+    expect(e.message).toContain('--server-rate-limit: configures wsbench');
+    expect(error(() => buildClusterSpec({ server: 'ws', serverCommand: 'node s.js' })).message).toContain('--server ws and --server-command: choose a reference server or your own');
+    expect(error(() => buildClusterSpec({}, 'id', { file: { server: { command: 'x', ready: { http: 'health' } } }, dir: '/' })).message).toContain('server.ready.http: must be a path starting with /');
+  });
 });

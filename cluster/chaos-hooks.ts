@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChaosAction } from './chaos.js';
+import { redactCommand } from '../config/redact.js';
 
 /** The hook keys of `chaos.hooks`, one per cluster action. */
 export const HOOK_KEYS = ['killNode', 'stopNode', 'startNode', 'pauseNode', 'resumeNode', 'stopRedis', 'startRedis', 'stopLb', 'startLb'] as const;
@@ -54,8 +55,9 @@ export interface HookRun {
 
 /** The run in one line, for the chaos event's detail: `hook killNode "kill -9 …" exit 0: <output>`. */
 export function describeHookRun(r: HookRun): string {
-  const out = r.output.trim().replace(/\s+/g, ' ');
-  return `hook ${r.key} "${r.command}" exit ${r.exitCode ?? 'killed'}${out ? `: ${out.length > 300 ? `…${out.slice(-300)}` : out}` : ''}`;
+  // The command (and what it printed) may hold credentials: redacted as the stored config is.
+  const out = redactCommand(r.output.trim().replace(/\s+/g, ' '));
+  return `hook ${r.key} "${redactCommand(r.command)}" exit ${r.exitCode ?? 'killed'}${out ? `: ${out.length > 300 ? `…${out.slice(-300)}` : out}` : ''}`;
 }
 
 /**

@@ -79,4 +79,13 @@ describe('applyChaos observes what it did', () => {
     expect(await applyChaos(broken, { type: 'start-redis' }, clock)).toMatchObject({ outcome: 'fail', detail: 'Redis does not answer PING within 5000 ms of its start' });
     expect(await applyChaos(broken, { type: 'start-lb' }, clock)).toMatchObject({ outcome: 'fail' });
   }, 20_000);
+
+  it('a reload nothing can confirm is unknown, with the hint of what would be observed (it fails chaos-applied, cluster/chaos-tally.ts)', async () => {
+    const c = await cluster(true);
+    const rec = await applyChaos(c, { type: 'reload-lb' }, clock);
+    expect(rec).toMatchObject({ outcome: 'unknown', target: 'nginx', detail: 'SIGHUP sent; nginx does not confirm a reload' });
+    expect(rec.hint).toContain('stop-lb and start-lb');
+    // An observed action carries no hint.
+    expect((await applyChaos(c, { type: 'stop-lb' }, clock)).hint).toBeUndefined();
+  });
 });

@@ -7,6 +7,9 @@ import { describeHookRun, HookFailedError } from './chaos-hooks.js';
 /** ms within which a stopped part must stop answering, and a started one answer (outside observation). */
 export const OBSERVE_DEFAULTS = { goneWithinMs: 3000, backWithinMs: 5000 } as const;
 
+/** What would let wsbench observe a pause of a node that has no health path. */
+const NO_HEALTH_HINT = "give the server an HTTP readiness path (server.ready: { http: '/health' }) so wsbench can see it stop answering";
+
 /** A fault (or its healing) the harness applies to a running cluster. */
 export type ChaosAction =
   | { type: 'kill-node'; node: string }
@@ -30,6 +33,8 @@ export interface ChaosRecord {
   endUs: number;
   outcome: 'ok' | 'fail' | 'unknown';
   detail?: string;
+  /** With `unknown`: what would let wsbench observe the effect (a flag, a health path). */
+  hint?: string;
 }
 
 /**
@@ -53,7 +58,8 @@ function targetOf(a: ChaosAction): string {
  * within a second; a stopped Redis fails PING and a started one answers it; a stopped load
  * balancer's port refuses a TCP connect and a started one accepts it. The outcome is `ok` only when
  * the effect was observed, `fail` when it was not (the detail says what was seen), `unknown` when
- * nothing can tell (a reload).
+ * nothing can tell (a reload; its `hint` says what would). `unknown` is not a pass: `chaos-applied`
+ * is then unknown and fails (cluster/chaos-tally.ts).
  */
 export async function applyChaos(cluster: StartedCluster, action: ChaosAction, clock: () => number): Promise<ChaosRecord> {
   const startUs = clock();
@@ -61,10 +67,10 @@ export async function applyChaos(cluster: StartedCluster, action: ChaosAction, c
   // --url: the user's hooks act (cluster/chaos-hooks.ts); their runs go into the event's detail, before what was observed.
   const external = cluster.hookRuns !== undefined;
   const hooksBefore = cluster.hookRuns?.length ?? 0;
-  const done = (outcome: ChaosRecord['outcome'], observed?: string): ChaosRecord => {
+  const done = (outcome: ChaosRecord['outcome'], observed?: string, hint?: string): ChaosRecord => {
     const hooks = (cluster.hookRuns ?? []).slice(hooksBefore).map(describeHookRun);
     const detail = [...hooks, ...(observed === undefined ? [] : [observed])].join('; ');
-    return { action: action.type, target, startUs, endUs: clock(), outcome, ...(detail ? { detail } : {}) };
+    return { action: action.type, target, startUs, endUs: clock(), outcome, ...(detail ? { detail } : {}), ...(hint ? { hint } : {}) };
   };
   const node = 'node' in action ? cluster.nodes.find((n) => n.id === action.node) : undefined;
   if ('node' in action && !node) return done('fail', `no node ${action.node}`);
@@ -112,11 +118,11 @@ export async function applyChaos(cluster: StartedCluster, action: ChaosAction, c
         if (health === null) {
           if (node!.frozen) return (await node!.frozen()) ? done('ok', 'observed: the engine reports the container paused') : done('fail', `${node!.id} not paused after docker pause`);
           const pid = node!.pid();
-          if (pid === undefined) return done('unknown', `${node!.id} has no health path and no process to read: the pause cannot be observed`);
+          if (pid === undefined) return done('unknown', `${node!.id} has no health path and no process to read: the pause cannot be observed`, NO_HEALTH_HINT);
           // The kernel stops the process as the signal is delivered: poll its state.
           let state: string | null = null;
           const ms = await observe(async () => (state = await procState(pid)), (st) => st === 'T' || st === null, goneWithinMs, 20);
-          if (ms === null || state === null) return done(state === null ? 'unknown' : 'fail', `${node!.id} process ${pid} in state ${state ?? 'gone'} after SIGSTOP`);
+          if (ms === null || state === null) return done(state === null ? 'unknown' : 'fail', `${node!.id} process ${pid} in state ${state ?? 'gone'} after SIGSTOP`, state === null ? NO_HEALTH_HINT : undefined);
           return done('ok', `observed: process ${pid} stopped (state T)`);
         }
         const answered = await httpGet(`${node!.url}${health}`, 1000).then(
@@ -161,7 +167,7 @@ export async function applyChaos(cluster: StartedCluster, action: ChaosAction, c
       }
       case 'reload-lb':
         await cluster.lb.reload();
-        return done('unknown', 'SIGHUP sent; nginx does not confirm a reload');
+        return done('unknown', 'SIGHUP sent; nginx does not confirm a reload', 'nothing can observe an nginx reload: use stop-lb and start-lb, whose effect is observed');
     }
   } catch (e) {
     // A failed hook is already in the detail (its command, exit code and output).
@@ -175,8 +181,10 @@ export async function applyChaos(cluster: StartedCluster, action: ChaosAction, c
  * reporting `redis: "ready"`; after startRedis every node's /health must answer 200 again. Without
  * node URLs nothing can tell: `unknown`.
  */
-async function externalRedis(cluster: StartedCluster, want: 'down' | 'up', done: (o: ChaosRecord['outcome'], observed?: string) => ChaosRecord): Promise<ChaosRecord> {
-  if (cluster.nodes.length === 0) return done('unknown', 'the hook exited 0; without --node-urls nothing can observe Redis of a cluster wsbench did not start');
+async function externalRedis(cluster: StartedCluster, want: 'down' | 'up', done: (o: ChaosRecord['outcome'], observed?: string, hint?: string) => ChaosRecord): Promise<ChaosRecord> {
+  if (cluster.nodes.length === 0) {
+    return done('unknown', 'the hook exited 0; without --node-urls nothing can observe Redis of a cluster wsbench did not start', "give the nodes' URLs with --node-urls: wsbench then watches their /health report Redis");
+  }
   const healthy = async (url: string) => {
     try {
       const { status, body } = await httpGet(`${url}/health`, 1000);

@@ -41,7 +41,12 @@ describe('chaos on a cluster wsbench did not start (hooks)', () => {
     expect(stop.detail).toMatch(/^hook stopRedis "true" exit 0; every node's \/health still reports Redis ready \d+ ms after the hook$/);
     await c.down();
     const blind = await new ExternalDriver({ url: base, nodeUrls: [], hooks: { stopRedis: 'true' } }).start(topology, { runId: 'x', runDir: '/tmp' });
-    expect((await applyChaos(blind, { type: 'stop-redis' }, tick)).outcome).toBe('unknown');
+    // Unknown is not a pass: the record says what would let wsbench observe it (ChaosTally makes it fail chaos-applied).
+    expect(await applyChaos(blind, { type: 'stop-redis' }, tick)).toMatchObject({
+      outcome: 'unknown',
+      detail: 'hook stopRedis "true" exit 0; the hook exited 0; without --node-urls nothing can observe Redis of a cluster wsbench did not start',
+      hint: expect.stringContaining('--node-urls'),
+    });
     await blind.down();
   });
 });

@@ -5,6 +5,7 @@ export * from './managed-process.js';
 export * from './ports.js';
 export * from './wait.js';
 export * from './chaos.js';
+export * from './chaos-tally.js';
 export * from './proc-stats.js';
 export * from './docker-options.js';
 export * from './clean.js';

@@ -34,7 +34,10 @@ export interface ClusterState {
   id: string;
   state: 'up' | 'down' | 'failed';
   driver: 'local' | 'docker';
+  /** The reference variant; with `userServer`, the protocol spoken to the user's nodes when a run gives no profile. */
   server: ServerKind;
+  /** The user's server as the nodes (`cluster up --server-command | --server-image`, a config's `server` object): its command (credentials redacted) or image. */
+  userServer?: { command?: string; image?: string };
   adapter?: SocketIoAdapter;
   nodes: Array<{ id: string; url: string }>;
   /** URL through the load balancer. */

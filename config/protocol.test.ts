@@ -41,11 +41,9 @@ describe('the protocol key', () => {
     expect(plan({ protocol: REFERENCE_PROFILES.socketio, engine: 'k6' }).engine).toBe('k6');
   });
 
-  it('security-probes refuses a profile that is not the reference one (its probes are reference frames), and takes the reference one', () => {
+  it('security-probes takes a profile (its probes speak it: scenarios/profile-probes.ts) and the reference one', () => {
     const probes = (values: Record<string, unknown>) => resolvePlan('security-probes', [{ origin: 'config', source: 'wsbench.config.json', values }], {});
-    const e = errorOf(() => probes({ protocol: SIO }));
-    expect(e.code).toBe('WSB_CONFIG_INVALID');
-    expect(e.message).toContain('protocol: security-probes speaks only the reference protocol');
+    expect(probes({ protocol: SIO }).topology.protocol).toEqual(SIO);
     expect(probes({ protocol: REFERENCE_PROFILES.socketio }).scenario.name).toBe('security-probes');
   });
 });

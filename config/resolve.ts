@@ -12,12 +12,13 @@ import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
 import type { RunPlan } from '../runner/plan.js';
 import { newRunId } from '../runner/run-id.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
-import { resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
+import { clusterRunsUserServer, resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
 import { META_FLAGS, RUN_FLAGS, runKeysSchema, type EffectiveConfig, type RunKey } from './schema.js';
 import { defaultRunProfile, planRepeat, profileNote } from './repeat-options.js';
 import { redactServer, resolveUserServer, userServerProblems } from './user-server.js';
+import { redactHooks } from './redact.js';
 import type { ServerKind } from '../cluster/types.js';
-import { isReferenceProfile, profileFileProblems, redactProfile, usesRunSecret } from './protocol.js';
+import { REFERENCE_PROFILES, isReferenceProfile, profileFileProblems, redactProfile, usesRunSecret } from './protocol.js';
 import { effectiveTargets, resolveTargets } from './targets-options.js';
 import { checkChaosHooks, resolveExternal } from './external-options.js';
 
@@ -181,6 +182,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   if (json !== undefined && typeof json !== 'boolean') problem('json', `expected true or false (got ${show(json)})`);
   // The scenario's default run (cross-node-broadcast: 3 × 8 s) when neither repeat nor duration was chosen.
   const profile = defaultRunProfile(scenario, rawRun, rawOptions);
+  // `protocol: 'socketio' | 'json'` (flag --protocol): a reference profile by its name.
+  if (typeof rawRun.protocol === 'string' && rawRun.protocol in REFERENCE_PROFILES) rawRun.protocol = structuredClone(REFERENCE_PROFILES[rawRun.protocol as keyof typeof REFERENCE_PROFILES]);
   const runParsed = runKeysSchema.safeParse(rawRun);
   if (!runParsed.success) describeIssues(runParsed.error.issues, '', rawRun);
   const scParsed = scenario.options.safeParse(rawOptions);
@@ -197,11 +200,6 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     // The k6 scripts (engines/k6/scripts/) speak the reference protocol only.
     problems.push({ text: `protocol: the k6 engine speaks only the reference protocol; a profile needs ${nameOf('engine')} node`, origin: originOf('protocol') });
   }
-  if (scenario.name === 'security-probes' && runParsed.success && runParsed.data.protocol !== undefined && !isReferenceProfile(runParsed.data.protocol)) {
-    // The probes are written in the reference protocol (scenarios/security-probes.ts): against another
-    // they would judge the server on frames it never understood.
-    problems.push({ text: 'protocol: security-probes speaks only the reference protocol (its probes are reference handshakes, joins and publishes); it cannot judge a server through a profile', origin: originOf('protocol') });
-  }
   for (const p of profileFileProblems(runParsed.success ? runParsed.data.protocol : undefined)) problems.push({ text: p, origin: originOf('protocol') });
   if (runParsed.success && runParsed.data.engine !== 'k6' && given('k6')) problem('k6', `only applies with ${nameOf('engine')} k6`);
   const calibrationFaults = splitCalibrationFaults(runParsed.success ? runParsed.data.calibrationFault : undefined);
@@ -210,6 +208,16 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   if (userServer && runParsed.success) {
     const driver = runParsed.data.driver;
     for (const p of userServerProblems(userServer, driver, nameOf('server'), given)) problem(p.key, p.text);
+  }
+  // A user's server says how to speak to it: wsbench does not guess (a reference profile is one word away).
+  if (runParsed.success && runParsed.data.protocol === undefined && (userServer || runParsed.data.cluster !== undefined)) {
+    const clusterRunsUser = userServer === undefined && clusterRunsUserServer(runParsed.data.cluster!);
+    if (userServer || clusterRunsUser) {
+      problems.push({
+        text: `protocol: ${userServer ? `your server (${nameOf('server')})` : `cluster ${runParsed.data.cluster} runs your server, and it`} needs a protocol profile — how wsbench speaks to it: auth, join, publish, receive (docs/your-server.md); a server that speaks wsbench's reference protocol names it: protocol: 'socketio' or 'json' (flag --protocol socketio|json)`,
+        origin: originOf('server') === 'flags' || clusterRunsUser ? 'flags' : 'config',
+      });
+    }
   }
   if (runParsed.success && !userServer && runParsed.data.adapter !== undefined && runParsed.data.server !== 'socketio') {
     problem('adapter', `only applies with ${nameOf('server')} socketio (the ${runParsed.data.server} variant has its own Redis pub/sub)`);
@@ -239,7 +247,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     for (const k of ['driver', 'lbPolicy', 'lbPort', 'serverRateLimit', 'calibrationFault', 'insecureDisable', 'adapter'] as const) {
       if (given(k)) problem(k, `does not apply with ${nameOf('url')} (wsbench does not start or configure that cluster)`);
     }
-    if (userServer) problem('server', `a server to start does not apply with ${nameOf('url')} (wsbench does not start that cluster)`);
+    // --cluster: its `server` was checked against what the cluster runs (config/shard-options.ts).
+    if (userServer && !clusterTarget) problem('server', `a server to start does not apply with ${nameOf('url')} (wsbench does not start that cluster)`);
     if (!clusterTarget && !env.WSB_JWT_SECRET && usesRunSecret(runParsed.success ? runParsed.data.protocol : undefined)) problem('url', "put the cluster's JWT secret in the environment variable WSB_JWT_SECRET (wsbench signs its clients' tokens with it)");
   } else if (nodeUrls.length) problem('nodeUrls', `only applies with ${nameOf('url')}`);
   const external = runParsed.success
@@ -271,7 +280,10 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     });
   }
 
-  const r = { ...runParsed.data, ...(clusterTarget ? { server: clusterTarget.server, adapter: clusterTarget.adapter } : {}) };
+  // --cluster: its nodes are what the run reports — the reference variant, or the user's server (the run's own `server`, else what the cluster recorded).
+  const clusterServer = (c: NonNullable<typeof clusterTarget>) =>
+    c.userServer ? { server: typeof runParsed.data.server === 'object' ? runParsed.data.server : c.userServer.image !== undefined ? { image: c.userServer.image } : { command: c.userServer.command ?? '?' } } : { server: c.server, adapter: c.adapter };
+  const r = { ...runParsed.data, ...(clusterTarget ? clusterServer(clusterTarget) : {}) };
   const serverLayer = origins.get('server');
   const user = typeof r.server === 'object' ? resolveUserServer(r.server, serverLayer?.dir ?? process.cwd()) : undefined;
   // Until a protocol profile says otherwise, a user's server speaks the socket.io reference protocol.
@@ -298,7 +310,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   if (url !== undefined && !clusterTarget && serverOverrides.length) {
     notes.push(`--url: the cluster keeps its own settings; on a cluster it starts, wsbench would set ${serverOverrides.map((o) => `${o.setting} = ${o.value} (${o.why})`).join('; ')}`);
   }
-  if (clusterTarget) {
+  // A cluster of the user's server has its own limits, which wsbench does not know (nor set).
+  if (clusterTarget && !clusterTarget.userServer) {
     // The cluster keeps its settings: a run that needs more than it allows is refused rather than throttled.
     const rate = serverOverrides.find((o) => o.setting === 'rateLimit');
     if (rate && rate.value > clusterTarget.serverOptions.rateLimit) {
@@ -321,7 +334,7 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   const config: EffectiveConfig = {
     scenario: scenario.name,
     options,
-    // Secrets (a `server.env` SECRET/TOKEN/KEY/PASSWORD, `protocol.auth.jwt.secret`) never reach the printed or stored config.
+    // Secrets (a `server.env` SECRET/TOKEN/KEY/PASSWORD, credentials in `server.command` and `chaos.hooks`, `protocol.auth.jwt.secret`) never reach the printed or stored config.
     server: redactServer(r.server),
     ...(adapter && url === undefined ? { adapter } : {}),
     nodes,
@@ -335,7 +348,8 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     ...(r.k6 !== undefined ? { k6: r.k6 } : {}),
     ...(clusterTarget ? { cluster: r.cluster } : url !== undefined ? { url, ...(nodeUrls.length ? { nodeUrls } : {}) } : {}),
     ...(r.tls !== undefined ? { tls: r.tls } : {}),
-    ...(r.chaos?.hooks !== undefined ? { chaos: r.chaos } : {}),
+    // Hook commands with their credentials redacted (config/redact.ts), as `server.env` secrets are.
+    ...(r.chaos?.hooks !== undefined ? { chaos: { ...r.chaos, hooks: redactHooks(r.chaos.hooks) } } : {}),
     ...(r.shard !== undefined ? { shard: r.shard } : {}),
     ...(r.startAt !== undefined ? { startAt: r.startAt } : {}),
     ...(r.protocol !== undefined ? { protocol: redactProfile(r.protocol) } : {}),

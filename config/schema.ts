@@ -82,7 +82,7 @@ export const RUN_FLAGS: Record<RunKey, string> = {
   cluster: '--cluster',
   shard: '--shard',
   startAt: '--start-at',
-  protocol: '(config only: protocol)',
+  protocol: '--protocol',
   ...REPEAT_FLAGS,
   ...EXTERNAL_FLAGS,
 };
@@ -155,8 +155,12 @@ export interface WsbenchConfig {
   shard?: string;
   /** With `shard`: the ISO time (with its zone) every shard starts publishing at. */
   startAt?: string;
-  /** How to speak to the nodes: auth, join, publish, receive, reconnect (docs/configuration.md#protocol). Default: the reference protocol of `server`. */
-  protocol?: ProtocolProfile;
+  /**
+   * How to speak to the nodes: auth, join, publish, receive, reconnect (docs/configuration.md#protocol),
+   * or a reference profile by name (`'socketio'`, `'json'`). Default: the reference protocol of a
+   * reference `server`; required with the user's own `server`.
+   */
+  protocol?: ProtocolProfile | 'socketio' | 'json';
   /** Runs of the scenario, judged on their distribution (default 1; cross-node-broadcast without `options.duration`: 3 runs of 8 s). */
   repeat?: number;
   /** With `repeat`: each target on the median of its value over the runs (default), the worst run's, or every run must pass. */

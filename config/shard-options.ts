@@ -1,4 +1,6 @@
 /** `wsbench run` flags for running past one machine: `--cluster <id>`, `--shard i/N`, `--start-at <time>`. */
+import { commandText, redactServer } from './user-server.js';
+import { redactCommand } from './redact.js';
 import { resolveCluster, readClusterSecret } from '../cluster/persistent.js';
 import type { ServerKind, ServerOptions, SocketIoAdapter } from '../cluster/types.js';
 import { isWsbenchError } from '../common/errors.js';
@@ -15,6 +17,17 @@ export interface ClusterTarget {
   server: ServerKind;
   adapter?: SocketIoAdapter;
   serverOptions: ServerOptions;
+  /** The cluster's nodes are the user's server (cluster.json `userServer`): its command or image. */
+  userServer?: { command?: string; image?: string };
+}
+
+/** Whether the cluster `ref` names runs the user's server (false when it cannot be found: resolveClusterTarget says why). */
+export function clusterRunsUserServer(ref: string): boolean {
+  try {
+    return resolveCluster(ref).state.userServer !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** `--cluster <id|folder>` → the running cluster's URLs and secret; problems go to `problems`. */
@@ -33,7 +46,15 @@ export function resolveClusterTarget(
       problems.push(`--cluster ${r.cluster}: cluster ${c.state.id} is not up (state ${c.state.state}); start one with \`wsbench cluster up\``);
       return undefined;
     }
-    if ('server' in given && given.server !== c.state.server) problems.push(`--server ${typeof given.server === 'string' ? given.server : JSON.stringify(given.server)}: cluster ${c.state.id} runs ${c.state.server} nodes`);
+    if ('server' in given) {
+      const g = given.server as unknown;
+      const u = c.state.userServer;
+      const gu = typeof g === 'object' && g !== null ? (g as { command?: string | string[]; image?: string }) : undefined;
+      // A user's server: the run's own `server` (its config, --server-command) must be the one the cluster runs.
+      const same = u === undefined ? g === c.state.server : gu !== undefined && (u.image !== undefined ? gu.image === u.image : gu.command !== undefined && redactCommand(commandText(gu.command)) === u.command);
+      const runs = u === undefined ? `${c.state.server} nodes` : `your server's nodes (${u.image ?? u.command})`;
+      if (!same) problems.push(`--server ${typeof g === 'string' ? g : JSON.stringify(redactServer(g))}: cluster ${c.state.id} runs ${runs}`);
+    }
     return {
       id: c.state.id,
       url: c.state.url,
@@ -42,6 +63,7 @@ export function resolveClusterTarget(
       server: c.state.server,
       ...(c.state.adapter ? { adapter: c.state.adapter } : {}),
       serverOptions: c.state.serverOptions,
+      ...(c.state.userServer ? { userServer: c.state.userServer } : {}),
     };
   } catch (e) {
     if (!isWsbenchError(e)) throw e;

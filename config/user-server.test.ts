@@ -6,9 +6,11 @@ import { WsbenchError } from '../common/errors.js';
 import { buildPlan } from '../cli/plan.js';
 import { fillPlaceholders, userNodeArgv, userNodeEnv } from '../cluster/user-node.js';
 import { commandText, redactServer, resolveUserServer } from './user-server.js';
+import { REFERENCE_PROFILES } from './protocol.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'wsb-userserver-'));
-const SMALL = { connections: '60', rooms: '4', duration: '3', repeat: '1' };
+/** A user's server needs a profile: these plans name the reference one (--protocol socketio). */
+const SMALL = { connections: '60', rooms: '4', duration: '3', repeat: '1', protocol: 'socketio' };
 
 function configFile(content: unknown): string {
   const f = join(dir(), 'wsbench.config.json');
@@ -113,6 +115,25 @@ describe('server: the user\'s own server (config)', () => {
   it('a user server\'s own WSB_JWT_SECRET is what the run signs with', () => {
     const f = configFile({ server: { command: 'x', env: { WSB_JWT_SECRET: 'mine' } } });
     expect(buildPlan('cross-node-broadcast', { ...SMALL, config: f }, {}).topology.jwtSecret).toBe('mine');
+  });
+});
+
+describe('protocol beside a user\'s server', () => {
+  const { protocol: _p, ...noProtocol } = SMALL;
+  it('a user\'s server without a protocol is refused before anything starts, naming the reference profiles', () => {
+    const fromConfig = errorOf(() => buildPlan('cross-node-broadcast', { ...noProtocol, config: configFile({ server: { command: 'node s.js' } }) }, {}));
+    expect(fromConfig.code).toBe('WSB_CONFIG_INVALID');
+    expect(fromConfig.message).toContain("protocol: your server (server) needs a protocol profile — how wsbench speaks to it: auth, join, publish, receive (docs/your-server.md); a server that speaks wsbench's reference protocol names it: protocol: 'socketio' or 'json' (flag --protocol socketio|json)");
+    const fromFlag = errorOf(() => buildPlan('cross-node-broadcast', { ...noProtocol, serverCommand: 'node s.js' }, {}));
+    expect(fromFlag.code).toBe('WSB_INVALID_OPTION');
+    expect(fromFlag.message).toContain('protocol: your server (--server) needs a protocol profile');
+  });
+  it('a reference profile by name, from the config or --protocol, is that profile; a reference server needs none', () => {
+    const named = buildPlan('cross-node-broadcast', { ...noProtocol, config: configFile({ server: { command: 'node s.js' }, protocol: 'json' }) }, {});
+    expect(named.topology.protocol).toEqual(REFERENCE_PROFILES.json);
+    expect(buildPlan('cross-node-broadcast', { ...noProtocol, serverCommand: 'node s.js', protocol: 'socketio' }, {}).topology.protocol).toEqual(REFERENCE_PROFILES.socketio);
+    expect(buildPlan('cross-node-broadcast', { ...noProtocol, server: 'ws' }, {}).topology.protocol).toBeUndefined();
+    expect(errorOf(() => buildPlan('cross-node-broadcast', { ...noProtocol, serverCommand: 'x', protocol: 'mqtt' }, {})).message).toContain('protocol');
   });
 });
 

@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { SERVER_KINDS } from '../cluster/types.js';
+import { REDACTED, SECRET_KEY as SECRET_KEY_RE, redactCommand, redactEnv } from './redact.js';
 
 /** Signals a user's node may be stopped with gracefully (`server.stop.signal`). */
 export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -99,15 +100,19 @@ export function resolveUserServer(s: UserServer, baseDir: string): UserServerSpe
   };
 }
 
-/** An `env` key whose value is a secret (stored as "<redacted>" in the report). */
-export const SECRET_KEY = /SECRET|TOKEN|KEY|PASSWORD/i;
+export { SECRET_KEY } from './redact.js';
 
-/** The `server` of the effective config, with secrets in `env` redacted (for the stored report). */
+/** The `server` of the effective config, with secrets redacted (config/redact.ts): `env` values under a secret-like name, credentials in `command`. */
 export function redactServer<T>(server: T): T {
   if (typeof server !== 'object' || server === null) return server;
   const s = server as UserServer;
-  if (!s.env) return server;
-  return { ...s, env: Object.fromEntries(Object.entries(s.env).map(([k, v]) => [k, SECRET_KEY.test(k) ? '<redacted>' : v])) } as T;
+  const command = typeof s.command === 'string' ? redactCommand(s.command) : Array.isArray(s.command) ? redactArgv(s.command) : s.command;
+  return { ...s, ...(command !== undefined ? { command } : {}), ...(s.env ? { env: redactEnv(s.env) } : {}) } as T;
+}
+
+/** An argv with the credentials in it redacted (`--token=x`, `--token x`, `A_SECRET=x`). */
+function redactArgv(argv: string[]): string[] {
+  return argv.map((a, i) => (i > 0 && /^--?[\w.-]+$/.test(argv[i - 1]) && SECRET_KEY_RE.test(argv[i - 1]) && !a.startsWith('-') ? REDACTED : redactCommand(a)));
 }
 
 /** The command as shown in the report (`topology.serverCommand`). */

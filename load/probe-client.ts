@@ -10,7 +10,21 @@ import type { ClientRequest, IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { clientTls } from '../common/tls.js';
 import { engineIoUrl } from './sio-client.js';
+import { jsonWsUrl } from './ws-client.js';
+import type { Credentials } from './profile.js';
 import type { WireProtocol } from './protocol-client.js';
+
+/**
+ * A protocol profile's handshake (config/protocol.ts, compiled by load/profile.ts): the endpoint
+ * path and the credential where the profile puts it. The handshake is complete at the Socket.IO
+ * CONNECT ack / the WebSocket upgrade (then the first frame, if any, is sent); no `welcome` is
+ * waited for. Every frame after it goes to the client's `onProfileFrame` as the profile reads
+ * frames: Socket.IO `(event, [event, arg0, …])`, JSON `('', frame)`.
+ */
+export interface ProbeProfileHandshake {
+  path: string;
+  credentials: Credentials;
+}
 
 export interface ProbeConnectOptions {
   /** Base http(s)/ws URL (the load balancer, or a node). */
@@ -22,6 +36,8 @@ export interface ProbeConnectOptions {
   origin?: string;
   /** Until the handshake is complete (upgrade + Socket.IO CONNECT / `welcome`). Default 5000 ms. */
   timeoutMs?: number;
+  /** Speak a protocol profile's handshake instead of the reference one (`token` is then unused). */
+  profile?: ProbeProfileHandshake;
 }
 
 /** How a handshake ended. */
@@ -40,7 +56,8 @@ export type HandshakeOutcome =
 export function describeOutcome(o: HandshakeOutcome): string {
   switch (o.kind) {
     case 'connected':
-      return `connected (welcome from ${o.client.nodeId ?? '?'})`;
+      // A profile's handshake waits for no welcome (load/probe-client.ts ProbeProfileHandshake).
+      return o.client.nodeId === undefined ? 'connected (the handshake completed)' : `connected (welcome from ${o.client.nodeId})`;
     case 'http':
       return `upgrade refused: HTTP ${o.status}${o.body ? ` ${o.body.slice(0, 80).trim()}` : ''}`;
     case 'connect_error':
@@ -55,7 +72,11 @@ export function describeOutcome(o: HandshakeOutcome): string {
 type Pending = { resolve: (v: unknown) => void; timer: NodeJS.Timeout };
 
 /** The URL a handshake goes to: Engine.IO's for socketio, `/ws?token=` for the JSON protocol. */
-export function probeUrl(o: Pick<ProbeConnectOptions, 'url' | 'protocol' | 'token'>): string {
+export function probeUrl(o: Pick<ProbeConnectOptions, 'url' | 'protocol' | 'token' | 'profile'>): string {
+  if (o.profile !== undefined) {
+    const q = o.profile.credentials.query;
+    return o.protocol === 'socketio' ? engineIoUrl(o.url, o.profile.path, q) : jsonWsUrl(o.url, undefined, o.profile.path, q);
+  }
   if (o.protocol === 'socketio') return engineIoUrl(o.url);
   const u = new URL(o.url);
   u.protocol = u.protocol === 'https:' || u.protocol === 'wss:' ? 'wss:' : 'ws:';
@@ -76,6 +97,10 @@ export class ProbeClient {
   /** Settles when the connection closes: the WebSocket close code (1006: no close frame). */
   readonly closed: Promise<{ code: number; reason: string }>;
   closeCode: number | undefined;
+  /** The load balancer's `X-Wsbench-Upstream` on the upgrade response (`host:port`), else null. */
+  upstream: string | null = null;
+  /** Profile mode (`probeConnect` with `profile`): every frame as the profile reads it. */
+  onProfileFrame: ((event: string, data: unknown) => void) | null = null;
   private nextId = 1;
   private readonly acks = new Map<number, Pending>();
 
@@ -107,6 +132,21 @@ export class ProbeClient {
     if (this.protocol === 'socketio') {
       if (text === '2') return void this.ws.send('3');
       if (!text.startsWith('4')) return;
+      if (this.onProfileFrame !== null && text.startsWith('42')) {
+        // An event with or without an ack id: `42[…]` / `42<id>[…]`.
+        const at = text.indexOf('[');
+        let args: unknown;
+        try {
+          args = JSON.parse(text.slice(at));
+        } catch {
+          return;
+        }
+        if (Array.isArray(args) && typeof args[0] === 'string') {
+          this.event(args[0], args[1]);
+          this.onProfileFrame(args[0], args);
+        }
+        return;
+      }
       const type = text.charCodeAt(1) - 48;
       let i = 2;
       let id = -1;
@@ -127,6 +167,7 @@ export class ProbeClient {
     } catch {
       return;
     }
+    if (this.onProfileFrame !== null) return this.onProfileFrame('', f);
     if (f.type === 'ack' && typeof f.id === 'number') return this.settle(f.id, f.data);
     if (typeof f.type === 'string') this.event(f.type, f.data);
   }
@@ -177,6 +218,11 @@ export class ProbeClient {
     if (this.open) this.ws.send(text);
   }
 
+  /** Bytes handed to the socket and not yet written to the kernel. */
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
   /** Stops reading the socket: what the server sends piles up in the kernel, then in the server. */
   pause(): void {
     this.ws.pause();
@@ -209,13 +255,25 @@ export function probeConnect(opts: ProbeConnectOptions): Promise<HandshakeOutcom
     };
     const timer = setTimeout(() => done({ kind: 'error', message: `handshake timed out after ${timeoutMs} ms` }), timeoutMs);
     try {
-      ws = new WebSocket(probeUrl(opts), { perMessageDeflate: false, maxPayload: 0, ...clientTls(), ...(opts.origin !== undefined ? { origin: opts.origin } : {}) });
+      const headers = opts.profile?.credentials.headers;
+      ws = new WebSocket(probeUrl(opts), { perMessageDeflate: false, maxPayload: 0, ...clientTls(), ...(headers ? { headers } : {}), ...(opts.origin !== undefined ? { origin: opts.origin } : {}) });
     } catch (e) {
       done({ kind: 'error', message: (e as Error).message });
       return;
     }
     const client = new ProbeClient(ws, opts.protocol);
+    const profile = opts.profile;
     let connected = false;
+    ws.on('upgrade', (res: IncomingMessage) => {
+      const h = res.headers['x-wsbench-upstream'];
+      if (typeof h === 'string') client.upstream = h;
+    });
+    /** Profile mode: the handshake is complete; the first frame (if the profile sends one) goes now. */
+    const profileConnected = () => {
+      connected = true;
+      if (profile!.credentials.firstFrame !== undefined) ws.send(profile!.credentials.firstFrame);
+      done({ kind: 'connected', client });
+    };
     ws.on('unexpected-response', (_req: ClientRequest, res: IncomingMessage) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString('utf8')));
@@ -233,7 +291,8 @@ export function probeConnect(opts: ProbeConnectOptions): Promise<HandshakeOutcom
       }
       if (opts.protocol === 'socketio') {
         if (text.startsWith('0')) {
-          ws.send(opts.token === undefined ? '40' : `40${JSON.stringify({ token: opts.token })}`);
+          if (profile !== undefined) ws.send(profile.credentials.auth === undefined ? '40' : `40${JSON.stringify(profile.credentials.auth)}`);
+          else ws.send(opts.token === undefined ? '40' : `40${JSON.stringify({ token: opts.token })}`);
         } else if (text === '2') {
           ws.send('3');
         } else if (text.startsWith('44')) {
@@ -245,7 +304,8 @@ export function probeConnect(opts: ProbeConnectOptions): Promise<HandshakeOutcom
           }
           done({ kind: 'connect_error', message });
         } else if (text.startsWith('40')) {
-          connected = true; // `welcome` follows as an event
+          if (profile !== undefined) profileConnected();
+          else connected = true; // `welcome` follows as an event
         }
         return;
       }
@@ -253,7 +313,10 @@ export function probeConnect(opts: ProbeConnectOptions): Promise<HandshakeOutcom
       client.onFrame(text, data.length);
     });
     ws.on('open', () => {
-      if (opts.protocol !== 'socketio') connected = true;
+      if (opts.protocol !== 'socketio') {
+        if (profile !== undefined) profileConnected();
+        else connected = true;
+      }
     });
     // Wait for `welcome` (node id) after the handshake.
     const poll = setInterval(() => {

@@ -87,6 +87,16 @@ describe('compileProfile', () => {
     expect([0, 1, 2].map((i) => p.credentials(i, `client-${i}`, null).query!.token)).toEqual(['tok-a', 'tok-b', 'tok-a']);
   });
 
+  it('credentialsFor puts any token (a probe’s bad one) where the profile puts its credential; none: no credential at all', () => {
+    const p = (auth: ProtocolProfile['auth']) => compileProfile({ ...base, auth }, 's');
+    expect(p({ in: 'header', value: 'Bearer {token}', jwt: {} }).credentialsFor('not-a-jwt')).toEqual({ headers: { Authorization: 'Bearer not-a-jwt' } });
+    expect(p({ in: 'cookie', name: 'sid', jwt: {} }).credentialsFor('x.y.')).toEqual({ headers: { Cookie: 'sid=x.y.' } });
+    expect(JSON.parse(p({ in: 'first-frame', frame: { type: 'auth', token: '{token}' }, jwt: {} }).credentialsFor('bad').firstFrame!)).toEqual({ type: 'auth', token: 'bad' });
+    expect(p({ in: 'query', jwt: {} }).credentialsFor(undefined)).toEqual({});
+    expect(p({ in: 'none' }).credentialsFor('bad')).toEqual({});
+    expect(compileProfile({ ...base, wire: 'socketio', join: { event: 'j', ack: true }, publish: { event: 'p' }, receive: { event: 'm', stampPath: 'args[0]' }, auth: { in: 'auth', name: 'jwt', jwt: {} } }, 's').credentialsFor('bad')).toEqual({ auth: { jwt: 'bad' } });
+  });
+
   it('publishes the stamp as a JSON string and reads it back through the stamp path', () => {
     const p = compileProfile(base, 's');
     const text = p.publisher('room-1')({ pub: 3, seq: 9, t: 100, n: 'node-1' });

@@ -133,6 +133,11 @@ export interface CompiledProfile {
   readonly path: string;
   /** Credentials of connection `index` (user `user`, in `rooms` when known). */
   credentials(index: number, user: string, rooms: string[] | null): Credentials;
+  /**
+   * Any token `t` put where the profile puts its credential (with `auth.value`'s template): what the
+   * security probes hand over in place of a valid one. undefined (or `auth.in: 'none'`): no credential at all.
+   */
+  credentialsFor(t: string | undefined): Credentials;
   /** Whether a delivered event / frame is a room message. */
   isMessage(event: string, data: unknown): boolean;
   /** The stamp of a room message (parsed when it travels as a JSON string); undefined when absent. */
@@ -191,9 +196,8 @@ export function compileProfile(p: ProtocolProfile, jwtSecret: string): CompiledP
   }
   const valueTpl = auth.value ?? '{token}';
   const frameTpl = auth.in === 'first-frame' ? compileTextTemplate(auth.frame, ['token'], sio ? '42' : '') : null;
-  const credentials = (index: number, user: string, rooms: string[] | null): Credentials => {
-    if (auth.in === 'none') return {};
-    const t = token(index, user, rooms) ?? '';
+  const credentialsFor = (t: string | undefined): Credentials => {
+    if (auth.in === 'none' || t === undefined) return {};
     const value = valueTpl.replace(/\{token\}/g, t);
     switch (auth.in) {
       case 'auth':
@@ -208,6 +212,7 @@ export function compileProfile(p: ProtocolProfile, jwtSecret: string): CompiledP
         return { firstFrame: frameTpl!({ token: t }) };
     }
   };
+  const credentials = (index: number, user: string, rooms: string[] | null): Credentials => (auth.in === 'none' ? {} : credentialsFor(token(index, user, rooms) ?? ''));
 
   // --- receive ---
   const r = p.receive;
@@ -278,6 +283,7 @@ export function compileProfile(p: ProtocolProfile, jwtSecret: string): CompiledP
     wire: p.wire,
     path,
     credentials,
+    credentialsFor,
     isMessage,
     stamp,
     room: r.roomPath !== undefined ? compilePath(r.roomPath, sio) : null,

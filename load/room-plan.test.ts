@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { planRooms } from './room-plan.js';
+import { joinFailureText, planRooms, type Assignment } from './room-plan.js';
 
 function clients(perNode: number[]): Array<{ id: number; nodeId: string }> {
   const out: Array<{ id: number; nodeId: string }> = [];
@@ -73,5 +73,26 @@ describe('planRooms', () => {
         },
       ),
     );
+  });
+});
+
+describe('joinFailureText', () => {
+  const plan: Assignment[] = [
+    { id: 1, room: 'room-1', role: 'publisher' },
+    { id: 2, room: 'room-1', role: 'member' },
+    { id: 3, room: 'room-1', role: 'member' },
+    { id: 4, room: 'room-2', role: 'publisher' },
+    { id: 5, room: 'room-2', role: 'member' },
+  ];
+  it('counts only member joins when publishers do not join', () => {
+    expect(joinFailureText([{ id: 2, room: 'room-1', error: 'refused: {"success":false}' }], plan, false)).toBe('1 of 3 room joins failed; first: refused: {"success":false} (room room-1)');
+  });
+  it('with publish.join the publishers’ joins count too, and the failed ones are named', () => {
+    const failures = [
+      { id: 1, room: 'room-1', error: 'refused: "Not in room"' },
+      { id: 4, room: 'room-2', error: 'refused: "Not in room"' },
+      { id: 5, room: 'room-2', error: 'refused: "Not in room"' },
+    ];
+    expect(joinFailureText(failures, plan, true)).toBe('3 of 5 room joins failed (2 of them publishers\'); first: refused: "Not in room" (room room-1)');
   });
 });

@@ -69,3 +69,16 @@ export function planRooms(
   });
   return out;
 }
+
+/**
+ * "X of Y room joins failed; first: …": Y counts every join the plan makes — each member's, and
+ * each publisher's when the profile's publishers join their room first (`publish.join`) — since a
+ * publisher's failed join is among the X.
+ */
+export function joinFailureText(failures: Array<{ id: number; room: string; error: string }>, assignments: Assignment[], publisherJoins: boolean): string {
+  const joins = assignments.filter((a) => a.role === 'member' || publisherJoins).length;
+  const pubIds = new Set(assignments.filter((a) => a.role === 'publisher').map((a) => a.id));
+  const pubFailed = publisherJoins ? failures.filter((f) => pubIds.has(f.id)).length : 0;
+  const which = pubFailed ? ` (${pubFailed} of them publishers')` : '';
+  return `${failures.length} of ${joins} room joins failed${which}; first: ${failures[0].error} (room ${failures[0].room})`;
+}

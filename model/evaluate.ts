@@ -44,13 +44,25 @@ function measured(report: EvaluableReport, path: string): boolean {
 }
 
 /**
+ * Counts of failures that are only a measurement while nothing went unobserved: 0 failed chaos
+ * actions says nothing when some action's effect could not be observed (outcome `unknown`, e.g. an
+ * external Redis without --node-urls). A count above 0 is a failure whatever else happened.
+ */
+const UNMEASURED_WHILE: Record<string, string> = {
+  'counters.chaos_actions_failed': 'counters.chaos_actions_unobserved',
+};
+
+/**
  * The value at `path` as a target sees it: null when it is missing, not a finite number, or not
- * measured (a histogram without samples, an accounting with nothing expected). `wsbench compare`
- * reads values the same way, so a gate and a target never disagree on what was measured.
+ * measured (a histogram without samples, an accounting with nothing expected, a 0 that something
+ * unobserved may hide: UNMEASURED_WHILE). `wsbench compare` reads values the same way, so a gate
+ * and a target never disagree on what was measured.
  */
 export function measuredValue(report: EvaluableReport, path: string): number | null {
   const raw = readPath(report, path);
-  return raw !== null && measured(report, path) ? raw : null;
+  if (raw === null || !measured(report, path)) return null;
+  const blind = UNMEASURED_WHILE[path];
+  return raw === 0 && blind !== undefined && (readPath(report, blind) ?? 0) > 0 ? null : raw;
 }
 
 /** `actual op value`. */

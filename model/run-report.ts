@@ -250,8 +250,8 @@ export interface ProbeResult {
   expected: string;
   /** What happened. */
   observed: string;
-  /** `pass`: the expected outcome; `fail`: the node let it through; `error`: the probe could not tell (counts as failed). */
-  status: 'pass' | 'fail' | 'error';
+  /** `pass`: the expected outcome; `fail`: the node let it through; `error`: the probe could not tell (counts as failed); `not-applicable`: the probe cannot be expressed through this server's protocol profile (the reason is in `observed`; never a pass — a family with no applicable probe is `unknown`). */
+  status: 'pass' | 'fail' | 'error' | 'not-applicable';
   durationMs: number;
   /** Figures behind the verdict (bytes sent and received, RSS of the node, …). */
   details?: Record<string, number | string | null>;

@@ -52,6 +52,7 @@ const COUNTERS: Record<string, { better: Better; kind: ValueKind; unit: string }
   cross_node_resumed_after_ms: { better: 'lower', kind: 'latency', unit: 'ms' },
   latency_values_clamped: { better: 'lower', kind: 'count', unit: 'deliveries' },
   chaos_actions_failed: { better: 'lower', kind: 'count', unit: 'actions' },
+  chaos_actions_unobserved: { better: 'lower', kind: 'count', unit: 'actions' },
 };
 
 function counterSpec(name: string): { better: Better; kind: ValueKind; unit: string } | undefined {

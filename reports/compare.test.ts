@@ -222,6 +222,25 @@ describe('compareReports', () => {
     expect(names.some((n) => /^reconnection\.faults\[.+\]\.backWithin99PercentMs$/.test(n))).toBe(true);
   });
 
+  it('a chaos action nobody observed fails the gate: chaos_actions_failed is then not measured, chaos_actions_unobserved 0 → 1 regresses', () => {
+    const base = passing(load('sample-report-chaos.json'));
+    base.counters.chaos_actions_failed = 0;
+    base.counters.chaos_actions_unobserved = 0;
+    const cur = passing(load('sample-report-chaos.json'));
+    cur.counters.chaos_actions_failed = 0;
+    cur.counters.chaos_actions_unobserved = 1;
+    for (const allowMissing of [false, true]) {
+      const cmp = compareReports(base, cur, { allowMissing });
+      expect(cmp.failed).toBe(true);
+      const row = (m: string) => cmp.deltas.find((d) => d.metric === m)!;
+      expect(row('counters.chaos_actions_unobserved')).toMatchObject({ baseline: 0, current: 1, status: 'regression' });
+      expect(row('counters.chaos_actions_failed')).toMatchObject({ baseline: 0, current: null, status: allowMissing ? 'missing' : 'regression' });
+    }
+    // Observed on both sides: nothing to report on these rows.
+    cur.counters.chaos_actions_unobserved = 0;
+    expect(compareReports(base, cur).failed).toBe(false);
+  });
+
   it('compares loss classes when the reports have them', () => {
     const a = passing(load('sample-report-chaos.json'));
     const b = passing(load('sample-report-chaos.json'));

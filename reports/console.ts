@@ -289,15 +289,16 @@ function probesSection(r: RunReport, color: boolean, paint: Paint): string[] {
     wordWrap: true,
   });
   for (const x of p.results) {
-    const status = x.status === 'pass' ? paint('PASS', 'green') : x.status === 'fail' ? paint('FAIL', 'red', 'bold') : paint('ERROR', 'yellow', 'bold');
+    const status = x.status === 'pass' ? paint('PASS', 'green') : x.status === 'fail' ? paint('FAIL', 'red', 'bold') : x.status === 'not-applicable' ? paint('N/A', 'yellow') : paint('ERROR', 'yellow', 'bold');
     t.push([status, x.id, x.expected, x.observed]);
   }
-  const failed = p.results.filter((x) => x.status !== 'pass');
+  const failed = p.results.filter((x) => x.status === 'fail' || x.status === 'error');
+  const na = p.results.filter((x) => x.status === 'not-applicable');
   const down = p.nodes.filter((n) => n.upBefore && (!n.upAfter || n.downScrapes > 0)).map((n) => n.nodeId);
   const b = p.background;
   const ms = (v: number | null) => (v === null ? '-' : formatMs(v));
   return [
-    `security probes (${formatSeconds(p.endMs - p.startMs)}): ${p.results.length - failed.length} of ${p.results.length} passed${failed.length ? ` — failed: ${failed.map((x) => x.id).join(', ')}` : ''}`,
+    `security probes (${formatSeconds(p.endMs - p.startMs)}): ${p.results.length - failed.length - na.length} of ${p.results.length} passed${failed.length ? ` — failed: ${failed.map((x) => x.id).join(', ')}` : ''}${na.length ? ` — not applicable: ${na.map((x) => x.id).join(', ')}` : ''}`,
     t.toString(),
     p.nodesStayedUp
       ? `nodes stayed up: ${p.nodes.map((n) => n.nodeId).join(', ')} answered every scrape during the probes and /health after them`

@@ -60,7 +60,7 @@ export function probesSection(r: RunReport): string {
     escapeHtml(x.id),
     escapeHtml(x.expected),
     escapeHtml(x.observed),
-    `<span class="status s-${x.status === 'pass' ? 'pass' : 'fail'}">${escapeHtml(x.status.toUpperCase())}</span>`,
+    `<span class="status s-${x.status === 'pass' ? 'pass' : x.status === 'not-applicable' ? 'unknown' : 'fail'}">${escapeHtml(x.status.toUpperCase())}</span>`,
   ]);
   const bg = p.background;
   const facts: Array<[string, unknown]> = [

@@ -35,6 +35,17 @@ describe('the probes section', () => {
   it('the schema rejects a probe with an unknown status', () => {
     const r = load() as unknown as { probes: { results: Array<{ status: string }> } };
     r.probes.results[3].status = 'maybe';
-    expect(validateReport(r)).toEqual(['probes.results[3].status: must be one of "pass", "fail", "error"']);
+    expect(validateReport(r)).toEqual(['probes.results[3].status: must be one of "pass", "fail", "error", "not-applicable"']);
+  });
+
+  it('a probe the profile cannot express is N/A: neither passed nor failed, named on the summary line', () => {
+    const r = load();
+    const p = r.probes!;
+    p.results[5] = { ...p.results[5], status: 'not-applicable', expected: 'n/a', observed: 'not applicable: no aud' };
+    p.results[0] = { ...p.results[0], status: 'fail' };
+    expect(validateReport(r)).toEqual([]);
+    const text = renderConsole(r);
+    expect(text).toMatch(/^security probes \([\d.]+ s\): 10 of 12 passed — failed: auth\/no-token — not applicable: auth\/wrong-audience$/m);
+    expect(text).toMatch(/│ N\/A +│ auth\/wrong-audience/);
   });
 });

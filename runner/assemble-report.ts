@@ -4,6 +4,7 @@
  * verdict. Pure apart from reading the package version and the machine's description.
  */
 import { commandText, redactServer } from '../config/user-server.js';
+import { redactCommand } from '../config/redact.js';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -106,7 +107,7 @@ export function assembleReport(i: ReportInput): RunReport {
       ...(t.userServer
         ? {
             server: 'custom' as const,
-            ...(plan.driver === 'docker' && t.userServer.image ? { serverImage: t.userServer.image } : t.userServer.command ? { serverCommand: commandText(t.userServer.command) } : {}),
+            ...(plan.driver === 'docker' && t.userServer.image ? { serverImage: t.userServer.image } : t.userServer.command ? { serverCommand: redactCommand(commandText(t.userServer.command)) } : {}),
           }
         : { server: t.server, adapter: adapterOf(t) }),
       nodes: t.nodes,

@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WsbenchError } from '../common/errors.js';
 import { nowUs } from '../common/clock.js';
 import { applyChaos, type ChaosAction, type ChaosRecord } from '../cluster/chaos.js';
+import { ChaosTally } from '../cluster/chaos-tally.js';
 import type { StartedCluster } from '../cluster/types.js';
-import { planRooms } from '../load/room-plan.js';
+import { joinFailureText, planRooms } from '../load/room-plan.js';
 import { publishStartUs } from '../load/shard-plan.js';
 import { createLatencyHistogram, mergeEncoded, summarizeUs } from '../model/histogram.js';
 import { addAccounting, emptyAccounting } from '../model/accounting.js';
@@ -152,10 +153,10 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
     });
     const joinFailures = await step(load.join(assignments));
     if (joinFailures.length > 0 && load.custom) {
-      throw load.mismatch(`${joinFailures.length} of ${assignments.filter((a) => a.role === 'member').length} room joins failed; first: ${joinFailures[0].error} (room ${joinFailures[0].room})`);
+      throw load.mismatch(joinFailureText(joinFailures, assignments, load.profile.publish.join === true));
     }
     if (joinFailures.length > 0) {
-      throw new WsbenchError('WSB_JOIN_FAILED', `${joinFailures.length} of ${assignments.filter((a) => a.role === 'member').length} room joins failed; first: ${joinFailures[0].error} (room ${joinFailures[0].room})`, {
+      throw new WsbenchError('WSB_JOIN_FAILED', joinFailureText(joinFailures, assignments, load.profile.publish.join === true), {
         hint: joinFailures[0].error === 'room_full' ? 'use more --rooms' : 'see the node logs in the run folder',
       });
     }
@@ -184,8 +185,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       ctx.event('phase', 'measure');
     }, (measureFromUs - nowUs()) / 1000);
     const faults: Fault[] = [];
-    /** Chaos actions whose effect was not observed (cluster/chaos.ts): the scenario did not happen as planned. */
-    const chaosFailed: string[] = [];
+    /** Chaos actions seen not to happen, or that nothing could observe (cluster/chaos-tally.ts). */
+    const chaosTally = new ChaosTally();
     let policy: ReconnectPolicy = o.reconnect;
     const chaosApi: ChaosApi = {
       cluster: ctx.cluster,
@@ -198,7 +199,7 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       act: async (action) => {
         const rec = await applyChaos(ctx.cluster, action, nowUs);
         ctx.event(rec.action, rec.detail, rec.outcome, { target: rec.target, durationMs: (rec.endUs - rec.startUs) / 1000 });
-        if (rec.outcome === 'fail') chaosFailed.push(`${rec.action} ${rec.target}: ${rec.detail ?? 'failed'}`);
+        chaosTally.add(rec);
         return rec;
       },
       fault: (f) => faults.push({ ...f, policy }),
@@ -410,9 +411,10 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       if (resumed !== undefined) counters.publisher_stall_ms = Math.round(resumed - stall.startUs) / 1000;
     }
     if (hooks.chaos) {
-      // Judged by the `chaos-applied` target: a chaos scenario whose chaos did not happen must not pass.
-      counters.chaos_actions_failed = chaosFailed.length;
-      for (const f of chaosFailed) notes.push(`CHAOS NOT APPLIED: ${f}`);
+      // Judged by the `chaos-applied` target: a chaos scenario whose chaos did not happen, or that nothing saw happen, must not pass.
+      const tally = chaosTally.result();
+      Object.assign(counters, tally.counters);
+      notes.push(...tally.notes);
     }
     if (resolvedFaults.length) {
       counters.messages_queued_while_disconnected = queued;

@@ -59,8 +59,10 @@ export async function stormChaos(c: K6ChaosContext): Promise<void> {
   await c.at(broadcastTimes(plan).measureFrom + num(c.options, 'stormAt', 3) * 1000);
   for (const policy of ['socketio', 'full-jitter'] as const) {
     const before = sumConnections(await c.cluster.metrics());
-    await c.act('stop-lb', `storm ${policy}: every connection drops`, () => c.cluster.lb.stop());
-    await c.act('start-lb', `storm ${policy}`, () => c.cluster.lb.start());
+    // Through applyChaos, as the Node engine: the LB's port must be seen to refuse, then accept.
+    c.event('storm', `${policy}: every connection drops`);
+    await c.chaos({ type: 'stop-lb' });
+    await c.chaos({ type: 'start-lb' });
     const back = await allBack(c, before, STORM_RECOVERY_TIMEOUT_MS);
     c.event('all-back', back === null ? `storm ${policy}: not all ${before} connections back after ${STORM_RECOVERY_TIMEOUT_MS} ms` : `storm ${policy}: ${before} connections back after ${back} ms`, back === null ? 'fail' : 'ok');
     if (policy === 'socketio') await c.sleep(num(c.options, 'gap', 3) * 1000);

@@ -121,6 +121,7 @@ describe('k6 plans from the run options', () => {
       },
       chaos: async (a) => {
         log.push(a.type);
+        up = a.type === 'start-lb' ? true : a.type === 'stop-lb' ? false : up;
         return { outcome: 'ok', startEpochMs: 0, endEpochMs: 0 };
       },
       event: (type, detail, outcome) => log.push(`${type} ${outcome}: ${detail}`),
@@ -129,12 +130,14 @@ describe('k6 plans from the run options', () => {
     await stormChaos(c);
     expect(log.map((l) => l.replace(/after \d+ ms/, 'after N ms'))).toEqual([
       `at ${broadcastTimes(p).measureFrom + 2000}`,
-      'stop-lb (storm socketio: every connection drops)',
-      'start-lb (storm socketio)',
+      'storm undefined: socketio: every connection drops',
+      'stop-lb',
+      'start-lb',
       'all-back ok: storm socketio: 100 connections back after N ms',
       'sleep 1000',
-      'stop-lb (storm full-jitter: every connection drops)',
-      'start-lb (storm full-jitter)',
+      'storm undefined: full-jitter: every connection drops',
+      'stop-lb',
+      'start-lb',
       'all-back ok: storm full-jitter: 100 connections back after N ms',
     ]);
   });

@@ -92,7 +92,7 @@ writeFileSync(crossedSummary, summaryJson(true));
 const targets = ['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order'].map((id) => SEED_TARGETS[id]);
 const nodes = [{ id: 'node-1' }, { id: 'node-2' }] as ClusterNode[];
 
-async function setup(name: string, env: Record<string, string>, opts: { actions?: boolean; signal?: AbortSignal } = {}) {
+async function setup(name: string, env: Record<string, string>, opts: { actions?: boolean; outrun?: boolean; signal?: AbortSignal } = {}) {
   const outDir = join(dir, name);
   const k6 = await locateK6(stubPath, {});
   const base = K6_ADAPTERS['cross-node-broadcast'];
@@ -109,7 +109,16 @@ async function setup(name: string, env: Record<string, string>, opts: { actions?
           });
         },
       }
-    : base;
+    : opts.outrun
+      ? {
+          ...base,
+          // A chaos that is still waiting when k6 exits: k6 outran it.
+          chaos: async (c) => {
+            await c.at(0);
+            await c.sleep(600_000);
+          },
+        }
+      : base;
   if (opts.actions) env = { ...env, STUB_WAIT_FILE: waitFile };
   const options = crossNodeBroadcast.options.parse({ connections: 60, rooms: 2 }) as Record<string, unknown>;
   const prep: K6Prepared = { k6, adapter, script: { path: join(dir, 'script.js'), imports: [] }, plan: adapter.plan(options, { nodes: 2 }), notes: ['prepared'] };
@@ -128,7 +137,7 @@ async function setup(name: string, env: Record<string, string>, opts: { actions?
     },
     protocol: 'socketio',
     jwtSecret: 'secret',
-    targets,
+    targets: opts.outrun ? [...targets, SEED_TARGETS['chaos-applied']] : targets,
     options,
     outDir,
     signal: opts.signal ?? new AbortController().signal,
@@ -159,6 +168,10 @@ describe('runK6 process handling (stub k6 executable, not a real k6)', () => {
     expect(s.spawned).toHaveLength(1);
     expect(s.acted).toEqual(['node-2']);
     expect(s.events.map((e) => e[0])).toEqual(['k6', 'phase', 'kill-node', 'k6']);
+    // act() runs a step nothing observes: unknown, never an assumed ok — chaos-applied is then unknown and fails.
+    expect(s.events[2]).toEqual(['kill-node', 'node-2: ran, its effect not observed', 'unknown']);
+    expect(out.result.counters).toMatchObject({ chaos_actions_failed: 0, chaos_actions_unobserved: 1 });
+    expect(out.result.generator.notes).toContain('CHAOS NOT OBSERVED: kill-node node-2: ran, its effect not observed — apply it through chaos(), which observes its effect');
     expect(s.events.at(-1)).toEqual(['k6', 'k6 exited 0 (OK)', 'ok']);
     expect(out.result.metrics.broadcast_latency_ms).toMatchObject({ count: 900, p99: 9 });
     expect(out.result.accounting).toMatchObject({ expected: 1000, received: 1000, lost: 0 });
@@ -166,6 +179,17 @@ describe('runK6 process handling (stub k6 executable, not a real k6)', () => {
     expect(out.result.counters.connections_peak).toBe(60);
     expect(out.result.generator.notes[0]).toBe('prepared');
     expect(out.result.generator.notes).toContain(`k6 engine: summary read from ${join(s.outDir, 'k6', 'handle-summary.json')} (handle-summary)`);
+  });
+
+  it('a chaos k6 outran (k6 exited first) counts as unobserved: chaos-applied unknown, CHAOS NOT OBSERVED with the hint', async () => {
+    const s = await setup('outrun', { STUB_SUMMARY: passSummary }, { outrun: true });
+    const out = await runK6(s.prep, s.ctx);
+    expect(out.exitCode).toBe(0);
+    expect(s.events.find((e) => e[0] === 'chaos')).toEqual(['chaos', 'stopped: k6 ended first', 'unknown']);
+    expect(out.result.counters).toMatchObject({ chaos_actions_failed: 0, chaos_actions_unobserved: 1 });
+    expect(out.result.generator.notes).toContain('CHAOS NOT OBSERVED: chaos k6: k6 ended before the chaos did; the rest of it was never applied — give k6 time to outlive the chaos (a longer --duration)');
+    const judged = evaluateTargets({ metrics: out.result.metrics, counters: out.result.counters, accounting: out.result.accounting } as Parameters<typeof evaluateTargets>[0], [SEED_TARGETS['chaos-applied']]);
+    expect(judged[0]).toMatchObject({ status: 'unknown', actual: null });
   });
 
   it('exit 99 (thresholds crossed): resolves, and the crossed threshold fails its target (wsbench exit 1)', async () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { WsbenchError } from '../../common/errors.js';
 import { applyChaos } from '../../cluster/chaos.js';
+import { ChaosTally } from '../../cluster/chaos-tally.js';
 import { outageAccounting } from '../../scenarios/redis-outage-accounting.js';
 import type { StartedCluster } from '../../cluster/types.js';
 import { mintToken } from '../../load/token.js';
@@ -325,8 +326,8 @@ function startChaos(prep: K6Prepared, ctx: K6RunContext, t0: number, stop: Abort
       };
       stop.addEventListener('abort', onStop, { once: true });
     });
-  /** Chaos actions whose effect was not observed (cluster/chaos.ts): judged by `chaos-applied`. */
-  let chaosFailed = 0;
+  /** Chaos actions seen not to happen, or that nothing observed (cluster/chaos-tally.ts): judged by `chaos-applied`. */
+  const tally = new ChaosTally();
   const c: K6ChaosContext = {
     plan: prep.plan,
     options: ctx.options,
@@ -338,30 +339,44 @@ function startChaos(prep: K6Prepared, ctx: K6RunContext, t0: number, stop: Abort
       // cluster/chaos.ts on the epoch-ms clock of the script (µs for its records).
       const rec = await applyChaos(ctx.cluster as StartedCluster, action, () => Date.now() * 1000);
       ctx.event(rec.action, rec.detail, rec.outcome, { target: rec.target, durationMs: (rec.endUs - rec.startUs) / 1000 });
-      if (rec.outcome === 'fail') chaosFailed++;
+      tally.add(rec);
       return { outcome: rec.outcome, startEpochMs: rec.startUs / 1000, endEpochMs: rec.endUs / 1000 };
     },
     act: async (type, detail, fn) => {
       if (stop.aborted) throw stopped();
+      // Nothing observes what fn did: its outcome is unknown (a thrown error: fail), never an assumed ok.
       try {
         await fn();
-        ctx.event(type, detail, 'ok');
+        const why = `${detail}: ran, its effect not observed`;
+        ctx.event(type, why, 'unknown');
+        tally.add({ action: type, target: detail, outcome: 'unknown', detail: 'ran, its effect not observed', hint: 'apply it through chaos(), which observes its effect' });
       } catch (e) {
-        chaosFailed++;
         ctx.event(type, `${detail}: ${(e as Error).message}`, 'fail');
+        tally.add({ action: type, target: detail, outcome: 'fail', detail: (e as Error).message });
       }
     },
     event: ctx.event,
     signal: stop,
   };
-  return chaos(c).then(
-    // A chaos that did not run to its end leaves the counter out: chaos-applied is then unknown.
-    (outcome) => ({ ...(outcome ?? {}), counters: { ...(outcome?.counters ?? {}), chaos_actions_failed: chaosFailed } }),
-    (e: unknown) => {
-      ctx.event('chaos', stop.aborted ? 'stopped: k6 ended first' : `failed: ${(e as Error).message}`, stop.aborted ? 'unknown' : 'fail');
-      return undefined;
-    },
-  );
+  const withTally = (outcome: K6ChaosOutcome | void): K6ChaosOutcome => {
+    const t = tally.result();
+    return { ...(outcome ?? {}), counters: { ...(outcome?.counters ?? {}), ...t.counters }, notes: [...(outcome?.notes ?? []), ...t.notes] };
+  };
+  return chaos(c).then(withTally, (e: unknown) => {
+    // A chaos that did not run to its end: what it had still to do was never applied, or not observed.
+    const outran = stop.aborted;
+    const why = outran ? 'stopped: k6 ended first' : `failed: ${(e as Error).message}`;
+    ctx.event('chaos', why, outran ? 'unknown' : 'fail');
+    // Only where faults are judged: connection-capacity's "chaos" measures memory, it breaks nothing.
+    if (ctx.targets.some((t) => t.id === 'chaos-applied')) tally.add({
+      action: 'chaos',
+      target: 'k6',
+      outcome: outran ? 'unknown' : 'fail',
+      detail: outran ? 'k6 ended before the chaos did; the rest of it was never applied' : why,
+      hint: 'give k6 time to outlive the chaos (a longer --duration)',
+    });
+    return withTally(undefined);
+  });
 }
 
 /** Spawns k6, streams and logs its output, runs the chaos on its clock, forwards an abort. */

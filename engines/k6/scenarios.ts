@@ -98,7 +98,7 @@ export interface K6ChaosContext {
   /** Resolves at the script's t0 + `ms`. */
   at(ms: number): Promise<void>;
   sleep(ms: number): Promise<void>;
-  /** Runs a fault and records it on the run's timeline (ok / fail). */
+  /** Runs a step nothing observes and records it on the timeline: `unknown` (a throw: `fail`), which fails `chaos-applied` — prefer `chaos()`. */
   act(type: string, detail: string, fn: () => Promise<void>): Promise<void>;
   /** Applies a chaos action as the Node engine does (cluster/chaos.ts: its effect checked) and records it on the timeline. */
   chaos(action: ChaosAction): Promise<K6ChaosRecord>;

@@ -3,6 +3,7 @@
 //   npx wsbench run cross-node-broadcast --config examples/seed-000/wsbench.config.ts
 //   npx wsbench run seed-defaults --config examples/seed-000/wsbench.config.ts   (the seed's own 100/min limit at work)
 //   npx wsbench run node-kill --config examples/seed-000/wsbench.config.ts
+//   npx wsbench run security-probes --config examples/seed-000/wsbench.config.ts   (the seed's security gaps)
 //
 // Each node is `node server.js` with PORT, REDIS_URL and NODE_ID from wsbench; the profile below is
 // the seed's own protocol (docs/your-server.md walks through writing it).
@@ -90,8 +91,12 @@ export default defineConfig({
       scenario: 'rolling-restart',
       options: { connections: 300, rooms: 10 },
     },
-    // No `security-probes` run: its probes speak the reference protocol only, and a run with this
-    // profile is refused (the seed's `authRequired` left unset — a connection without a token is let
-    // in — is what they would have found).
+    // The probes speak the seed's profile (docs/security-probes.md, "Your own server"): bad tokens in
+    // `auth.token`, joins through `join_room`, floods through `broadcast_room`. The handshake limit
+    // is raised (the default server) so that what they find is not the limit at work.
+    'security-probes': {
+      scenario: 'security-probes',
+      options: { connections: 24, rooms: 4, duration: 2, warmup: 0, drain: 1 },
+    },
   },
 });

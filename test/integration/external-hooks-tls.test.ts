@@ -9,7 +9,8 @@
  *   the node is gone and its clients were disconnected; a hook that exits 0 but kills nothing is a
  *   failed chaos action (chaos-applied fails, exit 1); `redis-outage` with stopRedis/startRedis
  *   hooks that shut Redis down and start a new redis-server on its port: both observed on the
- *   nodes' /health; `rolling-restart` with stopNode/startNode hooks (a script that SIGTERMs a node
+ *   nodes' /health; the same without `--node-urls` (hooks that change nothing): both `unknown`,
+ *   chaos-applied unknown, exit 1, `CHAOS NOT OBSERVED` naming `--node-urls`; `rolling-restart` with stopNode/startNode hooks (a script that SIGTERMs a node
  *   and starts it again from its own command line): every node stopped and back, observed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -234,8 +235,24 @@ describe('--url with chaos.hooks: node-kill on a cluster wsbench did not start',
     expect(start).toMatchObject({ outcome: 'ok' });
     expect(start.detail).toContain('exit 0: redis started');
     expect(start.detail).toContain("observed: every node's /health reports Redis ready");
-    expect(report!.counters.chaos_actions_failed).toBe(0);
+    expect(report!.counters).toMatchObject({ chaos_actions_failed: 0, chaos_actions_unobserved: 0 });
     expect(report!.targets.find((t) => t.id === 'chaos-applied')!.status).toBe('pass');
+  });
+
+  it('redis-outage through hooks without --node-urls: nothing can observe Redis, so chaos-applied is unknown and the run fails (exit 1), saying CHAOS NOT OBSERVED with the flag that would', async () => {
+    // Hooks that change nothing: without node URLs wsbench cannot tell them from real ones — which is why this must not pass.
+    const file = join(dir, 'redis-blind-hooks.json');
+    writeFileSync(file, JSON.stringify({ scenario: 'redis-outage', chaos: { hooks: { stopRedis: 'echo pretending to stop redis', startRedis: 'echo pretending to start redis' } } }));
+    const { code, stdout, stderr, report } = await run(['run', 'redis-outage', '--config', file, '--connections', '20', '--rooms', '2', '--rate', '1', '--duration', '4', '--outage-at', '1', '--outage', '1', '--settle', '1', '--warmup', '1', '--drain', '1', '--url', cluster.url]);
+    expect(report!.events.filter((e) => e.type === 'stop-redis' || e.type === 'start-redis').map((e) => `${e.type} ${e.outcome}`)).toEqual(['stop-redis unknown', 'start-redis unknown']);
+    expect(report!.counters).toMatchObject({ chaos_actions_failed: 0, chaos_actions_unobserved: 2 });
+    expect(report!.targets.find((t) => t.id === 'chaos-applied')).toMatchObject({ status: 'unknown', actual: null });
+    expect(report!.verdict).toBe('fail');
+    expect(code).toBe(1);
+    const said = (stdout + stderr).split('\n').filter((l) => l.includes('CHAOS NOT OBSERVED'));
+    expect(said).toHaveLength(2);
+    expect(said[0]).toContain('CHAOS NOT OBSERVED: stop-redis redis: hook stopRedis "echo pretending to stop redis" exit 0: pretending to stop redis;');
+    for (const l of said) expect(l).toContain('--node-urls');
   });
 
   it('rolling-restart through stopNode/startNode hooks: every node stopped and started again, each observed', async () => {
@@ -280,11 +297,13 @@ esac
     }
   });
 
-  it('a hook that exits 0 but kills nothing is a failed chaos action: chaos-applied fails, exit 1', async () => {
-    const { code, report } = await run(['run', 'node-kill', '--config', config('echo pretending to kill {node}'), ...NODE_KILL, '--url', cluster.url, '--node-urls', NODE_URLS()]);
+  it('a hook that exits 0 but kills nothing is a failed chaos action: chaos-applied fails, exit 1; its credential is redacted in the report', async () => {
+    const { code, report } = await run(['run', 'node-kill', '--config', config('DEPLOY_TOKEN=s3cr3t-hook echo pretending to kill {node}'), ...NODE_KILL, '--url', cluster.url, '--node-urls', NODE_URLS()]);
     const kill = report!.events.find((e) => e.type === 'kill-node')!;
     expect(kill.outcome).toBe('fail');
-    expect(kill.detail).toContain('hook killNode "echo pretending to kill node-2" exit 0: pretending to kill node-2');
+    expect(kill.detail).toContain('hook killNode "DEPLOY_TOKEN=<redacted> echo pretending to kill node-2" exit 0: pretending to kill node-2');
+    expect(report!.config.chaos).toEqual({ hooks: { killNode: 'DEPLOY_TOKEN=<redacted> echo pretending to kill {node}' } });
+    expect(JSON.stringify(report)).not.toContain('s3cr3t-hook');
     expect(kill.detail).toContain('still accepts connections');
     expect(report!.targets.find((t) => t.id === 'chaos-applied')!.status).toBe('fail');
     expect(code).toBe(1);

@@ -57,7 +57,7 @@ describe('server.image on the docker driver', () => {
   it('node-kill against the user image: ready by its log line, the killed container started again and ready, loss classified, nothing left', async () => {
     const out = mkdtempSync(join(tmpdir(), 'wsb-user-image-run-'));
     const config = join(out, 'wsbench.config.json');
-    writeFileSync(config, JSON.stringify({ driver: 'docker', dockerNetwork: 'host', server: { image: IMAGE, ready: { log: '"event":"listening"' }, env: { API_TOKEN: 'not-stored' } } }));
+    writeFileSync(config, JSON.stringify({ driver: 'docker', dockerNetwork: 'host', protocol: 'socketio', server: { image: IMAGE, ready: { log: '"event":"listening"' }, env: { API_TOKEN: 'not-stored' } } }));
     const r = await wsbench(['run', 'node-kill', '--config', config, '--connections', '150', '--rooms', '5', '--rate', '5', '--warmup', '1', '--drain', '2', '--duration', '8', '--kill-at', '2', '--node', 'node-2', '--out', out]);
     const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
     expect(rep.error, r.stderr).toBeUndefined();
@@ -79,7 +79,7 @@ describe('server.image on the docker driver', () => {
   it('a user image without readiness in time: WSB_SERVER_NOT_READY, exit 2, no container left', async () => {
     const out = mkdtempSync(join(tmpdir(), 'wsb-user-image-notready-'));
     const config = join(out, 'wsbench.config.json');
-    writeFileSync(config, JSON.stringify({ driver: 'docker', dockerNetwork: 'host', server: { image: IMAGE, ready: { http: '/no-such-path' } } }));
+    writeFileSync(config, JSON.stringify({ driver: 'docker', dockerNetwork: 'host', protocol: 'socketio', server: { image: IMAGE, ready: { http: '/no-such-path' } } }));
     const r = await wsbench(['run', 'cross-node-broadcast', '--config', config, '--nodes', '2', '--ready-timeout', '3000', '--repeat', '1', '--out', out]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/WSB_SERVER_NOT_READY/);

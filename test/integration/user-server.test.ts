@@ -50,7 +50,8 @@ afterAll(async () => {
 
 function configFile(server: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
   const f = join(appDir, `wsbench-${Math.random().toString(16).slice(2)}.config.json`);
-  writeFileSync(f, JSON.stringify({ server, ...extra }));
+  // These nodes (tiny.mjs, the reference server run as a user's) are spoken to in the reference protocol: named, as a user's server must name its profile.
+  writeFileSync(f, JSON.stringify({ server, protocol: 'socketio', ...extra }));
   return f;
 }
 
@@ -196,7 +197,7 @@ describe('server.command through the real bin', () => {
 
   it('node-kill against the user command (the reference server run as a user\'s): loss classified as for the reference server', async () => {
     const out = mkdtempSync(join(tmpdir(), 'wsb-userserver-nodekill-'));
-    const r = await wsbench(['run', 'node-kill', '--server-command', REFERENCE, ...Object.entries({ ...SMALL, duration: '8', killAt: '2', node: 'node-2' }).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v]), '--out', out]);
+    const r = await wsbench(['run', 'node-kill', '--protocol', 'socketio', '--server-command', REFERENCE, ...Object.entries({ ...SMALL, duration: '8', killAt: '2', node: 'node-2' }).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v]), '--out', out]);
     const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
     expect(rep.error, r.stderr).toBeUndefined();
     expect(rep.topology).toMatchObject({ server: 'custom', serverCommand: REFERENCE });
@@ -222,7 +223,7 @@ describe('server.command through the real bin', () => {
 
   it('rolling-restart against the user command: every node stopped with its signal and back, every client back, nothing lost while connected', async () => {
     const out = mkdtempSync(join(tmpdir(), 'wsb-userserver-rolling-'));
-    const r = await wsbench(['run', 'rolling-restart', '--server-command', REFERENCE, '--nodes', '2', '--connections', '150', '--rooms', '5', '--rate', '5', '--warmup', '1', '--drain', '2', '--duration', '10', '--first-at', '1', '--settle', '0', '--out', out]);
+    const r = await wsbench(['run', 'rolling-restart', '--protocol', 'socketio', '--server-command', REFERENCE, '--nodes', '2', '--connections', '150', '--rooms', '5', '--rate', '5', '--warmup', '1', '--drain', '2', '--duration', '10', '--first-at', '1', '--settle', '0', '--out', out]);
     const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
     expect(rep.error, r.stderr).toBeUndefined();
     expect(rep.topology.server).toBe('custom');
@@ -241,7 +242,7 @@ describe('server.command through the real bin', () => {
   it('--pause-node against the user command run under a shell: SIGSTOP/SIGCONT reach the server in the group, the paused node stands out', async () => {
     const out = mkdtempSync(join(tmpdir(), 'wsb-userserver-pause-'));
     // `; exit $?` keeps the shell as the server's parent: a stop of the shell alone would leave the server serving.
-    const r = await wsbench(['run', 'cross-node-broadcast', '--server-command', `${REFERENCE}; exit $?`, '--connections', '150', '--rooms', '2', '--rate', '5', '--warmup', '1', '--duration', '6', '--drain', '2', '--repeat', '1', '--pause-node', 'node-3', '--pause-at', '2', '--pause-ms', '2000', '--out', out]);
+    const r = await wsbench(['run', 'cross-node-broadcast', '--protocol', 'socketio', '--server-command', `${REFERENCE}; exit $?`, '--connections', '150', '--rooms', '2', '--rate', '5', '--warmup', '1', '--duration', '6', '--drain', '2', '--repeat', '1', '--pause-node', 'node-3', '--pause-at', '2', '--pause-ms', '2000', '--out', out]);
     const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
     expect(rep.error, r.stderr).toBeUndefined();
     expect(rep.events.filter((e) => e.type === 'pause-node' || e.type === 'resume-node').map((e) => [e.type, e.target, e.outcome])).toEqual([
@@ -259,7 +260,7 @@ describe('server.command through the real bin', () => {
     // The subshell forks the server and exits: the server is no descendant of the recorded shell.
     const command = `(${REFERENCE} &) ; exec sleep 600`;
     let runId = '';
-    const r = await wsbench(['run', 'cross-node-broadcast', '--server-command', command, '--nodes', '2', '--connections', '20', '--rooms', '2', '--duration', '60', '--repeat', '1', '--out', out], {
+    const r = await wsbench(['run', 'cross-node-broadcast', '--protocol', 'socketio', '--server-command', command, '--nodes', '2', '--connections', '20', '--rooms', '2', '--duration', '60', '--repeat', '1', '--out', out], {
       onStderr: (text, child) => {
         if (/cluster up:/.test(text) && !runId) {
           runId = (JSON.parse(readFileSync(join(out, 'pids.json'), 'utf8')) as PidsRecord).runId;

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { redactCommand, redactEnv, redactHooks } from './redact.js';
+import { redactServer } from './user-server.js';
+
+describe('redactCommand', () => {
+  it('redacts credentials written into a command line', () => {
+    expect(redactCommand('kubectl delete pod {node} --token=abc123 --grace-period=0')).toBe('kubectl delete pod {node} --token=<redacted> --grace-period=0');
+    expect(redactCommand('mysql -u root password=hunter2 -e x')).toBe('mysql -u root password=<redacted> -e x');
+    expect(redactCommand('DEPLOY_SECRET=s3cr3t API_KEY="a b" ./stop.sh {node}')).toBe('DEPLOY_SECRET=<redacted> API_KEY=<redacted> ./stop.sh {node}');
+    expect(redactCommand('curl -H "Authorization: Bearer eyJhbGciOi.x.y" http://127.0.0.1:9/kill')).toBe('curl -H "Authorization: Bearer <redacted>" http://127.0.0.1:9/kill');
+    expect(redactCommand("curl -H 'X-Api-Key: k-1' -H 'Cookie: sid=42' http://127.0.0.1/x")).toBe("curl -H 'X-Api-Key: <redacted>' -H 'Cookie: <redacted>' http://127.0.0.1/x");
+    expect(redactCommand('vault --password hunter2 --token "t t" stop')).toBe('vault --password <redacted> --token <redacted> stop');
+    expect(redactCommand('redis-cli -u redis://admin:pw@127.0.0.1:6379 shutdown')).toBe('redis-cli -u redis://admin:<redacted>@127.0.0.1:6379 shutdown');
+  });
+
+  it('leaves a command without credentials as it was', () => {
+    for (const c of ['kubectl delete pod {node} --grace-period=0', 'docker kill wsb-node-{index}', 'curl -fsS {nodeUrl}/health', 'sh -c "kill -9 $(cat /tmp/n{index}.pid)"', 'node server.js --port {port} --redis {redisUrl}']) {
+      expect(redactCommand(c)).toBe(c);
+    }
+  });
+});
+
+describe('one redaction for every stored secret', () => {
+  it('server.env, server.command and chaos.hooks', () => {
+    expect(redactEnv({ JWT_SECRET: 'x', PORT: '1', DB_PASSWORD: 'y' })).toEqual({ JWT_SECRET: '<redacted>', PORT: '1', DB_PASSWORD: '<redacted>' });
+    expect(redactServer({ command: 'node s.js --jwt-secret=abc', env: { API_TOKEN: 't' } })).toEqual({ command: 'node s.js --jwt-secret=<redacted>', env: { API_TOKEN: '<redacted>' } });
+    expect(redactServer({ command: ['node', 's.js', '--api-key', 'k', '--port', '{port}'] })).toEqual({ command: ['node', 's.js', '--api-key', '<redacted>', '--port', '{port}'] });
+    expect(redactHooks({ killNode: 'ssh ops@host FOO_SECRET=1 kill {node}', startNode: undefined })).toEqual({ killNode: 'ssh ops@host FOO_SECRET=<redacted> kill {node}', startNode: undefined });
+  });
+});

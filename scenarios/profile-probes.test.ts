@@ -1,0 +1,53 @@
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { ProtocolProfile } from '../config/protocol.js';
+import { badCredentials } from './profile-probes.js';
+
+const base: ProtocolProfile = {
+  wire: 'socketio',
+  join: { event: 'join', args: ['{room}'], ack: true },
+  publish: { event: 'pub', args: ['{room}', '{payload}'] },
+  receive: { event: 'msg', stampPath: 'args[0]' },
+};
+const parts = (t: string) => t.split('.').map((p, i) => (i < 2 ? JSON.parse(Buffer.from(p, 'base64url').toString()) : p));
+const ids = (bad: ReturnType<typeof badCredentials>) => bad.map((b) => [b.id, typeof b.token === 'object' ? 'n/a' : b.token === undefined ? 'none' : 'token']);
+
+describe('the bad credentials of a profile', () => {
+  it('a JWT profile: the forgeries use its alg and claims; the audience probe only when its claims carry aud', () => {
+    const p: ProtocolProfile = { ...base, auth: { in: 'auth', jwt: { secret: 's3', claims: { userId: '{user}', aud: 'chat' } } } };
+    const bad = badCredentials(p, 'run-secret');
+    expect(ids(bad)).toEqual([
+      ['no-token', 'none'],
+      ['malformed', 'token'],
+      ['wrong-signature', 'token'],
+      ['alg-none', 'token'],
+      ['expired', 'token'],
+      ['wrong-audience', 'token'],
+    ]);
+    const tok = (id: string) => bad.find((b) => b.id === id)!.token as string;
+    const sign = (t: string) => createHmac('sha256', 's3').update(t.split('.').slice(0, 2).join('.')).digest('base64url');
+    // Signed with the profile's secret where only one defect is meant; the claims are the profile's.
+    expect(parts(tok('expired'))[2]).toBe(sign(tok('expired')));
+    expect(parts(tok('expired'))[1].exp).toBeLessThan(Date.now() / 1000);
+    expect(parts(tok('wrong-audience'))[1]).toMatchObject({ userId: 'probe-auth', aud: 'other-service' });
+    expect(parts(tok('wrong-signature'))[2]).not.toBe(sign(tok('wrong-signature')));
+    expect(parts(tok('alg-none'))[0]).toEqual({ alg: 'none', typ: 'JWT' });
+    expect(ids(badCredentials({ ...p, auth: { in: 'auth', jwt: { secret: 's3', claims: { userId: '{user}' } } } }, 'x')).at(-1)).toEqual(['wrong-audience', 'n/a']);
+  });
+
+  it('static tokens: only the missing and the malformed credential apply', () => {
+    const f = join(mkdtempSync(join(tmpdir(), 'wsb-pp-')), 't.txt');
+    writeFileSync(f, 'a\nb\n');
+    expect(ids(badCredentials({ ...base, auth: { in: 'query', tokensFile: f } }, 'x'))).toEqual([
+      ['no-token', 'none'],
+      ['malformed', 'token'],
+      ['wrong-signature', 'n/a'],
+      ['alg-none', 'n/a'],
+      ['expired', 'n/a'],
+      ['wrong-audience', 'n/a'],
+    ]);
+  });
+});
