@@ -149,6 +149,27 @@ describe('mergePartials', () => {
       expect(validateReport({ ...b, verdict: 'pass' })).toEqual([]);
     });
 
+    it('a shard counts no connections outside its own seconds: two shards that ran one after the other do not add up', () => {
+      const held = (p: PartialReport, n: number): PartialReport => ({ ...p, counters: { ...p.counters, connections_peak: n }, timeline: p.timeline.map((x) => ({ ...x, connections: n })) });
+      // Shard 2's measured phase began when shard 1's had ended: never 10,000 at once.
+      const a = held(started(1, T, [1, 1, 1]), 5000);
+      const b = held(started(2, T + 3000, [1, 1, 1]), 5000);
+      const { base } = mergePartials([a, b], { runId: 'm' });
+      expect(base.timeline.map((x) => [x.t, x.connections])).toEqual([
+        [1, 5000],
+        [2, 5000],
+        [3, 5000],
+        [4, 5000],
+        [5, 5000],
+        [6, 5000],
+      ]);
+      expect(base.counters.connections_peak).toBe(5000);
+      // A gap inside a shard's own seconds still carries its connections forward.
+      const gap = held(started(2, T + 1000, [1, 1, 1]), 300);
+      const withGap = { ...gap, timeline: gap.timeline.filter((x) => x.t !== 2) };
+      expect(mergePartials([held(started(1, T, [1, 1, 1, 1]), 100), withGap], { runId: 'm' }).base.timeline.map((x) => x.connections)).toEqual([100, 400, 400, 400]);
+    });
+
     it('rounds a sub-second offset to the nearest second, and agrees with merging by t when the starts agree', () => {
       expect(timelineShifts([started(1, T + 2400, [1]), started(2, T, [1])])).toEqual({ shifts: [2, 0], spreadMs: 2400 });
       expect(timelineShifts([started(1, T, [1]), started(2, T + 2600, [1])]).shifts).toEqual([0, 3]);

@@ -92,6 +92,13 @@ export function timelineShifts(ps: readonly PartialReport[]): { shifts: number[]
   return { shifts: zeros.map((z) => Math.round((z - first) / 1000)), spreadMs: Math.max(...zeros) - first };
 }
 
+/** Whether second `t` lies between a shard's first and last timeline points (inclusive). */
+function inSpan(timeline: readonly TimelinePoint[], t: number): boolean {
+  if (timeline.length === 0) return false;
+  const ts = timeline.map((x) => x.t);
+  return t >= Math.min(...ts) && t <= Math.max(...ts);
+}
+
 /** Second by second on the wall clock (each shard's seconds moved by its shift): counts summed, p99 from that second's histograms of every shard. */
 function mergeTimeline(unshifted: PartialReport[], shifts: readonly number[]): TimelinePoint[] {
   const ps = unshifted.map((p, i) => ({
@@ -103,8 +110,10 @@ function mergeTimeline(unshifted: PartialReport[], shifts: readonly number[]): T
     const pts = ps.map((p) => p.timeline.find((x) => x.t === t));
     const hdrs = ps.flatMap((p) => p.timelineHistograms.filter((h) => h.t === t).map((h) => h.hdr));
     const h = mergeEncoded(hdrs);
-    // A shard without a point in this second keeps its connections of the second before.
-    const connections = ps.reduce((a, p, i) => a + (pts[i]?.connections ?? [...p.timeline].reverse().find((x) => x.t < t)?.connections ?? 0), 0);
+    // A shard without a point in this second keeps its connections of the second before — but only
+    // between its own first and last seconds: before and after them it held none, so shards that ran
+    // one after the other never add up to more than was held at once.
+    const connections = ps.reduce((a, p, i) => a + (pts[i]?.connections ?? (inSpan(p.timeline, t) ? [...p.timeline].reverse().find((x) => x.t < t)?.connections : undefined) ?? 0), 0);
     return {
       t,
       sent: pts.reduce((a, x) => a + (x?.sent ?? 0), 0),
