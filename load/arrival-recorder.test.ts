@@ -143,4 +143,22 @@ describe('ArrivalRecorder', () => {
     expect(rec.latencyClamped).toBe(1);
     expect(rec.totals().all.maxValue).toBeLessThanOrEqual(120_000_000 * 1.001);
   });
+  it('a stamp with a seq but no non-negative integer pub is not an arrival: dropped, never thrown inside the message handler', () => {
+    const rec = new ArrivalRecorder();
+    const t0 = nowUs();
+    rec.measureFromUs = t0;
+    const a: { id: number; nodeId: string } = { id: 1, nodeId: 'node-1' };
+    for (const pub of [undefined, -1, 2.5, '0']) {
+      const bad = { room: 'r', payload: { pub, seq: 1, t: t0 + 1, n: 'node-1' } };
+      expect(() => rec.onArrival(a, bad)).not.toThrow();
+      expect(() => rec.onReplayed(a, bad)).not.toThrow();
+    }
+    expect(rec.takeSecond().received).toBe(0);
+    expect(rec.totals().all.totalCount).toBe(0);
+    // A good stamp afterwards is still counted.
+    rec.onArrival(a, msg(0, 1, t0 + 1, 'node-1'));
+    expect(rec.takeSecond().received).toBe(1);
+    // The inline stream's fast path needs a stream: a receiver without one does not take it (onStamp trusts its caller's parse).
+    expect(() => rec.onStamp({ id: 2, nodeId: 'node-1' }, 'r', { seq: 1, t: t0 + 1, n: 'node-1' } as never)).not.toThrow();
+  });
 });

@@ -49,6 +49,17 @@ export interface Payload {
   q?: 1;
 }
 
+/**
+ * Whether `v` is a stamp the recorder can account: a numeric `seq` and a `pub` that names a ledger
+ * stream (a non-negative integer). Anything else is not an arrival of the plan's traffic and is
+ * dropped where stamps are parsed, as a frame without a stamp is.
+ */
+export function isStamp(v: unknown): v is Payload {
+  if (v === null || typeof v !== 'object') return false;
+  const { seq, pub } = v as Payload;
+  return typeof seq === 'number' && Number.isInteger(pub) && pub >= 0;
+}
+
 /** Arrivals slower than this are kept individually, to find the *late* ones after a fault. */
 export const SLOW_ARRIVAL_US = 250_000;
 
@@ -171,7 +182,7 @@ export class ArrivalRecorder {
   onArrival(r: Receiver, data: unknown): void {
     const d = data as { room?: string; payload?: Payload } | undefined;
     const p = d?.payload;
-    if (p === undefined || typeof p.seq !== 'number') return;
+    if (!isStamp(p)) return;
     this.onStamp(r, d!.room ?? null, p);
   }
 
@@ -186,7 +197,7 @@ export class ArrivalRecorder {
       while (nowUs() < until);
     }
     const now = nowUs();
-    const stream = r.streamPub === p.pub ? r.stream! : this.streamOf(r, p.pub);
+    const stream = r.stream !== undefined && r.streamPub === p.pub ? r.stream : this.streamOf(r, p.pub);
     if (r.room !== undefined && (r.role === 'member' ? room !== undefined && room !== r.room : r.joinedPub === undefined ? r.echoPub !== p.pub : (room !== undefined && room !== r.room) || (p.pub === r.joinedPub && r.echoPub !== p.pub))) {
       // A message for another room, or at a client that is in none: a leak (no-leak), not a delivery.
       stream.record(p.seq);
@@ -297,8 +308,8 @@ export class ArrivalRecorder {
   onReplayed(r: Receiver, data: unknown): void {
     const now = nowUs();
     const p = (data as { payload?: Payload } | undefined)?.payload;
-    if (p === undefined || typeof p.seq !== 'number') return;
-    const stream = r.streamPub === p.pub ? r.stream! : this.streamOf(r, p.pub);
+    if (!isStamp(p)) return;
+    const stream = r.stream !== undefined && r.streamPub === p.pub ? r.stream : this.streamOf(r, p.pub);
     if (stream.record(p.seq) === 'duplicate') return;
     this.receivedThisSecond++;
     const lat = now - p.t;

@@ -107,6 +107,9 @@ describe('compileProfile', () => {
     expect(p.isMessage('', arrived)).toBe(true);
     expect(p.stamp(arrived)).toEqual({ pub: 3, seq: 9, t: 100, n: 'node-1' });
     expect(p.stamp({ type: 'message', data: { payload: 'not json' } })).toBeUndefined();
+    // A seq without a publisher id that can name a ledger stream is no stamp either.
+    for (const pub of [undefined, -1, 1.5, '3', null]) expect(p.stamp({ type: 'message', data: { payload: JSON.stringify({ pub, seq: 9, t: 100, n: 'node-1' }) } })).toBeUndefined();
+    expect(p.stamp({ type: 'message', data: { payload: JSON.stringify({ pub: 0, seq: 9, t: 100, n: 'node-1' }) } })).toEqual({ pub: 0, seq: 9, t: 100, n: 'node-1' });
     expect(p.join.isReply!({ type: 'joined' })).toBe(true);
     expect(p.join.ok({ type: 'joined', ok: false })).toBe(false);
     expect(p.join.ok({ type: 'joined', ok: true })).toBe(true);

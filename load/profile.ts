@@ -12,7 +12,7 @@
 import { createHmac, sign as cryptoSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ProtocolProfile } from '../config/protocol.js';
-import type { Payload } from './arrival-recorder.js';
+import { isStamp, type Payload } from './arrival-recorder.js';
 
 /** Reads a value out of what a client delivered; undefined when any step is missing. */
 export type Getter = (data: unknown) => unknown;
@@ -226,7 +226,7 @@ export function compileProfile(p: ProtocolProfile, jwtSecret: string): CompiledP
         return undefined;
       }
     }
-    return v !== null && typeof v === 'object' && typeof (v as Payload).seq === 'number' ? (v as Payload) : undefined;
+    return isStamp(v) ? v : undefined;
   };
   let isMessage: (event: string, data: unknown) => boolean;
   if (sio) {
