@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { WsbenchError } from '../common/errors.js';
+import { redactUrl } from '../config/redact.js';
 import { runnerResult } from '../engines/k6/runner-outputs.js';
 import type { K6Plan } from '../engines/k6/scripts/lib/plan.js';
 import { MERGE_KEY, type K6OperatorMergeInfo } from '../render/k6-operator.js';
@@ -27,7 +28,7 @@ function invalid(message: string, hint: string): WsbenchError {
  * and from the same manifest what the runners ran against: the target URL (`WSB_URL`) and the
  * TestRun's runner image.
  */
-function mergeInfoOf(manifest: string): { info: K6OperatorMergeInfo; plan: K6Plan; url?: string; runnerImage?: string } {
+export function mergeInfoOf(manifest: string): { info: K6OperatorMergeInfo; plan: K6Plan; url?: string; runnerImage?: string } {
   if (!existsSync(manifest)) throw invalid(`--k6-operator ${manifest}: no such file or folder`, 'give the manifest `wsbench render k6-operator` wrote (stdout saved to a file, or its --out folder)');
   const files = statSync(manifest).isDirectory() ? readdirSync(manifest).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(manifest, f)) : [manifest];
   const objects = files.flatMap((file) => parseAllDocuments(readFileSync(file, 'utf8')).map((doc) => doc.toJS() as { kind?: string; data?: Record<string, string>; spec?: { runner?: { image?: unknown } } } | null));
@@ -37,7 +38,7 @@ function mergeInfoOf(manifest: string): { info: K6OperatorMergeInfo; plan: K6Pla
   }
   const info = JSON.parse(cm.data[MERGE_KEY]) as K6OperatorMergeInfo;
   const image = objects.find((o) => o?.kind === 'TestRun')?.spec?.runner?.image;
-  return { info, plan: JSON.parse(cm.data.WSB_PLAN) as K6Plan, ...(cm.data.WSB_URL ? { url: cm.data.WSB_URL } : {}), ...(typeof image === 'string' ? { runnerImage: image } : {}) };
+  return { info, plan: JSON.parse(cm.data.WSB_PLAN) as K6Plan, ...(cm.data.WSB_URL ? { url: redactUrl(cm.data.WSB_URL) } : {}), ...(typeof image === 'string' ? { runnerImage: image } : {}) };
 }
 
 /**

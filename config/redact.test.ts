@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redactCommand, redactEnv, redactHooks } from './redact.js';
+import { redactCommand, redactEnv, redactHooks, redactUrl } from './redact.js';
 import { redactServer } from './user-server.js';
 
 describe('redactCommand', () => {
@@ -13,8 +13,19 @@ describe('redactCommand', () => {
     expect(redactCommand('redis-cli -u redis://admin:pw@127.0.0.1:6379 shutdown')).toBe('redis-cli -u redis://admin:<redacted>@127.0.0.1:6379 shutdown');
   });
 
+  it('redacts an empty user\'s password, a first query parameter, an unquoted header before a URL, a bare Token: and a JSON secret', () => {
+    expect(redactCommand('redis-cli -u redis://:s3cret@127.0.0.1:6379 shutdown')).toBe('redis-cli -u redis://:<redacted>@127.0.0.1:6379 shutdown');
+    expect(redactCommand('curl -X POST https://ops/restart?token=abc')).toBe('curl -X POST https://ops/restart?token=<redacted>');
+    expect(redactCommand('curl https://ops/restart?node={node}&api_key=k1#x')).toBe('curl https://ops/restart?node={node}&api_key=<redacted>#x');
+    expect(redactCommand('curl --header=X-Api-Key:abc https://h/kill')).toBe('curl --header=X-Api-Key:<redacted> https://h/kill');
+    expect(redactCommand('curl -H Authorization:Bearer abc https://h/kill')).toBe('curl -H Authorization:Bearer <redacted> https://h/kill');
+    expect(redactCommand('echo Token: abc')).toBe('echo Token: <redacted>');
+    expect(redactCommand('curl -d \'{"node":"{node}","access_token":"abc","n":1}\' https://h/kill')).toBe('curl -d \'{"node":"{node}","access_token":"<redacted>","n":1}\' https://h/kill');
+    expect(redactCommand('curl -H "Authorization: Bearer x y" https://h/kill')).toBe('curl -H "Authorization: Bearer <redacted>" https://h/kill');
+  });
+
   it('leaves a command without credentials as it was', () => {
-    for (const c of ['kubectl delete pod {node} --grace-period=0', 'docker kill wsb-node-{index}', 'curl -fsS {nodeUrl}/health', 'sh -c "kill -9 $(cat /tmp/n{index}.pid)"', 'node server.js --port {port} --redis {redisUrl}']) {
+    for (const c of ['kubectl delete pod {node} --grace-period=0', 'docker kill wsb-node-{index}', 'curl -fsS {nodeUrl}/health', 'sh -c "kill -9 $(cat /tmp/n{index}.pid)"', 'node server.js --port {port} --redis {redisUrl}', 'curl https://127.0.0.1:9/kill?node={node}&force=1', 'redis-cli -u redis://127.0.0.1:6379 -n 1', 'echo \'{"node":"n","keep":"x"}\'']) {
       expect(redactCommand(c)).toBe(c);
     }
   });
@@ -26,5 +37,16 @@ describe('one redaction for every stored secret', () => {
     expect(redactServer({ command: 'node s.js --jwt-secret=abc', env: { API_TOKEN: 't' } })).toEqual({ command: 'node s.js --jwt-secret=<redacted>', env: { API_TOKEN: '<redacted>' } });
     expect(redactServer({ command: ['node', 's.js', '--api-key', 'k', '--port', '{port}'] })).toEqual({ command: ['node', 's.js', '--api-key', '<redacted>', '--port', '{port}'] });
     expect(redactHooks({ killNode: 'ssh ops@host FOO_SECRET=1 kill {node}', startNode: undefined })).toEqual({ killNode: 'ssh ops@host FOO_SECRET=<redacted> kill {node}', startNode: undefined });
+  });
+});
+
+describe('redactUrl', () => {
+  it('the password of user:password@ (an empty user too) and every query parameter with a secret-like name', () => {
+    expect(redactUrl('wss://h:8443/ws?apikey=k1&room=a')).toBe('wss://h:8443/ws?apikey=<redacted>&room=a');
+    expect(redactUrl('https://ops/restart?token=abc')).toBe('https://ops/restart?token=<redacted>');
+    expect(redactUrl('ws://u:pw@127.0.0.1:8080/ws?x=1&access_token=t#frag')).toBe('ws://u:<redacted>@127.0.0.1:8080/ws?x=1&access_token=<redacted>#frag');
+    expect(redactUrl('redis://:s3cret@127.0.0.1:6379')).toBe('redis://:<redacted>@127.0.0.1:6379');
+    expect(redactUrl('ws://127.0.0.1:8080/socket.io/?EIO=4&transport=websocket')).toBe('ws://127.0.0.1:8080/socket.io/?EIO=4&transport=websocket');
+    expect(redactUrl('not a url')).toBe('not a url');
   });
 });

@@ -13,26 +13,51 @@ export const REDACTED = '<redacted>';
 const VALUE = String.raw`(?:"[^"]*"|'[^']*'|[^\s;&|'"]+)`;
 const NAME = String.raw`[A-Za-z_][\w.-]*`;
 
+/** A URL in a command line or text: scheme `://` up to the next blank or quote. */
+const URL_IN_TEXT = /\b[a-z][\w+.-]*:\/\/[^\s'"]+/gi;
+
 /**
- * `command` with the credentials in it replaced by `<redacted>`: `NAME=value` and `--name=value`
+ * `url` with its credentials replaced by `<redacted>`: the password of `user:password@` (an empty
+ * user's too, `redis://:pw@host`) and the value of every query parameter whose name is
+ * secret-like (`?token=`, `&apikey=`, `access_token=`). The one redaction of URLs: the report's
+ * `topology.url`, the console, and URLs inside commands (`redactCommand`).
+ */
+export function redactUrl(url: string): string {
+  const withoutPassword = url.replace(/^([a-z][\w+.-]*:\/\/[^\s:/@?#'"]*:)[^\s@/?#'"]+@/i, `$1${REDACTED}@`);
+  const q = withoutPassword.indexOf('?');
+  if (q < 0) return withoutPassword;
+  const hash = withoutPassword.indexOf('#', q);
+  const end = hash < 0 ? withoutPassword.length : hash;
+  const query = withoutPassword.slice(q + 1, end).replace(/(^|[&;])([^=&;]+)=([^&;]*)/g, (all, sep: string, name: string) => (SECRET_KEY.test(name) ? `${sep}${name}=${REDACTED}` : all));
+  return `${withoutPassword.slice(0, q + 1)}${query}${withoutPassword.slice(end)}`;
+}
+
+/** A header name whose value is a credential: Authorization, Cookie, or one ending in secret/token/key/password (`Token`, `X-Api-Key`). */
+const HEADER = String.raw`(?<![\w./-])((?:authorization|cookie|[\w.-]*(?:secret|token|key|password))\s*:(?!\/\/)\s*)((?:bearer|basic|token)\s+)?`;
+
+/**
+ * `command` with the credentials in it replaced by `<redacted>`: URLs as `redactUrl` does them,
+ * a JSON string under a secret-like key (`"access_token":"…"`), `NAME=value` and `--name=value`
  * where the name is secret-like (FOO_SECRET=…, password=…, --token=…), `--name value` for such a
- * flag, the value of an `Authorization:` / `Cookie:` / secret-like header (its scheme such as
- * `Bearer` kept), and the password of a URL's `user:password@`.
+ * flag, and the value of an `Authorization:` / `Cookie:` / secret-like header (its scheme such as
+ * `Bearer` kept): inside quotes up to the closing quote, unquoted up to the next blank.
  */
 export function redactCommand(command: string): string {
   return (
     command
-      // user:password@host
-      .replace(/(\b[a-z][\w+.-]*:\/\/[^\s:/@'"]+:)[^\s@/'"]+@/gi, `$1${REDACTED}@`)
-      // Authorization: Bearer x / Cookie: a=b / X-Api-Key: x (to the end of the quoted or unquoted header)
-      .replace(new RegExp(String.raw`((?:authorization|cookie|${NAME}(?:secret|token|key|password))\s*:\s*)((?:bearer|basic|token)\s+)?([^"'\n]+)`, 'gi'), (all, head: string, scheme: string | undefined, _v: string) =>
-        /:\/\//.test(all) ? all : `${head}${scheme ?? ''}${REDACTED}`,
-      )
+      .replace(URL_IN_TEXT, (u) => redactUrl(u))
+      // "access_token": "abc"
+      .replace(/("([^"\\]*)"\s*:\s*")((?:[^"\\]|\\.)*)"/g, (all, head: string, name: string) => (SECRET_KEY.test(name) ? `${head}${REDACTED}"` : all))
+      // Authorization: Bearer x / Cookie: a=b / X-Api-Key: x (quoted: to the quote; unquoted: to the next blank)
+      .replace(new RegExp(String.raw`(["'])${HEADER}([^"'\n]*?)(?=\1)|${HEADER}(\S+)`, 'gi'), (all, quote: string | undefined, qHead: string, qScheme: string | undefined, qValue: string, head: string, scheme: string | undefined, value: string) => {
+        if (quote !== undefined) return qValue === '' || qValue === REDACTED ? all : `${quote}${qHead}${qScheme ?? ''}${REDACTED}`;
+        return value.startsWith(REDACTED) ? all : `${head}${scheme ?? ''}${REDACTED}`;
+      })
       // NAME=value, --name=value
-      .replace(new RegExp(String.raw`((?:^|[\s;&|(])(?:--?)?)(${NAME})=(${VALUE})`, 'g'), (all, pre: string, name: string) => (SECRET_KEY.test(name) ? `${pre}${name}=${REDACTED}` : all))
+      .replace(new RegExp(String.raw`((?:^|[\s;&|(])(?:--?)?)(${NAME})=(${VALUE})`, 'g'), (all, pre: string, name: string, value: string) => (SECRET_KEY.test(name) && !value.startsWith(REDACTED) ? `${pre}${name}=${REDACTED}` : all))
       // --name value
       .replace(new RegExp(String.raw`((?:^|\s)--?(${NAME}))(\s+)(?!-)(${VALUE})`, 'g'), (all, flag: string, name: string, sp: string, value: string) =>
-        SECRET_KEY.test(name) && value !== REDACTED ? `${flag}${sp}${REDACTED}` : all,
+        SECRET_KEY.test(name) && !value.startsWith(REDACTED) ? `${flag}${sp}${REDACTED}` : all,
       )
   );
 }

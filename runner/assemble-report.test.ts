@@ -93,4 +93,9 @@ describe('assembleReport', () => {
     assembleReport(input({ engine, failure: new WsbenchError('WSB_INTERNAL', 'boom') }));
     expect(seen).toHaveLength(1);
   });
+  it("an external target's URL is stored and shown without its credentials: user:password and secret-like query parameters", () => {
+    const external = { url: 'wss://ops:pw@127.0.0.1:8443/ws?apikey=k1&room=a', nodeUrls: [] } as unknown as NonNullable<RunPlan['external']>;
+    const r = assembleReport(input({ plan: plan({ driver: 'external', external }) }));
+    expect(r.topology.url).toBe('wss://ops:<redacted>@127.0.0.1:8443/ws?apikey=<redacted>&room=a');
+  });
 });

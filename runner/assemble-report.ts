@@ -4,7 +4,7 @@
  * verdict. Pure apart from reading the package version and the machine's description.
  */
 import { commandText, redactServer } from '../config/user-server.js';
-import { redactCommand } from '../config/redact.js';
+import { redactCommand, redactUrl } from '../config/redact.js';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -40,19 +40,6 @@ export function environment(): RunReport['environment'] {
     totalMemBytes: os.totalmem(),
     hostname: os.hostname(),
   };
-}
-
-/** A URL as the report stores it: without a user:password part, if it had one. */
-function withoutCredentials(url: string): string {
-  try {
-    const u = new URL(url);
-    if (!u.username && !u.password) return url;
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 /** What a run that measured nothing reports (it failed before or while the scenario ran). */
@@ -115,7 +102,7 @@ export function assembleReport(i: ReportInput): RunReport {
       lbPolicy: plan.external ? 'external' : t.lbPolicy,
       redis: i.cluster?.redis.url ?? 'not started',
       versions: i.cluster?.versions ?? {},
-      ...(plan.external ? { url: withoutCredentials(plan.external.url) } : {}),
+      ...(plan.external ? { url: redactUrl(plan.external.url) } : {}),
       overrides: [
         ...(t.calibrationFaults?.length ? [calibrationFaultOverride(t.calibrationFaults)] : []),
         ...insecureOverride(t.insecureDisable),

@@ -4,6 +4,7 @@
  * events, chaos actions, an engine's own output) reaches the caller as typed events (`onEvent`).
  */
 import { writeFileSync } from 'node:fs';
+import { redactUrl } from '../config/redact.js';
 import { prepareOutDir } from '../common/out-dir.js';
 import { join, resolve } from 'node:path';
 import { WsbenchError, isWsbenchError } from '../common/errors.js';
@@ -166,7 +167,7 @@ export async function run(plan: RunPlan, opts: RunOptions = {}): Promise<RunOutc
       k6Path: plan.k6Path,
     });
     for (const line of engine.log) say(line);
-    if (plan.external) say(`using the running cluster at ${plan.external.url} (not started by wsbench)${plan.external.nodeUrls.length ? `, nodes ${plan.external.nodeUrls.join(', ')}` : ''}`);
+    if (plan.external) say(`using the running cluster at ${redactUrl(plan.external.url)} (not started by wsbench)${plan.external.nodeUrls.length ? `, nodes ${plan.external.nodeUrls.map(redactUrl).join(', ')}` : ''}`);
     else if (t.userServer) say(`starting cluster: redis-server, ${t.nodes} nodes of your server (${plan.driver === 'docker' ? t.userServer.image : 'server.command'}, ready by ${t.userServer.ready.kind}), nginx (${t.lbPolicy}) — logs in ${outDir}/logs`);
     else say(`starting cluster: redis-server, ${t.nodes} ${t.server} nodes${t.adapter === 'redis-streams' ? ' (redis-streams adapter, connection state recovery)' : ''}, nginx (${t.lbPolicy}) — logs in ${outDir}/logs`);
     if (t.calibrationFaults?.length) say(calibrationFaultNote(t.calibrationFaults));
