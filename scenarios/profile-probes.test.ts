@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProtocolProfile } from '../config/protocol.js';
-import { badCredentials } from './profile-probes.js';
+import { badCredentials, withAuthControl } from './profile-probes.js';
 
 const base: ProtocolProfile = {
   wire: 'socketio',
@@ -49,5 +49,19 @@ describe('the bad credentials of a profile', () => {
       ['expired', 'n/a'],
       ['wrong-audience', 'n/a'],
     ]);
+  });
+});
+
+describe('a refused bad-credential join and its control', () => {
+  const refused = { status: 'pass' as const, observed: 'the handshake completed, then join acked {"ok":false}' };
+  it('passes only when a valid credential joins a room of the same form', () => {
+    expect(withAuthControl(refused, { joined: true, observed: 'join acked {"ok":true}' })).toMatchObject({ status: 'pass' });
+    const noAuth = withAuthControl(refused, { joined: false, observed: 'join acked {"ok":false}' });
+    expect(noAuth.status).toBe('error');
+    expect(noAuth.observed).toContain('refused too');
+  });
+  it('leaves a fail or an error as it was', () => {
+    expect(withAuthControl({ status: 'fail', observed: 'accepted' }, { joined: false, observed: 'x' })).toEqual({ status: 'fail', observed: 'accepted' });
+    expect(withAuthControl({ status: 'error', observed: 'timeout' }, { joined: true, observed: 'x' })).toEqual({ status: 'error', observed: 'timeout' });
   });
 });

@@ -187,6 +187,23 @@ function describeWhere(p: ProtocolProfile): string {
   }
 }
 
+/** What a valid credential's join of a room named as the auth probes name theirs did. */
+export interface AuthControl {
+  joined: boolean;
+  observed: string;
+}
+
+/**
+ * A bad credential's refused join passes only if a valid credential joins a room of the same form:
+ * a server without auth that refuses unknown rooms would otherwise pass every auth probe. With the
+ * control refused too, the probe cannot tell (`error`, never `pass`).
+ */
+export function withAuthControl(judged: Judged, control: AuthControl): Judged {
+  if (judged.status !== 'pass') return judged;
+  if (control.joined) return { ...judged, observed: `${judged.observed}; a valid credential joined a room of the same form (${control.observed})` };
+  return { ...judged, status: 'error', observed: `${judged.observed}, but a valid credential's join of a room of the same form was refused too (${control.observed}): a refused credential cannot be told from a refused room` };
+}
+
 /** The probes for a server spoken to through `profile`, in the reference probes' order and ids. */
 export function profileProbes(env: ProbeEnv, profile: ProtocolProfile): Array<() => Promise<ProbeResult>> {
   const P = compileProfile(profile, env.secret);
@@ -225,6 +242,20 @@ export function profileProbes(env: ProbeEnv, profile: ProtocolProfile): Array<()
 
   // ---- auth ----
   const auth: Array<() => Promise<ProbeResult>> = [];
+  /** A valid credential's join of a `probe-auth-…` room: the control of every refused bad-credential join (once per run). */
+  let authControlOnce: Promise<AuthControl> | null = null;
+  const authControl = () =>
+    (authControlOnce ??= (async (): Promise<AuthControl> => {
+      const room = `probe-auth-${rand()}`;
+      const r = await connect(valid([room]));
+      if (r.kind !== 'connected') return { joined: false, observed: `its handshake: ${describeOutcome(r)}` };
+      const c = new Peer(r.client, P);
+      const j = await c.join(room, wait);
+      if (j.kind === 'ok') return { joined: true, observed: j.observed };
+      if (j.kind !== 'unconfirmed') return { joined: false, observed: j.observed };
+      await sleep(quiet);
+      return c.closed ? { joined: false, observed: `closed with ${c.c.closeCode} after its join` } : { joined: true, observed: `still open ${quiet} ms after its join` };
+    })());
   const a = profile.auth;
   const authExpected = 'refused: the handshake fails (HTTP 4xx, connect_error, or closed) or the join is refused';
   if (a === undefined || a.in === 'none') {
@@ -243,13 +274,17 @@ export function profileProbes(env: ProbeEnv, profile: ProtocolProfile): Array<()
           // Let in at the handshake: what the connection may do decides.
           const c = new Peer(r.client, P);
           const j = await c.join(`probe-auth-${rand()}`, wait);
+          let judged: Judged;
           if (j.kind === 'ok') return { status: 'fail', observed: `accepted: the handshake completed and the ${j.observed}` };
-          if (j.kind === 'refused' || j.kind === 'closed') return { status: 'pass', observed: `the handshake completed, then ${j.observed}` };
-          if (j.kind === 'timeout') return { status: 'error', observed: `the handshake completed, then ${j.observed}: cannot tell` };
-          await sleep(quiet);
-          return c.closed
-            ? { status: 'pass', observed: `the handshake completed, then closed with ${c.c.closeCode}` }
-            : { status: 'fail', observed: `accepted: the connection is still open ${quiet} ms after the handshake (the profile's join has no confirmation to tell more)` };
+          if (j.kind === 'refused' || j.kind === 'closed') judged = { status: 'pass', observed: `the handshake completed, then ${j.observed}` };
+          else if (j.kind === 'timeout') return { status: 'error', observed: `the handshake completed, then ${j.observed}: cannot tell` };
+          else {
+            await sleep(quiet);
+            if (!c.closed) return { status: 'fail', observed: `accepted: the connection is still open ${quiet} ms after the handshake (the profile's join has no confirmation to tell more)` };
+            judged = { status: 'pass', observed: `the handshake completed, then closed with ${c.c.closeCode}` };
+          }
+          // A refusal counts only if a valid credential may join a room of that form.
+          return withAuthControl(judged, await authControl());
         }),
       );
     }
