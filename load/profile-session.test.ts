@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClientCore } from './client-core.js';
-import { FrameTap, nodeFromUpstream } from './profile-session.js';
+import { classifyEvent, FrameTap, nodeFromUpstream } from './profile-session.js';
 import type { ProtocolClient } from './protocol-client.js';
 
 const withUpstream = (upstream: string | null) => ({ upstream }) as unknown as ProtocolClient;
@@ -34,5 +34,24 @@ describe('FrameTap', () => {
     ClientCore.frameTap!('42["room_message",{}]');
     expect(tap.fresh()).toEqual(['42["room_message",{}]']);
     expect(tap.all()).toHaveLength(3);
+  });
+});
+
+describe('classifyEvent', () => {
+  // A profile whose join reply rule is loose enough to match a welcome frame too.
+  const P = {
+    isMessage: (_e: string, d: unknown) => (d as { type?: string }).type === 'msg',
+    welcome: { is: (_e: string, d: unknown) => (d as { type?: string }).type === 'welcome', nodeId: (d: unknown) => (d as { nodeId?: string }).nodeId },
+    join: { isReply: (d: unknown) => (d as { ok?: boolean }).ok === true },
+  };
+  it('a welcome-shaped frame is a welcome every time, never a join reply; a reply only while a join waits', () => {
+    const welcome = { type: 'welcome', nodeId: 'node-2', ok: true };
+    expect(classifyEvent(P, '', welcome, false)).toBe('welcome');
+    // A later welcome while a join waits: still a welcome.
+    expect(classifyEvent(P, '', welcome, true)).toBe('welcome');
+    expect(classifyEvent(P, '', { type: 'joined', ok: true }, true)).toBe('join-reply');
+    expect(classifyEvent(P, '', { type: 'joined', ok: true }, false)).toBe('other');
+    expect(classifyEvent(P, '', { type: 'msg', ok: true }, true)).toBe('message');
+    expect(classifyEvent({ ...P, welcome: null }, '', welcome, true)).toBe('join-reply');
   });
 });

@@ -23,6 +23,20 @@ export function nodeFromUpstream(client: ProtocolClient, nodePorts: Record<strin
 }
 
 /** What joinWithProfile needs of a client's state: where a JSON reply frame is handed over. */
+/** What one event of a profile connection is: a room message, a welcome, a reply to a waiting join, or nothing of ours. */
+export type EventKind = 'message' | 'welcome' | 'join-reply' | 'other';
+
+/**
+ * Classifies one event as the profile says. A welcome-shaped frame is a welcome whenever it comes —
+ * the first one or a later one — so it never satisfies a join's wait for its reply.
+ */
+export function classifyEvent(P: { isMessage: CompiledProfile['isMessage']; welcome: CompiledProfile['welcome']; join: Pick<CompiledProfile['join'], 'isReply'> }, event: string, data: unknown, joinWaiting: boolean): EventKind {
+  if (P.isMessage(event, data)) return 'message';
+  if (P.welcome !== null && P.welcome.is(event, data)) return 'welcome';
+  if (joinWaiting && P.join.isReply !== null && P.join.isReply(data)) return 'join-reply';
+  return 'other';
+}
+
 export interface JoinWaiter {
   joinWait: ((reply: unknown) => void) | null;
 }

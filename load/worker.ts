@@ -7,55 +7,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setClientTls } from '../common/tls.js';
 import { nowUs } from '../common/clock.js';
-import { connectClient, ClientConnectError, type ProtocolClient, type SioSession } from './protocol-client.js';
+import { connectClient, ClientConnectError, type ProtocolClient } from './protocol-client.js';
 import { compileProfile, type CompiledProfile } from './profile.js';
-import { FrameTap, joinWithProfile, nodeFromUpstream, ProfileError } from './profile-session.js';
+import { classifyEvent, FrameTap, joinWithProfile, nodeFromUpstream, ProfileError } from './profile-session.js';
 import { holdConnections } from './hold.js';
 import type { ReconnectObject } from '../config/protocol.js';
 import { ArrivalRecorder, type Payload } from './arrival-recorder.js';
 import { measureClockOffset, writeReceiveLog, type ClockOffset } from '../calibrate/receive-log.js';
 import { startSelfMonitor } from './self-monitor.js';
-import type { LedgerStream } from './delivery-ledger.js';
 import { encodeHistogram } from '../model/histogram.js';
 import { nextDelayMs, reconnectSpecFor } from './reconnect-policy.js';
-import type { ConnectResult, Disconnection, FromWorker, PublisherReport, Span, ToWorker, WorkerResults } from './ipc.js';
+import type { ConnectResult, Disconnection, FromWorker, PublisherReport, ToWorker, WorkerResults } from './ipc.js';
 import { collectResults } from './worker-collect.js';
-
-interface ClientState {
-  id: number;
-  localAddress: string;
-  client: ProtocolClient | null;
-  nodeId: string | null;
-  /** Node at join time: same-node / cross-node accounting is by the original placement. */
-  joinNode: string | null;
-  room: string | null;
-  role: 'member' | 'publisher' | null;
-  /** Spans during which this client was disconnected (or not yet rejoined). */
-  down: Span[];
-  /** The open disconnection record, while reconnecting. */
-  current: Disconnection | null;
-  /** Set when we close it ourselves: no reconnection. */
-  closing: boolean;
-  /** It stopped reconnecting (a server-ended disconnect, or out of tries): it will not be back. */
-  gaveUp?: boolean;
-  /** Ledger streams (kept by the recorder: Receiver.stream). */
-  stream?: LedgerStream;
-  streamPub?: number;
-  moreStreams?: Map<number, LedgerStream>;
-  /** With connection state recovery: the session of the last connection, to resume on reconnect. */
-  session: SioSession | null;
-  /** With `receive.echo`: this publisher's id (it receives its own messages). */
-  echoPub?: number;
-  /** With `publish.join`: this publisher's id (it joined its room). */
-  joinedPub?: number;
-  /** A JSON-frame join waiting for its reply frame. */
-  joinWait: ((reply: unknown) => void) | null;
-  /** The recorder's cached node index (load/arrival-recorder.ts). */
-  rxNode?: number;
-  rxNodeOf?: string | null;
-}
-
-
+import type { ClientState } from './worker-client-state.js';
 
 let workerId = -1;
 let url = '';
@@ -150,15 +114,18 @@ async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeI
       if (P.isMessage(event, data)) onMessage(state, data, true);
       return;
     }
-    if (P.isMessage(event, data)) onMessage(state, data, false);
-    else if (welcomed !== null && P.welcome!.is(event, data)) {
+    const kind = classifyEvent(P, event, data, state.joinWait !== null);
+    if (kind === 'message') onMessage(state, data, false);
+    else if (kind === 'join-reply') state.joinWait!(data);
+    else if (kind === 'welcome' && welcomed !== null) {
       // A welcome without a node id where the profile says: the node comes from the header, or is unknown.
       const id = P.welcome!.nodeId(data);
-      // Dropped once called: this closure keeps dial's scope for the connection's life.
+      // Dropped once called (this closure keeps dial's scope for the connection's life); later
+      // welcomes are still consumed here, never taken for a join's reply.
       const w = welcomed;
       welcomed = null;
       w({ nodeId: typeof id === 'string' || typeof id === 'number' ? String(id) : null });
-    } else if (state.joinWait !== null && P.join.isReply !== null && P.join.isReply(data)) state.joinWait(data);
+    }
   };
   client.onClose = (code, reason) => onClosed(state, client, code, reason);
   if (welcome === null) return { client, nodeId: nodeFromUpstream(client, nodePorts) };
