@@ -161,6 +161,8 @@ export abstract class ClientCore {
     return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         acks.delete(id);
+        // Dropped when emptied, as settleAck does (unless the connection closed and a new table took its place).
+        if (acks.size === 0 && this.acks === acks) this.acks = null;
         reject(new Error(`ack timeout after ${timeoutMs} ms for "${what}"`));
       }, timeoutMs);
       acks.set(id, { resolve, reject, timer });

@@ -110,6 +110,11 @@ describe('SioClient against a real socket.io server', () => {
     const c = await connect();
     await expect(c.emitWithAck('nobody-listens', 1, 100)).rejects.toThrow(/ack timeout/);
     expect(c.connected).toBe(true);
+    // The emptied table is dropped, as after a settled ack: none is kept per connection for good.
+    expect((c as unknown as { acks: Map<number, unknown> | null }).acks).toBeNull();
+    // A later ack still works (a fresh table).
+    await expect(c.emitWithAck('echo', 7)).resolves.toEqual({ got: 7 });
+    expect((c as unknown as { acks: Map<number, unknown> | null }).acks).toBeNull();
   });
 
   it('emitWithAck rejects when the connection closes', async () => {
