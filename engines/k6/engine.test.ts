@@ -92,7 +92,7 @@ writeFileSync(crossedSummary, summaryJson(true));
 const targets = ['latency-p99', 'cross-node-latency-p99', 'no-loss', 'no-duplicates', 'in-order'].map((id) => SEED_TARGETS[id]);
 const nodes = [{ id: 'node-1' }, { id: 'node-2' }] as ClusterNode[];
 
-async function setup(name: string, env: Record<string, string>, opts: { actions?: boolean; outrun?: boolean; signal?: AbortSignal } = {}) {
+async function setup(name: string, env: Record<string, string>, opts: { actions?: boolean; outrun?: boolean; chaosApplied?: boolean; signal?: AbortSignal } = {}) {
   const outDir = join(dir, name);
   const k6 = await locateK6(stubPath, {});
   const base = K6_ADAPTERS['cross-node-broadcast'];
@@ -137,7 +137,7 @@ async function setup(name: string, env: Record<string, string>, opts: { actions?
     },
     protocol: 'socketio',
     jwtSecret: 'secret',
-    targets: opts.outrun ? [...targets, SEED_TARGETS['chaos-applied']] : targets,
+    targets: opts.outrun || opts.chaosApplied ? [...targets, SEED_TARGETS['chaos-applied']] : targets,
     options,
     outDir,
     signal: opts.signal ?? new AbortController().signal,
@@ -152,7 +152,7 @@ async function setup(name: string, env: Record<string, string>, opts: { actions?
 
 describe('runK6 process handling (stub k6 executable, not a real k6)', () => {
   it('exit 0: passes args and -e variables, streams output, runs the chaos on the script’s clock, reads the summary', async () => {
-    const s = await setup('pass', { STUB_SUMMARY: passSummary }, { actions: true });
+    const s = await setup('pass', { STUB_SUMMARY: passSummary }, { actions: true, chaosApplied: true });
     const out = await runK6(s.prep, s.ctx);
     expect(out.exitCode).toBe(0);
     const rec = JSON.parse(readFileSync(s.record, 'utf8')) as { args: string[]; vars: Record<string, string>; noUsageReport: string };
@@ -179,6 +179,16 @@ describe('runK6 process handling (stub k6 executable, not a real k6)', () => {
     expect(out.result.counters.connections_peak).toBe(60);
     expect(out.result.generator.notes[0]).toBe('prepared');
     expect(out.result.generator.notes).toContain(`k6 engine: summary read from ${join(s.outDir, 'k6', 'handle-summary.json')} (handle-summary)`);
+  });
+
+  it("act()'s unobserved step is judged only where chaos-applied is: without it, no CHAOS NOT OBSERVED (the event still says unknown)", async () => {
+    const s = await setup('act-unjudged', { STUB_SUMMARY: passSummary }, { actions: true });
+    const out = await runK6(s.prep, s.ctx);
+    expect(out.exitCode).toBe(0);
+    expect(s.acted).toEqual(['node-2']);
+    expect(s.events.find((e) => e[0] === 'kill-node')).toEqual(['kill-node', 'node-2: ran, its effect not observed', 'unknown']);
+    expect(out.result.counters.chaos_actions_unobserved ?? 0).toBe(0);
+    expect(out.result.generator.notes.filter((n) => n.startsWith('CHAOS NOT OBSERVED'))).toEqual([]);
   });
 
   it('a chaos k6 outran (k6 exited first) counts as unobserved: chaos-applied unknown, CHAOS NOT OBSERVED with the hint', async () => {

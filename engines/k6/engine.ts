@@ -328,6 +328,8 @@ function startChaos(prep: K6Prepared, ctx: K6RunContext, t0: number, stop: Abort
     });
   /** Chaos actions seen not to happen, or that nothing observed (cluster/chaos-tally.ts): judged by `chaos-applied`. */
   const tally = new ChaosTally();
+  // Only where faults are judged: connection-capacity's "chaos" measures memory, it breaks nothing.
+  const judged = ctx.targets.some((t) => t.id === 'chaos-applied');
   const c: K6ChaosContext = {
     plan: prep.plan,
     options: ctx.options,
@@ -349,7 +351,7 @@ function startChaos(prep: K6Prepared, ctx: K6RunContext, t0: number, stop: Abort
         await fn();
         const why = `${detail}: ran, its effect not observed`;
         ctx.event(type, why, 'unknown');
-        tally.add({ action: type, target: detail, outcome: 'unknown', detail: 'ran, its effect not observed', hint: 'apply it through chaos(), which observes its effect' });
+        if (judged) tally.add({ action: type, target: detail, outcome: 'unknown', detail: 'ran, its effect not observed', hint: 'apply it through chaos(), which observes its effect' });
       } catch (e) {
         ctx.event(type, `${detail}: ${(e as Error).message}`, 'fail');
         tally.add({ action: type, target: detail, outcome: 'fail', detail: (e as Error).message });
@@ -367,8 +369,7 @@ function startChaos(prep: K6Prepared, ctx: K6RunContext, t0: number, stop: Abort
     const outran = stop.aborted;
     const why = outran ? 'stopped: k6 ended first' : `failed: ${(e as Error).message}`;
     ctx.event('chaos', why, outran ? 'unknown' : 'fail');
-    // Only where faults are judged: connection-capacity's "chaos" measures memory, it breaks nothing.
-    if (ctx.targets.some((t) => t.id === 'chaos-applied')) tally.add({
+    if (judged) tally.add({
       action: 'chaos',
       target: 'k6',
       outcome: outran ? 'unknown' : 'fail',
