@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { REDACTED } from './redact.js';
 
 /** A dotted path into an event's arguments or a frame: `args[0].body`, `data.payload`, `nodeId`. */
 export const PATH_RE = /^[A-Za-z_$][\w$]*(\[\d+\])*(\.[A-Za-z_$][\w$]*(\[\d+\])*)*$/;
@@ -154,7 +155,7 @@ export const REFERENCE_PROFILES = {
 /** The profile as the report stores it: `auth.jwt.secret` as "<redacted>". */
 export function redactProfile(p: ProtocolProfile): ProtocolProfile {
   if (p.auth?.jwt?.secret === undefined) return p;
-  return { ...p, auth: { ...p.auth, jwt: { ...p.auth.jwt, secret: '<redacted>' } } };
+  return { ...p, auth: { ...p.auth, jwt: { ...p.auth.jwt, secret: REDACTED } } };
 }
 
 /** Whether clients of profile `p` sign with the run's own secret (`WSB_JWT_SECRET` with `url`): absent, the reference profiles, an HS* `jwt` without `secret`. */

@@ -62,6 +62,11 @@ export function redactCommand(command: string): string {
   );
 }
 
+/** An argv with the credentials in it redacted (`--token=x`, `--token x`, `A_SECRET=x`). */
+export function redactArgv(argv: string[]): string[] {
+  return argv.map((a, i) => (i > 0 && /^--?[\w.-]+$/.test(argv[i - 1]) && SECRET_KEY.test(argv[i - 1]) && !a.startsWith('-') ? REDACTED : redactCommand(a)));
+}
+
 /** `env` with every value under a secret-like name replaced. */
 export function redactEnv(env: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, SECRET_KEY.test(k) ? REDACTED : v]));

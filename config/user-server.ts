@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { SERVER_KINDS } from '../cluster/types.js';
-import { REDACTED, SECRET_KEY as SECRET_KEY_RE, redactCommand, redactEnv } from './redact.js';
+import { redactArgv, redactCommand, redactEnv } from './redact.js';
 
 /** Signals a user's node may be stopped with gracefully (`server.stop.signal`). */
 export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
@@ -108,11 +108,6 @@ export function redactServer<T>(server: T): T {
   const s = server as UserServer;
   const command = typeof s.command === 'string' ? redactCommand(s.command) : Array.isArray(s.command) ? redactArgv(s.command) : s.command;
   return { ...s, ...(command !== undefined ? { command } : {}), ...(s.env ? { env: redactEnv(s.env) } : {}) } as T;
-}
-
-/** An argv with the credentials in it redacted (`--token=x`, `--token x`, `A_SECRET=x`). */
-function redactArgv(argv: string[]): string[] {
-  return argv.map((a, i) => (i > 0 && /^--?[\w.-]+$/.test(argv[i - 1]) && SECRET_KEY_RE.test(argv[i - 1]) && !a.startsWith('-') ? REDACTED : redactCommand(a)));
 }
 
 /** The command as shown in the report (`topology.serverCommand`). */
