@@ -17,7 +17,7 @@ import v8 from 'node:v8';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RawData } from 'ws';
 import { nowUs } from '../common/clock.js';
-import { ArrivalRecorder, type Payload, type Receiver } from '../load/arrival-recorder.js';
+import { ArrivalRecorder, internalized, type Payload, type Receiver } from '../load/arrival-recorder.js';
 import { recordUs } from '../load/histogram-record.js';
 import { startSelfMonitor } from '../load/self-monitor.js';
 import { compileProfile, type CompiledProfile } from '../load/profile.js';
@@ -147,8 +147,9 @@ async function opener(kind: Kind, work: Work, port: number, rooms: number): Prom
   const P = PROFILES[kind];
   const part = work === 'ledger' ? ledgerOnly(P) : work === 'hdr' ? hdrOnly(P) : work === 'count' ? null : profileArrival(P);
   return async (i) => {
-    const room = `r${i % rooms}`;
-    const state: BenchState = { id: i, nodeId: null, localAddress: sourceAddressFor(i), closed: false, joinWait: null, room, role: 'member' };
+    const room = internalized(`r${i % rooms}`);
+    // As the worker keeps its clients (load/worker.ts): the recorder's fields in the literal, the room internalized.
+    const state: BenchState = { id: i, nodeId: null, localAddress: sourceAddressFor(i), closed: false, joinWait: null, room, role: 'member', stream: undefined, streamPub: -1, rxNode: -1, rxNodeOf: undefined };
     const creds = P.credentials(i, `client-${i}`, [room]);
     let welcomed: ((nodeId: string | null) => void) | null = null;
     const welcome = new Promise<string | null>((resolve) => (welcomed = resolve));

@@ -6,7 +6,7 @@ import { nowUs } from '../common/clock.js';
 import { DeliveryLedger } from '../load/delivery-ledger.js';
 import { createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
 import { recordUs } from '../load/histogram-record.js';
-import type { Payload, Receiver } from '../load/arrival-recorder.js';
+import { internalized, type Payload, type Receiver } from '../load/arrival-recorder.js';
 import type { SioClient as SioClientT } from '../load/sio-client.js';
 import { CPU_BROADCASTS_PER_S, CPU_CONNS, CPU_ROOMS, MICRO_N, MICRO_REPEAT, send } from './config.js';
 import { PROFILES, profileArrival, recorder } from './client-role.js';
@@ -64,7 +64,18 @@ export async function microRole(): Promise<void> {
   };
   // Message i of a loop: broadcast floor(i / membersPerRoom), to member i % membersPerRoom of its room.
   const receiverOf = (b: number, m: number) => (b % CPU_ROOMS) + CPU_ROOMS * m;
-  const states: Receiver[] = Array.from({ length: CPU_CONNS }, (_, id) => ({ id, nodeId: `node-${1 + (id % 3)}` }));
+  // As the worker keeps its clients (load/worker.ts): members of their room, the node id from the
+  // server's welcome (the bench server's node-1), the recorder's fields in the literal.
+  const states: Receiver[] = Array.from({ length: CPU_CONNS }, (_, id) => ({
+    id,
+    nodeId: internalized('node-1'),
+    room: internalized(`r${id % CPU_ROOMS}`),
+    role: 'member' as const,
+    stream: undefined,
+    streamPub: -1,
+    rxNode: -1,
+    rxNodeOf: undefined,
+  }));
   recorder.measureFromUs = nowUs();
   let sink = 0;
 

@@ -27,7 +27,10 @@ export interface Receiver {
   /**
    * Ledger streams of this receiver (kept by the recorder): the first publisher's inline, any
    * other's in a map. (Not an array indexed by publisher id: a receiver of publisher 999 would
-   * hold a 1,000-slot array, 12 KB.)
+   * hold a 1,000-slot array, 12 KB.) A receiver created with `stream`, `streamPub`, `rxNode` and
+   * `rxNodeOf` already in its literal (`streamPub: -1, rxNode: -1`, the others undefined) keeps
+   * them in the object itself: added later, they go to a separate property array, one more cache
+   * line per delivery.
    */
   stream?: LedgerStream;
   streamPub?: number;
@@ -35,6 +38,17 @@ export interface Receiver {
   /** The recorder's index of `nodeId` (kept by the recorder; `rxNodeOf` is the id it was taken from). */
   rxNode?: number;
   rxNodeOf?: string | null;
+}
+
+/**
+ * `s` as V8's internalized copy: the strings JSON.parse returns for short values (a frame's room,
+ * its node id) are internalized, so comparing one with an internalized receiver's `room` is a
+ * pointer comparison, where a per-connection copy would be read char by char — one more cache
+ * line per delivery (issue 17). A property key is always internalized.
+ */
+export function internalized(s: string): string {
+  for (const k in { [s]: 0 }) return k;
+  return s;
 }
 
 /** What a published message carries. */

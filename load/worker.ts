@@ -12,7 +12,7 @@ import { compileProfile, type CompiledProfile } from './profile.js';
 import { classifyEvent, FrameTap, joinWithProfile, nodeFromUpstream, ProfileError } from './profile-session.js';
 import { holdConnections } from './hold.js';
 import type { ReconnectObject } from '../config/protocol.js';
-import { ArrivalRecorder, type Payload } from './arrival-recorder.js';
+import { ArrivalRecorder, internalized, type Payload } from './arrival-recorder.js';
 import { measureClockOffset, writeReceiveLog, type ClockOffset } from '../calibrate/receive-log.js';
 import { startSelfMonitor } from './self-monitor.js';
 import { encodeHistogram } from '../model/histogram.js';
@@ -243,7 +243,7 @@ async function joinAll(assignments: Array<{ id: number; room: string; role: 'mem
     assignments.map(async (a) => {
       const state = clients.get(a.id);
       if (!state) return;
-      state.room = a.room;
+      state.room = internalized(a.room); // compared with every arrival's room (Receiver.room)
       state.role = a.role;
       state.joinNode = state.nodeId;
       if (a.role !== 'member' && !(a.role === 'publisher' && P.publisherJoins)) return;
@@ -411,7 +411,8 @@ async function handle(msg: ToWorker): Promise<void> {
         rec.sampleEvery = msg.receiveLog.every;
       }
       for (const c of msg.clients) {
-        clients.set(c.id, { id: c.id, localAddress: c.localAddress, client: null, nodeId: null, joinNode: null, room: null, role: null, down: [], current: null, closing: false, session: null, joinWait: null });
+        // The recorder's fields in the literal: kept in the object itself (Receiver.stream).
+        clients.set(c.id, { id: c.id, localAddress: c.localAddress, client: null, nodeId: null, joinNode: null, room: null, role: null, down: [], current: null, closing: false, session: null, joinWait: null, stream: undefined, streamPub: -1, rxNode: -1, rxNodeOf: undefined });
       }
       startTicks();
       send({ type: 'ready', workerId });
