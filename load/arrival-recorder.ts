@@ -1,8 +1,8 @@
 import type { Histogram } from 'hdr-histogram-js';
 import { nowUs } from '../common/clock.js';
 import { DeliveryLedger, type LedgerStream } from './delivery-ledger.js';
-import { createCompactLatencyHistogram, createLatencyHistogram, decodeHistogram, encodeHistogram, HIST_HIGHEST_US } from '../model/histogram.js';
-import { recordUs, recordUsInto } from './histogram-record.js';
+import { createLatencyHistogram, encodeHistogram, HIST_HIGHEST_US } from '../model/histogram.js';
+import { addSparse, recordUs, recordUsInto, sparseCounts, type SparseCounts } from './histogram-record.js';
 
 /** What the recorder needs of a receiving client. */
 export interface Receiver {
@@ -81,35 +81,35 @@ export const SLOW_ARRIVAL_US = 250_000;
  * One intended second's latency: same-node, cross-node, and by receiving / publishing node index.
  * While the second can still get arrivals, every histogram of it is dense (a record costs about
  * 0.15 µs, where a packed one costs 0.8 µs on this receive path — `npm run bench`) and so large
- * (~74 KB); then `sealBefore` packs `same` / `cross` into compact histograms (kept for the whole
- * run: their memory follows the values seen) and encodes the per-node ones (`rxDone` / `pxDone`)
- * and drops them. An arrival for a sealed second records into the packed histograms, or opens a
- * new per-node one, sealed later and merged at collect.
+ * (~74 KB); then `sealBefore` keeps each one's non-zero counts (`SparseCounts`: memory by the
+ * values seen; one scan, where packing it cost 2–4 ms and encoding it 0.2–0.6 ms, every second,
+ * issue 17) and drops it. An arrival for a sealed second opens a new dense histogram, sealed later
+ * and merged at collect.
  */
 interface SecondBucket {
-  same: Histogram;
-  cross: Histogram;
+  /** Open (dense) histograms of this second; null when sealed and no late arrival came since. */
+  same: Histogram | null;
+  cross: Histogram | null;
   /** By the recorder's node index (see `nodes`); holes until a node has an arrival in this second. */
   rx: Array<Histogram | undefined>;
   px: Array<Histogram | undefined>;
-  /** A dense histogram of this second is open (same / cross not packed yet, or a per-node one). */
+  /** A dense histogram of this second is open. */
   open: boolean;
-  /** `same` / `cross` are packed (sealed). */
-  packed: boolean;
-  /** Sealed per-node histograms: [node index, encoded]. */
-  rxDone: Array<[number, string]>;
-  pxDone: Array<[number, string]>;
-}
-
-/** A compact (packed) copy of `h`: same counts, memory by the values seen. */
-function packed(h: Histogram): Histogram {
-  const c = createCompactLatencyHistogram();
-  c.add(h);
-  return c;
+  /** Sealed counts: same / cross, and per node [node index, counts]. */
+  sameDone: SparseCounts[];
+  crossDone: SparseCounts[];
+  rxDone: Array<[number, SparseCounts]>;
+  pxDone: Array<[number, SparseCounts]>;
 }
 
 /** Intended seconds this far behind the current one are sealed at each tick. */
 const SEAL_AFTER_S = 3;
+
+/** Adds a second's open histogram (if any) and its sealed counts into `into`. */
+function addBucket(into: Histogram, open: Histogram | null, done: SparseCounts[]): void {
+  if (open !== null) into.add(open);
+  for (const c of done) addSparse(into, c);
+}
 
 /**
  * The generator's receive path: for every arriving message, identity into the delivery ledger,
@@ -252,7 +252,7 @@ export class ArrivalRecorder {
     // Arrivals come in runs of the same intended second: the last bucket saves the map lookup.
     let bucket = s === this.lastS ? this.lastBucket : this.perSecond.get(s);
     if (bucket === undefined) {
-      bucket = { same: createLatencyHistogram(), cross: createLatencyHistogram(), rx: [], px: [], open: true, packed: false, rxDone: [], pxDone: [] };
+      bucket = { same: createLatencyHistogram(), cross: createLatencyHistogram(), rx: [], px: [], open: true, sameDone: [], crossDone: [], rxDone: [], pxDone: [] };
       this.perSecond.set(s, bucket);
     }
     this.lastS = s;
@@ -271,32 +271,34 @@ export class ArrivalRecorder {
     }
     let hx = rx >= 0 ? bucket.rx[rx] : null;
     let hp = bucket.px[px];
-    if (hx === undefined || hp === undefined) {
+    let hs = cross ? bucket.cross : bucket.same;
+    if (hx === undefined || hp === undefined || hs === null) {
+      // A node's first arrival in this second, or a late arrival for a sealed second.
       bucket.open = true;
       if (hx === undefined) hx = bucket.rx[rx] = createLatencyHistogram();
       if (hp === undefined) hp = bucket.px[px] = createLatencyHistogram();
+      if (hs === null) hs = cross ? (bucket.cross = createLatencyHistogram()) : (bucket.same = createLatencyHistogram());
     }
     // Its intended second's same/cross bucket, the live second, the publishing and the receiving node.
-    recordUsInto(cross ? bucket.cross : bucket.same, this.second, hp, hx, lat);
+    recordUsInto(hs, this.second, hp, hx, lat);
   }
 
-  /** Packs same / cross and encodes and drops the per-node histograms of intended seconds before `beforeS` (see SecondBucket). */
+  /** Keeps the counts of the histograms of intended seconds before `beforeS` and drops them (see SecondBucket). */
   sealBefore(beforeS: number): void {
     for (const [s, b] of this.perSecond) {
       if (!b.open || s >= beforeS) continue;
       b.rx.forEach((h, i) => {
-        if (h !== undefined && h.totalCount > 0) b.rxDone.push([i, encodeHistogram(h)]);
+        if (h !== undefined && h.totalCount > 0) b.rxDone.push([i, sparseCounts(h)]);
       });
       b.px.forEach((h, i) => {
-        if (h !== undefined && h.totalCount > 0) b.pxDone.push([i, encodeHistogram(h)]);
+        if (h !== undefined && h.totalCount > 0) b.pxDone.push([i, sparseCounts(h)]);
       });
       b.rx = [];
       b.px = [];
-      if (!b.packed) {
-        b.same = packed(b.same);
-        b.cross = packed(b.cross);
-        b.packed = true;
-      }
+      if (b.same !== null && b.same.totalCount > 0) b.sameDone.push(sparseCounts(b.same));
+      if (b.cross !== null && b.cross.totalCount > 0) b.crossDone.push(sparseCounts(b.cross));
+      b.same = null;
+      b.cross = null;
       b.open = false;
     }
   }
@@ -351,8 +353,8 @@ export class ArrivalRecorder {
     const same = createLatencyHistogram();
     const cross = createLatencyHistogram();
     for (const b of this.perSecond.values()) {
-      same.add(b.same);
-      cross.add(b.cross);
+      addBucket(same, b.same, b.sameDone);
+      addBucket(cross, b.cross, b.crossDone);
     }
     all.add(same);
     all.add(cross);
@@ -364,30 +366,30 @@ export class ArrivalRecorder {
    * receiving (`rx`) and publishing (`px`) node id.
    */
   perSecondEncoded(): Array<{ s: number; hdr: string; same: number; cross: number; rx: Record<string, string>; px: Record<string, string> }> {
-    const byNode = (list: Array<Histogram | undefined>, done: Array<[number, string]>) => {
+    const byNode = (list: Array<Histogram | undefined>, done: Array<[number, SparseCounts]>) => {
       const merged = new Map<number, Histogram>();
-      const into = (i: number, h: Histogram) => {
-        const m = merged.get(i);
-        if (m === undefined) merged.set(i, h);
-        else m.add(h);
+      const of = (i: number) => {
+        let m = merged.get(i);
+        if (m === undefined) merged.set(i, (m = createLatencyHistogram()));
+        return m;
       };
-      for (const [i, enc] of done) into(i, decodeHistogram(enc));
+      for (const [i, c] of done) addSparse(of(i), c);
       list.forEach((h, i) => {
-        if (h !== undefined && h.totalCount > 0) {
-          const copy = createLatencyHistogram();
-          copy.add(h);
-          into(i, copy);
-        }
+        if (h !== undefined && h.totalCount > 0) of(i).add(h);
       });
       const out: Record<string, string> = {};
       for (const [i, h] of merged) out[this.nodes[i]] = encodeHistogram(h);
       return out;
     };
     return [...this.perSecond].map(([s, b]) => {
+      const same = createLatencyHistogram();
+      const cross = createLatencyHistogram();
+      addBucket(same, b.same, b.sameDone);
+      addBucket(cross, b.cross, b.crossDone);
       const h = createLatencyHistogram();
-      h.add(b.same);
-      h.add(b.cross);
-      return { s, hdr: encodeHistogram(h), same: b.same.totalCount, cross: b.cross.totalCount, rx: byNode(b.rx, b.rxDone), px: byNode(b.px, b.pxDone) };
+      h.add(same);
+      h.add(cross);
+      return { s, hdr: encodeHistogram(h), same: same.totalCount, cross: cross.totalCount, rx: byNode(b.rx, b.rxDone), px: byNode(b.px, b.pxDone) };
     });
   }
 
