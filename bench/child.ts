@@ -17,8 +17,9 @@ export class Child {
   private exited: string | null = null;
   private failWaiters: Array<(e: Error) => void> = [];
 
-  constructor(readonly name: string, args: string[], execArgv: string[] = []) {
-    this.proc = fork(ENTRY, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /** `entry`: another build's bench entry point (BENCH_BASELINE); default this build's. */
+  constructor(readonly name: string, args: string[], execArgv: string[] = [], entry = ENTRY) {
+    this.proc = fork(entry, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.add(this.proc);
     this.proc.on('message', (m: Msg) => {
       const w = this.waiters.findIndex((x) => x.type === m.type);

@@ -18,9 +18,11 @@
  *
  * BENCH_ONLY=mem:lean,cpu:bare,… runs a subset and prints raw JSON; BENCH_CPU_PROF=<dir> also writes
  * a whole-process .cpuprofile per receiving process; BENCH_NOISE_OK=1 judges the goals even on a noisy
- * machine (the verdicts say so).
+ * machine (the verdicts say so); BENCH_BASELINE=<dir> adds another build's lean and JSON-frame
+ * clients to the CPU rounds (`lean@base`, `json@base`) and prints this build's / its ratio.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Child, killAll } from './child.js';
@@ -106,8 +108,18 @@ async function orchestrate(): Promise<number> {
       ['lean-hdr', 'lean', 'hdr', 'lean client + clock & HDR only', false],
       // Investigation: the worker's young generation larger (fewer scavenges), BENCH_ONLY=cpu:bare,cpu:lean,cpu:lean-semi64.
       ['lean-semi64', 'lean', 'arrival', 'lean, --max-semi-space-size=64', false, ['--max-semi-space-size=64']],
-    ] as Array<[string, Kind, Work, string, boolean, string[]?]>
+    ] as Array<[string, Kind, Work, string, boolean, string[]?, string?]>
   ).filter(([name]) => (INVESTIGATION.has(name) ? only?.includes(`cpu:${name}`) === true : want(`cpu:${name}`)));
+  // BENCH_BASELINE=<another checkout, built>: its lean and JSON-frame clients in the same rounds, an
+  // A/B of a change that one noisy run can judge (the ratio of the per-round figures, goal-table.ts).
+  const baseline = process.env.BENCH_BASELINE;
+  if (baseline !== undefined) {
+    const entry = resolve(baseline, 'dist/bench/generator-bench.js');
+    if (!existsSync(entry)) throw new Error(`BENCH_BASELINE: no ${entry} (build it: npx tsc -p tsconfig.json && npx tsc -p bench/tsconfig.json there)`);
+    for (const [name, kind, work, label] of [...variants]) {
+      if (kind === 'lean' || kind === 'json') variants.push([`${name}@base`, kind, work, `${label}, baseline`, false, undefined, entry]);
+    }
+  }
   const cpu = variants.length > 0 ? await cpuBench(variants) : {};
   let micro: MicroResult | null = null;
   if (want('micro')) {

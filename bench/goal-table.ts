@@ -152,6 +152,17 @@ export function render(machine: Machine, mem: Partial<Record<Kind, MemResult>>, 
       );
     }
     out.push(`  (B alloc = V8-heap bytes allocated per delivery; max/s/core = 1e6 / µs per delivery; others % = CPU of the machine's other processes, % of all ${machine.cpus} cores)`);
+    const pinged = variants.filter((n) => cpu[n].fixed.pingsPerKDelivery > 0);
+    if (pinged.length > 0)
+      out.push(`  Engine.IO pings answered in the windows (keep-alive, not deliveries): ${pinged.map((n) => `${n} ${f2(cpu[n].fixed.pingsPerKDelivery)} per 1,000 deliveries`).join(', ')}`);
+    const ab = variants.filter((n) => n.endsWith('@base') && cpu[n.slice(0, -5)] !== undefined);
+    if (ab.length > 0) {
+      const ratios = ab.map((n) => {
+        const r = perRound(cpu, n.slice(0, -5), n);
+        return `${n.slice(0, -5)} ${f2(median(r))}× (rounds ${f2(Math.min(...r))}–${f2(Math.max(...r))})`;
+      });
+      out.push(`  this build / the baseline build (BENCH_BASELINE), median of the per-round ratios: ${ratios.join(', ')}`);
+    }
     const profiled = variants.filter((n) => cpu[n].profile !== null);
     if (profiled.length > 0) {
       out.push('');
@@ -180,7 +191,9 @@ export function render(machine: Machine, mem: Partial<Record<Kind, MemResult>>, 
     out.push(`  bare: Buffer → string → JSON.parse                                    ${lpad(f2(m.bareParse), 6)}`);
     out.push(`  lean: SioClient.handleMessage → onEvent (Engine.IO/Socket.IO + parse) ${lpad(na(m.leanParse), 6)}`);
     out.push(`  receive path: ArrivalRecorder.onArrival (nowUs, ledger, HDR records)  ${lpad(f2(m.onArrival), 6)}   of which nowUs ${f2(m.nowUs)}, ledger.record ${f2(m.ledgerRecord)}, recordUs ${f2(m.recordUs)} each`);
+    const sealUs = ((m.sealMs ?? 0) * 1000) / (CPU_BROADCASTS_PER_S * (CPU_CONNS / CPU_ROOMS));
     out.push(`  lean total: handleMessage → onArrival                                 ${lpad(na(m.leanTotal), 6)}   worker tick: encodeHistogram ${f2(m.tickEncodeMs)} ms/s = ${f2(tickUs)} µs/delivery`);
+    out.push(`  once a second: sealing a second's histograms (sealBefore) ${f2(m.sealMs)} ms = ${f2(sealUs)} µs/delivery at the offered rate`);
     out.push('');
   }
   if (v.goals.length > 0) {

@@ -18,6 +18,8 @@ export interface RawWindow {
   userUs: number;
   sysUs: number;
   serverSent: number;
+  /** Engine.IO pings the server sent in the window (each a read and a pong write in the client: not deliveries). */
+  serverPings: number;
   serverElapsedUs: number;
   serverCpuUs: number;
   /** CPU time the rest of the machine (other processes) used during the window. */
@@ -40,6 +42,8 @@ export interface Window {
   sysUsPerDelivery: number;
   /** Deliveries the server sent per second in the window, and its CPU use (% of one core). */
   serverSentPerSec: number;
+  /** Engine.IO pings (and so pongs) per 1,000 deliveries: keep-alive work the client did in the window (0 for ws servers). */
+  pingsPerKDelivery: number;
   serverCpuPercent: number;
   /** Other processes' CPU use during the window, % of the whole machine (all cores). */
   otherCpuPercent: number;
@@ -59,6 +63,7 @@ export function derive(r: RawWindow): Window {
     userUsPerDelivery: r.userUs / d,
     sysUsPerDelivery: r.sysUs / d,
     serverSentPerSec: (r.serverSent * 1e6) / r.serverElapsedUs,
+    pingsPerKDelivery: (r.serverPings * 1000) / d,
     serverCpuPercent: (r.serverCpuUs / r.serverElapsedUs) * 100,
     otherCpuPercent: (r.otherBusyUs / r.elapsedUs / os.cpus().length) * 100,
     gcMsPerS: r.gcUs / 1000 / (r.elapsedUs / 1e6),
@@ -68,7 +73,7 @@ export function derive(r: RawWindow): Window {
 }
 
 function sumRaw(rs: RawWindow[]): RawWindow {
-  const out: RawWindow = { deliveries: 0, elapsedUs: 0, cpuUs: 0, userUs: 0, sysUs: 0, serverSent: 0, serverElapsedUs: 0, serverCpuUs: 0, otherBusyUs: 0, gcCount: 0, gcUs: 0, allocBytes: 0 };
+  const out: RawWindow = { deliveries: 0, elapsedUs: 0, cpuUs: 0, userUs: 0, sysUs: 0, serverSent: 0, serverPings: 0, serverElapsedUs: 0, serverCpuUs: 0, otherBusyUs: 0, gcCount: 0, gcUs: 0, allocBytes: 0 };
   for (const r of rs) for (const k of Object.keys(out) as Array<keyof RawWindow>) out[k] += r[k];
   return out;
 }
@@ -120,6 +125,7 @@ async function measureWindow(client: Child, server: Child, ms: number): Promise<
     userUs: n(b, 'userUs') - n(a, 'userUs'),
     sysUs: n(b, 'sysUs') - n(a, 'sysUs'),
     serverSent: n(sb, 'sent') - n(sa, 'sent'),
+    serverPings: (n(sb, 'pings') ?? 0) - (n(sa, 'pings') ?? 0),
     serverElapsedUs: n(sb, 'atUs') - n(sa, 'atUs'),
     serverCpuUs: n(sb, 'cpuUs') - n(sa, 'cpuUs'),
     gcCount: gc.gcCount,
@@ -150,11 +156,14 @@ async function profileWindow(rig: Rig): Promise<Breakdown> {
   return m.breakdown as Breakdown;
 }
 
-/** `variants`: [name, kind, work, label, profile it, node flags of the receiving process]. */
-export async function cpuBench(variants: Array<[string, Kind, Work, string, boolean, string[]?]>): Promise<Record<string, CpuResult>> {
+/**
+ * `variants`: [name, kind, work, label, profile it, node flags of the receiving process, its bench
+ * entry point (another build's, BENCH_BASELINE; default this build's)].
+ */
+export async function cpuBench(variants: Array<[string, Kind, Work, string, boolean, string[]?, string?]>): Promise<Record<string, CpuResult>> {
   const rigs: Rig[] = [];
   try {
-    for (const [variant, kind, work, label, , flags] of variants) {
+    for (const [variant, kind, work, label, , flags, entry] of variants) {
       const { server, port } = await startServer(serverFor(kind), CPU_ROOMS);
       // BENCH_CPU_PROF=<dir>: also a whole-process profile of the receiving processes (node --cpu-prof).
       const prof = process.env.BENCH_CPU_PROF;
@@ -162,6 +171,7 @@ export async function cpuBench(variants: Array<[string, Kind, Work, string, bool
         `${variant}-cpu-client`,
         ['--role', 'client', '--kind', kind, '--work', work, '--mode', 'cpu', '--port', String(port)],
         [...(flags ?? []), ...(prof ? ['--cpu-prof', '--cpu-prof-dir', prof, '--cpu-prof-name', `${variant}.cpuprofile`] : [])],
+        entry,
       );
       rigs.push({ variant, label, kind, work, server, client });
       await client.next('ready', 60_000); // one at a time: connect storms stay apart

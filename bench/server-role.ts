@@ -24,6 +24,7 @@ export async function serverRole(kind: ServerKind, rooms: number, pingMs: number
   const http = createServer();
   const seq = new Array<number>(rooms).fill(0);
   let dealt = 0;
+  let pings = 0;
   let broadcast: (r: number) => number; // returns deliveries sent
 
   if (kind === 'ws') {
@@ -77,6 +78,13 @@ export async function serverRole(kind: ServerKind, rooms: number, pingMs: number
   } else {
     const { Server } = await import('socket.io');
     const io = new Server(http, { transports: ['websocket'], serveClient: false, ...(pingMs !== undefined ? { pingInterval: pingMs, pingTimeout: 20_000 } : {}) });
+    // Engine.IO pings (default every 25 s per connection; they come in a burst, one per connection
+    // of a connect storm): counted, so a CPU window that caught the pongs can be told apart.
+    io.engine.on('connection', (socket: { on(ev: 'packetCreate', fn: (p: { type: string }) => void): void }) =>
+      socket.on('packetCreate', (p) => {
+        if (p.type === 'ping') pings++;
+      }),
+    );
     io.on('connection', (socket) => {
       const auth = socket.handshake.auth as { token?: unknown } | undefined;
       if (typeof auth?.token !== 'string') {
@@ -140,7 +148,7 @@ export async function serverRole(kind: ServerKind, rooms: number, pingMs: number
         return;
       case 'mark': {
         const cpu = process.cpuUsage();
-        send({ type: 'mark', sent, atUs: nowUs(), cpuUs: cpu.user + cpu.system });
+        send({ type: 'mark', sent, pings, atUs: nowUs(), cpuUs: cpu.user + cpu.system });
         return;
       }
     }
