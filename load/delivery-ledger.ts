@@ -62,32 +62,21 @@ function popcount32(x: number): number {
   return Math.imul(x, 0x01010101) >>> 24;
 }
 
-/**
- * A stream's first two words come from shared slabs: a Uint32Array of its own costs ~220 B of
- * heap for its 8 bytes, a view into a slab ~105 (there is a stream per connection: issue 17). A
- * stream that outgrows them gets an array of its own; its slot is left unused.
- */
-const SLAB_WORDS = 8192;
-let slab: Uint32Array | null = null;
-let slabOff = 0;
-function firstWords(): Uint32Array {
-  if (slab === null || slabOff + 2 > SLAB_WORDS) {
-    slab = new Uint32Array(SLAB_WORDS);
-    slabOff = 0;
-  }
-  const w = slab.subarray(slabOff, slabOff + 2);
-  slabOff += 2;
-  return w;
-}
-
 /** One (receiver, pub) stream. */
 class Stream {
   constructor(readonly pub: number) {}
 
   /** Every seq < base has been received (base is a multiple of 32). */
   base = 0;
-  /** Bit (seq − base) set ⇔ seq received. */
-  words: Uint32Array = firstWords();
+  /**
+   * Bit (seq − base) set ⇔ seq received: in `w0` / `w1` (int32) while the window is 64 seqs, then
+   * in `words`. Most streams never leave the two fields: no typed array per stream (one per
+   * connection: ~105 B of heap as a slab view, ~220 B as an array of its own) and, on every
+   * arrival, no view and backing store to read besides the stream itself (issue 17).
+   */
+  w0 = 0;
+  w1 = 0;
+  words: Uint32Array | null = null;
   /** Highest seq received so far, −1 if none. */
   highest = -1;
   /** Distinct seqs received. */
@@ -105,6 +94,31 @@ class Stream {
     if (seq < this.base) return this.dup(seq);
     if (this.far !== null && this.far.has(seq)) return this.dup(seq);
     let off = seq - this.base;
+    if (this.words === null) {
+      if (off >= 64) {
+        // Drop fully received leading words (as compact does).
+        while (this.w0 === -1) {
+          this.base += 32;
+          this.w0 = this.w1;
+          this.w1 = 0;
+        }
+        off = seq - this.base;
+      }
+      if (off < 32) {
+        const bit = 1 << off;
+        if ((this.w0 & bit) !== 0) return this.dup(seq);
+        this.w0 |= bit;
+        return this.first(seq);
+      }
+      if (off < 64) {
+        const bit = 1 << (off - 32);
+        if ((this.w1 & bit) !== 0) return this.dup(seq);
+        this.w1 |= bit;
+        return this.first(seq);
+      }
+      // The window outgrows the two fields: an array from here on.
+      this.words = Uint32Array.of(this.w0, this.w1);
+    }
     if (off >= this.words.length * 32) {
       this.compact();
       off = seq - this.base;
@@ -146,7 +160,7 @@ class Stream {
 
   /** Drop fully received leading words, advancing base. */
   private compact(): void {
-    const words = this.words;
+    const words = this.words!;
     let n = 0;
     while (n < words.length && words[n] === FULL) n++;
     if (n === 0) return;
@@ -155,13 +169,24 @@ class Stream {
     this.base += n * 32;
   }
 
+  /** Seqs the bitset covers from base. */
+  private bits(): number {
+    return this.words === null ? 64 : this.words.length * 32;
+  }
+
+  /** Word i of the bitset, unsigned. */
+  private wordAt(i: number): number {
+    const w = this.words;
+    return w === null ? (i === 0 ? this.w0 : this.w1) >>> 0 : w[i];
+  }
+
   /** True when `seq` was received at least once. */
   has(seq: number): boolean {
     if (seq < this.base) return true;
     if (this.far !== null && this.far.has(seq)) return true;
     const off = seq - this.base;
-    if (off >= this.words.length * 32) return false;
-    return (this.words[off >>> 5] & (1 << (off & 31))) !== 0;
+    if (off >= this.bits()) return false;
+    return (this.wordAt(off >>> 5) & (1 << (off & 31))) !== 0;
   }
 
   /** Distinct received seqs in [lo, hi). */
@@ -174,22 +199,22 @@ class Stream {
       lo = this.base;
       if (hi <= lo) return count;
     }
-    const end = Math.min(hi - this.base, this.words.length * 32);
+    const end = Math.min(hi - this.base, this.bits());
     let off = lo - this.base;
     if (off >= end) return count;
     // Leading partial word.
     while (off < end && (off & 31) !== 0) {
-      if ((this.words[off >>> 5] & (1 << (off & 31))) !== 0) count++;
+      if ((this.wordAt(off >>> 5) & (1 << (off & 31))) !== 0) count++;
       off++;
     }
     // Whole words.
     while (off + 32 <= end) {
-      count += popcount32(this.words[off >>> 5]);
+      count += popcount32(this.wordAt(off >>> 5));
       off += 32;
     }
     // Trailing partial word.
     while (off < end) {
-      if ((this.words[off >>> 5] & (1 << (off & 31))) !== 0) count++;
+      if ((this.wordAt(off >>> 5) & (1 << (off & 31))) !== 0) count++;
       off++;
     }
     return count;
