@@ -194,6 +194,15 @@ export function render(machine: Machine, mem: Partial<Record<Kind, MemResult>>, 
     const sealUs = ((m.sealMs ?? 0) * 1000) / (CPU_BROADCASTS_PER_S * (CPU_CONNS / CPU_ROOMS));
     out.push(`  lean total: handleMessage → onArrival                                 ${lpad(na(m.leanTotal), 6)}   worker tick: encodeHistogram ${f2(m.tickEncodeMs)} ms/s = ${f2(tickUs)} µs/delivery`);
     out.push(`  once a second: sealing a second's histograms (sealBefore) ${f2(m.sealMs)} ms = ${f2(sealUs)} µs/delivery at the offered rate`);
+    if (m.leanParse !== null && m.leanTotal !== null) {
+      // The lean path's extra over bare, by part: what a socket-level gap is made of, before cache effects.
+      const extra = m.leanTotal - m.bareParse + tickUs + sealUs;
+      const bare = cpu.bare?.fixed.usPerDelivery;
+      out.push(
+        `  lean − bare: ${f2(extra)} µs = framing ${f2(m.leanParse - m.bareParse)} + glue ${f2(m.leanTotal - m.leanParse - m.onArrival)} (profile getters; the two parts sharing caches) + recorder ${f2(m.onArrival)} + once a second ${f2(tickUs + sealUs)}` +
+          (bare !== undefined ? ` — ${f2((bare + extra) / bare)}× of bare ws's ${f2(bare)} µs/delivery in this run, if the socket side cost the same` : ''),
+      );
+    }
     out.push('');
   }
   if (v.goals.length > 0) {
