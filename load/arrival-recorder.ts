@@ -40,16 +40,7 @@ export interface Receiver {
   rxNodeOf?: string | null;
 }
 
-/**
- * `s` as V8's internalized copy: the strings JSON.parse returns for short values (a frame's room,
- * its node id) are internalized, so comparing one with an internalized receiver's `room` is a
- * pointer comparison, where a per-connection copy would be read char by char — one more cache
- * line per delivery (issue 17). A property key is always internalized.
- */
-export function internalized(s: string): string {
-  for (const k in { [s]: 0 }) return k;
-  return s;
-}
+export { internalized } from '../common/intern.js';
 
 /** What a published message carries. */
 export interface Payload {

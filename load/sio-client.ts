@@ -26,6 +26,7 @@
  * (`replayed`) and delivered first, in order, as socket.io-client's receive buffer does.
  */
 import WebSocket from 'ws';
+import { internalized } from '../common/intern.js';
 import { clientTls } from '../common/tls.js';
 import { CLOSED, CONNECTED, CONNECTING, ClientCore, DEFAULT_CONNECT_TIMEOUT_MS, MAX_EARLY_EVENTS, SioConnectError } from './client-core.js';
 
@@ -319,6 +320,7 @@ export class SioClient extends ClientCore {
 /** After this many frames the fast path could not read, it is left off (e.g. a profile whose events carry two arguments). */
 const FAST_MISS_LIMIT = 64;
 let fastMisses = 0;
+let lastEvent = 'msg';
 
 /**
  * The arguments `[event, arg]` of `msg` when it is exactly `42["<event>",<one JSON value>]` — an
@@ -336,9 +338,16 @@ export function simpleEventArgs(msg: string): [string, unknown] | null {
   const end = msg.length - 1;
   // '4' '2' '[' '"' … ']'
   if (fastMisses >= FAST_MISS_LIMIT || msg.charCodeAt(0) !== 52 || msg.charCodeAt(1) !== 50 || msg.charCodeAt(2) !== 91 || msg.charCodeAt(3) !== 34 || msg.charCodeAt(end) !== 93) return null;
-  let q = 4;
-  for (let c = msg.charCodeAt(q); c !== 34; c = msg.charCodeAt(++q)) {
-    if (c === 92 /* backslash */ || c < 32 || q >= end) return null; // q >= end: no closing quote
+  // The last event name read (most frames carry the same one): reused when the frame holds it,
+  // so a frame allocates no name and the profile's `event === name` is a pointer compare.
+  let event: string | null = lastEvent;
+  let q = 4 + event.length;
+  if (msg.charCodeAt(q) !== 34 || !msg.startsWith(event, 4)) {
+    q = 4;
+    for (let c = msg.charCodeAt(q); c !== 34; c = msg.charCodeAt(++q)) {
+      if (c === 92 /* backslash */ || c < 32 || q >= end) return null; // q >= end: no closing quote
+    }
+    event = null;
   }
   if (msg.charCodeAt(q + 1) !== 44 /* ',' */ || q + 2 >= end) return null;
   let arg: unknown;
@@ -348,7 +357,8 @@ export function simpleEventArgs(msg: string): [string, unknown] | null {
     fastMisses++;
     return null;
   }
-  return [msg.slice(4, q), arg];
+  if (event === null) event = lastEvent = internalized(msg.slice(4, q));
+  return [event, arg];
 }
 
 /** Test hook: the fast path on again (simpleEventArgs). */
