@@ -72,10 +72,11 @@ export const SLOW_ARRIVAL_US = 250_000;
  * One intended second's latency: same-node, cross-node, and by receiving / publishing node index.
  * While the second can still get arrivals, every histogram of it is dense (a record costs about
  * 0.15 µs, where a packed one costs 0.8 µs on this receive path — `npm run bench`) and so large
- * (~74 KB); then `sealBefore` keeps each one's non-zero counts (`SparseCounts`: memory by the
- * values seen; one scan, where packing it cost 2–4 ms and encoding it 0.2–0.6 ms, every second,
- * issue 17) and drops it. An arrival for a sealed second opens a new dense histogram, sealed later
- * and merged at collect.
+ * (~74 KB); then `sealBefore` keeps each one's non-zero counts (`SparseCounts`: varints, deflated,
+ * about the encoded histogram's size; taken in 0.05–0.25 ms, where packing same / cross cost
+ * 2–4 ms each and encoding a per-node one 0.1–0.6 ms, every second: issue 17) and drops it. An
+ * arrival for a sealed second opens a new dense histogram, sealed at the next tick and merged at
+ * collect.
  */
 interface SecondBucket {
   /** Open (dense) histograms of this second; null when sealed and no late arrival came since. */
