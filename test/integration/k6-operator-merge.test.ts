@@ -81,9 +81,10 @@ interface Ran {
  */
 async function renderAndRun(name: string, parallelism: number, agreedStart: boolean): Promise<Ran> {
   // With --start-at, publishing starts at the agreed time: far enough ahead of rendering, minting the tokens, k6's start, its setup and the connect phase on a busy machine
-  // (a lone k6 finished its setup ~5 s after it started at load average 8; 24 s leaves three k6 processes several times that).
+  // (two k6 spawned at once finished setup ~8–9 s later at load average 5, k6-shards.test.ts; setup must end ~2 s before
+  // the start, so 30 s leaves about twice what rendering, the tokens and that take).
   // Without, each runner counts from its own setup() (recorded in its summary's setup_data).
-  const startAt = agreedStart ? new Date(Date.now() + 24_000).toISOString() : undefined;
+  const startAt = agreedStart ? new Date(Date.now() + 30_000).toISOString() : undefined;
   const rendered = await wsbench(['render', 'k6-operator', 'cross-node-broadcast', '--name', name, '--url', cluster!.url, '--nodes', '2', '--parallelism', String(parallelism), '--k6', k6!, ...(startAt ? ['--start-at', startAt] : []), ...PLAN]);
   expect(rendered.code, rendered.stderr).toBe(0);
   const manifest = join(dir, `${name}.yaml`);

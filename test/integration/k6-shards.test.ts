@@ -58,7 +58,7 @@ describe.skipIf(!k6)(k6 ? `k6 shards on execution segments, merged (a real k6: $
     const wholeOut = join(root, 'whole');
     whole = { res: await wsbench(['run', 'cross-node-broadcast', '--cluster', clusterDir, ...PLAN, '--out', wholeOut], { env }), report: readJson(join(wholeOut, 'report.json')) };
     // k6 starts, runs setup, then connects for ~3.5 s before publishing: the agreed start leaves room for all of it
-    // (a lone wsbench + k6 finished setup ~6 s after it started at load average 8; setup must end ~2.5 s before the start).
+    // (each shard's k6 finished setup ~9 s after the shard was spawned at load average 5; setup must end ~2.5 s before the start).
     const startAt = new Date(Date.now() + 26_000).toISOString();
     shards = await Promise.all(
       [1, 2].map(async (i) => {
