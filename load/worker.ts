@@ -20,6 +20,7 @@ import { nextDelayMs, reconnectSpecFor } from './reconnect-policy.js';
 import type { ConnectResult, Disconnection, FromWorker, PublisherReport, ToWorker, WorkerResults } from './ipc.js';
 import { collectResults } from './worker-collect.js';
 import type { ClientState } from './worker-client-state.js';
+import { memoryAfterGc, memoryDiagnostics } from './worker-memory.js';
 
 let workerId = -1;
 let url = '';
@@ -428,9 +429,9 @@ async function handle(msg: ToWorker): Promise<void> {
       send({ type: 'reconnect-set', workerId });
       return;
     case 'stats': {
-      // A forced GC first (the worker runs with --expose-gc) so RSS reflects live memory.
-      (globalThis as { gc?: () => void }).gc?.();
-      const m = process.memoryUsage();
+      // After a forced GC, once RSS settled, so it reflects live memory (load/worker-memory.ts).
+      const m = await memoryAfterGc();
+      memoryDiagnostics(workerId, m);
       send({ type: 'stats', workerId, rssBytes: m.rss, heapUsedBytes: m.heapUsed, connected: connectedCount() });
       return;
     }
