@@ -15,6 +15,19 @@ const log = logger('load');
 
 /** Open files per process here: 20,000, not raisable. Keep headroom for the worker's own fds. */
 export const MAX_CLIENTS_PER_WORKER = 18_000;
+/** A worker's Node flags: `--expose-gc`, as its memory is read after a forced GC (load/worker-memory.ts). */
+export const WORKER_NODE_FLAGS: readonly string[] = ['--expose-gc'];
+/**
+ * The flags of workers that only hold connections (`LoadGeneratorOptions.holding`): the young
+ * generation bounded to 4 MiB semi-spaces and every full GC compacting. V8 grows the young
+ * generation to 16 MiB semi-spaces after a connect storm, whose connections survive their
+ * scavenges, and keeps it: ≈ 25 MiB of RSS that holds no connection, 2.5 KiB a connection at
+ * 10,000 per worker (issue 17). Compacting keeps the handshake garbage a smaller young generation
+ * promotes from staying behind as fragmented old space. Not for workers that receive deliveries:
+ * a bounded young generation scavenges several times as often there (the bench's `lean-holding`
+ * variant: GC pauses 128 ms/s against 10, docs/benchmarks.md).
+ */
+export const HOLDING_WORKER_NODE_FLAGS: readonly string[] = [...WORKER_NODE_FLAGS, '--max-semi-space-size=4', '--compact-on-every-full-gc'];
 
 export interface LoadGeneratorOptions {
   /** URL clients connect to (the load balancer). */
@@ -51,6 +64,8 @@ export interface LoadGeneratorOptions {
   tls?: ClientTls;
   /** Called with every worker's per-second report. */
   onTick?: (tick: WorkerTick) => void;
+  /** The workers only hold connections (connection-capacity), nothing is delivered: HOLDING_WORKER_NODE_FLAGS (default false). */
+  holding?: boolean;
 }
 
 export const LOAD_DEFAULTS = { connectRate: 2000, connectTimeoutMs: 10_000 };
@@ -152,7 +167,7 @@ export class LoadGenerator {
       // Client i goes to worker i % n: each worker gets clients on every source address block.
       const clientIds: number[] = [];
       for (let i = w; i < this.opts.connections; i += n) clientIds.push(i);
-      const proc = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', execArgv: ['--expose-gc'] });
+      const proc = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', execArgv: [...(this.opts.holding ? HOLDING_WORKER_NODE_FLAGS : WORKER_NODE_FLAGS)] });
       const worker: Worker = { id: w, proc, clientIds };
       this.workers.push(worker);
       for (const id of clientIds) this.workerOf.set(id, w);
