@@ -80,6 +80,12 @@ export abstract class ClientCore {
    * `host:port`, cluster/nginx-config.ts), when wsbench's NGINX chose the node; else null.
    */
   upstream: string | null = null;
+  /**
+   * Whatever the client's user ties to it (the load worker: its ClientState). The handlers are
+   * called with the client as `this`, so one shared handler serves every connection through it
+   * instead of a closure per connection (issue 17: memory per connection).
+   */
+  owner: unknown = null;
 
   protected constructor(ws: WebSocket) {
     this.ws = ws;
@@ -262,7 +268,7 @@ export abstract class ClientCore {
     const fn = this._onClose;
     if (info === null || fn === null) return;
     this.unreportedClose = null;
-    fn(info[0], info[1]);
+    fn.call(this, info[0], info[1]);
   }
 
   // ---- ws listener bodies (static: they touch protected state); @internal ----
