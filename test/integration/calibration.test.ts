@@ -19,10 +19,13 @@ import { eventsInto } from './support/run-events.js';
 import { calibrate, expectedCounts, parseCalibrateOptions, shapeOf, type CalibrationResult, type CaseResult } from '../../calibrate/calibrate.js';
 import { isAlive, pidsMatching } from './support/processes.js';
 
-/** One publisher per room, every room with members on every node: 10 rooms × 29 members. */
-const SMALL = { connections: '300', rooms: '10', rate: '5', warmup: '1', duration: '3', drain: '2' };
+/**
+ * One publisher per room, every room with members on every node: 10 rooms × 29 members; each run
+ * as short as the exact counts allow (an even N, so swap-pairs leaves no first-of-a-pair alone).
+ */
+const SMALL = { connections: '300', rooms: '10', rate: '5', warmup: '1', duration: '1', drain: '1' };
 /** Messages each publisher sends: rate × (warm-up + duration). */
-const N = 5 * (1 + 3);
+const N = 5 * (1 + 1);
 const MEMBERS = 29;
 const DELAY_MS = 15;
 /** Several faults in one run, each on its own room so the counts stay separate; the delay on every room. */
@@ -93,7 +96,8 @@ describe('calibration faults in the socket.io reference server on the docker dri
 });
 
 describe('wsbench calibrate (socket.io, local driver): every case, and the wire cross-check', () => {
-  const o = parseCalibrateOptions({ ...SMALL, wire: true, wireConnections: '300', wireMembers: '29', wireDeliveries: '1500', wireDuration: '3', wireSampleEvery: '5' });
+  // The 200 ms publisher stall starts half-way into the 1 s measured phase (it must end inside it).
+  const o = parseCalibrateOptions({ ...SMALL, stallAt: '0.5', wire: true, wireConnections: '300', wireMembers: '29', wireDeliveries: '1500', wireDuration: '3', wireSampleEvery: '5' });
   const shape = shapeOf(o);
   let result: CalibrationResult;
   let stderr = '';

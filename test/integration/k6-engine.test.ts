@@ -188,7 +188,7 @@ describe.skipIf(!k6)(k6 ? `the k6 engine end to end (a real k6: ${k6}; the real 
   });
 
   it('redis-outage: Redis stops on k6’s clock; same-node delivery goes on during the outage, cross-node delivery resumes', async () => {
-    const { r, code } = await k6Run('redis-outage', [...SMALL, '--duration', '8', '--outage-at', '2', '--outage', '2']);
+    const { r, code } = await k6Run('redis-outage', [...SMALL, '--duration', '6', '--outage-at', '1', '--outage', '1']);
     expectConnections(r, 150);
     const stop = r.events.find((e) => e.type === 'stop-redis');
     const start = r.events.find((e) => e.type === 'start-redis');

@@ -80,9 +80,11 @@ interface Ran {
  * claim folder and each runner's summary latency count.
  */
 async function renderAndRun(name: string, parallelism: number, agreedStart: boolean): Promise<Ran> {
-  // With --start-at, publishing starts at the agreed time: far enough ahead of rendering, minting the tokens, k6's start, its setup and the connect phase on a busy machine.
+  // With --start-at, publishing starts at the agreed time: far enough ahead of rendering, minting the tokens, k6's start, its setup and the connect phase on a busy machine
+  // (two k6 spawned at once finished setup ~8–9 s later at load average 5, k6-shards.test.ts; setup must end ~2 s before
+  // the start, so 30 s leaves about twice what rendering, the tokens and that take).
   // Without, each runner counts from its own setup() (recorded in its summary's setup_data).
-  const startAt = agreedStart ? new Date(Date.now() + 40_000).toISOString() : undefined;
+  const startAt = agreedStart ? new Date(Date.now() + 30_000).toISOString() : undefined;
   const rendered = await wsbench(['render', 'k6-operator', 'cross-node-broadcast', '--name', name, '--url', cluster!.url, '--nodes', '2', '--parallelism', String(parallelism), '--k6', k6!, ...(startAt ? ['--start-at', startAt] : []), ...PLAN]);
   expect(rendered.code, rendered.stderr).toBe(0);
   const manifest = join(dir, `${name}.yaml`);

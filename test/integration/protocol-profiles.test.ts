@@ -46,7 +46,7 @@ const JSON_PROFILE: ProtocolProfile = {
   receive: { match: { type: 'message' }, stampPath: 'data.payload', roomPath: 'room' },
 };
 
-const SMALL = ['--connections', '40', '--rooms', '4', '--rate', '2', '--duration', '2', '--warmup', '1', '--repeat', '1'];
+const SMALL = ['--connections', '40', '--rooms', '4', '--rate', '2', '--duration', '2', '--warmup', '1', '--drain', '1', '--repeat', '1'];
 
 async function runWith(cluster: FixtureCluster, protocol: ProtocolProfile, args: string[] = SMALL, withNodeUrls = true, more: { scenario?: string; config?: Record<string, unknown> } = {}) {
   const out = mkdtempSync(join(tmpdir(), 'wsb-profile-'));
@@ -134,7 +134,7 @@ describe('a Socket.IO server without a welcome, node from the NGINX header', () 
   it('echo: the publisher receives its own messages, and they are expected', async () => {
     // One room: every message is expected at the other 39 clients and, echoed, at its publisher.
     const echo: ProtocolProfile = { ...SIO_PROFILE, publish: { ...SIO_PROFILE.publish, event: 'broadcast_echo' }, receive: { ...SIO_PROFILE.receive, echo: true } };
-    const { code, report } = await runWith(cluster, echo, ['--connections', '40', '--rooms', '1', '--rate', '2', '--duration', '2', '--warmup', '1', '--repeat', '1']);
+    const { code, report } = await runWith(cluster, echo, ['--connections', '40', '--rooms', '1', '--rate', '2', '--duration', '2', '--warmup', '1', '--drain', '1', '--repeat', '1']);
     expectAccountedRun(code, report);
     const scheduled = report!.counters!.messages_scheduled as number;
     expect(scheduled).toBeGreaterThan(0);
@@ -146,7 +146,7 @@ describe('a Socket.IO server without a welcome, node from the NGINX header', () 
   it('publish.join: publishers join their room first (a server that lets only members broadcast), and receive the other publisher', async () => {
     // One room, two publishers: each message is expected at the 38 members and at the other publisher.
     const members: ProtocolProfile = { ...SIO_PROFILE, publish: { ...SIO_PROFILE.publish, event: 'broadcast_members', join: true } };
-    const { code, report } = await runWith(cluster, members, ['--connections', '40', '--rooms', '1', '--publishers', '2', '--rate', '2', '--duration', '2', '--warmup', '1', '--repeat', '1']);
+    const { code, report } = await runWith(cluster, members, ['--connections', '40', '--rooms', '1', '--publishers', '2', '--rate', '2', '--duration', '2', '--warmup', '1', '--drain', '1', '--repeat', '1']);
     expectAccountedRun(code, report);
     const scheduled = report!.counters!.messages_scheduled as number;
     expect(scheduled).toBeGreaterThan(0);

@@ -242,7 +242,7 @@ describe('server.command through the real bin', () => {
   it('--pause-node against the user command run under a shell: SIGSTOP/SIGCONT reach the server in the group, the paused node stands out', async () => {
     const out = mkdtempSync(join(tmpdir(), 'wsb-userserver-pause-'));
     // `; exit $?` keeps the shell as the server's parent: a stop of the shell alone would leave the server serving.
-    const r = await wsbench(['run', 'cross-node-broadcast', '--protocol', 'socketio', '--server-command', `${REFERENCE}; exit $?`, '--connections', '150', '--rooms', '2', '--rate', '5', '--warmup', '1', '--duration', '6', '--drain', '2', '--repeat', '1', '--pause-node', 'node-3', '--pause-at', '2', '--pause-ms', '2000', '--out', out]);
+    const r = await wsbench(['run', 'cross-node-broadcast', '--protocol', 'socketio', '--server-command', `${REFERENCE}; exit $?`, '--connections', '150', '--rooms', '2', '--rate', '5', '--warmup', '1', '--duration', '5', '--drain', '2', '--repeat', '1', '--pause-node', 'node-3', '--pause-at', '2', '--pause-ms', '2000', '--out', out]);
     const rep = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as RunReport;
     expect(rep.error, r.stderr).toBeUndefined();
     expect(rep.events.filter((e) => e.type === 'pause-node' || e.type === 'resume-node').map((e) => [e.type, e.target, e.outcome])).toEqual([
