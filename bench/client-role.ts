@@ -48,6 +48,8 @@ export interface BenchState extends Receiver {
   localAddress: string;
   closed: boolean;
   joinWait: ((reply: unknown) => void) | null;
+  /** While connecting: resolves the welcome (null once welcomed). */
+  welcomed: ((nodeId: string | null) => void) | null;
 }
 
 export const PROFILES: Record<'lean' | 'json', CompiledProfile> = {
@@ -146,13 +148,28 @@ async function opener(kind: Kind, work: Work, port: number, rooms: number): Prom
   // wsbench's clients, as load/worker.ts dials and joins.
   const P = PROFILES[kind];
   const part = work === 'ledger' ? ledgerOnly(P) : work === 'hdr' ? hdrOnly(P) : work === 'count' ? null : profileArrival(P);
+  // Handlers shared by every connection, the state reached through the client, as the worker's.
+  const onEvent = function (this: ProtocolClient, event: string, data: unknown): void {
+    const state = this.owner as BenchState;
+    if (P.isMessage(event, data)) {
+      received++;
+      part?.(state, data);
+    } else if (state.welcomed !== null && P.welcome!.is(event, data)) {
+      const id = P.welcome!.nodeId(data);
+      const w = state.welcomed;
+      state.welcomed = null;
+      w(typeof id === 'string' ? id : null);
+    } else if (state.joinWait !== null && P.join.isReply !== null && P.join.isReply(data)) state.joinWait(data);
+  };
+  const onClose = function (this: ProtocolClient): void {
+    (this.owner as BenchState).closed = true;
+  };
   return async (i) => {
     const room = internalized(`r${i % rooms}`);
     // As the worker keeps its clients (load/worker.ts): the recorder's fields in the literal, the room internalized.
-    const state: BenchState = { id: i, nodeId: null, localAddress: sourceAddressFor(i), closed: false, joinWait: null, room, role: 'member', stream: undefined, streamPub: -1, rxNode: -1, rxNodeOf: undefined };
+    const state: BenchState = { id: i, nodeId: null, localAddress: sourceAddressFor(i), closed: false, joinWait: null, welcomed: null, room, role: 'member', stream: undefined, streamPub: -1, rxNode: -1, rxNodeOf: undefined };
     const creds = P.credentials(i, `client-${i}`, [room]);
-    let welcomed: ((nodeId: string | null) => void) | null = null;
-    const welcome = new Promise<string | null>((resolve) => (welcomed = resolve));
+    const welcome = new Promise<string | null>((resolve) => (state.welcomed = resolve));
     const client: ProtocolClient = await connectClient(P.wire === 'socketio' ? 'socketio' : 'ws', {
       url,
       path: P.path,
@@ -163,24 +180,13 @@ async function opener(kind: Kind, work: Work, port: number, rooms: number): Prom
       ...(creds.auth ? { auth: creds.auth } : {}),
       ...(creds.query ? { query: creds.query } : {}),
     });
-    client.onEvent = (event, data) => {
-      if (P.isMessage(event, data)) {
-        received++;
-        part?.(state, data);
-      } else if (welcomed !== null && P.welcome!.is(event, data)) {
-        const id = P.welcome!.nodeId(data);
-        const w = welcomed;
-        welcomed = null;
-        w(typeof id === 'string' ? id : null);
-      } else if (state.joinWait !== null && P.join.isReply !== null && P.join.isReply(data)) state.joinWait(data);
-    };
-    client.onClose = () => {
-      state.closed = true;
-    };
+    client.owner = state;
+    client.onEvent = onEvent;
+    client.onClose = onClose;
     let timer: NodeJS.Timeout | undefined;
     const nodeId = await Promise.race([welcome, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), CONNECT_TIMEOUT_MS)))]);
     clearTimeout(timer);
-    timer = undefined; // as the worker does: onEvent shares this scope
+    state.welcomed = null;
     if (nodeId === undefined) throw new Error(`no welcome within ${CONNECT_TIMEOUT_MS} ms`);
     state.nodeId = nodeId;
     const why = await joinWithProfile(P, state, client, room, CONNECT_TIMEOUT_MS);

@@ -57,9 +57,10 @@ import { judge, render, type Machine } from './goal-table.js';
 import { memPhase, type MemResult } from './mem-phase.js';
 import { microRole, type MicroResult } from './micro.js';
 import { cpuBench } from './rounds.js';
+import { HOLDING_WORKER_NODE_FLAGS } from '../load/load-generator.js';
 import { serverRole } from './server-role.js';
 
-const INVESTIGATION = new Set(['lean-only', 'lean-ledger', 'lean-hdr', 'lean-semi64']);
+const INVESTIGATION = new Set(['lean-only', 'lean-ledger', 'lean-hdr', 'lean-semi64', 'lean-semi2', 'lean-holding']);
 
 function versionOf(pkg: string): string {
   try {
@@ -108,6 +109,10 @@ async function orchestrate(): Promise<number> {
       ['lean-hdr', 'lean', 'hdr', 'lean client + clock & HDR only', false],
       // Investigation: the worker's young generation larger (fewer scavenges), BENCH_ONLY=cpu:bare,cpu:lean,cpu:lean-semi64.
       ['lean-semi64', 'lean', 'arrival', 'lean, --max-semi-space-size=64', false, ['--max-semi-space-size=64']],
+      // Investigation: a smaller young generation (more scavenges, less RSS), BENCH_ONLY=cpu:bare,cpu:lean,cpu:lean-semi2.
+      ['lean-semi2', 'lean', 'arrival', 'lean, --max-semi-space-size=2', false, ['--max-semi-space-size=2']],
+      // Investigation: the flags of workers that only hold connections (load/load-generator.ts), were they to receive: BENCH_ONLY=cpu:bare,cpu:lean,cpu:lean-holding.
+      ['lean-holding', 'lean', 'arrival', 'lean, holding workers\' Node flags', false, [...HOLDING_WORKER_NODE_FLAGS]],
     ] as Array<[string, Kind, Work, string, boolean, string[]?, string?]>
   ).filter(([name]) => (INVESTIGATION.has(name) ? only?.includes(`cpu:${name}`) === true : want(`cpu:${name}`)));
   // BENCH_BASELINE=<another checkout, built>: its lean and JSON-frame clients in the same rounds, an

@@ -80,6 +80,12 @@ export abstract class ClientCore {
    * `host:port`, cluster/nginx-config.ts), when wsbench's NGINX chose the node; else null.
    */
   upstream: string | null = null;
+  /**
+   * Whatever the client's user ties to it (the load worker: its ClientState). The handlers are
+   * called with the client as `this`, so one shared handler serves every connection through it
+   * instead of a closure per connection (issue 17: memory per connection).
+   */
+  owner: unknown = null;
 
   protected constructor(ws: WebSocket) {
     this.ws = ws;
@@ -206,6 +212,7 @@ export abstract class ClientCore {
     this.pending = null;
     clearTimeout(p.timer);
     this.state = CONNECTED;
+    slimListeners(this.ws);
     this.onConnected();
     (p.resolve as (c: this) => void)(this);
   }
@@ -261,7 +268,7 @@ export abstract class ClientCore {
     const fn = this._onClose;
     if (info === null || fn === null) return;
     this.unreportedClose = null;
-    fn(info[0], info[1]);
+    fn.call(this, info[0], info[1]);
   }
 
   // ---- ws listener bodies (static: they touch protected state); @internal ----
@@ -304,6 +311,35 @@ export abstract class ClientCore {
   static handleUnexpectedResponse(client: ClientCore, status: number): void {
     client.refuseUpgrade(status);
   }
+}
+
+/**
+ * The listeners a connected socket keeps (message, close, error), as an object of V8's fast kind
+ * whose prototype chain ends in null, like EventEmitter's own `_events`.
+ */
+class ConnectedListeners {
+  message = onWsMessage;
+  close = onWsClose;
+  error = onWsError;
+}
+Object.setPrototypeOf(ConnectedListeners.prototype, null);
+
+/**
+ * Once connected, a socket needs only its message, close and error listeners: the upgrade's are
+ * done. EventEmitter keeps listeners in a null-prototype object, which V8 makes a dictionary —
+ * 256 B of hash table per socket at five listeners, against 40 B for three in-object fields
+ * (issue 17: memory per connection). Only when our shared listeners are all the socket has (ws
+ * adds none to itself; nobody else listened): anything else is left as it is.
+ */
+function slimListeners(ws: WebSocket): void {
+  const e = ws as unknown as { _events?: Record<string, unknown>; _eventsCount?: number };
+  const ev = e._events;
+  if (ev === undefined || ev.message !== onWsMessage || ev.close !== onWsClose || ev.error !== onWsError) return;
+  const count = e._eventsCount ?? 0;
+  const upgradeOnes = (ev.open === onWsOpen ? 1 : 0) + (ev.upgrade === onWsUpgrade ? 1 : 0) + (ev['unexpected-response'] === onWsUnexpectedResponse ? 1 : 0);
+  if (count !== 3 + upgradeOnes || Object.getOwnPropertySymbols(ev).length > 0) return;
+  e._events = new ConnectedListeners() as unknown as Record<string, unknown>;
+  e._eventsCount = 3;
 }
 
 // Shared ws listeners: `this` is the socket, which points back at its client.

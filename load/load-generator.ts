@@ -15,6 +15,27 @@ const log = logger('load');
 
 /** Open files per process here: 20,000, not raisable. Keep headroom for the worker's own fds. */
 export const MAX_CLIENTS_PER_WORKER = 18_000;
+/** A worker's Node flags: `--expose-gc`, as its memory is read after a forced GC (load/worker-memory.ts). */
+export const WORKER_NODE_FLAGS: readonly string[] = ['--expose-gc'];
+/**
+ * The flags of workers that only hold connections (`LoadGeneratorOptions.holding`): the young
+ * generation bounded to 2 MiB semi-spaces and every full GC compacting. V8 grows the young
+ * generation to 16 MiB semi-spaces after a connect storm, whose connections survive their
+ * scavenges, and keeps it: ≈ 25 MiB of RSS that holds no connection, 2.5 KiB a connection at
+ * 10,000 per worker (issue 17). Compacting keeps the handshake garbage a smaller young generation
+ * promotes from staying behind as fragmented old space. Not for workers that receive deliveries:
+ * a bounded young generation scavenges several times as often there (the bench's `lean-holding`
+ * variant; docs/benchmarks.md).
+ */
+export const HOLDING_WORKER_NODE_FLAGS: readonly string[] = [...WORKER_NODE_FLAGS, '--max-semi-space-size=2', '--compact-on-every-full-gc'];
+/**
+ * glibc malloc settings of the same workers: a fixed trim threshold (and no top pad) hands freed
+ * memory at the top of the heap back at once and turns off malloc's growing mmap threshold, which
+ * otherwise keeps the connect storm's freed blocks mapped (measured: 4.5–4.7 → 3.8–4.1 KiB a
+ * connection at 10,000 per worker). Not for workers that receive: their 64 KiB socket reads would
+ * grow and trim the heap over and over. Other C libraries ignore them.
+ */
+export const HOLDING_WORKER_ENV: Readonly<Record<string, string>> = { MALLOC_TRIM_THRESHOLD_: '65536', MALLOC_TOP_PAD_: '0' };
 
 export interface LoadGeneratorOptions {
   /** URL clients connect to (the load balancer). */
@@ -51,6 +72,8 @@ export interface LoadGeneratorOptions {
   tls?: ClientTls;
   /** Called with every worker's per-second report. */
   onTick?: (tick: WorkerTick) => void;
+  /** The workers only hold connections (connection-capacity), nothing is delivered: HOLDING_WORKER_NODE_FLAGS (default false). */
+  holding?: boolean;
 }
 
 export const LOAD_DEFAULTS = { connectRate: 2000, connectTimeoutMs: 10_000 };
@@ -152,7 +175,13 @@ export class LoadGenerator {
       // Client i goes to worker i % n: each worker gets clients on every source address block.
       const clientIds: number[] = [];
       for (let i = w; i < this.opts.connections; i += n) clientIds.push(i);
-      const proc = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', execArgv: ['--expose-gc'] });
+      const holding = this.opts.holding === true;
+      const proc = fork(entry, [], {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        serialization: 'advanced',
+        execArgv: [...(holding ? HOLDING_WORKER_NODE_FLAGS : WORKER_NODE_FLAGS)],
+        ...(holding ? { env: { ...process.env, ...HOLDING_WORKER_ENV } } : {}),
+      });
       const worker: Worker = { id: w, proc, clientIds };
       this.workers.push(worker);
       for (const id of clientIds) this.workerOf.set(id, w);

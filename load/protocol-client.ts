@@ -10,8 +10,12 @@ export type WireProtocol = 'socketio' | 'ws';
  */
 export interface ProtocolClient {
   readonly connected: boolean;
+  /** Called with the client as `this`. */
   onEvent: ((event: string, data: unknown) => void) | null;
+  /** Called with the client as `this`. */
   onClose: ((code: number, reason: string) => void) | null;
+  /** Whatever the client's user ties to it (the worker: its ClientState), for handlers shared by every client. */
+  owner: unknown;
   emit(event: string, data?: unknown): boolean;
   emitWithAck(event: string, data: unknown, timeoutMs?: number): Promise<unknown>;
   /** Sends the frame `build(id)` with a fresh ack id; resolves with the ack's data. */

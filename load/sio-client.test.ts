@@ -76,6 +76,24 @@ describe('SioClient against a real socket.io server', () => {
     expect(c.sid.length).toBeGreaterThan(0);
   });
 
+  it('once connected, its socket keeps only the message, close and error listeners, and the shared URL string', async () => {
+    const a = await connect();
+    const b = await connect();
+    const ws = (c: SioClient) => (c as unknown as { ws: { _events: object; _eventsCount: number; _url: string; eventNames(): unknown[] } }).ws;
+    expect(ws(a).eventNames().sort()).toEqual(['close', 'error', 'message']);
+    expect(ws(a)._eventsCount).toBe(3);
+    expect(Object.getPrototypeOf(Object.getPrototypeOf(ws(a)._events))).toBeNull();
+    expect(ws(a)._url).toBe(engineIoUrl(url));
+    // Still a working connection: events, acks and the close after it.
+    await expect(a.emitWithAck('echo', 7, 2000)).resolves.toEqual({ got: 7 });
+    let closed: string | null = null;
+    b.onClose = (_code, reason) => (closed = reason);
+    await waitFor(() => serverSockets.length === 2);
+    serverSockets[1].disconnect(true);
+    await waitFor(() => closed !== null);
+    expect(closed).toBe('io server disconnect');
+  });
+
   it('bad token rejects with cause auth and the server message', async () => {
     const err = await connectError(SioClient.connect({ url, token: 'bad' }));
     expect(err.cause).toBe('auth');

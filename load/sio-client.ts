@@ -142,6 +142,16 @@ export class SioClient extends ClientCore {
     });
   }
 
+  /**
+   * `ws` keeps the URL it dialled as a string of its own per socket (it re-serializes it); once
+   * connected, the socket keeps the one string shared by every connection to the same endpoint
+   * instead (~80 B a connection, issue 17).
+   */
+  protected onConnected(): void {
+    const ws = this.ws as unknown as { _url?: unknown };
+    if (lastUrl !== null && ws._url === lastUrl.url) ws._url = lastUrl.url;
+  }
+
   /** Socket.IO session id (from the CONNECT ack). */
   get sid(): string {
     return this._sid;

@@ -30,6 +30,10 @@ export interface ClientState {
   echoPub?: number;
   /** With `publish.join`: this publisher's id (it joined its room). */
   joinedPub?: number;
+  /** While dialling: resolves the connection's welcome (null once welcomed, or with no welcome in the profile). */
+  welcomed: ((w: { nodeId: string | null }) => void) | null;
+  /** Events of a resumed session still to be taken as the server's replay. */
+  replayLeft: number;
   /** A JSON-frame join waiting for its reply frame. */
   joinWait: ((reply: unknown) => void) | null;
   /** The recorder's cached node index (load/arrival-recorder.ts). */

@@ -20,6 +20,7 @@ import { nextDelayMs, reconnectSpecFor } from './reconnect-policy.js';
 import type { ConnectResult, Disconnection, FromWorker, PublisherReport, ToWorker, WorkerResults } from './ipc.js';
 import { collectResults } from './worker-collect.js';
 import type { ClientState } from './worker-client-state.js';
+import { memoryAfterGc, memoryDiagnostics } from './worker-memory.js';
 
 let workerId = -1;
 let url = '';
@@ -91,8 +92,8 @@ function hold(durationMs: number, pingIntervalMs: number) {
  */
 async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeId: string | null }> {
   const creds = P.credentials(state.id, `client-${state.id}`, state.room === null ? null : [state.room]);
-  let welcomed: ((w: { nodeId: string | null }) => void) | null = null;
-  const welcome = P.welcome === null ? null : new Promise<{ nodeId: string | null }>((resolve) => (welcomed = resolve));
+  state.welcomed = null;
+  const welcome = P.welcome === null ? null : new Promise<{ nodeId: string | null }>((resolve) => (state.welcomed = resolve));
   const client = await connectClient(P.wire === 'socketio' ? 'socketio' : 'ws', {
     url,
     path: P.path,
@@ -107,41 +108,50 @@ async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeI
     ...(recover ? { recover: state.session ?? true } : {}),
   });
   if (creds.firstFrame !== undefined) client.sendRaw(creds.firstFrame);
-  let replayLeft = client.replayed ?? 0;
-  client.onEvent = (event, data) => {
-    if (replayLeft > 0) {
-      replayLeft--;
-      if (P.isMessage(event, data)) onMessage(state, data, true);
-      return;
-    }
-    const kind = classifyEvent(P, event, data, state.joinWait !== null);
-    if (kind === 'message') onMessage(state, data, false);
-    else if (kind === 'join-reply') state.joinWait!(data);
-    else if (kind === 'welcome' && welcomed !== null) {
-      // A welcome without a node id where the profile says: the node comes from the header, or is unknown.
-      const id = P.welcome!.nodeId(data);
-      // Dropped once called (this closure keeps dial's scope for the connection's life); later
-      // welcomes are still consumed here, never taken for a join's reply.
-      const w = welcomed;
-      welcomed = null;
-      w({ nodeId: typeof id === 'string' || typeof id === 'number' ? String(id) : null });
-    }
-  };
-  client.onClose = (code, reason) => onClosed(state, client, code, reason);
+  state.replayLeft = client.replayed ?? 0;
+  // Handlers shared by every connection, reaching the state through the client (no closure each).
+  client.owner = state;
+  client.onEvent = onClientEvent;
+  client.onClose = onClientClose;
   if (welcome === null) return { client, nodeId: nodeFromUpstream(client, nodePorts) };
   // The welcome follows the connect at once; the bound is a plain timer cleared on arrival, so
   // thousands of connecting clients do not each keep a pending timer alive for the whole timeout.
   let timer: NodeJS.Timeout | undefined;
   const w = await Promise.race([welcome, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), connectTimeoutMs)))]);
   clearTimeout(timer);
-  // onEvent shares this scope: without this, every connection would keep its cleared timer (~200 B).
-  timer = undefined;
+  state.welcomed = null;
   if (w === null) {
     client.close();
     if (!reference) throw new ProfileError(`no welcome matching the profile within ${connectTimeoutMs} ms`);
     throw new ClientConnectError('timeout', `no welcome within ${connectTimeoutMs} ms`);
   }
   return { client, nodeId: w.nodeId ?? nodeFromUpstream(client, nodePorts) };
+}
+
+/** Every client's onEvent (`this` is the client; its owner the worker's state of it). */
+function onClientEvent(this: ProtocolClient, event: string, data: unknown): void {
+  const state = this.owner as ClientState;
+  if (state.replayLeft > 0) {
+    state.replayLeft--;
+    if (P.isMessage(event, data)) onMessage(state, data, true);
+    return;
+  }
+  const kind = classifyEvent(P, event, data, state.joinWait !== null);
+  if (kind === 'message') onMessage(state, data, false);
+  else if (kind === 'join-reply') state.joinWait!(data);
+  else if (kind === 'welcome' && state.welcomed !== null) {
+    // A welcome without a node id where the profile says: the node comes from the header, or is
+    // unknown. Dropped once called; later welcomes are still consumed here, never taken for a join's reply.
+    const id = P.welcome!.nodeId(data);
+    const w = state.welcomed;
+    state.welcomed = null;
+    w({ nodeId: typeof id === 'string' || typeof id === 'number' ? String(id) : null });
+  }
+}
+
+/** Every client's onClose (`this` is the client). */
+function onClientClose(this: ProtocolClient, code: number, reason: string): void {
+  onClosed(this.owner as ClientState, this, code, reason);
 }
 
 async function connectOne(state: ClientState): Promise<ConnectResult> {
@@ -412,7 +422,7 @@ async function handle(msg: ToWorker): Promise<void> {
       }
       for (const c of msg.clients) {
         // The recorder's fields in the literal: kept in the object itself (Receiver.stream).
-        clients.set(c.id, { id: c.id, localAddress: c.localAddress, client: null, nodeId: null, joinNode: null, room: null, role: null, down: [], current: null, closing: false, session: null, joinWait: null, stream: undefined, streamPub: -1, rxNode: -1, rxNodeOf: undefined });
+        clients.set(c.id, { id: c.id, localAddress: c.localAddress, client: null, nodeId: null, joinNode: null, room: null, role: null, down: [], current: null, closing: false, session: null, welcomed: null, replayLeft: 0, joinWait: null, stream: undefined, streamPub: -1, rxNode: -1, rxNodeOf: undefined });
       }
       startTicks();
       send({ type: 'ready', workerId });
@@ -429,9 +439,9 @@ async function handle(msg: ToWorker): Promise<void> {
       send({ type: 'reconnect-set', workerId });
       return;
     case 'stats': {
-      // A forced GC first (the worker runs with --expose-gc) so RSS reflects live memory.
-      (globalThis as { gc?: () => void }).gc?.();
-      const m = process.memoryUsage();
+      // After a forced GC, once RSS settled, so it reflects live memory (load/worker-memory.ts).
+      const m = await memoryAfterGc();
+      memoryDiagnostics(workerId, m);
       send({ type: 'stats', workerId, rssBytes: m.rss, heapUsedBytes: m.heapUsed, connected: connectedCount() });
       return;
     }

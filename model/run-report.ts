@@ -123,6 +123,18 @@ export interface WorkerHealth {
   burstServiceMs?: number;
   /** k6 engine: the k6 process's largest RSS over the measured window (bytes, from /proc). */
   rssBytesMax?: number | null;
+  /**
+   * Node engine: the worker's resident memory (bytes) after a forced GC, once RSS settled, at the
+   * end of the measured window with every connection still open (broadcasts: after the drain;
+   * connection-capacity: after the hold).
+   */
+  rssAfterGcBytes?: number;
+  /**
+   * (rssAfterGcBytes − the same reading before the first connection) / connections open then:
+   * what a connection costs the generator under load (issue 17: ≤ 5 KiB). Null (unknown, not 0)
+   * when RSS did not grow or no connection was open.
+   */
+  memoryPerConnectionBytes?: number | null;
 }
 
 export interface LossBreakdown {

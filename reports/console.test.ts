@@ -68,6 +68,18 @@ describe('renderConsole', () => {
     expect(out).toContain('generator: 4 workers');
     expect(out).toMatch(/│ #3\s+│\s+2,500 │\s+46\.1 │\s+70\.3 │\s+6\.00 │/);
     expect(out).toContain('note: 4 workers on 8 cpus');
+    expect(out).not.toContain('memory / conn');
+  });
+
+  it("prints each worker's RSS after GC and memory per connection where measured (unknown where it did not grow)", () => {
+    const r = sample();
+    Object.assign(r.generator.workers[0], { rssAfterGcBytes: 150 * 1048576, memoryPerConnectionBytes: 4710 });
+    Object.assign(r.generator.workers[1], { rssAfterGcBytes: 70 * 1048576, memoryPerConnectionBytes: null });
+    const out = renderConsole(r);
+    expect(out).toMatch(/│ RSS after GC │ memory \/ conn │/);
+    expect(out).toMatch(/│ #0 .*│\s+150\.0 MiB │\s+4\.60 KiB │/);
+    expect(out).toMatch(/│ #1 .*│\s+70\.0 MiB │\s+unknown │/);
+    expect(out).toMatch(/│ #2 .*│\s+- │\s+- │/);
   });
 
   it('carries no colour codes by default, and some with color: true', () => {

@@ -334,11 +334,16 @@ function generatorSection(r: RunReport, color: boolean, paint: Paint): string[] 
   const g = r.generator;
   if (g.workers.length > 0) {
     const burst = g.workers.some((w) => w.burstServiceMs !== undefined);
-    const head = ['worker', 'clients', 'cpu mean %', 'cpu max %', 'lag p99 ms', 'lag max ms', ...(burst ? ['µs / delivery', 'burst', 'burst drain ms'] : [])];
+    const mem = g.workers.some((w) => w.rssAfterGcBytes !== undefined);
+    const head = ['worker', 'clients', 'cpu mean %', 'cpu max %', 'lag p99 ms', 'lag max ms', ...(burst ? ['µs / delivery', 'burst', 'burst drain ms'] : []), ...(mem ? ['RSS after GC', 'memory / conn'] : [])];
     const t = table(head, color, ['left', ...head.slice(1).map(() => 'right' as const)]);
     for (const w of g.workers) {
       const row = [`#${w.worker}`, formatInt(w.clients), formatNum(w.cpuPercentMean, 1), formatNum(w.cpuPercentMax, 1), formatMs(w.eventLoopLagP99Ms), formatMs(w.eventLoopLagMaxMs)];
       if (burst) row.push(w.cpuPerDeliveryUs === undefined ? '-' : formatNum(w.cpuPerDeliveryUs, 1), w.burstSize === undefined ? '-' : formatNum(w.burstSize, 1), w.burstServiceMs === undefined ? '-' : formatMs(w.burstServiceMs));
+      if (mem) {
+        const m = w.memoryPerConnectionBytes;
+        row.push(w.rssAfterGcBytes === undefined ? '-' : `${formatNum(w.rssAfterGcBytes / 1048576, 1)} MiB`, m === undefined ? '-' : m === null ? 'unknown' : `${formatNum(m / 1024, 2)} KiB`);
+      }
       t.push(row);
     }
     out.push(`generator: ${g.workers.length} worker${g.workers.length === 1 ? '' : 's'}`, t.toString());

@@ -62,6 +62,8 @@ export const FIELD_LABELS: Record<string, string> = {
   cpuPerDeliveryUs: 'cpu µs / delivery',
   burstSize: 'burst size',
   burstServiceMs: 'burst service ms',
+  rssAfterGcBytes: 'RSS after GC (bytes)',
+  memoryPerConnectionBytes: 'memory / connection (bytes)',
   nodeId: 'node',
   rssDeltaBytes: 'RSS growth',
   heapDeltaBytes: 'heap growth',

@@ -13,7 +13,7 @@ import type { ReconnectSpec } from '../config/protocol.js';
 import type { Disconnection, LossClasses, WorkerResults } from '../load/ipc.js';
 import type { WindowReport } from '../model/run-report.js';
 import type { ScenarioContext, ScenarioResult } from './define.js';
-import { ownLatency, saturatedWorkers, startMonitor, summarizeTicks, workerHealth } from './run-monitor.js';
+import { ownLatency, saturatedWorkers, startMonitor, summarizeTicks, workerHealth, workerMemory } from './run-monitor.js';
 import { findStalls, perNodeSeconds, secondsP99 } from './stalls.js';
 import { peakConnections, perNodeReport, perNodeWindow } from './per-node.js';
 import { affectedBy, reconnectionFigures } from './reconnection-figures.js';
@@ -103,6 +103,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
 
   try {
     // --- connect -------------------------------------------------------------------------------
+    // Each worker's RSS after GC before its first connection: the baseline of its memory per connection.
+    const memBefore = await step(load.stats());
     ctx.event('phase', 'connect');
     const results = await step(load.connect());
     // A connection whose node neither the server nor the load balancer named is connected all the
@@ -275,6 +277,10 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       }),
     );
     ctx.event('phase', 'collected');
+    // Each worker's memory at the end of the run, every connection, ledger stream and histogram
+    // still held (a forced GC: nothing is sent any more). After the collect, whose health window
+    // runs up to it, so the GC and the wait for RSS to settle are no part of it.
+    const memAfter = await step(load.stats());
 
     const total = collected.reduce((a, r) => addAccounting(a, r.accounting.total), emptyAccounting());
     // The node of some client unknown (no welcome, no load-balancer header): the same/cross split is
@@ -298,6 +304,9 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
 
     const health = collected.map((r) => {
       const h = workerHealth(r.workerId, load.workers[r.workerId].clientIds.length, r.health.cpuPercent, r.health.lagP99Ms);
+      const before = memBefore.find((m) => m.workerId === r.workerId);
+      const after = memAfter.find((m) => m.workerId === r.workerId);
+      if (before !== undefined && after !== undefined) Object.assign(h, workerMemory(before, after));
       if (r.health.cpuPerDeliveryUs !== null) {
         h.cpuPerDeliveryUs = Math.round(r.health.cpuPerDeliveryUs * 10) / 10;
         h.burstSize = Math.round(r.health.burstSize * 10) / 10;

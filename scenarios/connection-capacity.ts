@@ -6,7 +6,7 @@ import { defaultWorkerCount } from '../load/load-generator.js';
 import type { CapacityReport } from '../model/run-report.js';
 import type { NodeMetrics } from '../cluster/types.js';
 import { defineScenario, type ScenarioResult } from './define.js';
-import { saturatedWorkers, startMonitor, summarizeTicks, workerHealth } from './run-monitor.js';
+import { saturatedWorkers, startMonitor, summarizeTicks, workerHealth, workerMemory } from './run-monitor.js';
 
 const options = z
   .object({
@@ -51,7 +51,7 @@ export default defineScenario<Options>({
   async run(ctx): Promise<ScenarioResult> {
     const o = ctx.options;
     const workers = o.workers ?? defaultWorkerCount(o.connections);
-    const mon = await startMonitor(ctx as never, { connections: o.connections, workers, connectRate: o.connectRate, connectTimeoutMs: o.connectTimeout, reconnect: 'none' });
+    const mon = await startMonitor(ctx as never, { connections: o.connections, workers, connectRate: o.connectRate, connectTimeoutMs: o.connectTimeout, reconnect: 'none', holding: true });
     const { load, step } = mon;
     try {
       // Baselines: every side before the first connection.
@@ -76,8 +76,11 @@ export default defineScenario<Options>({
       await step(sleep(Math.min(3000, o.hold * 500)));
       const nodesHeld = await ctx.cluster.metrics();
       const procHeld = (await ctx.cluster.processRss?.()) ?? { redis: null, lb: null };
-      const genHeld = await step(load.stats());
       const held = await step(load.hold(Math.max(0, o.hold * 1000 - Math.min(3000, o.hold * 500)), o.pingInterval * 1000));
+      // The generator's side once the connections were held with pings (acks settled), before any
+      // closes: RSS after a forced GC (load/worker-memory.ts). Not read during the pings: the GC's
+      // pause would land in their round trips.
+      const genHeld = await step(load.stats());
       mon.setPhase('closing');
       ctx.event('phase', 'disconnect');
 
@@ -126,6 +129,7 @@ export default defineScenario<Options>({
       for (const h of health) {
         const mine = mon.ticks.filter((t) => t.workerId === h.worker && t.atUs >= t0);
         Object.assign(h, workerHealth(h.worker, h.clients, mine.map((t) => t.cpuPercent), mine.map((t) => t.lagP99Ms)));
+        Object.assign(h, workerMemory(genBefore.find((x) => x.workerId === h.worker)!, genHeld.find((x) => x.workerId === h.worker)!));
       }
       const saturated = saturatedWorkers(health.map((h) => ({ workerId: h.worker, cpu: mon.ticks.filter((t) => t.workerId === h.worker && t.atUs >= t0).map((t) => t.cpuPercent), lag: mon.ticks.filter((t) => t.workerId === h.worker && t.atUs >= t0).map((t) => t.lagP99Ms) })));
 

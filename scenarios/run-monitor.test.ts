@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLatencyHistogram, encodeHistogram } from '../model/histogram.js';
 import type { WorkerTick } from '../load/ipc.js';
-import { ownLatency, summarizeTicks, workerHealth } from './run-monitor.js';
+import { ownLatency, summarizeTicks, workerHealth, workerMemory } from './run-monitor.js';
 
 const hdr = encodeHistogram(createLatencyHistogram());
 const tick = (workerId: number, atS: number, connections: number, received = 10): WorkerTick => ({
@@ -35,5 +35,17 @@ describe('ownLatency', () => {
   it('is null when no worker measured its CPU per delivery', () => {
     expect(ownLatency([w(0), w(1)])).toBeNull();
     expect(ownLatency([])).toBeNull();
+  });
+});
+
+describe('workerMemory', () => {
+  it('is RSS growth since before the first connection, per connection open now', () => {
+    expect(workerMemory({ rssBytes: 70_000_000 }, { rssBytes: 117_100_000, connected: 10_000 })).toEqual({ rssAfterGcBytes: 117_100_000, memoryPerConnectionBytes: 4710 });
+  });
+
+  it('is unknown (null, never 0 or negative) when RSS did not grow or no connection is open', () => {
+    expect(workerMemory({ rssBytes: 70_000_000 }, { rssBytes: 69_000_000, connected: 100 }).memoryPerConnectionBytes).toBeNull();
+    expect(workerMemory({ rssBytes: 70_000_000 }, { rssBytes: 70_000_000, connected: 100 }).memoryPerConnectionBytes).toBeNull();
+    expect(workerMemory({ rssBytes: 70_000_000 }, { rssBytes: 80_000_000, connected: 0 }).memoryPerConnectionBytes).toBeNull();
   });
 });

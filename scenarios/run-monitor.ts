@@ -145,6 +145,16 @@ export function workerHealth(id: number, clients: number, cpu: number[], lag: nu
   };
 }
 
+/**
+ * A worker's memory under load (WorkerHealth.rssAfterGcBytes, memoryPerConnectionBytes): its RSS
+ * after GC now (`after`) against the same before its first connection (`before`), per connection
+ * open now. RSS that did not grow, or no connection, measured nothing: null (unknown), never 0.
+ */
+export function workerMemory(before: { rssBytes: number }, after: { rssBytes: number; connected: number }): { rssAfterGcBytes: number; memoryPerConnectionBytes: number | null } {
+  const grew = after.rssBytes - before.rssBytes;
+  return { rssAfterGcBytes: after.rssBytes, memoryPerConnectionBytes: after.connected > 0 && grew > 0 ? Math.round(grew / after.connected) : null };
+}
+
 /** Saturated: CPU ≥ 90 % or event-loop lag ≥ 50 ms for most of the measured window. */
 export function saturatedWorkers(series: Array<{ workerId: number; cpu: number[]; lag: number[] }>): number[] {
   return series

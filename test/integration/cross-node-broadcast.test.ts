@@ -120,6 +120,14 @@ describe('cross-node-broadcast on the local driver (real redis-server, nginx, 3 
     }
   });
 
+  it("states every worker's RSS after GC at the run's end and its memory per connection (unknown, never 0, where RSS did not grow)", () => {
+    for (const w of outcome.report.generator.workers) {
+      expect(w.rssAfterGcBytes, `worker ${w.worker}`).toBeGreaterThan(10 * 1048576);
+      const m = w.memoryPerConnectionBytes;
+      expect(m === null || (typeof m === 'number' && m > 0), `worker ${w.worker}: ${m}`).toBe(true);
+    }
+  });
+
   it('attributes every expected delivery and every timed latency to a receiving and a publishing node', () => {
     const r = outcome.report;
     const p = r.perNode!;
