@@ -12,23 +12,25 @@ const SETTLE_STEP_MS = 50;
 const SETTLE_MAX_MS = 2000;
 /** RSS that fell by less than this over one step has settled. */
 const SETTLE_BYTES = 256 * 1024;
+/** Settled = this many steps in a row without RSS falling (the unmapper may start late on a busy machine). */
+const SETTLE_QUIET_STEPS = 3;
 
 /**
  * `process.memoryUsage()` after a forced GC (the worker runs with `--expose-gc`) and after RSS
  * stopped falling: V8 hands the pages a full GC freed back to the system from a background thread
  * (its unmapper), so RSS read at once after `gc()` still counts them — tens of MiB after a connect
  * storm (measured: 179 MiB at once, 120 MiB a moment later, for 10,000 connections). Polls every
- * 50 ms until RSS falls by less than 256 KiB in a step, at most 2 s.
+ * 50 ms until RSS has fallen by less than 256 KiB in each of 3 steps in a row, at most 2 s.
  */
 export async function memoryAfterGc(): Promise<NodeJS.MemoryUsage> {
   (globalThis as { gc?: () => void }).gc?.();
   let m = process.memoryUsage();
-  for (let waited = 0; waited < SETTLE_MAX_MS; waited += SETTLE_STEP_MS) {
+  let quiet = 0;
+  for (let waited = 0; waited < SETTLE_MAX_MS && quiet < SETTLE_QUIET_STEPS; waited += SETTLE_STEP_MS) {
     await sleep(SETTLE_STEP_MS);
     const next = process.memoryUsage();
-    const fell = m.rss - next.rss;
+    quiet = m.rss - next.rss < SETTLE_BYTES ? quiet + 1 : 0;
     m = next;
-    if (fell < SETTLE_BYTES) break;
   }
   return m;
 }

@@ -12,7 +12,8 @@ import { compileProfile, type CompiledProfile } from './profile.js';
 import { classifyEvent, FrameTap, joinWithProfile, nodeFromUpstream, ProfileError } from './profile-session.js';
 import { holdConnections } from './hold.js';
 import type { ReconnectObject } from '../config/protocol.js';
-import { ArrivalRecorder, internalized, type Payload } from './arrival-recorder.js';
+import { ArrivalRecorder, type Payload } from './arrival-recorder.js';
+import { internalized } from '../common/intern.js';
 import { measureClockOffset, writeReceiveLog, type ClockOffset } from '../calibrate/receive-log.js';
 import { startSelfMonitor } from './self-monitor.js';
 import { encodeHistogram } from '../model/histogram.js';
@@ -94,19 +95,26 @@ async function dial(state: ClientState): Promise<{ client: ProtocolClient; nodeI
   const creds = P.credentials(state.id, `client-${state.id}`, state.room === null ? null : [state.room]);
   state.welcomed = null;
   const welcome = P.welcome === null ? null : new Promise<{ nodeId: string | null }>((resolve) => (state.welcomed = resolve));
-  const client = await connectClient(P.wire === 'socketio' ? 'socketio' : 'ws', {
-    url,
-    path: P.path,
-    // '' (a cluster off loopback): the default route's address.
-    localAddress: state.localAddress || undefined,
-    connectTimeoutMs,
-    fullArgs: true,
-    rawFrames: true,
-    ...(creds.auth ? { auth: creds.auth } : {}),
-    ...(creds.query ? { query: creds.query } : {}),
-    ...(creds.headers ? { headers: creds.headers } : {}),
-    ...(recover ? { recover: state.session ?? true } : {}),
-  });
+  let client: ProtocolClient;
+  try {
+    client = await connectClient(P.wire === 'socketio' ? 'socketio' : 'ws', {
+      url,
+      path: P.path,
+      // '' (a cluster off loopback): the default route's address.
+      localAddress: state.localAddress || undefined,
+      connectTimeoutMs,
+      fullArgs: true,
+      rawFrames: true,
+      ...(creds.auth ? { auth: creds.auth } : {}),
+      ...(creds.query ? { query: creds.query } : {}),
+      ...(creds.headers ? { headers: creds.headers } : {}),
+      ...(recover ? { recover: state.session ?? true } : {}),
+    });
+  } catch (err) {
+    // A failed connect leaves no pending welcome on the state (it may never be dialled again).
+    state.welcomed = null;
+    throw err;
+  }
   if (creds.firstFrame !== undefined) client.sendRaw(creds.firstFrame);
   state.replayLeft = client.replayed ?? 0;
   // Handlers shared by every connection, reaching the state through the client (no closure each).
