@@ -130,9 +130,11 @@ export interface WorkerHealth {
    */
   rssAfterGcBytes?: number;
   /**
-   * (rssAfterGcBytes − the same reading before the first connection) / connections open then:
-   * what a connection costs the generator under load (issue 17: ≤ 5 KiB). Null (unknown, not 0)
-   * when RSS did not grow or no connection was open.
+   * (rssAfterGcBytes − the same reading before the first connection) / the worker's connections
+   * (broadcasts: every client it holds, open or not at the end; connection-capacity: those open):
+   * what a connection costs the generator under load, the run's own state included (per-second
+   * histograms, the ledger — a longer run holds more; issue 17: ≤ 5 KiB). Null (unknown, not 0)
+   * when RSS did not grow or there was no connection.
    */
   memoryPerConnectionBytes?: number | null;
 }
@@ -247,7 +249,12 @@ export interface CapacityReport {
   nodes: Array<{ nodeId: string; connections: number; rssDeltaBytes: number | null; heapDeltaBytes: number | null; rssPerConnectionBytes: number | null; heapPerConnectionBytes: number | null }>;
   lb: { rssDeltaBytes: number | null; perConnectionBytes: number | null };
   redis: { rssDeltaBytes: number | null; perConnectionBytes: number | null };
-  generator: Array<{ worker: number; clients: number; rssDeltaBytes: number; perConnectionBytes: number }>;
+  /**
+   * Each worker's RSS growth (after GC) over its connections, as generator.workers[].memoryPerConnectionBytes
+   * (null: RSS did not grow). connection-capacity's workers run with HOLDING_WORKER_NODE_FLAGS (a 2 MiB
+   * young generation, glibc trimming freed memory): what a generator that only holds connections costs.
+   */
+  generator: Array<{ worker: number; clients: number; rssDeltaBytes: number; perConnectionBytes: number | null }>;
 }
 
 /** One security probe of `security-probes`: what it sent, what a secure node does, what this one did. */

@@ -306,7 +306,8 @@ export async function runBroadcast(ctx: ScenarioContext<BroadcastOptions>, hooks
       const h = workerHealth(r.workerId, load.workers[r.workerId].clientIds.length, r.health.cpuPercent, r.health.lagP99Ms);
       const before = memBefore.find((m) => m.workerId === r.workerId);
       const after = memAfter.find((m) => m.workerId === r.workerId);
-      if (before !== undefined && after !== undefined) Object.assign(h, workerMemory(before, after));
+      // Over every client the worker holds (a client that gave up reconnecting keeps its state too).
+      if (before !== undefined && after !== undefined) Object.assign(h, workerMemory(before, after, h.clients));
       if (r.health.cpuPerDeliveryUs !== null) {
         h.cpuPerDeliveryUs = Math.round(r.health.cpuPerDeliveryUs * 10) / 10;
         h.burstSize = Math.round(r.health.burstSize * 10) / 10;

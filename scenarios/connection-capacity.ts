@@ -16,8 +16,8 @@ const options = z
     connectRate: z.number().positive().max(100_000).default(1000),
     /** Seconds to hold every connection open once all are up (default 15). */
     hold: z.number().min(0).max(86_400).default(15),
-    /** Seconds between one client's pings while holding (default 5). */
-    pingInterval: z.number().positive().max(3600).default(5),
+    /** Seconds between one client's pings while holding (default 5; at least 0.1: the pings of every client are spread over it). */
+    pingInterval: z.number().min(0.1).max(3600).default(5),
     /** Load-generator worker processes (default: enough for the 20,000 open-file limit, at least 2). */
     workers: z.number().int().min(1).max(64).optional(),
     /** ms for one connection to be established and welcomed (default 20000). */
@@ -105,7 +105,8 @@ export default defineScenario<Options>({
         redis: { rssDeltaBytes: redisDelta, perConnectionBytes: per(redisDelta, total) },
         generator: genHeld.map((g) => {
           const b = genBefore.find((x) => x.workerId === g.workerId)!;
-          return { worker: g.workerId, clients: g.connected, rssDeltaBytes: g.rssBytes - b.rssBytes, perConnectionBytes: g.connected ? Math.round((g.rssBytes - b.rssBytes) / g.connected) : 0 };
+          // The same figure as generator.workers[].memoryPerConnectionBytes (one rule: null when RSS did not grow).
+          return { worker: g.workerId, clients: g.connected, rssDeltaBytes: g.rssBytes - b.rssBytes, perConnectionBytes: workerMemory(b, g, g.connected).memoryPerConnectionBytes };
         }),
       };
       const withRss = nodes.filter((n) => n.rssPerConnectionBytes !== null && n.connections > 0);
@@ -129,7 +130,8 @@ export default defineScenario<Options>({
       for (const h of health) {
         const mine = mon.ticks.filter((t) => t.workerId === h.worker && t.atUs >= t0);
         Object.assign(h, workerHealth(h.worker, h.clients, mine.map((t) => t.cpuPercent), mine.map((t) => t.lagP99Ms)));
-        Object.assign(h, workerMemory(genBefore.find((x) => x.workerId === h.worker)!, genHeld.find((x) => x.workerId === h.worker)!));
+        const held = genHeld.find((x) => x.workerId === h.worker)!;
+        Object.assign(h, workerMemory(genBefore.find((x) => x.workerId === h.worker)!, held, held.connected));
       }
       const saturated = saturatedWorkers(health.map((h) => ({ workerId: h.worker, cpu: mon.ticks.filter((t) => t.workerId === h.worker && t.atUs >= t0).map((t) => t.cpuPercent), lag: mon.ticks.filter((t) => t.workerId === h.worker && t.atUs >= t0).map((t) => t.lagP99Ms) })));
 

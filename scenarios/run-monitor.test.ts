@@ -40,12 +40,12 @@ describe('ownLatency', () => {
 
 describe('workerMemory', () => {
   it('is RSS growth since before the first connection, per connection open now', () => {
-    expect(workerMemory({ rssBytes: 70_000_000 }, { rssBytes: 117_100_000, connected: 10_000 })).toEqual({ rssAfterGcBytes: 117_100_000, memoryPerConnectionBytes: 4710 });
+    expect(workerMemory({ rssBytes: 70_000_000 }, { rssBytes: 117_100_000 }, 10_000)).toEqual({ rssAfterGcBytes: 117_100_000, memoryPerConnectionBytes: 4710 });
   });
 
   it('is unknown (null, never 0 or negative) when RSS did not grow or no connection is open', () => {
-    expect(workerMemory({ rssBytes: 70_000_000 }, { rssBytes: 69_000_000, connected: 100 }).memoryPerConnectionBytes).toBeNull();
-    expect(workerMemory({ rssBytes: 70_000_000 }, { rssBytes: 70_000_000, connected: 100 }).memoryPerConnectionBytes).toBeNull();
-    expect(workerMemory({ rssBytes: 70_000_000 }, { rssBytes: 80_000_000, connected: 0 }).memoryPerConnectionBytes).toBeNull();
+    expect(workerMemory({ rssBytes: 70_000_000 }, { rssBytes: 69_000_000 }, 100).memoryPerConnectionBytes).toBeNull();
+    expect(workerMemory({ rssBytes: 70_000_000 }, { rssBytes: 70_000_000 }, 100).memoryPerConnectionBytes).toBeNull();
+    expect(workerMemory({ rssBytes: 70_000_000 }, { rssBytes: 80_000_000 }, 0).memoryPerConnectionBytes).toBeNull();
   });
 });

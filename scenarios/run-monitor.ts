@@ -150,9 +150,9 @@ export function workerHealth(id: number, clients: number, cpu: number[], lag: nu
  * after GC now (`after`) against the same before its first connection (`before`), per connection
  * open now. RSS that did not grow, or no connection, measured nothing: null (unknown), never 0.
  */
-export function workerMemory(before: { rssBytes: number }, after: { rssBytes: number; connected: number }): { rssAfterGcBytes: number; memoryPerConnectionBytes: number | null } {
+export function workerMemory(before: { rssBytes: number }, after: { rssBytes: number }, connections: number): { rssAfterGcBytes: number; memoryPerConnectionBytes: number | null } {
   const grew = after.rssBytes - before.rssBytes;
-  return { rssAfterGcBytes: after.rssBytes, memoryPerConnectionBytes: after.connected > 0 && grew > 0 ? Math.round(grew / after.connected) : null };
+  return { rssAfterGcBytes: after.rssBytes, memoryPerConnectionBytes: connections > 0 && grew > 0 ? Math.round(grew / connections) : null };
 }
 
 /** Saturated: CPU ≥ 90 % or event-loop lag ≥ 50 ms for most of the measured window. */
