@@ -40,8 +40,6 @@ export interface Receiver {
   rxNodeOf?: string | null;
 }
 
-export { internalized } from '../common/intern.js';
-
 /** What a published message carries. */
 export interface Payload {
   pub: number;
