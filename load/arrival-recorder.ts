@@ -2,7 +2,8 @@ import type { Histogram } from 'hdr-histogram-js';
 import { nowUs } from '../common/clock.js';
 import { DeliveryLedger, type LedgerStream } from './delivery-ledger.js';
 import { createLatencyHistogram, encodeHistogram, HIST_HIGHEST_US } from '../model/histogram.js';
-import { addSparse, recordUs, recordUsInto, sparseCounts, type SparseCounts } from './histogram-record.js';
+import { recordUs, recordUsInto } from './histogram-record.js';
+import { addSparse, sparseCounts, type SparseCounts } from '../model/histogram-sparse.js';
 
 /** What the recorder needs of a receiving client. */
 export interface Receiver {
