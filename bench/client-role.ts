@@ -22,7 +22,7 @@ import { internalized } from '../common/intern.js';
 import { recordUs } from '../load/histogram-record.js';
 import { startSelfMonitor } from '../load/self-monitor.js';
 import { compileProfile, type CompiledProfile } from '../load/profile.js';
-import { joinWithProfile } from '../load/profile-session.js';
+import { classifyEvent, joinWithProfile } from '../load/profile-session.js';
 import { connectClient, type ProtocolClient } from '../load/protocol-client.js';
 import { REFERENCE_PROFILES } from '../config/protocol.js';
 import { sourceAddressFor } from '../load/source-address.js';
@@ -149,18 +149,20 @@ async function opener(kind: Kind, work: Work, port: number, rooms: number): Prom
   // wsbench's clients, as load/worker.ts dials and joins.
   const P = PROFILES[kind];
   const part = work === 'ledger' ? ledgerOnly(P) : work === 'hdr' ? hdrOnly(P) : work === 'count' ? null : profileArrival(P);
-  // Handlers shared by every connection, the state reached through the client, as the worker's.
+  // Handlers shared by every connection, the state reached through the client, classified as the worker classifies (load/worker.ts onClientEvent).
   const onEvent = function (this: ProtocolClient, event: string, data: unknown): void {
     const state = this.owner as BenchState;
-    if (P.isMessage(event, data)) {
+    const kind = classifyEvent(P, event, data, state.joinWait !== null);
+    if (kind === 'message') {
       received++;
       part?.(state, data);
-    } else if (state.welcomed !== null && P.welcome!.is(event, data)) {
+    } else if (kind === 'join-reply') state.joinWait!(data);
+    else if (kind === 'welcome' && state.welcomed !== null) {
       const id = P.welcome!.nodeId(data);
       const w = state.welcomed;
       state.welcomed = null;
       w(typeof id === 'string' ? id : null);
-    } else if (state.joinWait !== null && P.join.isReply !== null && P.join.isReply(data)) state.joinWait(data);
+    }
   };
   const onClose = function (this: ProtocolClient): void {
     (this.owner as BenchState).closed = true;
