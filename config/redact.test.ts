@@ -4,24 +4,30 @@ import { redactServer } from './user-server.js';
 
 describe('redactCommand', () => {
   it('redacts credentials written into a command line', () => {
-    expect(redactCommand('kubectl delete pod {node} --token=abc123 --grace-period=0')).toBe('kubectl delete pod {node} --token=<redacted> --grace-period=0');
-    expect(redactCommand('mysql -u root password=hunter2 -e x')).toBe('mysql -u root password=<redacted> -e x');
-    expect(redactCommand('DEPLOY_SECRET=s3cr3t API_KEY="a b" ./stop.sh {node}')).toBe('DEPLOY_SECRET=<redacted> API_KEY=<redacted> ./stop.sh {node}');
-    expect(redactCommand('curl -H "Authorization: Bearer eyJhbGciOi.x.y" http://127.0.0.1:9/kill')).toBe('curl -H "Authorization: Bearer <redacted>" http://127.0.0.1:9/kill');
-    expect(redactCommand("curl -H 'X-Api-Key: k-1' -H 'Cookie: sid=42' http://127.0.0.1/x")).toBe("curl -H 'X-Api-Key: <redacted>' -H 'Cookie: <redacted>' http://127.0.0.1/x");
-    expect(redactCommand('vault --password hunter2 --token "t t" stop')).toBe('vault --password <redacted> --token <redacted> stop');
-    expect(redactCommand('redis-cli -u redis://admin:pw@127.0.0.1:6379 shutdown')).toBe('redis-cli -u redis://admin:<redacted>@127.0.0.1:6379 shutdown');
+    const cases: Array<[string, string]> = [
+      ['kubectl delete pod {node} --token=abc123 --grace-period=0', 'kubectl delete pod {node} --token=<redacted> --grace-period=0'],
+      ['mysql -u root password=hunter2 -e x', 'mysql -u root password=<redacted> -e x'],
+      ['DEPLOY_SECRET=s3cr3t API_KEY="a b" ./stop.sh {node}', 'DEPLOY_SECRET=<redacted> API_KEY=<redacted> ./stop.sh {node}'],
+      ['curl -H "Authorization: Bearer eyJhbGciOi.x.y" http://127.0.0.1:9/kill', 'curl -H "Authorization: Bearer <redacted>" http://127.0.0.1:9/kill'],
+      ["curl -H 'X-Api-Key: k-1' -H 'Cookie: sid=42' http://127.0.0.1/x", "curl -H 'X-Api-Key: <redacted>' -H 'Cookie: <redacted>' http://127.0.0.1/x"],
+      ['vault --password hunter2 --token "t t" stop', 'vault --password <redacted> --token <redacted> stop'],
+      ['redis-cli -u redis://admin:pw@127.0.0.1:6379 shutdown', 'redis-cli -u redis://admin:<redacted>@127.0.0.1:6379 shutdown'],
+    ];
+    for (const [command, redacted] of cases) expect(redactCommand(command), command).toBe(redacted);
   });
 
   it('redacts an empty user\'s password, a first query parameter, an unquoted header before a URL, a bare Token: and a JSON secret', () => {
-    expect(redactCommand('redis-cli -u redis://:s3cret@127.0.0.1:6379 shutdown')).toBe('redis-cli -u redis://:<redacted>@127.0.0.1:6379 shutdown');
-    expect(redactCommand('curl -X POST https://ops/restart?token=abc')).toBe('curl -X POST https://ops/restart?token=<redacted>');
-    expect(redactCommand('curl https://ops/restart?node={node}&api_key=k1#x')).toBe('curl https://ops/restart?node={node}&api_key=<redacted>#x');
-    expect(redactCommand('curl --header=X-Api-Key:abc https://h/kill')).toBe('curl --header=X-Api-Key:<redacted> https://h/kill');
-    expect(redactCommand('curl -H Authorization:Bearer abc https://h/kill')).toBe('curl -H Authorization:Bearer <redacted> https://h/kill');
-    expect(redactCommand('echo Token: abc')).toBe('echo Token: <redacted>');
-    expect(redactCommand('curl -d \'{"node":"{node}","access_token":"abc","n":1}\' https://h/kill')).toBe('curl -d \'{"node":"{node}","access_token":"<redacted>","n":1}\' https://h/kill');
-    expect(redactCommand('curl -H "Authorization: Bearer x y" https://h/kill')).toBe('curl -H "Authorization: Bearer <redacted>" https://h/kill');
+    const cases: Array<[string, string]> = [
+      ['redis-cli -u redis://:s3cret@127.0.0.1:6379 shutdown', 'redis-cli -u redis://:<redacted>@127.0.0.1:6379 shutdown'],
+      ['curl -X POST https://ops/restart?token=abc', 'curl -X POST https://ops/restart?token=<redacted>'],
+      ['curl https://ops/restart?node={node}&api_key=k1#x', 'curl https://ops/restart?node={node}&api_key=<redacted>#x'],
+      ['curl --header=X-Api-Key:abc https://h/kill', 'curl --header=X-Api-Key:<redacted> https://h/kill'],
+      ['curl -H Authorization:Bearer abc https://h/kill', 'curl -H Authorization:Bearer <redacted> https://h/kill'],
+      ['echo Token: abc', 'echo Token: <redacted>'],
+      ['curl -d \'{"node":"{node}","access_token":"abc","n":1}\' https://h/kill', 'curl -d \'{"node":"{node}","access_token":"<redacted>","n":1}\' https://h/kill'],
+      ['curl -H "Authorization: Bearer x y" https://h/kill', 'curl -H "Authorization: Bearer <redacted>" https://h/kill'],
+    ];
+    for (const [command, redacted] of cases) expect(redactCommand(command), command).toBe(redacted);
   });
 
   it('leaves a command without credentials as it was', () => {
