@@ -3,7 +3,7 @@ import { redactCommand, redactEnv, redactHooks, redactUrl } from './redact.js';
 import { redactServer } from './user-server.js';
 
 describe('redactCommand', () => {
-  it('redacts credentials written into a command line', () => {
+  it('redacts credentials written into a command line: flags, env assignments, headers, URL userinfo and query, JSON', () => {
     const cases: Array<[string, string]> = [
       ['kubectl delete pod {node} --token=abc123 --grace-period=0', 'kubectl delete pod {node} --token=<redacted> --grace-period=0'],
       ['mysql -u root password=hunter2 -e x', 'mysql -u root password=<redacted> -e x'],
@@ -12,12 +12,7 @@ describe('redactCommand', () => {
       ["curl -H 'X-Api-Key: k-1' -H 'Cookie: sid=42' http://127.0.0.1/x", "curl -H 'X-Api-Key: <redacted>' -H 'Cookie: <redacted>' http://127.0.0.1/x"],
       ['vault --password hunter2 --token "t t" stop', 'vault --password <redacted> --token <redacted> stop'],
       ['redis-cli -u redis://admin:pw@127.0.0.1:6379 shutdown', 'redis-cli -u redis://admin:<redacted>@127.0.0.1:6379 shutdown'],
-    ];
-    for (const [command, redacted] of cases) expect(redactCommand(command), command).toBe(redacted);
-  });
-
-  it('redacts an empty user\'s password, a first query parameter, an unquoted header before a URL, a bare Token: and a JSON secret', () => {
-    const cases: Array<[string, string]> = [
+      // An empty user's password, a first query parameter, an unquoted header before a URL, a bare Token: and a JSON secret.
       ['redis-cli -u redis://:s3cret@127.0.0.1:6379 shutdown', 'redis-cli -u redis://:<redacted>@127.0.0.1:6379 shutdown'],
       ['curl -X POST https://ops/restart?token=abc', 'curl -X POST https://ops/restart?token=<redacted>'],
       ['curl https://ops/restart?node={node}&api_key=k1#x', 'curl https://ops/restart?node={node}&api_key=<redacted>#x'],
