@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ProtocolProfile } from '../config/protocol.js';
-import { badCredentials, withAuthControl } from './profile-probes.js';
+import { Peer, badCredentials, withAuthControl } from './profile-probes.js';
+import { compileProfile } from '../load/profile.js';
+import type { ProbeClient } from '../load/probe-client.js';
 
 const base: ProtocolProfile = {
   wire: 'socketio',
@@ -63,5 +65,29 @@ describe('a refused bad-credential join and its control', () => {
   it('leaves a fail or an error as it was', () => {
     expect(withAuthControl({ status: 'fail', observed: 'accepted' }, { joined: false, observed: 'x' })).toEqual({ status: 'fail', observed: 'accepted' });
     expect(withAuthControl({ status: 'error', observed: 'timeout' }, { joined: true, observed: 'x' })).toEqual({ status: 'error', observed: 'timeout' });
+  });
+});
+
+describe('a probe connection (Peer) reads frames as the worker does', () => {
+  it("a welcome frame that the join's reply rule would also match is not taken for the join's reply", async () => {
+    // A loose reply rule: any `ack` frame — and this server's welcome is an `ack` frame too.
+    const p: ProtocolProfile = {
+      wire: 'json',
+      welcome: { match: { type: 'ack', hello: true }, nodeIdPath: 'data.node' },
+      join: { frame: { type: 'join', room: '{room}' }, reply: { match: { type: 'ack' } }, okPath: 'ok', ok: true },
+      publish: { frame: { type: 'pub', room: '{room}', payload: '{payload}' } },
+      receive: { match: { type: 'msg' }, stampPath: 'payload' },
+    };
+    const P = compileProfile(p, 'secret');
+    const sent: string[] = [];
+    const fake = { onProfileFrame: undefined as ((event: string, data: unknown) => void) | undefined, sendRaw: (t: string) => sent.push(t), closed: new Promise<void>(() => {}), closeCode: undefined };
+    const peer = new Peer(fake as unknown as ProbeClient, P);
+    const joined = peer.join('r1', 2000);
+    // The welcome arrives while the join waits; it matches the reply rule too (and its ok is false).
+    fake.onProfileFrame!('', { type: 'ack', hello: true, ok: false, data: { node: 'n1' } });
+    fake.onProfileFrame!('', { type: 'ack', ok: true });
+    const r = await joined;
+    expect(sent).toHaveLength(1);
+    expect(r.kind).toBe('ok');
   });
 });

@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProtocolProfile } from '../config/protocol.js';
 import { describeOutcome, probeConnect, type HandshakeOutcome, type ProbeClient } from '../load/probe-client.js';
 import { compileProfile, fillClaims, signJwt, type CompiledProfile, type Credentials } from '../load/profile.js';
+import { classifyEvent } from '../load/profile-session.js';
 import type { ProbeResult } from '../model/run-report.js';
 import { MiB, ProbeError, checkAbort, fmtBytes, isObj, notApplicable, probe, type Judged, type ProbeEnv } from './probe-harness.js';
 
@@ -28,8 +29,8 @@ const b64url = (v: string) => Buffer.from(v).toString('base64url');
 /** How a join through the profile ended. */
 type JoinOutcome = { kind: 'ok' | 'refused' | 'closed' | 'timeout' | 'unconfirmed'; observed: string };
 
-/** A probe connection with the profile's view of what it receives. */
-class Peer {
+/** A probe connection with the profile's view of what it receives (exported for its test). */
+export class Peer {
   /** Room messages received, by the stamp's `pub`. */
   private readonly got = new Map<number, number>();
   private replyWait: ((d: unknown) => void) | null = null;
@@ -38,14 +39,14 @@ class Peer {
     readonly c: ProbeClient,
     private readonly P: CompiledProfile,
   ) {
+    // Classified as the worker classifies (a welcome is never taken for a join's reply).
     c.onProfileFrame = (event, data) => {
-      if (P.isMessage(event, data)) {
+      const kind = classifyEvent(P, event, data, this.replyWait !== null);
+      if (kind === 'message') {
         const s = P.stamp(data);
         if (s !== undefined) this.got.set(s.pub, (this.got.get(s.pub) ?? 0) + 1);
-        return;
-      }
-      if (this.replyWait !== null && P.join.isReply?.(data)) {
-        const w = this.replyWait;
+      } else if (kind === 'join-reply') {
+        const w = this.replyWait!;
         this.replyWait = null;
         w(data);
       }
