@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readReport, writeFileAtomic, writeReportAtomic } from '../reports/write-report.js';
 import { evaluateTargets, exitCodeFor, verdictOf } from '../model/evaluate.js';
-import { checkShards, mergePartials, timelineShifts } from '../reports/merge.js';
+import { checkShards, mergePartials } from '../reports/merge.js';
 import { renderConsole } from '../reports/console.js';
 import { renderHtml } from '../reports/html.js';
 import { renderJunit } from '../reports/junit.js';
@@ -31,7 +31,7 @@ export async function mergeCommand(files: string[], flags: { out?: string; json?
   const first = partials[0];
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   const runId = `${first.scenario.name}-merged-${first.shard.planId}-${stamp}-${randomBytes(2).toString('hex')}`;
-  const { base, specs } = mergePartials(partials, { runId });
+  const { base, specs, spreadMs } = mergePartials(partials, { runId });
   const targets = evaluateTargets(base, specs);
   const report: RunReport & { mergedFrom: unknown } = { ...base, targets, verdict: verdictOf(targets) };
   const outDir = resolve(flags.out ?? join('wsbench-results', runId));
@@ -41,7 +41,6 @@ export async function mergeCommand(files: string[], flags: { out?: string; json?
   await writeFileAtomic(join(outDir, 'report.html'), renderHtml(report));
   await writeFileAtomic(join(outDir, 'junit.xml'), renderJunit(report));
   io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderConsole(report)}\n`);
-  const { spreadMs } = timelineShifts(partials);
   const spread = spreadMs === null ? 'start spread unknown (a partial from an older wsbench)' : `measured phases started within ${(spreadMs / 1000).toFixed(3)} s of each other`;
   io.stderr.write(`merged ${partials.length} shards of plan ${first.shard.planId} (${spread}; timeline on wall-clock seconds): ${reportPath} (also report.html, junit.xml)\n`);
   return exitCodeFor(report.verdict);

@@ -132,7 +132,7 @@ export function startSpreadNote(ps: readonly PartialReport[], shifts: readonly n
 }
 
 /** The merged report before its targets are judged, and the target specs the shards were run with. */
-export function mergePartials(ps: PartialReport[], opts: { runId: string; now?: Date }): { base: MergedBase; specs: TargetSpec[] } {
+export function mergePartials(ps: PartialReport[], opts: { runId: string; now?: Date }): { base: MergedBase; specs: TargetSpec[]; spreadMs: number | null } {
   const first = ps[0];
   const notes: string[] = [];
   const metrics = mergeMetrics(ps, notes);
@@ -215,5 +215,5 @@ export function mergePartials(ps: PartialReport[], opts: { runId: string; now?: 
       shards: ps.map((p) => ({ index: p.shard.index, runId: p.runId, hostname: p.environment.hostname, startedAt: p.startedAt, finishedAt: p.finishedAt, connections: p.shard.connections, rooms: p.shard.rooms })),
     },
   };
-  return { base, specs };
+  return { base, specs, spreadMs };
 }
