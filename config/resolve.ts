@@ -12,7 +12,7 @@ import { K6_ADAPTERS } from '../engines/k6/scenarios.js';
 import type { RunPlan } from '../runner/plan.js';
 import { newRunId } from '../runner/run-id.js';
 import { CONFIG_DEFAULTS } from './defaults.js';
-import { clusterRunsUserServer, resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
+import { resolveClusterTarget, resolveShard, withPlanId } from './shard-options.js';
 import { META_FLAGS, RUN_FLAGS, runKeysSchema, type EffectiveConfig, type RunKey } from './schema.js';
 import { defaultRunProfile, planRepeat, profileNote } from './repeat-options.js';
 import { redactServer, resolveUserServer, userServerProblems } from './user-server.js';
@@ -209,16 +209,6 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
     const driver = runParsed.data.driver;
     for (const p of userServerProblems(userServer, driver, nameOf('server'), given)) problem(p.key, p.text);
   }
-  // A user's server says how to speak to it: wsbench does not guess (a reference profile is one word away).
-  if (runParsed.success && runParsed.data.protocol === undefined && (userServer || runParsed.data.cluster !== undefined)) {
-    const clusterRunsUser = userServer === undefined && clusterRunsUserServer(runParsed.data.cluster!);
-    if (userServer || clusterRunsUser) {
-      problems.push({
-        text: `protocol: ${userServer ? `your server (${nameOf('server')})` : `cluster ${runParsed.data.cluster} runs your server, and it`} needs a protocol profile — how wsbench speaks to it: auth, join, publish, receive (docs/your-server.md); a server that speaks wsbench's reference protocol names it: protocol: 'socketio' or 'json' (flag --protocol socketio|json)`,
-        origin: originOf('server') === 'flags' || clusterRunsUser ? 'flags' : 'config',
-      });
-    }
-  }
   if (runParsed.success && !userServer && runParsed.data.adapter !== undefined && runParsed.data.server !== 'socketio') {
     problem('adapter', `only applies with ${nameOf('server')} socketio (the ${runParsed.data.server} variant has its own Redis pub/sub)`);
   }
@@ -234,6 +224,16 @@ export function resolvePlan(scenarioName: string, layers: ConfigLayer[], env: No
   const pastOneMachine: string[] = [];
   const clusterTarget = runParsed.success && runParsed.data.cluster !== undefined ? resolveClusterTarget(runParsed.data, rawRun, pastOneMachine) : undefined;
   if (clusterTarget) env = { ...env, WSB_JWT_SECRET: clusterTarget.jwtSecret };
+  // A user's server says how to speak to it: wsbench does not guess (a reference profile is one word away).
+  if (runParsed.success && runParsed.data.protocol === undefined) {
+    const clusterRunsUser = userServer === undefined && clusterTarget?.userServer !== undefined;
+    if (userServer || clusterRunsUser) {
+      problems.push({
+        text: `protocol: ${userServer ? `your server (${nameOf('server')})` : `cluster ${runParsed.data.cluster} runs your server, and it`} needs a protocol profile — how wsbench speaks to it: auth, join, publish, receive (docs/your-server.md); a server that speaks wsbench's reference protocol names it: protocol: 'socketio' or 'json' (flag --protocol socketio|json)`,
+        origin: originOf('server') === 'flags' || clusterRunsUser ? 'flags' : 'config',
+      });
+    }
+  }
   const url = clusterTarget?.url ?? (runParsed.success ? runParsed.data.url : undefined);
   const nodeUrls = clusterTarget?.nodeUrls ?? [runParsed.success ? runParsed.data.nodeUrls : undefined].flat().flatMap((v) => (v ?? '').split(',')).map((s) => s.trim()).filter(Boolean);
   const shard =

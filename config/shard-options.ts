@@ -21,15 +21,6 @@ export interface ClusterTarget {
   userServer?: { command?: string; image?: string };
 }
 
-/** Whether the cluster `ref` names runs the user's server (false when it cannot be found: resolveClusterTarget says why). */
-export function clusterRunsUserServer(ref: string): boolean {
-  try {
-    return resolveCluster(ref).state.userServer !== undefined;
-  } catch {
-    return false;
-  }
-}
-
 /** `--cluster <id|folder>` → the running cluster's URLs and secret; problems go to `problems`. */
 export function resolveClusterTarget(
   r: { cluster?: string; url?: string; nodeUrls?: unknown; server?: unknown },
