@@ -17,8 +17,7 @@ import { LocalDriver } from '../cluster/local-driver.js';
 import { pidsRecord } from '../cluster/clean.js';
 import { processIdentity } from '../cluster/process-identity.js';
 import { loadConfigFile } from '../config/load.js';
-import { commandText, resolveUserServer, serverSchema, userServerProblems, type UserServer } from '../config/user-server.js';
-import { redactCommand } from '../config/redact.js';
+import { resolveUserServer, serverSchema, shownUserServer, userServerProblems, type UserServer } from '../config/user-server.js';
 import {
   CLUSTER_DIR_PREFIX,
   CLUSTER_RESULTS_DIR,
@@ -212,7 +211,7 @@ export async function clusterUp(flags: Record<string, unknown>, io: ClusterIO, o
   let exited: number | null | undefined;
   keeper.once('exit', (code) => (exited = code));
   keeper.unref();
-  io.stderr.write(`starting cluster ${spec.id} (${spec.driver}, ${spec.topology.nodes} ${describeNodes({ server: spec.topology.server, userServer: userServerShown(spec) })}) — keeper pid ${keeper.pid}, folder ${dir}\n`);
+  io.stderr.write(`starting cluster ${spec.id} (${spec.driver}, ${spec.topology.nodes} ${describeNodes({ server: spec.topology.server, userServer: shownUserServer(spec.topology.userServer, spec.driver) })}) — keeper pid ${keeper.pid}, folder ${dir}\n`);
   const deadline = Date.now() + (opts.upTimeoutMs ?? CLUSTER_UP_DEFAULTS.upTimeout);
   // Ctrl-C while starting: the keeper is told to stop (it undoes what it started), and this command fails.
   let interrupted = false;
@@ -261,14 +260,6 @@ export async function clusterUp(flags: Record<string, unknown>, io: ClusterIO, o
   }
 }
 
-/** The user's server of a spec as cluster.json shows it: the command (credentials redacted) or the image. */
-function userServerShown(spec: ClusterSpec): ClusterState['userServer'] {
-  const u = spec.topology.userServer;
-  if (!u) return undefined;
-  if (spec.driver === 'docker' && u.image) return { image: u.image };
-  return u.command !== undefined ? { command: redactCommand(commandText(u.command)) } : u.image ? { image: u.image } : undefined;
-}
-
 /** The keeper (`wsbench cluster serve <dir>`): starts the cluster, holds it, tears it down on SIGTERM/SIGINT. */
 export async function clusterServe(dir: string): Promise<number> {
   const spec = JSON.parse(readFileSync(join(dir, 'cluster-spec.json'), 'utf8')) as ClusterSpec;
@@ -278,7 +269,7 @@ export async function clusterServe(dir: string): Promise<number> {
   const keeper = { pid: process.pid, startTime: processIdentity(process.pid)?.startTime };
   const pids: number[] = [];
   const recordPids = () => writeFileSync(join(dir, 'pids.json'), `${JSON.stringify({ ...pidsRecord(spec.id, spec.driver, pids), kind: 'cluster' }, null, 2)}\n`);
-  const userServer = userServerShown(spec);
+  const userServer = shownUserServer(spec.topology.userServer, spec.driver);
   const base = { id: spec.id, driver: spec.driver, server: topology.server, ...(userServer ? { userServer } : {}), ...(topology.adapter ? { adapter: topology.adapter } : {}), serverOptions: topology.serverOptions, jwtSecretFile, keeper, startedAt };
   const write = (s: ClusterState) => writeFileSync(join(dir, 'cluster.json'), `${JSON.stringify(s, null, 2)}\n`);
   const controller = new AbortController();

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { WsbenchError } from '../common/errors.js';
 import { buildPlan } from '../cli/plan.js';
 import { fillPlaceholders, userNodeArgv, userNodeEnv } from '../cluster/user-node.js';
-import { commandText, redactServer, resolveUserServer } from './user-server.js';
+import { commandText, redactServer, resolveUserServer, shownUserServer } from './user-server.js';
 import { REFERENCE_PROFILES } from './protocol.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'wsb-userserver-'));
@@ -182,5 +182,15 @@ describe('server.cwd', () => {
     const e = errorOf(() => buildPlan('cross-node-broadcast', { ...SMALL, config: f }, {}));
     expect(e.code).toBe('WSB_CONFIG_INVALID');
     expect(e.message).toBe(`server.cwd: folder ${join(f, '..', 'no-such-folder')} does not exist (your server's command runs there)`);
+  });
+});
+
+describe('shownUserServer (report and cluster.json)', () => {
+  it('the image under docker, else the command with its credentials redacted', () => {
+    expect(shownUserServer({ command: 'node s.js --token=abc', image: 'chat:1' }, 'docker')).toEqual({ image: 'chat:1' });
+    expect(shownUserServer({ command: 'node s.js --token=abc', image: 'chat:1' }, 'local')).toEqual({ command: 'node s.js --token=<redacted>' });
+    expect(shownUserServer({ command: ['node', 's.js', '--api-key', 'k'] }, 'docker')).toEqual({ command: 'node s.js --api-key <redacted>' });
+    expect(shownUserServer({ image: 'chat:1' }, 'local')).toBeUndefined();
+    expect(shownUserServer(undefined, 'local')).toBeUndefined();
   });
 });

@@ -115,6 +115,16 @@ export function commandText(command: string | string[]): string {
   return typeof command === 'string' ? command : command.map((a) => (/^[\w@%+=:,./{}-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
+/**
+ * A user's server as a report and cluster.json show it: the image under the docker driver, else
+ * the command (credentials redacted, config/redact.ts).
+ */
+export function shownUserServer(u: Pick<UserServerSpec, 'command' | 'image'> | undefined, driver: string): { image: string } | { command: string } | undefined {
+  if (!u) return undefined;
+  if (driver === 'docker' && u.image !== undefined) return { image: u.image };
+  return u.command !== undefined ? { command: redactCommand(commandText(u.command)) } : undefined;
+}
+
 /** Keys that configure wsbench's reference nodes and mean nothing to a user's server. */
 const REFERENCE_ONLY = ['adapter', 'serverRateLimit', 'calibrationFault', 'insecureDisable', 'nodeImage'] as const;
 

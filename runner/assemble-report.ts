@@ -3,8 +3,8 @@
  * the RunReport, with targets evaluated (and reconciled with the engine's own judgement) and the
  * verdict. Pure apart from reading the package version and the machine's description.
  */
-import { commandText, redactServer } from '../config/user-server.js';
-import { redactCommand, redactUrl } from '../config/redact.js';
+import { redactServer, shownUserServer } from '../config/user-server.js';
+import { redactUrl } from '../config/redact.js';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,11 @@ import { SCHEMA_VERSION, type RunReport } from '../model/run-report.js';
 import type { EngineOutcome } from '../engines/types.js';
 import type { ScenarioResult } from '../scenarios/define.js';
 import type { RunPlan } from './plan.js';
+
+/** The report's keys for a user's server as shown (topology.serverImage / serverCommand). */
+function reportedServer(shown: ReturnType<typeof shownUserServer>): { serverImage?: string; serverCommand?: string } {
+  return shown === undefined ? {} : 'image' in shown ? { serverImage: shown.image } : { serverCommand: shown.command };
+}
 
 export function toolVersion(): string {
   try {
@@ -91,12 +96,7 @@ export function assembleReport(i: ReportInput): RunReport {
     environment: environment(),
     topology: {
       driver: plan.driver,
-      ...(t.userServer
-        ? {
-            server: 'custom' as const,
-            ...(plan.driver === 'docker' && t.userServer.image ? { serverImage: t.userServer.image } : t.userServer.command ? { serverCommand: redactCommand(commandText(t.userServer.command)) } : {}),
-          }
-        : { server: t.server, adapter: adapterOf(t) }),
+      ...(t.userServer ? { server: 'custom' as const, ...reportedServer(shownUserServer(t.userServer, plan.driver)) } : { server: t.server, adapter: adapterOf(t) }),
       nodes: t.nodes,
       lb: plan.external ? 'external' : 'nginx',
       lbPolicy: plan.external ? 'external' : t.lbPolicy,
